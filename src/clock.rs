@@ -1,0 +1,19 @@
+//! The one place that reads the clock. Everything else takes `now` as an argument.
+
+use std::time::{Duration, Instant};
+
+/// Monotonic milliseconds since the process-wide epoch (first call).
+#[allow(clippy::disallowed_methods)]
+pub fn now() -> Instant {
+    Instant::now()
+}
+
+/// Milliseconds since `epoch`.
+pub fn ms_since(epoch: Instant, now: Instant) -> u64 {
+    now.saturating_duration_since(epoch).as_millis() as u64
+}
+
+/// Duration since `then`.
+pub fn elapsed(then: Instant) -> Duration {
+    now().saturating_duration_since(then)
+}

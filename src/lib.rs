@@ -1,0 +1,17 @@
+//! ringlb: a thread-per-core HTTP/1.1 load balancer with Apache mod_proxy_balancer and mod_jk
+//! semantics. See README.md for the architecture; modules below say what they own.
+//!
+//! Pure modules (no I/O, no clock): [`config`] (validation), [`balancer`], [`sticky`], [`http`],
+//! [`error`]. I/O modules: [`worker`], [`upstream`], [`server`], [`demo`].
+
+pub mod balancer;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod server;
+pub mod sticky;
+pub mod upstream;
+pub mod worker;
