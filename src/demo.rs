@@ -1,1 +1,312 @@
-//! TODO module
+//! `ringlb demo`: ringlb in front of built-in members that behave like Tomcat with a
+//! `jvmRoute`: a session cookie `JSESSIONID=<hex>.<route>`, a per-session counter, and a page
+//! that says which member served it. Members run on plain threads on loopback; they are demo
+//! fixtures, not part of the proxy's data path.
+
+#![allow(clippy::disallowed_types)] // the demo members share a session map behind a Mutex
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::cli::DemoArgs;
+use crate::config::{
+    BalancerConfig, Config, Forwarded, LbMethod, Limits, MemberConfig, Sticky, Timeouts,
+};
+use crate::server::{self, ServerHandle};
+
+/// The demo members: (route, loadfactor).
+const MEMBERS: [(&str, u32); 3] = [("node1", 1), ("node2", 1), ("node3", 2)];
+
+/// A running demo: the proxy and its members.
+#[derive(Debug)]
+pub struct Demo {
+    pub server: ServerHandle,
+    pub members: Vec<DemoMember>,
+}
+
+/// Starts the members on consecutive ports from `args.member_port` (0 = any free ports) and
+/// ringlb on `args.listen` in front of them.
+pub fn start(args: &DemoArgs) -> io::Result<Demo> {
+    let mut members = Vec::new();
+    for (i, (route, _)) in MEMBERS.iter().enumerate() {
+        let port = if args.member_port == 0 {
+            0
+        } else {
+            args.member_port + i as u16
+        };
+        members.push(DemoMember::start(
+            SocketAddr::from(([127, 0, 0, 1], port)),
+            route,
+        )?);
+    }
+    let config = demo_config(args, &members);
+    let server = server::start(Arc::new(config))?;
+    Ok(Demo { server, members })
+}
+
+/// Runs the demo until the process is stopped.
+pub fn run(args: &DemoArgs) -> io::Result<()> {
+    let demo = start(args)?;
+    print!("{}", banner(&demo));
+    demo.server.wait();
+    Ok(())
+}
+
+/// What the demo prints on start: where everything listens and what to try.
+pub fn banner(demo: &Demo) -> String {
+    let addr = demo.server.local_addrs()[0];
+    let mut s = String::new();
+    for w in demo.server.workers() {
+        let cpu = w.cpu.map_or("unpinned".to_string(), |c| format!("cpu {c}"));
+        s += &format!("ringlb: worker {} on {cpu}, driver {}\n", w.index, w.driver);
+    }
+    s += &format!("ringlb demo: balancer http://{addr}/ (byrequests, sticky on JSESSIONID)\n");
+    for (m, (route, lf)) in demo.members.iter().zip(MEMBERS) {
+        s += &format!("  member {route}: http://{} loadfactor {lf}\n", m.addr);
+    }
+    s += &format!(
+        "Try:\n  curl -si http://{addr}/                      # a new session; note the route in Set-Cookie\n  \
+         curl -s -c /tmp/ringlb-demo.jar -b /tmp/ringlb-demo.jar http://{addr}/   # repeat: same member, counter grows\n  \
+         for i in 1 2 3 4 5 6 7 8; do curl -s http://{addr}/ | head -1; done   # new sessions spread 1:1:2\n  \
+         curl -s 'http://{addr}/;jsessionid=0.node3'   # route in the URL, as Tomcat's URL rewriting does\n\
+         Stop with Ctrl-C.\n"
+    );
+    s
+}
+
+fn demo_config(args: &DemoArgs, members: &[DemoMember]) -> Config {
+    let secs = Duration::from_secs;
+    Config {
+        source: "<demo>".into(),
+        workers: args.workers,
+        io_driver: args.io_driver,
+        listen: vec![args.listen],
+        timeouts: Timeouts {
+            connect: secs(5),
+            client_header: secs(20),
+            keepalive_idle: secs(5),
+            upstream_response: secs(60),
+            upstream_idle: secs(15),
+            ping: secs(1),
+        },
+        limits: Limits {
+            max_head_bytes: 65536,
+            max_headers: 100,
+            max_body_bytes: 1 << 30,
+        },
+        forwarded: Forwarded {
+            x_forwarded_for: true,
+            x_forwarded_proto: true,
+            x_forwarded_host: true,
+            preserve_host: false,
+        },
+        balancers: vec![BalancerConfig {
+            name: "demo".into(),
+            mount: "/".into(),
+            target_path: "/".into(),
+            lbmethod: LbMethod::ByRequests,
+            sticky: Some(Sticky {
+                cookie_name: "JSESSIONID".into(),
+                url_name: "jsessionid".into(),
+            }),
+            members: members
+                .iter()
+                .zip(MEMBERS)
+                .map(|(m, (route, lf))| MemberConfig {
+                    url: format!("http://{}", m.addr),
+                    addr: m.addr,
+                    authority: m.addr.to_string(),
+                    route: route.into(),
+                    lbfactor: lf * 100,
+                })
+                .collect(),
+        }],
+    }
+}
+
+/// One Tomcat-like member: sessions keyed by id, each with a counter.
+#[derive(Debug)]
+pub struct DemoMember {
+    pub addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+}
+
+#[derive(Debug)]
+struct MemberState {
+    route: String,
+    addr: SocketAddr,
+    sessions: Mutex<HashMap<String, u64>>,
+    next_id: AtomicU64,
+}
+
+impl DemoMember {
+    /// Binds `addr` and serves on a thread per connection until dropped.
+    pub fn start(addr: SocketAddr, route: &str) -> io::Result<DemoMember> {
+        let listener = TcpListener::bind(addr)?;
+        let addr = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let state = Arc::new(MemberState {
+            route: route.to_string(),
+            addr,
+            sessions: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(seed(addr)),
+        });
+        let stop_flag = stop.clone();
+        std::thread::Builder::new()
+            .name(format!("demo-{route}"))
+            .spawn(move || {
+                for stream in listener.incoming() {
+                    if stop_flag.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    if let Ok(stream) = stream {
+                        let state = state.clone();
+                        let _ = std::thread::Builder::new()
+                            .name("demo-conn".into())
+                            .spawn(move || serve_member(stream, &state));
+                    }
+                }
+            })?;
+        Ok(DemoMember { addr, stop })
+    }
+}
+
+impl Drop for DemoMember {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = TcpStream::connect(self.addr); // wake the accept loop
+    }
+}
+
+fn seed(addr: SocketAddr) -> u64 {
+    let t = std::time::UNIX_EPOCH
+        .elapsed()
+        .map_or(0, |d| d.as_nanos() as u64);
+    t ^ (u64::from(addr.port()) << 48)
+}
+
+/// splitmix64: spreads a counter into a well-mixed session id.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn serve_member(mut stream: TcpStream, state: &MemberState) {
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let mut buf = Vec::with_capacity(4096);
+    loop {
+        let Some((head_len, body_len, session, keep_alive)) = read_request(&mut stream, &mut buf)
+        else {
+            return;
+        };
+        // Discard the body.
+        let mut need = head_len + body_len;
+        while buf.len() < need {
+            let mut chunk = [0u8; 4096];
+            match stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let response = respond(state, session.as_deref());
+        if stream.write_all(response.as_bytes()).is_err() || !keep_alive {
+            return;
+        }
+        need = need.min(buf.len());
+        buf.drain(..need);
+    }
+}
+
+/// Reads one request head; returns (head length, body length, session id, keep-alive).
+fn read_request(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+) -> Option<(usize, usize, Option<String>, bool)> {
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut req = httparse::Request::new(&mut headers);
+        if let Ok(httparse::Status::Complete(len)) = req.parse(buf) {
+            let mut body = 0;
+            let mut session = None;
+            let mut keep_alive = req.version == Some(1);
+            if let Some(path) = req.path {
+                session = session_id(path, ";jsessionid=");
+            }
+            for h in req.headers.iter() {
+                let value = String::from_utf8_lossy(h.value);
+                if h.name.eq_ignore_ascii_case("content-length") {
+                    body = value.trim().parse().ok()?;
+                } else if h.name.eq_ignore_ascii_case("cookie") && session.is_none() {
+                    session = value
+                        .split(';')
+                        .find_map(|c| c.trim().strip_prefix("JSESSIONID="))
+                        .map(|v| v.split('.').next().unwrap_or(v).to_string());
+                } else if h.name.eq_ignore_ascii_case("connection") {
+                    keep_alive = !value.eq_ignore_ascii_case("close");
+                }
+            }
+            return Some((len, body, session, keep_alive));
+        }
+        let mut chunk = [0u8; 4096];
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+        if buf.len() > 64 * 1024 {
+            return None;
+        }
+    }
+}
+
+fn session_id(path: &str, key: &str) -> Option<String> {
+    let at = path.find(key)? + key.len();
+    let value = &path[at..];
+    let end = value.find(['?', ';', '/', '&', '.']).unwrap_or(value.len());
+    (end > 0).then(|| value[..end].to_string())
+}
+
+fn respond(state: &MemberState, session: Option<&str>) -> String {
+    let (id, count, new) = {
+        let mut sessions = state.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        match session.and_then(|id| sessions.get_mut(id).map(|c| (id, c))) {
+            Some((id, count)) => {
+                *count += 1;
+                (id.to_string(), *count, false)
+            }
+            None => {
+                let id = format!(
+                    "{:016X}",
+                    mix(state.next_id.fetch_add(1, Ordering::Relaxed))
+                );
+                sessions.insert(id.clone(), 1);
+                (id, 1, true)
+            }
+        }
+    };
+    let body = format!(
+        "member {} ({}) served this request\nsession {id}.{} ({})\ncounter {count}\n",
+        state.route,
+        state.addr,
+        state.route,
+        if new { "new" } else { "existing" },
+    );
+    let cookie = if new {
+        format!(
+            "Set-Cookie: JSESSIONID={id}.{}; Path=/; HttpOnly\r\n",
+            state.route
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n{cookie}\r\n{body}",
+        body.len()
+    )
+}

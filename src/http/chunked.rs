@@ -34,4 +34,18 @@ impl ChunkedDecoder {
         let _ = input;
         Err(ChunkedError("not implemented"))
     }
+
+    /// Steps over `input` until it is exhausted or the message is done; returns (bytes
+    /// consumed, done). For pass-through forwarding of the encoded bytes.
+    pub fn scan(&mut self, input: &[u8]) -> Result<(usize, bool), ChunkedError> {
+        let mut at = 0;
+        while at < input.len() {
+            let step = self.step(&input[at..])?;
+            at += step.consumed;
+            if step.done {
+                return Ok((at, true));
+            }
+        }
+        Ok((at, false))
+    }
 }

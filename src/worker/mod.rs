@@ -1,1 +1,202 @@
-//! TODO module
+//! The per-core worker: its thread, pinned to one CPU, its own monoio runtime (io_uring or
+//! epoll), its own `SO_REUSEPORT` listeners, balancers and member connection pools.
+//!
+//! Nothing here is shared with other cores except the read-only `Arc<Config>` and the stop flag.
+
+mod bufs;
+mod conn;
+mod exchange;
+mod forward;
+
+use std::cell::RefCell;
+use std::io;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Sender;
+use monoio::net::TcpListener;
+
+use crate::balancer::Balancer;
+use crate::clock;
+use crate::config::{Config, IoDriver};
+use crate::server::WorkerInfo;
+use crate::upstream::Pool;
+
+pub(crate) use bufs::BufPool;
+
+/// How often a worker wakes to check its stop flag and sweep idle pools.
+const TICK: Duration = Duration::from_millis(10);
+
+/// Idle member connections kept per member per core.
+const MAX_IDLE_PER_MEMBER: usize = 256;
+
+/// One balancer's per-core runtime state.
+#[derive(Debug)]
+pub(crate) struct BalancerRt {
+    pub(crate) balancer: RefCell<Balancer>,
+    pub(crate) pool: Pool,
+}
+
+/// Everything one core owns. Lives in an `Rc`; `RefCell`s are never borrowed across `.await`.
+#[derive(Debug)]
+pub(crate) struct Core {
+    pub(crate) config: Arc<Config>,
+    pub(crate) balancers: Vec<BalancerRt>,
+    /// Balancer indices by mount, longest mount first.
+    mounts: Vec<usize>,
+    pub(crate) bufs: BufPool,
+    pub(crate) epoch: Instant,
+}
+
+impl Core {
+    fn new(config: Arc<Config>) -> Core {
+        let balancers = config
+            .balancers
+            .iter()
+            .map(|b| BalancerRt {
+                balancer: RefCell::new(Balancer::new(b)),
+                pool: Pool::new(
+                    b.members.len(),
+                    MAX_IDLE_PER_MEMBER,
+                    config.timeouts.upstream_idle,
+                ),
+            })
+            .collect();
+        let mut mounts: Vec<usize> = (0..config.balancers.len()).collect();
+        mounts.sort_by_key(|&i| std::cmp::Reverse(config.balancers[i].mount.len()));
+        Core {
+            config,
+            balancers,
+            mounts,
+            bufs: BufPool::new(),
+            epoch: clock::now(),
+        }
+    }
+
+    /// The balancer serving `path`: the longest mount that is a prefix of it ending at a
+    /// segment boundary (`/app` serves `/app`, `/app/x` and `/app?q`, not `/apple`).
+    pub(crate) fn route(&self, path: &[u8]) -> Option<usize> {
+        self.mounts.iter().copied().find(|&i| {
+            let mount = self.config.balancers[i].mount.as_bytes();
+            path.starts_with(mount)
+                && (mount.ends_with(b"/")
+                    || path.len() == mount.len()
+                    || matches!(path[mount.len()], b'/' | b'?' | b';'))
+        })
+    }
+
+    pub(crate) fn now_ms(&self, now: Instant) -> u64 {
+        clock::ms_since(self.epoch, now)
+    }
+}
+
+/// Body of a worker thread: pin, build the runtime, serve until `stop` is set. Reports
+/// `Ok(WorkerInfo)` or the reason it could not start on `ready`.
+pub(crate) fn thread_main(
+    index: usize,
+    cpu: Option<usize>,
+    config: Arc<Config>,
+    listeners: Vec<std::net::TcpListener>,
+    stop: Arc<AtomicBool>,
+    ready: Sender<Result<WorkerInfo, String>>,
+) {
+    let cpu = cpu.filter(|&c| monoio::utils::bind_to_cpu_set([c]).is_ok());
+    let driver = config.io_driver;
+    let use_uring = match driver {
+        IoDriver::Epoll => false,
+        IoDriver::IoUring => true,
+        IoDriver::Auto => monoio::utils::detect_uring(),
+    };
+    if use_uring {
+        match monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
+            .with_entries(1024)
+            .enable_timer()
+            .build()
+        {
+            Ok(mut rt) => {
+                let info = WorkerInfo {
+                    index,
+                    cpu,
+                    driver: "io_uring",
+                };
+                rt.block_on(run(info, config, listeners, stop, ready));
+                return;
+            }
+            Err(e) if driver == IoDriver::IoUring => {
+                let _ = ready.send(Err(format!("worker {index}: io_uring unavailable: {e}")));
+                return;
+            }
+            Err(_) => {}
+        }
+    }
+    match monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
+        .enable_timer()
+        .build()
+    {
+        Ok(mut rt) => {
+            let info = WorkerInfo {
+                index,
+                cpu,
+                driver: "epoll",
+            };
+            rt.block_on(run(info, config, listeners, stop, ready));
+        }
+        Err(e) => {
+            let _ = ready.send(Err(format!(
+                "worker {index}: cannot build epoll runtime: {e}"
+            )));
+        }
+    }
+}
+
+async fn run(
+    info: WorkerInfo,
+    config: Arc<Config>,
+    listeners: Vec<std::net::TcpListener>,
+    stop: Arc<AtomicBool>,
+    ready: Sender<Result<WorkerInfo, String>>,
+) {
+    let core = Rc::new(Core::new(config));
+    for std_listener in listeners {
+        match TcpListener::from_std(std_listener) {
+            Ok(listener) => {
+                monoio::spawn(accept_loop(core.clone(), listener));
+            }
+            Err(e) => {
+                let _ = ready.send(Err(format!("worker {}: listener: {e}", info.index)));
+                return;
+            }
+        }
+    }
+    let _ = ready.send(Ok(info));
+    while !stop.load(Ordering::Relaxed) {
+        monoio::time::sleep(TICK).await;
+        let now = clock::now();
+        for b in &core.balancers {
+            b.pool.sweep(now);
+        }
+    }
+}
+
+async fn accept_loop(core: Rc<Core>, listener: TcpListener) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                let _ = stream.set_nodelay(true);
+                monoio::spawn(conn::serve(core.clone(), stream, peer));
+            }
+            Err(e) => accept_backoff(e).await,
+        }
+    }
+}
+
+/// Out of file descriptors or memory: pause accepting briefly instead of spinning.
+async fn accept_backoff(e: io::Error) {
+    let pause = match e.raw_os_error() {
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => 50,
+        _ => 1,
+    };
+    monoio::time::sleep(Duration::from_millis(pause)).await;
+}

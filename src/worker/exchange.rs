@@ -1,0 +1,614 @@
+//! One request/response exchange: validate the request, pick a member, get a connection,
+//! send the request (head, then the body streamed), relay interim responses, the response head
+//! and the body, then decide what happens to both connections.
+//!
+//! The retry rule lives here and nowhere else: a request goes to another member when nothing
+//! was sent (connect failure); it is re-sent on a fresh connection when a pooled connection
+//! turns out closed before any response byte, if it is idempotent and has no body to replay.
+
+use std::rc::Rc;
+use std::time::Instant;
+
+use monoio::net::TcpStream;
+
+use super::conn::{send_error, write_timeout, Client};
+use super::forward::{self, BodyError, Framing, Read, Transfer};
+use super::Core;
+use crate::balancer::Pick;
+use crate::clock;
+use crate::config::{BalancerConfig, MemberConfig};
+use crate::error::{is_idempotent, ProxyError, Retry};
+use crate::http::framing::{self, BodyKind, RequestFacts};
+use crate::http::head::{self, RequestHead, ResponseHead};
+use crate::http::rewrite::{self, BodyOut, RequestRewrite, ResponseRewrite};
+use crate::http::Version;
+use crate::sticky::{self, Routes};
+use crate::upstream::{self, UpstreamConn};
+
+/// What the connection loop does after an exchange.
+#[derive(Debug)]
+pub(super) enum Next {
+    KeepAlive,
+    Close,
+    /// A `101` was relayed: tunnel bytes between the client and this member connection, after
+    /// sending the given bytes (already read from the member) to the client.
+    Tunnel(TcpStream, Vec<u8>),
+}
+
+/// How an attempt failed.
+#[derive(Debug)]
+enum Fail {
+    /// Nothing was sent to the client yet: answer with this error.
+    Respond(ProxyError),
+    /// Close the client connection without (further) response.
+    Abort,
+    /// A pooled connection was found closed before any response byte, and the request is
+    /// idempotent with no body: send it again on another connection.
+    Stale,
+}
+
+/// Largest response head accepted from a member.
+const MAX_RESPONSE_HEAD: usize = 64 * 1024;
+
+/// Retries of a request over stale pooled connections before giving up.
+const MAX_STALE_RETRIES: usize = 4;
+
+/// Facts about the request that outlive its head bytes in the client buffer.
+#[derive(Clone, Copy, Debug)]
+struct Request {
+    facts: RequestFacts,
+    version: Version,
+    is_head: bool,
+    /// Idempotent and without a body: may be sent again after a stale connection.
+    replayable: bool,
+    /// Offset of the origin-form path within the target.
+    path_at: usize,
+    head_len: usize,
+    balancer: usize,
+}
+
+/// Handles one request whose head is at the start of `client.buf`.
+pub(super) async fn handle(core: &Rc<Core>, client: &mut Client, head: RequestHead) -> Next {
+    let req = match classify(core, client, &head) {
+        Ok(req) => req,
+        Err((status, why)) => {
+            let close = true;
+            let _ = send_error(core, client, status, why, close).await;
+            return Next::Close;
+        }
+    };
+    let members = core.config.balancers[req.balancer].members.len();
+    let mut avoid: u64 = 0;
+    let mut stale_retries = 0;
+    loop {
+        let now = clock::now();
+        let Some(pick) = pick_member(core, client, &head, &req, avoid, now) else {
+            return respond(
+                core,
+                client,
+                &req,
+                ProxyError::upstream(503, NO_MEMBER, Retry::No),
+            )
+            .await;
+        };
+        let conn = match connect(core, &req, pick, now).await {
+            Ok(conn) => conn,
+            Err(()) => {
+                avoid |= 1 << pick.member;
+                if avoid.count_ones() as usize >= members {
+                    let e = ProxyError::upstream(503, UNREACHABLE, Retry::NothingSent);
+                    return respond(core, client, &req, e).await;
+                }
+                continue;
+            }
+        };
+        match exchange(core, client, &head, &req, conn).await {
+            Ok(next) => return next,
+            Err(Fail::Stale) if stale_retries < MAX_STALE_RETRIES => stale_retries += 1,
+            Err(Fail::Stale) => {
+                let e = ProxyError::upstream(502, CLOSED_EARLY, Retry::IfIdempotent);
+                return respond(core, client, &req, e).await;
+            }
+            Err(Fail::Respond(e)) => return respond(core, client, &req, e).await,
+            Err(Fail::Abort) => return Next::Close,
+        }
+    }
+}
+
+const NO_MEMBER: &str = "no member is available";
+const UNREACHABLE: &str = "no member could be reached";
+const CLOSED_EARLY: &str = "the member closed the connection without responding";
+
+/// Validates what the head alone decides and finds the balancer. Errors are (status, cause).
+fn classify(
+    core: &Core,
+    client: &Client,
+    head: &RequestHead,
+) -> Result<Request, (u16, &'static str)> {
+    let buf = &client.buf;
+    let facts = framing::analyze_request(buf, head).map_err(|e| (e.status(), e.reason()))?;
+    let method = head.method.get(buf);
+    if method == b"CONNECT" {
+        return Err((405, "CONNECT is not supported by a reverse proxy"));
+    }
+    let max_body = core.config.limits.max_body_bytes;
+    if let BodyKind::Length(n) = facts.body {
+        if max_body != 0 && n > max_body {
+            return Err((413, "request body larger than the configured limit"));
+        }
+    }
+    let target = head.target.get(buf);
+    let path_at = origin_form_offset(target).ok_or((400, "invalid request target"))?;
+    let path: &[u8] = if target == b"*" {
+        b"/"
+    } else {
+        &target[path_at..]
+    };
+    let balancer = core
+        .route(path)
+        .ok_or((404, "no balancer is mounted at this path"))?;
+    Ok(Request {
+        facts,
+        version: head.version,
+        is_head: method == b"HEAD",
+        replayable: facts.body == BodyKind::None && is_idempotent(method),
+        path_at,
+        head_len: head.len,
+        balancer,
+    })
+}
+
+/// Where the origin-form path starts in a request target: 0 for `/path` and `*`, after the
+/// authority for absolute-form `http://host/path`; `None` for anything else.
+fn origin_form_offset(target: &[u8]) -> Option<usize> {
+    if target.first() == Some(&b'/') || target == b"*" {
+        return Some(0);
+    }
+    let scheme_len = if target.len() > 7 && target[..7].eq_ignore_ascii_case(b"http://") {
+        7
+    } else if target.len() > 8 && target[..8].eq_ignore_ascii_case(b"https://") {
+        8
+    } else {
+        return None;
+    };
+    memchr::memchr(b'/', &target[scheme_len..]).map(|i| scheme_len + i)
+}
+
+fn pick_member(
+    core: &Core,
+    client: &Client,
+    head: &RequestHead,
+    req: &Request,
+    avoid: u64,
+    now: Instant,
+) -> Option<Pick> {
+    let buf = &client.buf;
+    let bcfg = &core.config.balancers[req.balancer];
+    let mut routes = Routes::new();
+    if let Some(sticky_cfg) = &bcfg.sticky {
+        let cookies = head
+            .headers
+            .iter()
+            .filter(|h| h.name.get(buf).eq_ignore_ascii_case(b"cookie"))
+            .map(|h| h.value.get(buf));
+        sticky::collect_routes(sticky_cfg, head.target.get(buf), cookies, &mut routes);
+    }
+    let mut balancer = core.balancers[req.balancer].balancer.borrow_mut();
+    balancer.pick(&routes, avoid, core.now_ms(now))
+}
+
+/// A pooled connection to the picked member, or a new one.
+async fn connect(core: &Core, req: &Request, pick: Pick, now: Instant) -> Result<UpstreamConn, ()> {
+    let rt = &core.balancers[req.balancer];
+    if let Some(stream) = rt.pool.checkout(pick.member, now) {
+        return Ok(UpstreamConn {
+            stream,
+            member: pick.member,
+            reused: true,
+        });
+    }
+    let member = &core.config.balancers[req.balancer].members[pick.member];
+    match upstream::connect(member.addr, core.config.timeouts.connect).await {
+        Ok(stream) => Ok(UpstreamConn {
+            stream,
+            member: pick.member,
+            reused: false,
+        }),
+        Err(_) => Err(()),
+    }
+}
+
+/// Answers with a ringlb-made error. The connection stays open only when the request had no
+/// body left unread and the client wants keep-alive.
+async fn respond(core: &Core, client: &mut Client, req: &Request, e: ProxyError) -> Next {
+    let close = !req.facts.keep_alive || req.facts.body != BodyKind::None;
+    if send_error(core, client, e.status, e.detail, close)
+        .await
+        .is_err()
+        || close
+    {
+        return Next::Close;
+    }
+    // Only a bodiless request keeps the connection, and its head is still in the buffer.
+    client.buf.drain(..req.head_len.min(client.buf.len()));
+    Next::KeepAlive
+}
+
+/// One attempt on one member connection.
+async fn exchange(
+    core: &Core,
+    client: &mut Client,
+    head: &RequestHead,
+    req: &Request,
+    conn: UpstreamConn,
+) -> Result<Next, Fail> {
+    let bcfg = &core.config.balancers[req.balancer];
+    let member = &bcfg.members[conn.member];
+    let timeouts = core.config.timeouts;
+    let (mut up, reused, member_index) = (conn.stream, conn.reused, conn.member);
+    let mut out = core.bufs.get();
+    write_upstream_head(&mut out, core, client, head, req, bcfg, member);
+    let head_len = head.len;
+    let wait_continue = req.facts.expect_continue
+        && req.facts.body != BodyKind::None
+        && client.buf.len() == head_len;
+
+    let mut up_buf = core.bufs.get();
+    let mut continue_refused = false;
+    let request_framing = match req.facts.body {
+        BodyKind::None => None,
+        BodyKind::Length(n) => Some(Framing::Length(n)),
+        BodyKind::Chunked => Some(Framing::Chunked),
+        BodyKind::UntilClose => return Err(Fail::Respond(ProxyError::client(400, "bad framing"))),
+    };
+    let transfer_up = Transfer {
+        read_timeout: timeouts.client_header,
+        write_timeout: timeouts.upstream_response,
+        max_bytes: core.config.limits.max_body_bytes,
+    };
+
+    // 1. The request head, and the body unless the client waits for 100 Continue.
+    match request_framing {
+        None => {
+            out = forward::write_from(&mut up, out, 0, timeouts.upstream_response)
+                .await
+                .map_err(|()| stale_or(reused, req, 502, "could not send the request"))?;
+        }
+        Some(_) if wait_continue => {
+            client.buf.drain(..head_len);
+            out = forward::write_from(&mut up, out, 0, timeouts.upstream_response)
+                .await
+                .map_err(|()| Fail::Respond(upstream_err(502, "could not send the request")))?;
+            match await_continue(core, client, &mut up, up_buf, req).await? {
+                (true, buf) => up_buf = buf,
+                (false, buf) => {
+                    up_buf = buf;
+                    continue_refused = true;
+                }
+            }
+        }
+        Some(framing) => {
+            client.buf.drain(..head_len);
+            out = send_body(core, client, &mut up, out, framing, transfer_up).await?;
+        }
+    }
+    if continue_refused {
+        // The member answered before the body: relay that answer, never send the body.
+    } else if wait_continue {
+        let framing = request_framing.unwrap_or(Framing::Length(0));
+        out.clear();
+        out = send_body(core, client, &mut up, out, framing, transfer_up).await?;
+    }
+
+    // 2. The response head, relaying interim responses.
+    let (resp, resp_facts) = loop {
+        let resp = match read_response_head(&mut up, &mut up_buf, timeouts.upstream_response).await
+        {
+            Ok(r) => r,
+            Err(Fail::Stale) if !(reused && req.replayable) => {
+                return Err(Fail::Respond(upstream_err(502, CLOSED_EARLY)))
+            }
+            Err(e) => return Err(e),
+        };
+        let method: &[u8] = if req.is_head { b"HEAD" } else { b"GET" };
+        let facts = framing::analyze_response(&up_buf, &resp, method)
+            .map_err(|e| Fail::Respond(upstream_err(502, e.reason())))?;
+        if !facts.interim {
+            break (resp, facts);
+        }
+        out.clear();
+        rewrite::write_interim_head(&mut out, &up_buf, &resp);
+        up_buf.drain(..resp.len);
+        out = forward::write_from(&mut client.stream, out, 0, write_timeout(core))
+            .await
+            .map_err(|()| Fail::Abort)?;
+    };
+    // 3. 101 Switching Protocols: hand both connections to the tunnel.
+    if resp_facts.switching {
+        if !req.facts.upgrade {
+            return Err(Fail::Respond(upstream_err(
+                502,
+                "unexpected 101 from the member",
+            )));
+        }
+        if request_framing.is_none() {
+            client.buf.drain(..head_len);
+        }
+        out.clear();
+        rewrite::write_interim_head(&mut out, &up_buf, &resp);
+        up_buf.drain(..resp.len);
+        out = forward::write_from(&mut client.stream, out, 0, write_timeout(core))
+            .await
+            .map_err(|()| Fail::Abort)?;
+        core.bufs.put(out);
+        return Ok(Next::Tunnel(up, up_buf));
+    }
+
+    // 4. The response head and body, streamed.
+    if request_framing.is_none() {
+        client.buf.drain(..head_len);
+    }
+    let (body_out, framing) = response_framing(resp_facts.body, req.version);
+    let keep_client = req.facts.keep_alive && body_out != BodyOut::Close && !continue_refused;
+    out.clear();
+    let rw = ResponseRewrite {
+        keep_alive: keep_client,
+        client_version: req.version,
+        body: body_out,
+        extra: &[],
+    };
+    rewrite::write_response_head(&mut out, &up_buf, &resp, &rw);
+    up_buf.drain(..resp.len);
+    let transfer_down = Transfer {
+        read_timeout: timeouts.upstream_response,
+        write_timeout: write_timeout(core),
+        max_bytes: 0,
+    };
+    let scratch = core.bufs.get();
+    let (result, out, scratch) = forward::forward_body(
+        &mut up,
+        &mut client.stream,
+        out,
+        &mut up_buf,
+        framing.unwrap_or(Framing::Length(0)),
+        transfer_down,
+        scratch,
+    )
+    .await;
+    core.bufs.put(scratch);
+    core.bufs.put(out);
+    if result.is_err() {
+        // Part of the response may have reached the client: it can only be cut off.
+        core.bufs.put(up_buf);
+        return Ok(Next::Close);
+    }
+
+    // 5. Return the member connection to the pool when it is clean.
+    if resp_facts.keep_alive && up_buf.is_empty() && !continue_refused {
+        core.balancers[req.balancer]
+            .pool
+            .checkin(member_index, up, clock::now());
+    }
+    core.bufs.put(up_buf);
+    Ok(if keep_client {
+        Next::KeepAlive
+    } else {
+        Next::Close
+    })
+}
+
+/// How a response body of `kind` is framed towards a client speaking `version`.
+fn response_framing(kind: BodyKind, version: Version) -> (BodyOut, Option<Framing>) {
+    match kind {
+        BodyKind::None => (BodyOut::None, None),
+        BodyKind::Length(n) => (BodyOut::Length(n), Some(Framing::Length(n))),
+        BodyKind::Chunked if version == Version::Http11 => {
+            (BodyOut::Chunked, Some(Framing::Chunked))
+        }
+        BodyKind::Chunked => (BodyOut::Close, Some(Framing::Dechunk)),
+        BodyKind::UntilClose => (BodyOut::Close, Some(Framing::UntilClose)),
+    }
+}
+
+fn upstream_err(status: u16, detail: &'static str) -> ProxyError {
+    ProxyError::upstream(status, detail, Retry::No)
+}
+
+/// A send failure on a pooled connection of a replayable request is a stale connection.
+fn stale_or(reused: bool, req: &Request, status: u16, detail: &'static str) -> Fail {
+    if reused && req.replayable {
+        Fail::Stale
+    } else {
+        Fail::Respond(upstream_err(status, detail))
+    }
+}
+
+/// Streams the request body from the client to the member, after `out` (head bytes or empty).
+async fn send_body(
+    core: &Core,
+    client: &mut Client,
+    up: &mut TcpStream,
+    out: Vec<u8>,
+    framing: Framing,
+    transfer: Transfer,
+) -> Result<Vec<u8>, Fail> {
+    let scratch = core.bufs.get();
+    let (result, out, scratch) = forward::forward_body(
+        &mut client.stream,
+        up,
+        out,
+        &mut client.buf,
+        framing,
+        transfer,
+        scratch,
+    )
+    .await;
+    core.bufs.put(scratch);
+    match result {
+        Ok(_) => Ok(out),
+        Err(BodyError::SourceGone) => Err(Fail::Abort),
+        Err(BodyError::SinkGone) => Err(Fail::Respond(upstream_err(
+            502,
+            "the member closed the connection mid-request",
+        ))),
+        Err(BodyError::BadChunk(why)) => Err(Fail::Respond(ProxyError::client(400, why))),
+        Err(BodyError::TooLarge) => Err(Fail::Respond(ProxyError::client(
+            413,
+            "request body larger than the configured limit",
+        ))),
+    }
+}
+
+/// After sending a head with `Expect: 100-continue`, waits up to `ping` for the member:
+/// `100` is relayed and the body follows; another 1xx is relayed and the wait goes on; a final
+/// response means the member refused the body (returns false; the response stays in the
+/// buffer). If the member says nothing in time, ringlb tells the client to continue itself.
+async fn await_continue(
+    core: &Core,
+    client: &mut Client,
+    up: &mut TcpStream,
+    mut up_buf: Vec<u8>,
+    req: &Request,
+) -> Result<(bool, Vec<u8>), Fail> {
+    let ping = core.config.timeouts.ping;
+    let deadline = clock::now() + ping;
+    loop {
+        let parsed = head::parse_response(&up_buf, crate::http::MAX_HEADERS)
+            .map_err(|e| Fail::Respond(upstream_err(502, e.reason())))?;
+        if let Some(resp) = parsed {
+            if resp.status >= 200 || resp.status == 101 {
+                return Ok((false, up_buf));
+            }
+            let mut out = core.bufs.get();
+            rewrite::write_interim_head(&mut out, &up_buf, &resp);
+            up_buf.drain(..resp.len);
+            let out = forward::write_from(&mut client.stream, out, 0, write_timeout(core))
+                .await
+                .map_err(|()| Fail::Abort)?;
+            core.bufs.put(out);
+            if resp.status == 100 {
+                return Ok((true, up_buf));
+            }
+            continue;
+        }
+        let wait = deadline.saturating_duration_since(clock::now());
+        let (read, buf) = forward::read_into(up, up_buf, MAX_RESPONSE_HEAD, wait).await;
+        up_buf = buf;
+        match read {
+            Read::Data => {}
+            Read::TimedOut => {
+                let out = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
+                forward::write_from(&mut client.stream, out, 0, write_timeout(core))
+                    .await
+                    .map_err(|()| Fail::Abort)?;
+                return Ok((true, up_buf));
+            }
+            Read::Eof | Read::Failed => {
+                let _ = req;
+                return Err(Fail::Respond(upstream_err(502, CLOSED_EARLY)));
+            }
+        }
+    }
+}
+
+/// Reads until `up_buf` starts with a complete response head.
+async fn read_response_head(
+    up: &mut TcpStream,
+    up_buf: &mut Vec<u8>,
+    timeout: std::time::Duration,
+) -> Result<ResponseHead, Fail> {
+    let deadline = clock::now() + timeout;
+    loop {
+        if !up_buf.is_empty() {
+            match head::parse_response(up_buf, crate::http::MAX_HEADERS) {
+                Ok(Some(resp)) => return Ok(resp),
+                Ok(None) if up_buf.len() >= MAX_RESPONSE_HEAD => {
+                    return Err(Fail::Respond(upstream_err(502, "response head too large")))
+                }
+                Ok(None) => {}
+                Err(e) => return Err(Fail::Respond(upstream_err(502, e.reason()))),
+            }
+        }
+        let wait = deadline.saturating_duration_since(clock::now());
+        let buf = std::mem::take(up_buf);
+        let (read, buf) = forward::read_into(up, buf, MAX_RESPONSE_HEAD, wait).await;
+        *up_buf = buf;
+        match read {
+            Read::Data => {}
+            Read::TimedOut => {
+                return Err(Fail::Respond(upstream_err(
+                    504,
+                    "the member did not respond in time",
+                )))
+            }
+            Read::Eof | Read::Failed if up_buf.is_empty() => return Err(Fail::Stale),
+            Read::Eof | Read::Failed => {
+                return Err(Fail::Respond(upstream_err(502, "incomplete response head")))
+            }
+        }
+    }
+}
+
+/// Writes the head sent to the member: the target with the balancer's mount replaced by its
+/// target path, Host per `preserve_host`, X-Forwarded-* per config.
+fn write_upstream_head(
+    out: &mut Vec<u8>,
+    core: &Core,
+    client: &Client,
+    head: &RequestHead,
+    req: &Request,
+    bcfg: &BalancerConfig,
+    member: &MemberConfig,
+) {
+    let buf = &client.buf;
+    let fwd = core.config.forwarded;
+    let target = head.target.get(buf);
+    let path = &target[req.path_at..];
+    let (prefix, rest): (&[u8], &[u8]) = if bcfg.mount == bcfg.target_path || target == b"*" {
+        (b"", path)
+    } else {
+        let rest = &path[bcfg.mount.len().min(path.len())..];
+        let prefix = bcfg.target_path.as_bytes();
+        let rest = if prefix.ends_with(b"/") && rest.starts_with(b"/") {
+            &rest[1..]
+        } else {
+            rest
+        };
+        (prefix, rest)
+    };
+    let rw = RequestRewrite {
+        target_prefix: prefix,
+        target_rest: rest,
+        host: (!fwd.preserve_host).then_some(member.authority.as_bytes()),
+        forwarded_for: fwd.x_forwarded_for.then_some(client.peer.ip()),
+        forwarded_proto: fwd.x_forwarded_proto.then_some(b"http".as_slice()),
+        forwarded_host: fwd.x_forwarded_host,
+        extra: &[],
+    };
+    rewrite::write_request_head(out, buf, head, &req.facts, &rw);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_form_offsets() {
+        let cases: [(&[u8], Option<usize>); 6] = [
+            (b"/a/b?c", Some(0)),
+            (b"*", Some(0)),
+            (b"http://h:80/x", Some(11)),
+            (b"HTTPS://h/x", Some(9)),
+            (b"http://h", None),
+            (b"a/b", None),
+        ];
+        for (target, want) in cases {
+            assert_eq!(
+                origin_form_offset(target),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(target)
+            );
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! Moving bytes: reads and writes with deadlines on owned buffers, request and response body
+//! forwarding (length, chunked, close-delimited), and the tunnel after `101`.
+//!
+//! Bodies are streamed through one pooled buffer at a time; nothing is buffered whole, so the
+//! memory of a connection is bounded whatever the body size.
+
+use std::pin::pin;
+use std::time::Duration;
+
+use monoio::buf::{IoBuf, IoBufMut};
+use monoio::io::{
+    AsyncWriteRent, AsyncWriteRentExt, CancelableAsyncReadRent, Canceller, Splitable,
+};
+use monoio::net::TcpStream;
+
+use super::bufs::IO_BUF;
+use crate::http::chunked::{ChunkedDecoder, ChunkedError};
+
+/// The result of a read with a deadline.
+#[derive(Debug)]
+pub(super) enum Read {
+    /// Bytes were appended to the buffer.
+    Data,
+    Eof,
+    TimedOut,
+    Failed,
+}
+
+/// Appends at most `limit` bytes read from `stream` to `buf` (whose spare capacity is grown to
+/// at least `IO_BUF` first). On timeout the read is cancelled and the buffer comes back intact,
+/// with any bytes that arrived meanwhile: nothing is lost.
+pub(super) async fn read_into(
+    stream: &mut TcpStream,
+    mut buf: Vec<u8>,
+    limit: usize,
+    timeout: Duration,
+) -> (Read, Vec<u8>) {
+    let len = buf.len();
+    if buf.capacity() - len < IO_BUF.min(limit) {
+        buf.reserve(IO_BUF.min(limit));
+    }
+    let end = buf.capacity().min(len.saturating_add(limit.max(1)));
+    let canceller = Canceller::new();
+    let mut read = pin!(stream.cancelable_read(buf.slice_mut(len..end), canceller.handle()));
+    let (res, slice) = monoio::select! {
+        done = &mut read => done,
+        _ = monoio::time::sleep(timeout) => {
+            canceller.cancel();
+            let (res, slice) = read.as_mut().await;
+            match res {
+                Ok(n) if n > 0 => (Ok(n), slice),
+                _ => return (Read::TimedOut, slice.into_inner()),
+            }
+        }
+    };
+    let outcome = match res {
+        Ok(0) => Read::Eof,
+        Ok(_) => Read::Data,
+        Err(_) => Read::Failed,
+    };
+    (outcome, slice.into_inner())
+}
+
+/// Writes all of `buf[from..]` within `timeout`. The buffer is returned for reuse on success; on
+/// failure the connection must be abandoned.
+pub(super) async fn write_from(
+    stream: &mut TcpStream,
+    buf: Vec<u8>,
+    from: usize,
+    timeout: Duration,
+) -> Result<Vec<u8>, ()> {
+    if from >= buf.len() {
+        return Ok(buf);
+    }
+    let end = buf.len();
+    match monoio::time::timeout(timeout, stream.write_all(buf.slice(from..end))).await {
+        Ok((Ok(_), slice)) => Ok(slice.into_inner()),
+        _ => Err(()),
+    }
+}
+
+/// Why a body could not be forwarded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum BodyError {
+    /// The sending side closed, failed or stalled before the body ended.
+    SourceGone,
+    /// The receiving side could not be written.
+    SinkGone,
+    /// The chunked framing was invalid.
+    BadChunk(&'static str),
+    /// The request body exceeded the configured limit.
+    TooLarge,
+}
+
+impl From<ChunkedError> for BodyError {
+    fn from(e: ChunkedError) -> BodyError {
+        BodyError::BadChunk(e.0)
+    }
+}
+
+/// Deadlines and limits for one body transfer.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Transfer {
+    pub(super) read_timeout: Duration,
+    pub(super) write_timeout: Duration,
+    /// Most body bytes accepted (chunked framing included for chunked); 0 = unlimited.
+    pub(super) max_bytes: u64,
+}
+
+/// How a body is laid out on the wire and what to do with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Framing {
+    Length(u64),
+    /// Forward the chunked encoding as it is, ending at the last chunk.
+    Chunked,
+    /// Decode chunked and forward only the payload (for HTTP/1.0 clients).
+    Dechunk,
+    UntilClose,
+}
+
+/// Forwards one body from `src` to `dst`.
+///
+/// `pending` holds bytes already destined for `dst` (e.g. a rewritten head); `carry` holds
+/// bytes already read from `src`, starting with this body. Both are written before reading
+/// more, in one write. On success returns the body bytes forwarded, and `carry` holds exactly
+/// the bytes that followed the body (a pipelined request, or stray bytes from a member).
+pub(super) async fn forward_body(
+    src: &mut TcpStream,
+    dst: &mut TcpStream,
+    mut pending: Vec<u8>,
+    carry: &mut Vec<u8>,
+    framing: Framing,
+    io: Transfer,
+    scratch: Vec<u8>,
+) -> (Result<u64, BodyError>, Vec<u8>, Vec<u8>) {
+    let mut decoder = ChunkedDecoder::new();
+    let mut total: u64 = 0;
+    let mut remaining = match framing {
+        Framing::Length(n) => n,
+        _ => u64::MAX,
+    };
+    // First the bytes already in `carry`.
+    let mut done = match take_body(&mut decoder, framing, carry, &mut pending, remaining) {
+        Ok((n, done)) => {
+            carry.drain(..n);
+            total += n as u64;
+            remaining = remaining.saturating_sub(n as u64);
+            done
+        }
+        Err(e) => return (Err(e), pending, scratch),
+    };
+    let mut pending = match write_from(dst, pending, 0, io.write_timeout).await {
+        Ok(p) => p,
+        Err(()) => return (Err(BodyError::SinkGone), Vec::new(), scratch),
+    };
+    let mut chunk = scratch;
+    while !done {
+        if io.max_bytes != 0 && total > io.max_bytes {
+            return (Err(BodyError::TooLarge), pending, chunk);
+        }
+        chunk.clear();
+        let limit = usize::try_from(remaining).unwrap_or(usize::MAX);
+        let (read, buf) = read_into(src, chunk, limit, io.read_timeout).await;
+        chunk = buf;
+        match read {
+            Read::Data => {}
+            Read::Eof if framing == Framing::UntilClose => break,
+            _ => return (Err(BodyError::SourceGone), pending, chunk),
+        }
+        pending.clear();
+        match take_body(&mut decoder, framing, &chunk, &mut pending, remaining) {
+            Ok((n, d)) => {
+                total += n as u64;
+                remaining = remaining.saturating_sub(n as u64);
+                done = d;
+                if done {
+                    carry.extend_from_slice(&chunk[n..]);
+                }
+            }
+            Err(e) => return (Err(e), pending, chunk),
+        }
+        pending = match write_from(dst, pending, 0, io.write_timeout).await {
+            Ok(p) => p,
+            Err(()) => return (Err(BodyError::SinkGone), Vec::new(), chunk),
+        };
+    }
+    if io.max_bytes != 0 && total > io.max_bytes {
+        return (Err(BodyError::TooLarge), pending, chunk);
+    }
+    (Ok(total), pending, chunk)
+}
+
+/// Appends the part of `input` that belongs to the body to `out` (decoded for `Dechunk`).
+/// Returns (bytes of `input` consumed, body complete). Unless the body is complete, all of
+/// `input` is consumed; when it is, `input[consumed..]` follows the body.
+fn take_body(
+    decoder: &mut ChunkedDecoder,
+    framing: Framing,
+    input: &[u8],
+    out: &mut Vec<u8>,
+    remaining: u64,
+) -> Result<(usize, bool), BodyError> {
+    Ok(match framing {
+        Framing::Length(_) => {
+            let n = usize::try_from(remaining)
+                .unwrap_or(usize::MAX)
+                .min(input.len());
+            out.extend_from_slice(&input[..n]);
+            (n, n as u64 == remaining)
+        }
+        Framing::UntilClose => {
+            out.extend_from_slice(input);
+            (input.len(), false)
+        }
+        Framing::Chunked => {
+            let (n, done) = decoder.scan(input)?;
+            out.extend_from_slice(&input[..n]);
+            (n, done)
+        }
+        Framing::Dechunk => {
+            let mut at = 0;
+            let mut done = false;
+            while at < input.len() && !done {
+                let step = decoder.step(&input[at..])?;
+                out.extend_from_slice(&input[at + step.data.start..at + step.data.end]);
+                at += step.consumed;
+                done = step.done;
+            }
+            (at, done)
+        }
+    })
+}
+
+/// Relays bytes both ways after a `101 Switching Protocols` until both directions end.
+/// `to_member` and `to_client` are bytes already read from the other side.
+pub(super) async fn tunnel(
+    client: TcpStream,
+    member: TcpStream,
+    to_member: Vec<u8>,
+    to_client: Vec<u8>,
+) {
+    let (mut client_rd, mut client_wr) = client.into_split();
+    let (mut member_rd, mut member_wr) = member.into_split();
+    let upstream = async {
+        if !to_member.is_empty() {
+            let (res, _) = member_wr.write_all(to_member).await;
+            if res.is_err() {
+                return;
+            }
+        }
+        let _ = monoio::io::copy(&mut client_rd, &mut member_wr).await;
+        let _ = member_wr.shutdown().await;
+    };
+    let downstream = async {
+        if !to_client.is_empty() {
+            let (res, _) = client_wr.write_all(to_client).await;
+            if res.is_err() {
+                return;
+            }
+        }
+        let _ = monoio::io::copy(&mut member_rd, &mut client_wr).await;
+        let _ = client_wr.shutdown().await;
+    };
+    monoio::join!(upstream, downstream);
+}
