@@ -186,7 +186,7 @@ pub fn analyze_response(
             BodyKind::None
         }
         // Rules 3 and 4, response side: Transfer-Encoding wins over Content-Length.
-        Some(Coding::Chunked) if http11 => {
+        Some(Coding::Chunked | Coding::OtherThenChunked) if http11 => {
             keep_alive &= !has_cl;
             BodyKind::Chunked
         }
