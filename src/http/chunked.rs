@@ -28,7 +28,7 @@ use std::ops::Range;
 /// verbatim to members that may read extensions differently (smuggling surface).
 pub const MAX_CHUNK_EXT_BYTES: usize = 4096;
 
-/// Most bytes of the trailer section (field lines with their CRLFs, not the final CRLF).
+/// Most bytes of the trailer section's field lines, not counting line endings.
 /// Trailers are skipped; the bound keeps a body from ending in an unbounded header-like tail.
 pub const MAX_TRAILER_BYTES: usize = 16 * 1024;
 
@@ -217,8 +217,8 @@ fn next(state: State, b: u8) -> Result<Next, &'static str> {
             _ => return Err("invalid chunk size line"),
         },
         State::Ext { size, used } => match b {
-            _ if used >= MAX_CHUNK_EXT_BYTES => return Err("chunk extensions too long"),
             b'\r' => State::SizeLf { size },
+            _ if used >= MAX_CHUNK_EXT_BYTES => return Err("chunk extensions too long"),
             _ if is_text(b) => State::Ext {
                 size,
                 used: used + 1,
@@ -250,9 +250,9 @@ fn next(state: State, b: u8) -> Result<Next, &'static str> {
             _ => return Err("invalid trailer field"),
         },
         State::TrailerLine { used, colon } => match b {
-            _ if used >= MAX_TRAILER_BYTES => return Err("trailer section too large"),
-            b'\r' if colon => State::TrailerLf { used: used + 1 },
+            b'\r' if colon => State::TrailerLf { used },
             b'\r' => return Err("invalid trailer field"),
+            _ if used >= MAX_TRAILER_BYTES => return Err("trailer section too large"),
             _ if is_text(b) => State::TrailerLine {
                 used: used + 1,
                 colon: colon || b == b':',
@@ -260,7 +260,7 @@ fn next(state: State, b: u8) -> Result<Next, &'static str> {
             _ => return Err("invalid trailer field"),
         },
         State::TrailerLf { used } => match b {
-            b'\n' => State::TrailerStart { used: used + 1 },
+            b'\n' => State::TrailerStart { used },
             _ => return Err("expected LF after trailer field"),
         },
         State::EndLf => match b {
