@@ -9,6 +9,15 @@ pub mod framing;
 pub mod head;
 pub mod rewrite;
 
+#[cfg(test)]
+mod tests_chunked;
+#[cfg(test)]
+mod tests_framing;
+#[cfg(test)]
+mod tests_head;
+#[cfg(test)]
+mod tests_rewrite;
+
 /// Hard upper bound on header fields in one head; the configured `max_headers` is at most this.
 /// It sizes the stack array handed to httparse, so it is a compile-time constant.
 pub const MAX_HEADERS: usize = 128;
@@ -49,4 +58,19 @@ impl Span {
 pub enum Version {
     Http10,
     Http11,
+}
+
+/// Appends `n` in decimal ASCII to `out` without allocating beyond `out`'s own growth.
+pub fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20]; // u64::MAX has 20 digits
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }

@@ -1,11 +1,22 @@
 //! Builds outgoing heads into reused `Vec<u8>` buffers: hop-by-hop removal, X-Forwarded-*,
-//! framing headers, error responses. STUB: interface fixed.
+//! framing headers, error responses. Appends only; never clears `out`. Field names and values
+//! are copied byte-exact (original case) from the parsed buffer; every line ends in CRLF.
+//!
+//! Hop-by-hop fields (RFC 9110 section 7.6.1) never cross the proxy: `Connection`,
+//! `Keep-Alive`, `Proxy-Connection`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`,
+//! `Proxy-Authorization` (requests; it is meant for this proxy, not the member) and every field
+//! named by a `Connection` token, except `Host`, which a client cannot strip that way. Framing
+//! (`Content-Length`/`Transfer-Encoding`) and `Connection` are written from the decision the
+//! caller made, not copied.
 
+use std::io::Write as _;
 use std::net::IpAddr;
 
+use smallvec::SmallVec;
+
 use super::framing::{BodyKind, RequestFacts};
-use super::head::{RequestHead, ResponseHead};
-use super::Version;
+use super::head::{list_items, values, Header, RequestHead, ResponseHead};
+use super::{push_decimal, Version};
 
 /// How the request head is rewritten for the member.
 #[derive(Clone, Copy, Debug)]
@@ -46,7 +57,63 @@ pub struct ResponseRewrite<'a> {
     pub extra: &'a [(&'a [u8], &'a [u8])],
 }
 
+/// Fields removed from every forwarded head (lowercase).
+const HOP_BY_HOP: [&[u8]; 7] = [
+    b"connection",
+    b"keep-alive",
+    b"proxy-connection",
+    b"te",
+    b"trailer",
+    b"transfer-encoding",
+    b"upgrade",
+];
+
+/// Tokens of all `Connection` field lines: the extra hop-by-hop fields this head names.
+type ConnectionTokens<'a> = SmallVec<[&'a [u8]; 8]>;
+
+fn connection_tokens<'a>(headers: &'a [Header], buf: &'a [u8]) -> ConnectionTokens<'a> {
+    values(headers, buf, b"connection")
+        .flat_map(list_items)
+        .filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case(b"host"))
+        .collect()
+}
+
+/// `name` is hop-by-hop for this head: a fixed one or named by a `Connection` token.
+fn is_hop_by_hop(name: &[u8], named: &[&[u8]]) -> bool {
+    HOP_BY_HOP
+        .iter()
+        .chain(named)
+        .any(|h| name.eq_ignore_ascii_case(h))
+}
+
+fn push_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+fn push_extra(out: &mut Vec<u8>, extra: &[(&[u8], &[u8])]) {
+    for (name, value) in extra {
+        push_field(out, name, value);
+    }
+}
+
+fn push_content_length(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(b"Content-Length: ");
+    push_decimal(out, n);
+    out.extend_from_slice(b"\r\n");
+}
+
 /// Appends the upstream request head (always HTTP/1.1) to `out`.
+///
+/// Order: request line; `Host` (`rw.host`, else the client's); the client's end-to-end fields
+/// in arrival order; `X-Forwarded-For` (the client's values merged into one list, then the
+/// address); `X-Forwarded-Proto` and `X-Forwarded-Host` (replacing the client's); framing from
+/// `facts.body` (`Content-Length: n`, `Transfer-Encoding: chunked`, or for no body the client's
+/// `Content-Length: 0` if it sent one); `Connection: Upgrade` and the client's `Upgrade` when
+/// `facts.upgrade`; `rw.extra`; the empty line. No `Connection` otherwise: HTTP/1.1 keep-alive
+/// is the default towards members.
 pub fn write_request_head(
     out: &mut Vec<u8>,
     buf: &[u8],
@@ -54,26 +121,191 @@ pub fn write_request_head(
     facts: &RequestFacts,
     rw: &RequestRewrite<'_>,
 ) {
-    let _ = (out, buf, head, facts, rw, BodyKind::None);
+    let headers = &head.headers[..];
+    let named = connection_tokens(headers, buf);
+    let client_host = facts.host.map(|s| s.get(buf));
+    let replace_xff = rw.forwarded_for.is_some();
+    let replace_xfp = rw.forwarded_proto.is_some();
+    let replace_xfh = rw.forwarded_host && client_host.is_some();
+
+    out.extend_from_slice(head.method.get(buf));
+    out.push(b' ');
+    out.extend_from_slice(rw.target_prefix);
+    out.extend_from_slice(rw.target_rest);
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    if let Some(host) = rw.host.or(client_host) {
+        push_field(out, b"Host", host);
+    }
+
+    let mut client_cl = false;
+    for h in headers {
+        let name = h.name.get(buf);
+        let skip = is_hop_by_hop(name, &named)
+            || name.eq_ignore_ascii_case(b"proxy-authorization")
+            || name.eq_ignore_ascii_case(b"host")
+            || (replace_xff && name.eq_ignore_ascii_case(b"x-forwarded-for"))
+            || (replace_xfp && name.eq_ignore_ascii_case(b"x-forwarded-proto"))
+            || (replace_xfh && name.eq_ignore_ascii_case(b"x-forwarded-host"));
+        if name.eq_ignore_ascii_case(b"content-length") {
+            client_cl = true;
+        } else if !skip {
+            push_field(out, name, h.value.get(buf));
+        }
+    }
+
+    if let Some(ip) = rw.forwarded_for {
+        out.extend_from_slice(b"X-Forwarded-For: ");
+        let keep_prior = !named
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(b"x-forwarded-for"));
+        let prior = values(headers, buf, b"x-forwarded-for").filter(|_| keep_prior);
+        for item in prior.flat_map(list_items).filter(|i| !i.is_empty()) {
+            out.extend_from_slice(item);
+            out.extend_from_slice(b", ");
+        }
+        // Writing into a Vec cannot fail.
+        let _ = write!(out, "{ip}");
+        out.extend_from_slice(b"\r\n");
+    }
+    if let Some(proto) = rw.forwarded_proto {
+        push_field(out, b"X-Forwarded-Proto", proto);
+    }
+    if let (true, Some(host)) = (rw.forwarded_host, client_host) {
+        push_field(out, b"X-Forwarded-Host", host);
+    }
+
+    match facts.body {
+        BodyKind::Length(n) => push_content_length(out, n),
+        BodyKind::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+        BodyKind::None if client_cl => push_content_length(out, 0),
+        BodyKind::None | BodyKind::UntilClose => {}
+    }
+    if facts.upgrade {
+        out.extend_from_slice(b"Connection: Upgrade\r\n");
+        for h in headers
+            .iter()
+            .filter(|h| h.name.get(buf).eq_ignore_ascii_case(b"upgrade"))
+        {
+            push_field(out, h.name.get(buf), h.value.get(buf));
+        }
+    }
+    push_extra(out, rw.extra);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Appends `HTTP/1.1 <status> <reason>` with CRLF; `reason` empty falls back to
+/// [`reason_phrase`] (nothing after the space if the code is unknown).
+fn push_status_line(out: &mut Vec<u8>, status: u16, reason: &[u8]) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    push_decimal(out, u64::from(status));
+    out.push(b' ');
+    if reason.is_empty() {
+        out.extend_from_slice(reason_phrase(status).as_bytes());
+    } else {
+        out.extend_from_slice(reason);
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Whether a `Transfer-Encoding` list ends in `chunked`.
+fn ends_chunked(headers: &[Header], buf: &[u8]) -> Option<bool> {
+    let last = values(headers, buf, b"transfer-encoding")
+        .flat_map(list_items)
+        .filter(|c| !c.is_empty())
+        .last()?;
+    Some(last.eq_ignore_ascii_case(b"chunked"))
+}
+
+fn push_member_te(out: &mut Vec<u8>, headers: &[Header], buf: &[u8]) {
+    for h in headers
+        .iter()
+        .filter(|h| h.name.get(buf).eq_ignore_ascii_case(b"transfer-encoding"))
+    {
+        push_field(out, h.name.get(buf), h.value.get(buf));
+    }
 }
 
 /// Appends the client response head to `out`.
+///
+/// Order: status line (the member's reason, or the standard one if it sent none); end-to-end
+/// fields minus hop-by-hop ones and `Content-Length`; framing from `rw.body`:
+/// - `Length(n)`: `Content-Length: n`;
+/// - `Chunked`: the member's `Transfer-Encoding` lines if they end in `chunked` (so codings
+///   such as `gzip, chunked` survive pass-through), else `Transfer-Encoding: chunked`;
+/// - `None`: the member's first `Content-Length` line unchanged (HEAD, 304, length 0);
+/// - `Close`: the member's `Transfer-Encoding` lines if they do not end in `chunked` (the
+///   body is relayed as received), else nothing;
+///
+/// then `Connection: close` when `!rw.keep_alive`, `Connection: keep-alive` for a kept
+/// HTTP/1.0 client; `rw.extra`; the empty line.
 pub fn write_response_head(
     out: &mut Vec<u8>,
     buf: &[u8],
     head: &ResponseHead,
     rw: &ResponseRewrite<'_>,
 ) {
-    let _ = (out, buf, head, rw);
+    let headers = &head.headers[..];
+    push_status_line(out, head.status, head.reason.get(buf));
+    let named = connection_tokens(headers, buf);
+    let mut member_cl = None;
+    for h in headers {
+        let name = h.name.get(buf);
+        if name.eq_ignore_ascii_case(b"content-length") {
+            member_cl = member_cl.or(Some(h));
+        } else if !is_hop_by_hop(name, &named) {
+            push_field(out, name, h.value.get(buf));
+        }
+    }
+    match rw.body {
+        BodyOut::Length(n) => push_content_length(out, n),
+        BodyOut::Chunked if ends_chunked(headers, buf) == Some(true) => {
+            push_member_te(out, headers, buf)
+        }
+        BodyOut::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+        BodyOut::None => {
+            if let Some(h) = member_cl {
+                push_field(out, h.name.get(buf), h.value.get(buf));
+            }
+        }
+        BodyOut::Close if ends_chunked(headers, buf) == Some(false) => {
+            push_member_te(out, headers, buf)
+        }
+        BodyOut::Close => {}
+    }
+    if !rw.keep_alive {
+        out.extend_from_slice(b"Connection: close\r\n");
+    } else if rw.client_version == Version::Http10 {
+        out.extend_from_slice(b"Connection: keep-alive\r\n");
+    }
+    push_extra(out, rw.extra);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Appends a relayed interim (1xx) or 101 head: status line and end-to-end fields (for 101 also
-/// `Connection: Upgrade` and `Upgrade`).
+/// `Connection: Upgrade` and `Upgrade`). `Content-Length` is dropped (a 1xx has no body).
 pub fn write_interim_head(out: &mut Vec<u8>, buf: &[u8], head: &ResponseHead) {
-    let _ = (out, buf, head);
+    let headers = &head.headers[..];
+    let switching = head.status == 101;
+    push_status_line(out, head.status, head.reason.get(buf));
+    let named = connection_tokens(headers, buf);
+    for h in headers {
+        let name = h.name.get(buf);
+        let keep_upgrade = switching && name.eq_ignore_ascii_case(b"upgrade");
+        if keep_upgrade
+            || !(is_hop_by_hop(name, &named) || name.eq_ignore_ascii_case(b"content-length"))
+        {
+            push_field(out, name, h.value.get(buf));
+        }
+    }
+    if switching {
+        out.extend_from_slice(b"Connection: Upgrade\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
 }
 
-/// Appends a complete error response made by ringlb itself: a short text body naming the cause.
+/// Appends a complete error response made by ringlb itself: a short text body naming the cause,
+/// `<status> <reason>: <detail>\n`, with `Content-Type`, `Content-Length`, `Connection: close`
+/// when `close`, then `extra`.
 pub fn write_error(
     out: &mut Vec<u8>,
     status: u16,
@@ -81,5 +313,69 @@ pub fn write_error(
     close: bool,
     extra: &[(&[u8], &[u8])],
 ) {
-    let _ = (out, status, detail, close, extra);
+    let reason = reason_phrase(status);
+    push_status_line(out, status, reason.as_bytes());
+    out.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\n");
+    // "<status> " + reason + ": " + detail + "\n"
+    let body_len = decimal_len(u64::from(status)) + 1 + reason.len() + 2 + detail.len() + 1;
+    push_content_length(out, body_len as u64);
+    if close {
+        out.extend_from_slice(b"Connection: close\r\n");
+    }
+    push_extra(out, extra);
+    out.extend_from_slice(b"\r\n");
+    push_decimal(out, u64::from(status));
+    out.push(b' ');
+    out.extend_from_slice(reason.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(detail.as_bytes());
+    out.push(b'\n');
+}
+
+fn decimal_len(mut n: u64) -> usize {
+    let mut len = 1;
+    while n >= 10 {
+        n /= 10;
+        len += 1;
+    }
+    len
+}
+
+/// The standard reason phrase for `status` (RFC 9110 section 15), or `""` if ringlb does not
+/// know the code.
+pub fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        206 => "Partial Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        417 => "Expectation Failed",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        _ => "",
+    }
 }
