@@ -179,20 +179,6 @@ impl ChunkedDecoder {
             }
         }
     }
-
-    /// Steps over `input` until it is exhausted or the message is done; returns (bytes
-    /// consumed, done). For pass-through forwarding of the encoded bytes.
-    pub fn scan(&mut self, input: &[u8]) -> Result<(usize, bool), ChunkedError> {
-        let mut at = 0;
-        while at < input.len() {
-            let step = self.step(&input[at..])?;
-            at += step.consumed;
-            if step.done {
-                return Ok((at, true));
-            }
-        }
-        Ok((at, false))
-    }
 }
 
 fn hex_value(b: u8) -> Option<u64> {
