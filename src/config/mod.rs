@@ -126,7 +126,11 @@ pub struct ConfigError {
 impl fmt::Display for ConfigError {
     /// `file:line: key: message`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}: {}", self.file, self.line, self.key, self.message)
+        write!(
+            f,
+            "{}:{}: {}: {}",
+            self.file, self.line, self.key, self.message
+        )
     }
 }
 
