@@ -46,45 +46,45 @@ use crate::config::LbMethod;
 
 use super::member::Load;
 
-/// One selection's scoring state: the method and the running `total` of the lbfactors offered.
+/// One selection's scoring state: the method, the running `total` of the lbfactors offered
+/// and the best candidate so far (its index and a copy of its load when it was offered; a
+/// member is offered at most once, so the copy stays exact).
 #[derive(Debug)]
 pub(super) struct Scorer {
     method: LbMethod,
     total: i64,
+    best: Option<(usize, Load)>,
 }
 
 impl Scorer {
     pub(super) fn new(method: LbMethod) -> Scorer {
-        Scorer { method, total: 0 }
+        Scorer {
+            method,
+            total: 0,
+            best: None,
+        }
     }
 
-    /// Offers `cand` (each candidate exactly once, in scan order) against the best so far;
-    /// returns true when `cand` becomes the new best. For byrequests and bybusyness this also
-    /// does the `lbstatus += lbfactor` bookkeeping on `cand`, as Apache's `is_best` does.
-    pub(super) fn offer(&mut self, cand: &mut Load, best: Option<&Load>) -> bool {
-        match self.method {
-            LbMethod::ByRequests => {
-                self.tally(cand);
-                match best {
-                    None => true,
-                    Some(best) => cand.lbstatus > best.lbstatus,
-                }
-            }
-            LbMethod::ByBusyness => {
-                self.tally(cand);
-                match best {
-                    None => true,
-                    Some(best) => {
-                        cand.busy < best.busy
-                            || (cand.busy == best.busy && cand.lbstatus > best.lbstatus)
-                    }
-                }
-            }
-            LbMethod::ByTraffic => match best {
-                None => true,
-                Some(best) => less_traffic(cand, best),
-            },
+    /// Offers member `i` (each candidate at most once, in scan order); it becomes the best
+    /// when it beats the best so far. For byrequests and bybusyness this also does the
+    /// `lbstatus += lbfactor` bookkeeping on `cand`, as Apache's `is_best` does.
+    pub(super) fn offer(&mut self, i: usize, cand: &mut Load) {
+        if matches!(self.method, LbMethod::ByRequests | LbMethod::ByBusyness) {
+            cand.lbstatus += i64::from(cand.lbfactor);
+            self.total += i64::from(cand.lbfactor);
         }
+        let better = match &self.best {
+            None => true,
+            Some((_, best)) => is_better(self.method, cand, best),
+        };
+        if better {
+            self.best = Some((i, *cand));
+        }
+    }
+
+    /// The index of the best candidate offered so far.
+    pub(super) fn best(&self) -> Option<usize> {
+        self.best.map(|(i, _)| i)
     }
 
     /// Charges the winner of this selection: `lbstatus -= total` (nothing for bytraffic).
@@ -94,10 +94,17 @@ impl Scorer {
             LbMethod::ByTraffic => {}
         }
     }
+}
 
-    fn tally(&mut self, cand: &mut Load) {
-        cand.lbstatus += i64::from(cand.lbfactor);
-        self.total += i64::from(cand.lbfactor);
+/// The method's comparison, after the bookkeeping: is `cand` strictly better than `best`?
+/// Strict, so the earliest candidate keeps a tie.
+fn is_better(method: LbMethod, cand: &Load, best: &Load) -> bool {
+    match method {
+        LbMethod::ByRequests => cand.lbstatus > best.lbstatus,
+        LbMethod::ByBusyness => {
+            cand.busy < best.busy || (cand.busy == best.busy && cand.lbstatus > best.lbstatus)
+        }
+        LbMethod::ByTraffic => less_traffic(cand, best),
     }
 }
 

@@ -24,7 +24,6 @@ pub use member::{Member, Status};
 
 use crate::config::{BalancerConfig, LbMethod};
 
-use member::Load;
 use method::Scorer;
 
 /// The outcome of a pick.
@@ -166,7 +165,6 @@ impl Balancer {
         now_ms: u64,
     ) -> (Option<usize>, Option<u32>) {
         let mut scorer = Scorer::new(self.method);
-        let mut best: Option<(usize, Load)> = None;
         let mut unusable = 0usize;
         let mut next: Option<u32> = None;
 
@@ -187,10 +185,10 @@ impl Balancer {
             if reserve {
                 continue;
             }
-            if !usable {
+            if usable {
+                scorer.offer(i, &mut m.load);
+            } else {
                 unusable += 1;
-            } else if scorer.offer(&mut m.load, best.as_ref().map(|(_, l)| l)) {
-                best = Some((i, m.load));
             }
         }
 
@@ -199,29 +197,25 @@ impl Balancer {
         let candidate = |i: usize, m: &Member| {
             m.lbset() == lbset && !avoided(avoid, i) && !m.is_draining() && m.is_usable()
         };
-        let mut spares_left = unusable;
-        for (i, m) in self.members.iter_mut().enumerate() {
-            if spares_left == 0 {
-                break;
-            }
-            if m.is_spare() && candidate(i, m) {
-                spares_left -= 1;
-                if scorer.offer(&mut m.load, best.as_ref().map(|(_, l)| l)) {
-                    best = Some((i, m.load));
-                }
-            }
+        let spare = |(i, m): &(usize, &mut Member)| m.is_spare() && candidate(*i, m);
+        let standby =
+            |(i, m): &(usize, &mut Member)| m.is_standby() && !m.is_spare() && candidate(*i, m);
+        for (i, m) in self
+            .members
+            .iter_mut()
+            .enumerate()
+            .filter(spare)
+            .take(unusable)
+        {
+            scorer.offer(i, &mut m.load);
         }
-        if best.is_none() {
-            for (i, m) in self.members.iter_mut().enumerate() {
-                if m.is_standby() && !m.is_spare() && candidate(i, m) {
-                    if scorer.offer(&mut m.load, best.as_ref().map(|(_, l)| l)) {
-                        best = Some((i, m.load));
-                    }
-                }
+        if scorer.best().is_none() {
+            for (i, m) in self.members.iter_mut().enumerate().filter(standby) {
+                scorer.offer(i, &mut m.load);
             }
         }
 
-        let winner = best.map(|(i, _)| i);
+        let winner = scorer.best();
         if let Some(m) = winner.and_then(|i| self.members.get_mut(i)) {
             scorer.charge(&mut m.load);
         }
