@@ -1,20 +1,157 @@
 //! Session route extraction from the request target and Cookie headers (SEMANTICS.md 2.3).
-//! Pure; borrows the request bytes; no allocation. STUB: interface fixed.
+//!
+//! Pure: borrows the request bytes, allocates nothing (up to four routes stay inline in
+//! [`Routes`]), reads no clock. Which member a route names is the balancer's business, not
+//! this module's.
+//!
+//! # Grammar
+//!
+//! `cfg.url_name` and `cfg.cookie_name` are matched case-sensitively; an empty name matches
+//! nothing.
+//!
+//! 1. **URL first.** In `target` (path and query), the URL name must follow `;`, `?` or `&` and
+//!    be followed by `=`. This is deliberately stricter than Apache's plain `strstr`:
+//!    `;xjsessionid=` does not match `jsessionid`.
+//! 2. The URL value runs to the first `;`, `?` or `&`, or the end; a match in the path (before
+//!    the first `?`) also ends at `/`. The first match with a non-empty value is the URL's
+//!    session id; there is at most one.
+//! 3. **Then each `Cookie` header value, in order.** Cookies are separated by `;` (a `,` is
+//!    tolerated as a separator too). The cookie name must be at the start of the value or
+//!    follow `;`, `,`, a space or a tab.
+//! 4. Optional spaces or tabs are allowed before and after the `=`. The value ends at `;`, `,`
+//!    or the end, without trailing spaces or tabs, and one pair of surrounding double quotes is
+//!    stripped.
+//! 5. **Every** matching cookie is a candidate, in header order (mod_jk's behaviour; Apache
+//!    stops at the first). Duplicate `JSESSIONID`s from different cookie paths are common.
+//! 6. The route of a session id is the text after its **first** `.`. An id without a `.`
+//!    gives no route (it is not used whole), and an empty route is ignored.
+//!
+//! The routes are appended in that order: the URL's, then each cookie's. The URL and the
+//! cookies are all kept (not only the URL's), so the balancer can fall back to a cookie route
+//! when the URL's member is down.
 
+use memchr::{memchr, memchr2, memmem};
 use smallvec::SmallVec;
 
 use crate::config::Sticky;
+
+#[cfg(test)]
+mod tests;
 
 /// Candidate routes in the order they are tried: URL first, then each session cookie.
 pub type Routes<'a> = SmallVec<[&'a [u8]; 4]>;
 
 /// Appends to `out` the routes found in `target` (path parameter / query) and then in each
-/// `Cookie` header value of `cookie_headers`, in order.
+/// `Cookie` header value of `cookie_headers`, in order (the grammar is in the module doc).
 pub fn collect_routes<'a>(
     cfg: &Sticky,
     target: &'a [u8],
     cookie_headers: impl Iterator<Item = &'a [u8]>,
     out: &mut Routes<'a>,
 ) {
-    let _ = (cfg, target, cookie_headers, out);
+    if let Some(route) = url_session_id(target, cfg.url_name.as_bytes()).and_then(route_of) {
+        out.push(route);
+    }
+    let name = cfg.cookie_name.as_bytes();
+    if name.is_empty() {
+        return;
+    }
+    let finder = memmem::Finder::new(name);
+    for header in cookie_headers {
+        let values = CookieValues {
+            header,
+            pos: 0,
+            finder: &finder,
+        };
+        out.extend(values.filter_map(route_of));
+    }
+}
+
+/// The route of a session id: the text after its first `.` (clause 6); `None` when there is
+/// no `.` or nothing after it.
+pub fn route_of(session_id: &[u8]) -> Option<&[u8]> {
+    let dot = memchr(b'.', session_id)?;
+    let route = &session_id[dot + 1..];
+    (!route.is_empty()).then_some(route)
+}
+
+/// The session id carried in `target` under `name` (clauses 1 and 2), if any.
+pub fn url_session_id<'t>(target: &'t [u8], name: &[u8]) -> Option<&'t [u8]> {
+    if name.is_empty() {
+        return None;
+    }
+    let query_start = memchr(b'?', target).unwrap_or(target.len());
+    for hit in memmem::find_iter(target, name) {
+        let preceded = hit > 0 && matches!(target[hit - 1], b';' | b'?' | b'&');
+        let eq = hit + name.len();
+        if !preceded || target.get(eq) != Some(&b'=') {
+            continue;
+        }
+        let rest = &target[eq + 1..];
+        let in_path = hit < query_start;
+        let end = rest
+            .iter()
+            .position(|&b| matches!(b, b';' | b'?' | b'&') || (in_path && b == b'/'))
+            .unwrap_or(rest.len());
+        if end > 0 {
+            return Some(&rest[..end]);
+        }
+    }
+    None
+}
+
+/// The values of every cookie named `finder`'s needle in one `Cookie` header value, in order
+/// (clauses 3 to 5). Values may be empty.
+struct CookieValues<'h, 'f, 'n> {
+    header: &'h [u8],
+    /// Where the next search starts.
+    pos: usize,
+    finder: &'f memmem::Finder<'n>,
+}
+
+impl<'h> Iterator for CookieValues<'h, '_, '_> {
+    type Item = &'h [u8];
+
+    fn next(&mut self) -> Option<&'h [u8]> {
+        let h = self.header;
+        while self.pos < h.len() {
+            let hit = self.pos + self.finder.find(&h[self.pos..])?;
+            self.pos = hit + 1;
+            if hit > 0 && !matches!(h[hit - 1], b';' | b',' | b' ' | b'\t') {
+                continue;
+            }
+            let eq = skip_ws(h, hit + self.finder.needle().len());
+            if h.get(eq) != Some(&b'=') {
+                continue;
+            }
+            let start = skip_ws(h, eq + 1);
+            let end = memchr2(b';', b',', &h[start..]).map_or(h.len(), |e| start + e);
+            self.pos = end;
+            return Some(unquote(trim_end_ws(&h[start..end])));
+        }
+        None
+    }
+}
+
+/// The first index at or after `i` that is not a space or tab (may be `h.len()`).
+fn skip_ws(h: &[u8], mut i: usize) -> usize {
+    while matches!(h.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    i
+}
+
+fn trim_end_ws(mut v: &[u8]) -> &[u8] {
+    while let [rest @ .., b' ' | b'\t'] = v {
+        v = rest;
+    }
+    v
+}
+
+/// `"x"` → `x`; anything else unchanged.
+fn unquote(v: &[u8]) -> &[u8] {
+    match v {
+        [b'"', inner @ .., b'"'] => inner,
+        _ => v,
+    }
 }

@@ -1,0 +1,247 @@
+//! One member's runtime state on one core: status flags (SEMANTICS.md 2.4), lbset, the
+//! error-retry window and the load numbers the methods read.
+//!
+//! This module owns the state transitions that depend only on the member itself
+//! ([`Member::retry`], [`Member::mark_error`]); the balancer decides *when* they run.
+
+use std::fmt;
+use std::ops::{BitOr, BitOrAssign};
+
+use crate::config::MemberConfig;
+
+/// Apache's worker status flags, with Apache's bit values (`mod_proxy.h`) so that a dump reads
+/// the same as httpd's. Letters are the ones `status=+X-Y` and the manager use.
+///
+/// A member is *usable* when none of [`Status::NOT_USABLE`] (`D S E C`) is set. `N` (drain),
+/// `H` (hot standby), `R` (hot spare) and `I` (ignore errors) do not make a member unusable;
+/// they change how the selection loop treats it (SEMANTICS.md 2.1, 2.4).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Status(u16);
+
+impl Status {
+    /// No flag set: a plain, usable member.
+    pub const NONE: Status = Status(0);
+    /// `I`: errors never set `E`; a retry clears `E` at once.
+    pub const IGNORE_ERRORS: Status = Status(0x02);
+    /// `N`: takes only sticky traffic; counted as unusable so a spare can take its slot.
+    pub const DRAIN: Status = Status(0x04);
+    /// `D`: no traffic at all; recovery is manual only.
+    pub const DISABLED: Status = Status(0x20);
+    /// `S`: no traffic at all; never retried, even when `E` is also set.
+    pub const STOPPED: Status = Status(0x40);
+    /// `E`: in error until `error_until_ms`; cleared lazily when a selection looks at it.
+    pub const ERROR: Status = Status(0x80);
+    /// `H`: new requests only when nothing else in its lbset is usable.
+    pub const HOT_STANDBY: Status = Status(0x100);
+    /// `C`: the health check failed.
+    pub const HC_FAILED: Status = Status(0x400);
+    /// `R`: replaces an unusable or draining member of its lbset, one for one, in config order.
+    pub const HOT_SPARE: Status = Status(0x800);
+    /// The flags that make a member unusable (Apache `PROXY_WORKER_NOT_USABLE_BITMAP`, less
+    /// `U` shutting-down and `F` free-slot, which ringlb has no use for).
+    pub const NOT_USABLE: Status = Status(0x20 | 0x40 | 0x80 | 0x400);
+
+    /// Every flag with its letter, in bit order (this is also the [`fmt::Display`] order).
+    pub const LETTERS: [(u8, Status); 8] = [
+        (b'I', Status::IGNORE_ERRORS),
+        (b'N', Status::DRAIN),
+        (b'D', Status::DISABLED),
+        (b'S', Status::STOPPED),
+        (b'E', Status::ERROR),
+        (b'H', Status::HOT_STANDBY),
+        (b'C', Status::HC_FAILED),
+        (b'R', Status::HOT_SPARE),
+    ];
+
+    /// The raw bits (Apache's values).
+    pub const fn bits(self) -> u16 {
+        self.0
+    }
+
+    /// True when every flag of `other` is set in `self`.
+    pub const fn contains(self, other: Status) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// True when at least one flag of `other` is set in `self`.
+    pub const fn intersects(self, other: Status) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// `self` with the flags of `other` cleared.
+    pub const fn without(self, other: Status) -> Status {
+        Status(self.0 & !other.0)
+    }
+
+    /// The flag named by a status letter (`b'D'`, `b'N'`, ...), case-insensitive as in Apache.
+    pub fn from_letter(letter: u8) -> Option<Status> {
+        let upper = letter.to_ascii_uppercase();
+        Status::LETTERS
+            .iter()
+            .find(|(l, _)| *l == upper)
+            .map(|(_, s)| *s)
+    }
+}
+
+impl BitOr for Status {
+    type Output = Status;
+    fn bitor(self, rhs: Status) -> Status {
+        Status(self.0 | rhs.0)
+    }
+}
+
+impl BitOrAssign for Status {
+    fn bitor_assign(&mut self, rhs: Status) {
+        self.0 |= rhs.0;
+    }
+}
+
+impl fmt::Display for Status {
+    /// The set letters in bit order, e.g. `NE`; `-` when none is set.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            return f.write_str("-");
+        }
+        for (letter, flag) in Status::LETTERS {
+            if self.contains(flag) {
+                write!(f, "{}", char::from(letter))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Status({self})")
+    }
+}
+
+/// The numbers a balancing method reads (and, for `lbstatus`, updates). Methods see only this,
+/// never the flags or the route, so a method cannot change eligibility.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Load {
+    /// Apache `lbfactor` (`loadfactor` × 100); always ≥ 1.
+    pub(super) lbfactor: u32,
+    /// Apache `lbstatus`: the smooth weighted round-robin credit.
+    pub(super) lbstatus: i64,
+    /// Requests in flight on this core (bybusyness).
+    pub(super) busy: u32,
+    /// Bytes received from the member (Apache `read`), cumulative (bytraffic).
+    pub(super) bytes_in: u64,
+    /// Bytes sent to the member (Apache `transferred`), cumulative (bytraffic).
+    pub(super) bytes_out: u64,
+}
+
+/// One member's runtime state. Read it through [`Balancer::member`](super::Balancer::member);
+/// change it through the `Balancer` setters, which keep the balancer's invariants.
+#[derive(Clone, Debug)]
+pub struct Member {
+    route: Box<[u8]>,
+    status: Status,
+    lbset: u32,
+    /// Meaningful only while [`Status::ERROR`] is set.
+    error_until_ms: u64,
+    pub(super) load: Load,
+}
+
+impl Member {
+    /// A fresh member: no flags, lbset 0, zero counters.
+    pub(super) fn new(cfg: &MemberConfig) -> Member {
+        Member {
+            route: cfg.route.as_bytes().into(),
+            status: Status::NONE,
+            lbset: 0,
+            error_until_ms: 0,
+            load: Load {
+                lbfactor: cfg.lbfactor.max(1),
+                ..Load::default()
+            },
+        }
+    }
+
+    /// The session route (Tomcat `jvmRoute`); empty when the member has none.
+    pub fn route(&self) -> &[u8] {
+        &self.route
+    }
+
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    pub fn lbset(&self) -> u32 {
+        self.lbset
+    }
+
+    /// Until when (ms, the caller's clock) the member stays in error; meaningful only while
+    /// [`Status::ERROR`] is set.
+    pub fn error_until_ms(&self) -> u64 {
+        self.error_until_ms
+    }
+
+    pub fn lbfactor(&self) -> u32 {
+        self.load.lbfactor
+    }
+
+    pub fn lbstatus(&self) -> i64 {
+        self.load.lbstatus
+    }
+
+    /// Requests in flight on this core, as fed by `busy_inc` / `busy_dec`.
+    pub fn busy(&self) -> u32 {
+        self.load.busy
+    }
+
+    /// Cumulative bytes received from / sent to the member, as fed by `record_traffic`.
+    pub fn traffic(&self) -> (u64, u64) {
+        (self.load.bytes_in, self.load.bytes_out)
+    }
+
+    /// No flag of [`Status::NOT_USABLE`] is set (Apache `PROXY_WORKER_IS_USABLE`).
+    pub fn is_usable(&self) -> bool {
+        !self.status.intersects(Status::NOT_USABLE)
+    }
+
+    pub(super) fn is_spare(&self) -> bool {
+        self.status.contains(Status::HOT_SPARE)
+    }
+
+    pub(super) fn is_standby(&self) -> bool {
+        self.status.contains(Status::HOT_STANDBY)
+    }
+
+    pub(super) fn is_draining(&self) -> bool {
+        self.status.contains(Status::DRAIN)
+    }
+
+    pub(super) fn set_status(&mut self, status: Status) {
+        self.status = status;
+    }
+
+    pub(super) fn set_lbset(&mut self, lbset: u32) {
+        self.lbset = lbset;
+    }
+
+    /// Apache `ap_proxy_retry_worker`: clears `E` when `now_ms >= error_until_ms`, or at once
+    /// with `I`; never with `S`. Returns whether the member is usable afterwards.
+    pub(super) fn retry(&mut self, now_ms: u64) -> bool {
+        if self.status.contains(Status::ERROR)
+            && !self.status.contains(Status::STOPPED)
+            && (now_ms >= self.error_until_ms || self.status.contains(Status::IGNORE_ERRORS))
+        {
+            self.status = self.status.without(Status::ERROR);
+        }
+        self.is_usable()
+    }
+
+    /// Puts the member in error until `until_ms`, unless it has `I`. Returns whether `E` is
+    /// now set. A later call replaces the window (the newest failure wins).
+    pub(super) fn mark_error(&mut self, until_ms: u64) -> bool {
+        if self.status.contains(Status::IGNORE_ERRORS) {
+            return false;
+        }
+        self.status |= Status::ERROR;
+        self.error_until_ms = until_ms;
+        true
+    }
+}

@@ -1,0 +1,202 @@
+//! One case per grammar clause of the `sticky` module doc, as `(input, expected)` tables.
+
+use super::*;
+
+fn cfg() -> Sticky {
+    Sticky {
+        cookie_name: "JSESSIONID".into(),
+        url_name: "jsessionid".into(),
+    }
+}
+
+/// Runs `collect_routes` with the default names and returns the routes as strings.
+fn routes(target: &str, cookies: &[&str]) -> Vec<String> {
+    let mut out = Routes::new();
+    collect_routes(
+        &cfg(),
+        target.as_bytes(),
+        cookies.iter().map(|c| c.as_bytes()),
+        &mut out,
+    );
+    out.iter()
+        .map(|r| String::from_utf8_lossy(r).into_owned())
+        .collect()
+}
+
+#[test]
+fn clause1_url_name_must_follow_a_delimiter() {
+    let cases: &[(&str, &[&str])] = &[
+        ("/app;jsessionid=abc.n1", &["n1"]),
+        ("/app?jsessionid=abc.n2", &["n2"]),
+        ("/app?x=1&jsessionid=abc.n3", &["n3"]),
+        ("/app;xjsessionid=abc.n1", &[]),
+        ("/app?xjsessionid=abc.n1", &[]),
+        ("/jsessionid=abc.n1", &[]),
+        ("/app;JSESSIONID=abc.n1", &[]),
+        ("/app;jsessionid", &[]),
+        ("/app;jsessionidx=abc.n1", &[]),
+        // A false match first does not hide a real one later.
+        ("/app;xjsessionid=abc.n1;jsessionid=abc.n2", &["n2"]),
+    ];
+    for (target, want) in cases {
+        assert_eq!(routes(target, &[]), *want, "target {target:?}");
+    }
+}
+
+#[test]
+fn clause2_url_value_ends_at_delimiters() {
+    let cases: &[(&str, &[&str])] = &[
+        ("/app;jsessionid=abc.n1?x=1", &["n1"]),
+        ("/app;jsessionid=abc.n1/more", &["n1"]),
+        ("/app;jsessionid=abc.n1;x=y", &["n1"]),
+        ("/app;jsessionid=abc.n1&x=y", &["n1"]),
+        ("/app?jsessionid=abc.n2&y", &["n2"]),
+        ("/app?jsessionid=abc.n2;y", &["n2"]),
+        // `/` ends a value only in the path.
+        ("/app?jsessionid=abc.n2/x", &["n2/x"]),
+        // Empty values are skipped; a later non-empty one is used.
+        ("/app;jsessionid=?jsessionid=abc.n4", &["n4"]),
+        ("/app;jsessionid=", &[]),
+        // At most one URL route: the first.
+        ("/app;jsessionid=a.n1?jsessionid=b.n2", &["n1"]),
+    ];
+    for (target, want) in cases {
+        assert_eq!(routes(target, &[]), *want, "target {target:?}");
+    }
+}
+
+#[test]
+fn clause3_cookie_position_among_others() {
+    let cases: &[(&str, &[&str])] = &[
+        ("JSESSIONID=abc.n1", &["n1"]),
+        ("JSESSIONID=abc.n1; a=1; b=2", &["n1"]),
+        ("a=1; JSESSIONID=abc.n1; b=2", &["n1"]),
+        ("a=1; b=2; JSESSIONID=abc.n1", &["n1"]),
+        ("a=1;JSESSIONID=abc.n1", &["n1"]),
+        ("a=1,JSESSIONID=abc.n1", &["n1"]),
+        ("a=1,\tJSESSIONID=abc.n1", &["n1"]),
+        ("a=1; b=2", &[]),
+        ("", &[]),
+        ("XJSESSIONID=abc.n1", &[]),
+        ("a=1; XJSESSIONID=abc.n1", &[]),
+        ("JSESSIONIDX=abc.n1", &[]),
+        ("a=JSESSIONID=abc.n1", &[]),
+        // The name is case-sensitive.
+        ("jsessionid=abc.n1", &[]),
+        ("JSessionId=abc.n1", &[]),
+    ];
+    for (header, want) in cases {
+        assert_eq!(routes("/app", &[header]), *want, "cookie {header:?}");
+    }
+}
+
+#[test]
+fn clause4_whitespace_and_quotes() {
+    let cases: &[(&str, &[&str])] = &[
+        ("JSESSIONID = abc.n1", &["n1"]),
+        ("JSESSIONID\t=\tabc.n1 ; a=1", &["n1"]),
+        ("JSESSIONID=abc.n1   ", &["n1"]),
+        ("JSESSIONID=\"abc.n1\"", &["n1"]),
+        ("a=1; JSESSIONID= \"abc.n1\" ; b=2", &["n1"]),
+        // An unbalanced quote is not stripped: it stays in the id (here before the dot) or
+        // in the route.
+        ("JSESSIONID=\"abc.n1", &["n1"]),
+        ("JSESSIONID=abc.n1\"", &["n1\""]),
+        ("JSESSIONID=", &[]),
+        ("JSESSIONID=;a=1", &[]),
+    ];
+    for (header, want) in cases {
+        assert_eq!(routes("/app", &[header]), *want, "cookie {header:?}");
+    }
+}
+
+#[test]
+fn clause5_every_matching_cookie_in_order() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["JSESSIONID=a.n1; JSESSIONID=b.n2"], &["n1", "n2"]),
+        (&["JSESSIONID=a.n1", "JSESSIONID=b.n2"], &["n1", "n2"]),
+        (&["x=1", "JSESSIONID=b.n2; JSESSIONID=c.n3", "JSESSIONID=d.n4"], &["n2", "n3", "n4"]),
+        // Duplicates are kept: the balancer tries each.
+        (&["JSESSIONID=a.n1; JSESSIONID=b.n1"], &["n1", "n1"]),
+        // An id without a route is skipped, the next cookie still counts.
+        (&["JSESSIONID=nodot; JSESSIONID=b.n2"], &["n2"]),
+        // More than four routes spill from the inline storage but are all kept.
+        (
+            &["JSESSIONID=a.r1; JSESSIONID=a.r2; JSESSIONID=a.r3; JSESSIONID=a.r4; JSESSIONID=a.r5"],
+            &["r1", "r2", "r3", "r4", "r5"],
+        ),
+    ];
+    for (headers, want) in cases {
+        assert_eq!(routes("/app", headers), *want, "cookies {headers:?}");
+    }
+}
+
+#[test]
+fn clause6_route_is_after_the_first_dot() {
+    let cases: &[(&str, Option<&str>)] = &[
+        ("abc.n1", Some("n1")),
+        ("abc.n1.x", Some("n1.x")),
+        (".n1", Some("n1")),
+        ("abc", None),
+        ("abc.", None),
+        ("", None),
+    ];
+    for (id, want) in cases {
+        assert_eq!(
+            route_of(id.as_bytes()),
+            want.map(str::as_bytes),
+            "id {id:?}"
+        );
+    }
+    assert_eq!(
+        routes("/app;jsessionid=nodot", &["JSESSIONID=nodot"]),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn url_route_comes_before_cookie_routes() {
+    assert_eq!(
+        routes("/app;jsessionid=abc.url", &["JSESSIONID=abc.cookie"]),
+        ["url", "cookie"]
+    );
+    assert_eq!(
+        routes("/app?jsessionid=abc.url", &["JSESSIONID=abc.cookie"]),
+        ["url", "cookie"]
+    );
+    assert_eq!(routes("/app", &["JSESSIONID=abc.cookie"]), ["cookie"]);
+}
+
+#[test]
+fn separate_and_empty_names() {
+    let cfg = Sticky {
+        cookie_name: "ROUTEID".into(),
+        url_name: "sid".into(),
+    };
+    let mut out = Routes::new();
+    let cookies = ["JSESSIONID=a.n9; ROUTEID=.n2"];
+    collect_routes(
+        &cfg,
+        b"/a?sid=x.n1",
+        cookies.iter().map(|c| c.as_bytes()),
+        &mut out,
+    );
+    assert_eq!(out.as_slice(), [&b"n1"[..], &b"n2"[..]]);
+
+    let empty = Sticky {
+        cookie_name: String::new(),
+        url_name: String::new(),
+    };
+    let mut out = Routes::new();
+    collect_routes(&empty, b"/a;=x.n1", [&b"=x.n2"[..]].into_iter(), &mut out);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn appends_to_existing_routes() {
+    let mut out = Routes::new();
+    out.push(b"pre");
+    let cookies = ["JSESSIONID=a.n1"];
+    collect_routes(&cfg(), b"/", cookies.iter().map(|c| c.as_bytes()), &mut out);
+    assert_eq!(out.as_slice(), [&b"pre"[..], &b"n1"[..]]);
+}
