@@ -16,8 +16,14 @@ use ringlb::demo;
 fn get(addr: SocketAddr, path: &str, cookie: Option<&str>) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: demo\r\n{cookie}Connection: close\r\n\r\n").unwrap();
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: demo\r\n{cookie}Connection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
@@ -63,7 +69,11 @@ fn run(driver: IoDriver) {
     assert!(last.contains("counter 10"), "{last}");
 
     // The same session by URL path parameter.
-    let id = cookie.trim_start_matches("JSESSIONID=").split('.').next().unwrap();
+    let id = cookie
+        .trim_start_matches("JSESSIONID=")
+        .split('.')
+        .next()
+        .unwrap();
     let by_url = get(addr, &format!("/;jsessionid={id}.{route}"), None);
     assert_eq!(served_by(&by_url), route);
     assert!(by_url.contains("counter 11"), "{by_url}");
