@@ -165,7 +165,13 @@ fn response_heads() {
         body,
         extra: &[],
     };
-    let cases: [(&str, &[u8], ResponseRewrite<'_>, &str); 9] = [
+    let cases: [(&str, &[u8], ResponseRewrite<'_>, &str); 10] = [
+        (
+            "204 drops a stray Content-Length",
+            b"HTTP/1.1 204 No Content\r\nContent-Length: 3\r\n\r\n",
+            keep(BodyOut::None),
+            "HTTP/1.1 204 No Content\r\n\r\n",
+        ),
         (
             "length re-emitted, hop-by-hop and Connection-named removed",
             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive, X-Internal\r\nKeep-Alive: timeout=5\r\nX-Internal: 1\r\nUpgrade: h2c\r\nTrailer: X\r\nContent-Type: text/plain\r\n\r\n",
