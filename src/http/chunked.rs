@@ -1,4 +1,4 @@
-//! Incremental chunked-body decoder (RFC 9112 section 7.1): an explicit [`State`] machine
+//! Incremental chunked-body decoder (RFC 9112 section 7.1): an explicit `State` machine
 //! stepped over borrowed input. It holds no buffer, does no I/O and never allocates; the caller
 //! keeps the bytes and forwards them (verbatim with [`ChunkedDecoder::scan`], or only the
 //! payload ranges [`ChunkedDecoder::step`] reports).

@@ -126,12 +126,7 @@ pub fn analyze_request(buf: &[u8], head: &RequestHead) -> Result<RequestFacts, F
         None => BodyKind::None,
     };
 
-    let close = has_token(headers, buf, b"connection", b"close");
-    let keep_alive = if http11 {
-        !close
-    } else {
-        !close && has_token(headers, buf, b"connection", b"keep-alive")
-    };
+    let keep_alive = persistent(headers, buf, head.version);
     let expect_continue =
         http11 && values(headers, buf, b"expect").any(|v| v.eq_ignore_ascii_case(b"100-continue"));
     let upgrade = http11
@@ -158,12 +153,7 @@ pub fn analyze_response(
     let status = head.status;
     let te = transfer_coding(headers, buf);
     let has_cl = values(headers, buf, b"content-length").next().is_some();
-    let close = has_token(headers, buf, b"connection", b"close");
-    let mut keep_alive = if http11 {
-        !close
-    } else {
-        !close && has_token(headers, buf, b"connection", b"keep-alive")
-    };
+    let mut keep_alive = persistent(headers, buf, head.version);
     let mut interim = false;
     let mut switching = false;
 
@@ -205,6 +195,16 @@ pub fn analyze_response(
         interim,
         switching,
     })
+}
+
+/// RFC 9112 section 9.3: HTTP/1.1 persists unless `Connection: close`; HTTP/1.0 only with
+/// `Connection: keep-alive`.
+fn persistent(headers: &[Header], buf: &[u8], version: Version) -> bool {
+    let close = has_token(headers, buf, b"connection", b"close");
+    match version {
+        Version::Http11 => !close,
+        Version::Http10 => !close && has_token(headers, buf, b"connection", b"keep-alive"),
+    }
 }
 
 fn length_body(n: u64) -> BodyKind {

@@ -65,7 +65,8 @@ impl HeadError {
 }
 
 /// Parses a request head from the start of `buf`. `Ok(None)` means incomplete (read more);
-/// the caller enforces the byte limit. At most `max_headers` (<= [`super::MAX_HEADERS`]) fields.
+/// the caller enforces the byte limit (spans are u32, so `buf` must stay under 4 GiB). At most
+/// `max_headers` (<= [`super::MAX_HEADERS`]) fields.
 ///
 /// Strict httparse defaults: obs-fold, whitespace between a field name and its colon, bare CR,
 /// control bytes in values and a missing method are [`HeadError::Malformed`]. Empty lines before

@@ -109,7 +109,8 @@ fn push_content_length(out: &mut Vec<u8>, n: u64) {
 ///
 /// Order: request line; `Host` (`rw.host`, else the client's); the client's end-to-end fields
 /// in arrival order; `X-Forwarded-For` (the client's values merged into one list, then the
-/// address); `X-Forwarded-Proto` and `X-Forwarded-Host` (replacing the client's); framing from
+/// address); `X-Forwarded-Proto` and `X-Forwarded-Host` (replacing the client's; the latter
+/// only when the client sent a non-empty Host); framing from
 /// `facts.body` (`Content-Length: n`, `Transfer-Encoding: chunked`, or for no body the client's
 /// `Content-Length: 0` if it sent one); `Connection: Upgrade` and the client's `Upgrade` when
 /// `facts.upgrade`; `rw.extra`; the empty line. No `Connection` otherwise: HTTP/1.1 keep-alive
@@ -126,7 +127,8 @@ pub fn write_request_head(
     let client_host = facts.host.map(|s| s.get(buf));
     let replace_xff = rw.forwarded_for.is_some();
     let replace_xfp = rw.forwarded_proto.is_some();
-    let replace_xfh = rw.forwarded_host && client_host.is_some();
+    let forwarded_host = client_host.filter(|h| rw.forwarded_host && !h.is_empty());
+    let replace_xfh = forwarded_host.is_some();
 
     out.extend_from_slice(head.method.get(buf));
     out.push(b' ');
@@ -170,7 +172,7 @@ pub fn write_request_head(
     if let Some(proto) = rw.forwarded_proto {
         push_field(out, b"X-Forwarded-Proto", proto);
     }
-    if let (true, Some(host)) = (rw.forwarded_host, client_host) {
+    if let Some(host) = forwarded_host {
         push_field(out, b"X-Forwarded-Host", host);
     }
 
@@ -232,7 +234,8 @@ fn push_member_te(out: &mut Vec<u8>, headers: &[Header], buf: &[u8]) {
 /// - `Length(n)`: `Content-Length: n`;
 /// - `Chunked`: the member's `Transfer-Encoding` lines if they end in `chunked` (so codings
 ///   such as `gzip, chunked` survive pass-through), else `Transfer-Encoding: chunked`;
-/// - `None`: the member's first `Content-Length` line unchanged (HEAD, 304, length 0);
+/// - `None`: the member's first `Content-Length` line unchanged (HEAD, 304, length 0), except
+///   for a 204;
 /// - `Close`: the member's `Transfer-Encoding` lines if they do not end in `chunked` (the
 ///   body is relayed as received), else nothing;
 ///
@@ -263,7 +266,8 @@ pub fn write_response_head(
         }
         BodyOut::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
         BodyOut::None => {
-            if let Some(h) = member_cl {
+            // A 204 must not carry Content-Length (RFC 9110 section 8.6); HEAD and 304 may.
+            if let Some(h) = member_cl.filter(|_| head.status != 204) {
                 push_field(out, h.name.get(buf), h.value.get(buf));
             }
         }

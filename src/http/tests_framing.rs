@@ -160,34 +160,34 @@ fn request_connection_facts() {
 
 #[test]
 fn response_rules() {
-    // (rule, raw, request method, body, keep_alive, interim, switching)
-    let cases: [(&str, &[u8], &[u8], BodyKind, bool, bool, bool); 18] = [
-        ("1: 100 interim", b"HTTP/1.1 100 Continue\r\n\r\n", b"PUT", BodyKind::None, true, true, false),
-        ("1: 103 interim", b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", b"GET", BodyKind::None, true, true, false),
-        ("1: 101 switching", b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n", b"GET", BodyKind::None, false, false, true),
-        ("1: 204 ignores CL", b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", b"DELETE", BodyKind::None, true, false, false),
-        ("1: 304 ignores TE", b"HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n", b"GET", BodyKind::None, true, false, false),
-        ("1: HEAD ignores CL", b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n", b"HEAD", BodyKind::None, true, false, false),
-        ("1: HEAD keeps Connection: close", b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\n", b"HEAD", BodyKind::None, false, false, false),
-        ("2: CONNECT 2xx tunnel", b"HTTP/1.1 200 Connection Established\r\n\r\n", b"CONNECT", BodyKind::None, false, false, true),
-        ("3: TE wins over CL, no reuse", b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", b"GET", BodyKind::Chunked, false, false, false),
-        ("4: chunked", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"GET", BodyKind::Chunked, true, false, false),
-        ("4: gzip, chunked", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", b"GET", BodyKind::Chunked, true, false, false),
-        ("4: not chunked-final", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", b"GET", BodyKind::UntilClose, false, false, false),
-        ("4: TE in HTTP/1.0", b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n", b"GET", BodyKind::UntilClose, false, false, false),
-        ("6: CL", b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n", b"GET", BodyKind::Length(12), true, false, false),
-        ("6: CL 0", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", b"POST", BodyKind::None, true, false, false),
-        ("6: HTTP/1.0 keep-alive", b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\nConnection: keep-alive\r\n\r\n", b"GET", BodyKind::Length(1), true, false, false),
-        ("7: until close", b"HTTP/1.1 200 OK\r\n\r\n", b"GET", BodyKind::UntilClose, false, false, false),
-        ("7: HTTP/1.0 until close", b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\n", b"GET", BodyKind::UntilClose, false, false, false),
+    let facts = |body, keep_alive, interim, switching| ResponseFacts {
+        body,
+        keep_alive,
+        interim,
+        switching,
+    };
+    // (rule, raw, request method, facts(body, keep_alive, interim, switching))
+    let cases: [(&str, &[u8], &[u8], ResponseFacts); 18] = [
+        ("1: 100 interim", b"HTTP/1.1 100 Continue\r\n\r\n", b"PUT", facts(BodyKind::None, true, true, false)),
+        ("1: 103 interim", b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", b"GET", facts(BodyKind::None, true, true, false)),
+        ("1: 101 switching", b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n", b"GET", facts(BodyKind::None, false, false, true)),
+        ("1: 204 ignores CL", b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", b"DELETE", facts(BodyKind::None, true, false, false)),
+        ("1: 304 ignores TE", b"HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n", b"GET", facts(BodyKind::None, true, false, false)),
+        ("1: HEAD ignores CL", b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n", b"HEAD", facts(BodyKind::None, true, false, false)),
+        ("1: HEAD keeps Connection: close", b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\n", b"HEAD", facts(BodyKind::None, false, false, false)),
+        ("2: CONNECT 2xx tunnel", b"HTTP/1.1 200 Connection Established\r\n\r\n", b"CONNECT", facts(BodyKind::None, false, false, true)),
+        ("3: TE wins over CL, no reuse", b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", b"GET", facts(BodyKind::Chunked, false, false, false)),
+        ("4: chunked", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"GET", facts(BodyKind::Chunked, true, false, false)),
+        ("4: gzip, chunked", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", b"GET", facts(BodyKind::Chunked, true, false, false)),
+        ("4: not chunked-final", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", b"GET", facts(BodyKind::UntilClose, false, false, false)),
+        ("4: TE in HTTP/1.0", b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n", b"GET", facts(BodyKind::UntilClose, false, false, false)),
+        ("6: CL", b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n", b"GET", facts(BodyKind::Length(12), true, false, false)),
+        ("6: CL 0", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", b"POST", facts(BodyKind::None, true, false, false)),
+        ("6: HTTP/1.0 keep-alive", b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\nConnection: keep-alive\r\n\r\n", b"GET", facts(BodyKind::Length(1), true, false, false)),
+        ("7: until close", b"HTTP/1.1 200 OK\r\n\r\n", b"GET", facts(BodyKind::UntilClose, false, false, false)),
+        ("7: HTTP/1.0 until close", b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\n", b"GET", facts(BodyKind::UntilClose, false, false, false)),
     ];
-    for (rule, raw, method, body, keep_alive, interim, switching) in cases {
-        let expected = ResponseFacts {
-            body,
-            keep_alive,
-            interim,
-            switching,
-        };
+    for (rule, raw, method, expected) in cases {
         assert_eq!(response(raw, method), Ok(expected), "{rule}");
     }
 }
