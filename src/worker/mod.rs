@@ -8,7 +8,7 @@ mod conn;
 mod exchange;
 mod forward;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
+use monoio::io::{CancelHandle, Canceller};
 use monoio::net::TcpListener;
 
 use crate::balancer::Balancer;
@@ -159,10 +160,19 @@ async fn run(
     ready: Sender<Result<WorkerInfo, String>>,
 ) {
     let core = Rc::new(Core::new(config));
+    let canceller = Canceller::new();
+    let stopping = Rc::new(Cell::new(false));
+    let accepting = Rc::new(Cell::new(0usize));
     for std_listener in listeners {
         match TcpListener::from_std(std_listener) {
             Ok(listener) => {
-                monoio::spawn(accept_loop(core.clone(), listener));
+                accepting.set(accepting.get() + 1);
+                let (core, accepting) = (core.clone(), accepting.clone());
+                let (cancel, stopping) = (canceller.handle(), stopping.clone());
+                monoio::spawn(async move {
+                    accept_loop(core, listener, cancel, &stopping).await;
+                    accepting.set(accepting.get() - 1);
+                });
             }
             Err(e) => {
                 let _ = ready.send(Err(format!("worker {}: listener: {e}", info.index)));
@@ -178,15 +188,31 @@ async fn run(
             b.pool.sweep(now);
         }
     }
+    // Close the listeners before returning, so a stopped server refuses new connections at once.
+    stopping.set(true);
+    let _ = canceller.cancel();
+    for _ in 0..100 {
+        if accepting.get() == 0 {
+            break;
+        }
+        monoio::time::sleep(Duration::from_millis(1)).await;
+    }
 }
 
-async fn accept_loop(core: Rc<Core>, listener: TcpListener) {
+/// Accepts until `stopping` is set and `cancel` fires, spawning a connection task per client.
+async fn accept_loop(
+    core: Rc<Core>,
+    listener: TcpListener,
+    cancel: CancelHandle,
+    stopping: &Cell<bool>,
+) {
     loop {
-        match listener.accept().await {
+        match listener.cancelable_accept(cancel.clone()).await {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
                 monoio::spawn(conn::serve(core.clone(), stream, peer));
             }
+            Err(_) if stopping.get() => return,
             Err(e) => accept_backoff(e).await,
         }
     }
