@@ -10,7 +10,9 @@ pub enum Command {
     /// `ringlb run -c FILE` or the config-free `ringlb run --listen ... --member ...`.
     Run(RunSource),
     /// `ringlb check -c FILE`.
-    Check { config: PathBuf },
+    Check {
+        config: PathBuf,
+    },
     /// `ringlb demo [--listen ADDR] [--workers N] [--io-driver D]`.
     Demo(DemoArgs),
     Help,
