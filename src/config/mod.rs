@@ -14,6 +14,7 @@ use std::time::Duration;
 
 mod duration;
 mod file;
+mod flags;
 #[cfg(test)]
 mod tests;
 mod validate;
@@ -249,7 +250,7 @@ pub fn from_flags(
     stickysession: Option<&str>,
     lbmethod: LbMethod,
 ) -> Result<Config, ConfigError> {
-    validate::from_flags(listen, workers, io_driver, members, stickysession, lbmethod)
+    flags::from_flags(listen, workers, io_driver, members, stickysession, lbmethod)
 }
 
 /// Reads and validates a config file.
