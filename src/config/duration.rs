@@ -26,7 +26,14 @@ pub(crate) fn parse(value: &Scalar) -> Result<Duration, String> {
         Scalar::Str(text) => parse_with_unit(text)?,
         Scalar::Bool(_) => return Err(format!("{EXPECTED}, found {value}")),
     };
-    from_millis(millis).ok_or_else(|| format!("{value} is out of range 1ms..=24h"))
+    from_millis(millis).ok_or_else(|| {
+        let shown = match value {
+            Scalar::Int(n) => format!("{n} seconds"),
+            Scalar::Float(x) => format!("{x} seconds"),
+            other => other.to_string(),
+        };
+        format!("{shown} is out of range 1ms..=24h")
+    })
 }
 
 /// Parses `"<decimal><unit>"` into (possibly fractional) milliseconds.

@@ -151,6 +151,9 @@ fn limits(ctx: &Ctx<'_>, raw: file::FileLimits) -> Result<Limits, ConfigError> {
         let Some(v) = value else { return Ok(default) };
         ctx.check(v, &format!("limits.{name}"), |s| match s {
             Scalar::Int(n) if range.contains(n) => Ok(*n as u64),
+            Scalar::Int(n) if range.end == i64::MAX => {
+                Err(format!("{n} is negative; use 0 for unlimited"))
+            }
             Scalar::Int(n) => Err(format!(
                 "{n} is out of range {}..={}",
                 range.start,
@@ -401,7 +404,7 @@ pub(crate) fn parse_sticky(text: &str) -> Result<Sticky, String> {
     let bad = |c: char| !c.is_ascii_graphic() || matches!(c, ';' | ',' | '=' | '|');
     if cookie.is_empty() || url.is_empty() || cookie.chars().any(bad) || url.chars().any(bad) {
         return Err(format!(
-            "stickysession {text:?}: expected NAME or COOKIE|URLNAME, each non-empty visible \
+            "{text:?}: expected NAME or COOKIE|URLNAME, each non-empty visible \
              ASCII without whitespace, '|', ';', ',' or '='"
         ));
     }
