@@ -1,8 +1,24 @@
-//! Command-line parsing (hand-written; the grammar is small). STUB: interface fixed.
+//! Command-line parsing (hand-written; the grammar is small). Pure: `args` in, [`Command`] out.
+//!
+//! Grammar (every `--flag VALUE` may also be written `--flag=VALUE`; `-h`/`--help` anywhere
+//! asks for help):
+//! - `run -c FILE` | `run --member SPEC... [--listen ADDR...] [--workers N|auto]
+//!   [--io-driver D] [--stickysession NAMES] [--lbmethod M]`; the two forms do not mix.
+//! - `check -c FILE`
+//! - `demo [--listen ADDR] [--member-port PORT] [--workers N|auto] [--io-driver D]`
+//! - `help`, `-h`, `--help`, nothing -> help; `-V`, `--version`, `version` -> version.
+//!
+//! Mistakes in the command line are [`CliError::Usage`] naming the flag; a flag-built config
+//! that fails validation is [`CliError::Config`] (file `<command line>`, key = the flag).
 
+use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{self, Config, ConfigError, IoDriver, LbMethod};
+
+#[cfg(test)]
+mod tests;
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq)]
@@ -37,10 +53,36 @@ pub struct DemoArgs {
     pub io_driver: crate::config::IoDriver,
 }
 
+impl Default for DemoArgs {
+    /// `127.0.0.1:8080`, members from port 8180, one worker per CPU, driver `auto`.
+    fn default() -> Self {
+        DemoArgs {
+            listen: config::DEFAULT_LISTEN,
+            member_port: 8180,
+            workers: None,
+            io_driver: IoDriver::Auto,
+        }
+    }
+}
+
 /// Parses `args` (without the program name).
 pub fn parse(args: &[String]) -> Result<Command, CliError> {
-    let _ = args;
-    Ok(Command::Help)
+    let Some((first, rest)) = args.split_first() else {
+        return Ok(Command::Help);
+    };
+    match first.as_str() {
+        "-h" | "--help" | "help" => Ok(Command::Help),
+        "-V" | "--version" | "version" => Ok(Command::Version),
+        "run" => parse_run(rest),
+        "check" => parse_check(rest),
+        "demo" => parse_demo(rest),
+        other if other.starts_with('-') => Err(usage(format!(
+            "unknown flag `{other}` before the command; expected run, check or demo"
+        ))),
+        other => Err(usage(format!(
+            "unknown command `{other}`; expected run, check, demo or help"
+        ))),
+    }
 }
 
 /// A command-line mistake, or a config error from flags.
@@ -50,5 +92,312 @@ pub enum CliError {
     Config(ConfigError),
 }
 
+impl fmt::Display for CliError {
+    /// The usage message, or the config error as `file:line: key: message`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Usage(message) => f.write_str(message),
+            CliError::Config(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
+
+/// The `--version` text.
+pub const VERSION: &str = concat!("ringlb ", env!("CARGO_PKG_VERSION"));
+
 /// The `--help` text.
-pub const USAGE: &str = "usage: ringlb run -c FILE | ringlb check -c FILE | ringlb demo";
+pub const USAGE: &str = "\
+ringlb - thread-per-core HTTP load balancer with Apache mod_proxy_balancer / mod_jk semantics
+
+USAGE:
+    ringlb run -c FILE
+    ringlb run --member SPEC [--member SPEC ...] [RUN FLAGS]
+    ringlb check -c FILE
+    ringlb demo [DEMO FLAGS]
+    ringlb help | -h | --help
+    ringlb -V | --version
+
+COMMANDS:
+    run      Serve, configured by a TOML file or by flags (one balancer \"cluster\" at /)
+    check    Validate a config file and print the effective configuration (defaults filled in)
+    demo     Start demo members on loopback and a balancer in front of them
+    help     Print this text
+
+RUN FLAGS:
+    -c, --config FILE       TOML config file; cannot be combined with the flags below
+    --member SPEC           A member: URL[,route=ROUTE][,loadfactor=F], repeatable (1 to 64).
+                            URL is http://IP[:PORT], http://[IPv6][:PORT] or http://localhost[:PORT];
+                            ROUTE is the Tomcat jvmRoute; F is 1..100, decimals allowed [1]
+    --listen ADDR           Listen on IP:PORT, repeatable [127.0.0.1:8080]
+    --workers N|auto        Worker threads, 1..1024 [auto: one per CPU]
+    --io-driver DRIVER      auto, io_uring or epoll [auto]
+    --stickysession NAMES   Session names COOKIE|URLNAME, or one name for both [none]
+    --lbmethod METHOD       byrequests, bytraffic or bybusyness [byrequests]
+
+CHECK FLAGS:
+    -c, --config FILE       TOML config file to validate
+
+DEMO FLAGS:
+    --listen ADDR           Balancer address IP:PORT [127.0.0.1:8080]
+    --member-port PORT      First demo member port; members use the ports after it [8180]
+    --workers N|auto        Worker threads, 1..1024 [auto]
+    --io-driver DRIVER      auto, io_uring or epoll [auto]
+
+Every --flag VALUE can also be written --flag=VALUE.
+
+EXAMPLES:
+    ringlb run -c /etc/ringlb/ringlb.toml
+    ringlb run --listen 127.0.0.1:8080 --workers 1 --member http://127.0.0.1:9001,route=node1 --member http://127.0.0.1:9002,route=node2,loadfactor=3 --stickysession 'JSESSIONID|jsessionid'
+    ringlb check -c ringlb.toml
+    ringlb demo --listen 127.0.0.1:8080 --member-port 8180 --workers 2
+";
+
+fn usage(message: String) -> CliError {
+    CliError::Usage(message)
+}
+
+/// Walks `--flag VALUE` / `--flag=VALUE` pairs of one command.
+struct Flags<'a> {
+    command: &'static str,
+    args: std::slice::Iter<'a, String>,
+}
+
+/// One flag as written, with its inline `=VALUE` if any.
+struct Flag<'a> {
+    name: &'a str,
+    inline: Option<&'a str>,
+}
+
+impl<'a> Flags<'a> {
+    fn new(command: &'static str, args: &'a [String]) -> Self {
+        Flags {
+            command,
+            args: args.iter(),
+        }
+    }
+
+    /// The next flag; positional words are usage errors.
+    fn next_flag(&mut self) -> Result<Option<Flag<'a>>, CliError> {
+        let Some(arg) = self.args.next() else {
+            return Ok(None);
+        };
+        if !arg.starts_with('-') || arg == "-" {
+            let command = self.command;
+            return Err(usage(format!(
+                "unexpected argument `{arg}` for `{command}`"
+            )));
+        }
+        Ok(Some(match arg.split_once('=') {
+            Some((name, value)) if arg.starts_with("--") => Flag {
+                name,
+                inline: Some(value),
+            },
+            _ => Flag {
+                name: arg,
+                inline: None,
+            },
+        }))
+    }
+
+    /// The flag's value: inline, else the next argument unless that is another `--flag`.
+    fn value(&mut self, flag: &Flag<'a>) -> Result<&'a str, CliError> {
+        if let Some(value) = flag.inline {
+            return Ok(value);
+        }
+        match self.args.clone().next() {
+            Some(next) if !next.starts_with("--") => {
+                self.args.next();
+                Ok(next)
+            }
+            _ => Err(usage(format!("`{}` needs a value", flag.name))),
+        }
+    }
+
+    fn unknown(&self, flag: &Flag<'_>) -> CliError {
+        usage(format!(
+            "unknown flag `{}` for `{}`",
+            flag.name, self.command
+        ))
+    }
+}
+
+/// Stores a single-use flag's value; a second use is a usage error.
+fn set_once<T>(slot: &mut Option<T>, value: T, flag: &str) -> Result<(), CliError> {
+    if slot.replace(value).is_some() {
+        return Err(usage(format!("`{flag}` is given twice")));
+    }
+    Ok(())
+}
+
+fn is_help(flag: &Flag<'_>) -> bool {
+    matches!(flag.name, "-h" | "--help") && flag.inline.is_none()
+}
+
+fn parse_run(args: &[String]) -> Result<Command, CliError> {
+    let mut flags = Flags::new("run", args);
+    let mut file: Option<PathBuf> = None;
+    let mut listen: Vec<SocketAddr> = Vec::new();
+    let mut workers: Option<Option<usize>> = None;
+    let mut io_driver: Option<IoDriver> = None;
+    let mut members: Vec<String> = Vec::new();
+    let mut sticky: Option<String> = None;
+    let mut lbmethod: Option<LbMethod> = None;
+    // The first flag that only makes sense without a file, for the "cannot combine" error.
+    let mut flag_mode: Option<String> = None;
+    while let Some(flag) = flags.next_flag()? {
+        if is_help(&flag) {
+            return Ok(Command::Help);
+        }
+        if !matches!(flag.name, "-c" | "--config") && flag_mode.is_none() {
+            flag_mode = Some(flag.name.to_owned());
+        }
+        match flag.name {
+            "-c" | "--config" => set_once(&mut file, flags.value(&flag)?.into(), flag.name)?,
+            "--listen" => listen.push(parse_addr(flags.value(&flag)?, flag.name)?),
+            "--workers" => set_once(&mut workers, parse_workers(flags.value(&flag)?)?, flag.name)?,
+            "--io-driver" => set_once(
+                &mut io_driver,
+                parse_io_driver(flags.value(&flag)?)?,
+                flag.name,
+            )?,
+            "--member" => members.push(flags.value(&flag)?.to_owned()),
+            "--stickysession" => set_once(&mut sticky, flags.value(&flag)?.to_owned(), flag.name)?,
+            "--lbmethod" => {
+                let value = flags.value(&flag)?;
+                let method = LbMethod::from_name(value).ok_or_else(|| {
+                    usage(format!(
+                        "`--lbmethod` expects byrequests, bytraffic or bybusyness, found `{value}`"
+                    ))
+                })?;
+                set_once(&mut lbmethod, method, flag.name)?;
+            }
+            _ => return Err(flags.unknown(&flag)),
+        }
+    }
+    if let Some(path) = file {
+        if let Some(other) = flag_mode {
+            return Err(usage(format!("`-c` cannot be combined with `{other}`")));
+        }
+        return Ok(Command::Run(RunSource::File(path)));
+    }
+    if members.is_empty() {
+        return Err(usage(
+            "`run` needs `-c FILE` or at least one `--member URL`".to_owned(),
+        ));
+    }
+    if listen.is_empty() {
+        listen.push(config::DEFAULT_LISTEN);
+    }
+    let config = config::from_flags(
+        listen,
+        workers.flatten(),
+        io_driver.unwrap_or(IoDriver::Auto),
+        &members,
+        sticky.as_deref(),
+        lbmethod.unwrap_or(LbMethod::ByRequests),
+    )
+    .map_err(CliError::Config)?;
+    Ok(Command::Run(RunSource::Flags(Box::new(config))))
+}
+
+fn parse_check(args: &[String]) -> Result<Command, CliError> {
+    let mut flags = Flags::new("check", args);
+    let mut file: Option<PathBuf> = None;
+    while let Some(flag) = flags.next_flag()? {
+        match flag.name {
+            _ if is_help(&flag) => return Ok(Command::Help),
+            "-c" | "--config" => set_once(&mut file, flags.value(&flag)?.into(), flag.name)?,
+            _ => return Err(flags.unknown(&flag)),
+        }
+    }
+    match file {
+        Some(config) => Ok(Command::Check { config }),
+        None => Err(usage("`check` needs `-c FILE`".to_owned())),
+    }
+}
+
+fn parse_demo(args: &[String]) -> Result<Command, CliError> {
+    let mut flags = Flags::new("demo", args);
+    let mut listen = None;
+    let mut member_port = None;
+    let mut workers = None;
+    let mut io_driver = None;
+    while let Some(flag) = flags.next_flag()? {
+        match flag.name {
+            _ if is_help(&flag) => return Ok(Command::Help),
+            "--listen" => set_once(
+                &mut listen,
+                parse_addr(flags.value(&flag)?, flag.name)?,
+                flag.name,
+            )?,
+            "--member-port" => {
+                let value = flags.value(&flag)?;
+                let port = value
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|&p| p != 0)
+                    .ok_or_else(|| {
+                        usage(format!(
+                            "`--member-port` expects a port 1..65535, found `{value}`"
+                        ))
+                    })?;
+                set_once(&mut member_port, port, flag.name)?;
+            }
+            "--workers" => {
+                let value = flags.value(&flag)?;
+                let n = parse_workers(value)?;
+                if n.is_some_and(|n| n > config::MAX_WORKERS) {
+                    let max = config::MAX_WORKERS;
+                    return Err(usage(format!(
+                        "`--workers` is at most {max}, found `{value}`"
+                    )));
+                }
+                set_once(&mut workers, n, flag.name)?;
+            }
+            "--io-driver" => set_once(
+                &mut io_driver,
+                parse_io_driver(flags.value(&flag)?)?,
+                flag.name,
+            )?,
+            _ => return Err(flags.unknown(&flag)),
+        }
+    }
+    let d = DemoArgs::default();
+    Ok(Command::Demo(DemoArgs {
+        listen: listen.unwrap_or(d.listen),
+        member_port: member_port.unwrap_or(d.member_port),
+        workers: workers.unwrap_or(d.workers),
+        io_driver: io_driver.unwrap_or(d.io_driver),
+    }))
+}
+
+fn parse_addr(value: &str, flag: &str) -> Result<SocketAddr, CliError> {
+    value.parse().map_err(|_| {
+        usage(format!(
+            "`{flag}` expects IP:PORT such as 127.0.0.1:8080, found `{value}`"
+        ))
+    })
+}
+
+/// `auto` -> `None`; a positive integer -> `Some(n)` (the upper bound is checked later).
+fn parse_workers(value: &str) -> Result<Option<usize>, CliError> {
+    if value == "auto" {
+        return Ok(None);
+    }
+    match value.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(Some(n)),
+        _ => Err(usage(format!(
+            "`--workers` expects a number 1..1024 or auto, found `{value}`"
+        ))),
+    }
+}
+
+fn parse_io_driver(value: &str) -> Result<IoDriver, CliError> {
+    IoDriver::from_name(value).ok_or_else(|| {
+        usage(format!(
+            "`--io-driver` expects auto, io_uring or epoll, found `{value}`"
+        ))
+    })
+}

@@ -1,14 +1,33 @@
 //! The validated, immutable configuration snapshot and how it is produced.
 //!
 //! `config.toml -> file::File* (raw, with spans) -> validate -> Config`. `validate` is the only
-//! producer of [`Config`]; every error names the file, the line and the key. STUB: the types
-//! are fixed; parsing and validation land with the config work.
+//! producer of [`Config`] (from a file, or from command-line flags via [`from_flags`]); every
+//! error names the file, the line and the key. Pure except [`load`], which reads the file.
+//! `Display for Config` prints the effective configuration (defaults filled in) as TOML in the
+//! same schema, which parses back to an equal `Config`.
 
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+
+mod duration;
+mod file;
+mod flags;
+#[cfg(test)]
+mod tests;
+mod validate;
+
+/// Most members in one balancer: the width of the per-request failover `avoid` bitmask.
+pub const MAX_MEMBERS: usize = 64;
+/// Most worker threads.
+pub const MAX_WORKERS: usize = 1024;
+/// The listen address when none is configured.
+pub const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
+/// `Config::source` and `ConfigError::file` for a config built from flags.
+pub const COMMAND_LINE: &str = "<command line>";
 
 /// The validated configuration. Shared read-only between cores as `Arc<Config>`.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,6 +51,24 @@ pub enum IoDriver {
     Auto,
     IoUring,
     Epoll,
+}
+
+impl IoDriver {
+    /// The spelling in the config file and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IoDriver::Auto => "auto",
+            IoDriver::IoUring => "io_uring",
+            IoDriver::Epoll => "epoll",
+        }
+    }
+
+    /// Inverse of [`IoDriver::as_str`]; exact, case-sensitive.
+    pub fn from_name(name: &str) -> Option<IoDriver> {
+        [IoDriver::Auto, IoDriver::IoUring, IoDriver::Epoll]
+            .into_iter()
+            .find(|d| d.as_str() == name)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +97,32 @@ pub struct Limits {
     pub max_body_bytes: u64,
 }
 
+impl Default for Timeouts {
+    /// connect 5 s, client_header 20 s, keepalive_idle 5 s, upstream_response 60 s,
+    /// upstream_idle 15 s (below Tomcat's 20 s `keepAliveTimeout`), ping 1 s.
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(5),
+            client_header: Duration::from_secs(20),
+            keepalive_idle: Duration::from_secs(5),
+            upstream_response: Duration::from_secs(60),
+            upstream_idle: Duration::from_secs(15),
+            ping: Duration::from_secs(1),
+        }
+    }
+}
+
+impl Default for Limits {
+    /// 64 KiB heads, 100 header fields, 1 GiB bodies (Apache `LimitRequestBody`).
+    fn default() -> Self {
+        Limits {
+            max_head_bytes: 65536,
+            max_headers: 100,
+            max_body_bytes: 1 << 30,
+        }
+    }
+}
+
 /// Headers added to requests sent to members (Apache `ProxyAddHeaders`, `ProxyPreserveHost`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Forwarded {
@@ -70,12 +133,46 @@ pub struct Forwarded {
     pub preserve_host: bool,
 }
 
+impl Default for Forwarded {
+    /// All three `X-Forwarded-*` headers on, `preserve_host` off (Apache's defaults).
+    fn default() -> Self {
+        Forwarded {
+            x_forwarded_for: true,
+            x_forwarded_proto: true,
+            x_forwarded_host: true,
+            preserve_host: false,
+        }
+    }
+}
+
 /// Balancing method (SEMANTICS.md 2.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LbMethod {
     ByRequests,
     ByTraffic,
     ByBusyness,
+}
+
+impl LbMethod {
+    /// The Apache spelling: `byrequests`, `bytraffic`, `bybusyness`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LbMethod::ByRequests => "byrequests",
+            LbMethod::ByTraffic => "bytraffic",
+            LbMethod::ByBusyness => "bybusyness",
+        }
+    }
+
+    /// Inverse of [`LbMethod::as_str`]; exact, case-sensitive.
+    pub fn from_name(name: &str) -> Option<LbMethod> {
+        [
+            LbMethod::ByRequests,
+            LbMethod::ByTraffic,
+            LbMethod::ByBusyness,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == name)
+    }
 }
 
 /// Sticky session names (`stickysession = "COOKIE|URLNAME"`).
@@ -136,15 +233,24 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Parses and validates TOML text; `file` names it in errors.
+/// Parses and validates TOML text; `file` names it in errors and becomes `Config::source`.
 pub fn parse_str(text: &str, file: &str) -> Result<Config, ConfigError> {
-    let _ = text;
-    Err(ConfigError {
-        file: file.to_string(),
-        line: 0,
-        key: String::new(),
-        message: "not implemented".into(),
-    })
+    validate::parse_str(text, file)
+}
+
+/// Builds the config of `ringlb run --member ...`: one balancer `cluster` mounted at `/`, all
+/// other settings at their defaults. `members` are `URL[,route=R][,loadfactor=F]` with the URL
+/// rules of the file's `url`. Errors name file `<command line>`, line 0 and the flag
+/// (`--member`, `--listen`, `--workers`, `--stickysession`).
+pub fn from_flags(
+    listen: Vec<SocketAddr>,
+    workers: Option<usize>,
+    io_driver: IoDriver,
+    members: &[String],
+    stickysession: Option<&str>,
+    lbmethod: LbMethod,
+) -> Result<Config, ConfigError> {
+    flags::from_flags(listen, workers, io_driver, members, stickysession, lbmethod)
 }
 
 /// Reads and validates a config file.
@@ -157,4 +263,88 @@ pub fn load(path: &Path) -> Result<Arc<Config>, ConfigError> {
         message: format!("cannot read: {e}"),
     })?;
     parse_str(&text, &name).map(Arc::new)
+}
+
+impl fmt::Display for Config {
+    /// The effective configuration as TOML in the file schema, every default written out;
+    /// [`parse_str`] of the output gives back an equal `Config` (with the same `file`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let source: String = self.source.chars().filter(|c| !c.is_control()).collect();
+        writeln!(f, "# effective configuration of {source}")?;
+        match self.workers {
+            Some(n) => writeln!(f, "workers = {n}")?,
+            None => writeln!(f, "workers = \"auto\"")?,
+        }
+        writeln!(f, "io_driver = \"{}\"", self.io_driver.as_str())?;
+        let listen: Vec<String> = self.listen.iter().map(|a| format!("\"{a}\"")).collect();
+        writeln!(f, "listen = [{}]", listen.join(", "))?;
+        let t = &self.timeouts;
+        writeln!(f, "\n[timeouts]")?;
+        for (key, value) in [
+            ("connect", t.connect),
+            ("client_header", t.client_header),
+            ("keepalive_idle", t.keepalive_idle),
+            ("upstream_response", t.upstream_response),
+            ("upstream_idle", t.upstream_idle),
+            ("ping", t.ping),
+        ] {
+            writeln!(f, "{key} = \"{}\"", duration::format(value))?;
+        }
+        let l = &self.limits;
+        writeln!(f, "\n[limits]")?;
+        writeln!(f, "max_head_bytes = {}", l.max_head_bytes)?;
+        writeln!(f, "max_headers = {}", l.max_headers)?;
+        writeln!(f, "max_body_bytes = {}", l.max_body_bytes)?;
+        let h = &self.forwarded;
+        writeln!(f, "\n[headers]")?;
+        writeln!(f, "x_forwarded_for = {}", h.x_forwarded_for)?;
+        writeln!(f, "x_forwarded_proto = {}", h.x_forwarded_proto)?;
+        writeln!(f, "x_forwarded_host = {}", h.x_forwarded_host)?;
+        writeln!(f, "preserve_host = {}", h.preserve_host)?;
+        for b in &self.balancers {
+            writeln!(f, "\n[[balancer]]")?;
+            writeln!(f, "name = {}", toml_string(&b.name))?;
+            writeln!(f, "mount = {}", toml_string(&b.mount))?;
+            writeln!(f, "target_path = {}", toml_string(&b.target_path))?;
+            writeln!(f, "lbmethod = \"{}\"", b.lbmethod.as_str())?;
+            if let Some(s) = &b.sticky {
+                let names = format!("{}|{}", s.cookie_name, s.url_name);
+                writeln!(f, "stickysession = {}", toml_string(&names))?;
+            }
+            for m in &b.members {
+                writeln!(f, "\n[[balancer.member]]")?;
+                writeln!(f, "url = {}", toml_string(&m.url))?;
+                writeln!(f, "route = {}", toml_string(&m.route))?;
+                writeln!(f, "loadfactor = {}", loadfactor_text(m.lbfactor))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A TOML basic string: quotes, backslashes and control characters escaped.
+fn toml_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `lbfactor / 100` as a TOML float with no trailing zeros past the first decimal: `1.0`,
+/// `1.5`, `1.25`.
+fn loadfactor_text(lbfactor: u32) -> String {
+    let (whole, hundredths) = (lbfactor / 100, lbfactor % 100);
+    if hundredths % 10 == 0 {
+        format!("{whole}.{}", hundredths / 10)
+    } else {
+        format!("{whole}.{hundredths:02}")
+    }
 }

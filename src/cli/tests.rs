@@ -1,0 +1,296 @@
+//! One test per command form and per usage error.
+
+use super::*;
+
+fn args(line: &str) -> Vec<String> {
+    line.split_whitespace().map(str::to_owned).collect()
+}
+
+fn ok(line: &str) -> Command {
+    parse(&args(line)).unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
+/// Expects a usage error whose message contains `needle` (usually the flag).
+fn usage_err(line: &str, needle: &str) {
+    match parse(&args(line)) {
+        Err(CliError::Usage(msg)) => assert!(msg.contains(needle), "{line}: {msg}"),
+        other => panic!("{line}: expected a usage error, got {other:?}"),
+    }
+}
+
+fn flags_config(line: &str) -> Config {
+    match ok(line) {
+        Command::Run(RunSource::Flags(config)) => *config,
+        other => panic!("{line}: {other:?}"),
+    }
+}
+
+#[test]
+fn help_forms() {
+    for line in [
+        "",
+        "-h",
+        "--help",
+        "help",
+        "run --help",
+        "run --member x -h",
+        "check -h",
+        "demo --help",
+    ] {
+        assert_eq!(ok(line), Command::Help, "{line:?}");
+    }
+}
+
+#[test]
+fn version_forms() {
+    for line in ["-V", "--version", "version"] {
+        assert_eq!(ok(line), Command::Version, "{line:?}");
+    }
+    assert!(VERSION.starts_with("ringlb "));
+}
+
+#[test]
+fn run_with_config_file() {
+    for line in [
+        "run -c ringlb.toml",
+        "run --config ringlb.toml",
+        "run --config=ringlb.toml",
+    ] {
+        assert_eq!(
+            ok(line),
+            Command::Run(RunSource::File("ringlb.toml".into())),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn run_from_flags_matches_config_from_flags() {
+    let line = "run --listen 127.0.0.1:8080 --workers 1 \
+        --member http://127.0.0.1:9001,route=node1 \
+        --member http://127.0.0.1:9002,route=node2,loadfactor=3 \
+        --stickysession JSESSIONID|jsessionid";
+    let members = [
+        "http://127.0.0.1:9001,route=node1",
+        "http://127.0.0.1:9002,route=node2,loadfactor=3",
+    ]
+    .map(str::to_owned);
+    let want = config::from_flags(
+        vec!["127.0.0.1:8080".parse().unwrap()],
+        Some(1),
+        IoDriver::Auto,
+        &members,
+        Some("JSESSIONID|jsessionid"),
+        LbMethod::ByRequests,
+    )
+    .unwrap();
+    assert_eq!(flags_config(line), want);
+    assert_eq!(want.balancers[0].members[1].lbfactor, 300);
+}
+
+#[test]
+fn run_from_flags_defaults_and_equals_form() {
+    let cfg = flags_config("run --member=http://127.0.0.1:9001");
+    assert_eq!(cfg.listen, vec![config::DEFAULT_LISTEN]);
+    assert_eq!((cfg.workers, cfg.io_driver), (None, IoDriver::Auto));
+    assert_eq!(
+        (cfg.balancers[0].lbmethod, &cfg.balancers[0].sticky),
+        (LbMethod::ByRequests, &None)
+    );
+
+    let cfg = flags_config(
+        "run --listen=[::1]:81 --listen 127.0.0.1:82 --workers=auto --io-driver=epoll \
+         --lbmethod=bybusyness --member http://127.0.0.1:9001",
+    );
+    let listen: Vec<SocketAddr> =
+        vec!["[::1]:81".parse().unwrap(), "127.0.0.1:82".parse().unwrap()];
+    assert_eq!(cfg.listen, listen);
+    assert_eq!((cfg.workers, cfg.io_driver), (None, IoDriver::Epoll));
+    assert_eq!(cfg.balancers[0].lbmethod, LbMethod::ByBusyness);
+}
+
+#[test]
+fn run_config_error_from_flags() {
+    match parse(&args("run --member http://tomcat1:9001")) {
+        Err(CliError::Config(e)) => {
+            assert_eq!(
+                (e.file.as_str(), e.line, e.key.as_str()),
+                (config::COMMAND_LINE, 0, "--member")
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    match parse(&args("run --workers 5000 --member http://127.0.0.1:1")) {
+        Err(CliError::Config(e)) => assert_eq!(e.key, "--workers"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn run_config_file_and_member_conflict() {
+    usage_err("run -c x.toml --member http://127.0.0.1:1", "--member");
+    usage_err("run --member http://127.0.0.1:1 -c x.toml", "--member");
+    usage_err("run -c x.toml --listen 127.0.0.1:1", "--listen");
+}
+
+#[test]
+fn run_without_source() {
+    usage_err("run", "--member");
+    usage_err("run --listen 127.0.0.1:8080", "--member");
+}
+
+#[test]
+fn run_bad_flag_values() {
+    usage_err(
+        "run --listen localhost:80 --member http://127.0.0.1:1",
+        "--listen",
+    );
+    usage_err(
+        "run --workers many --member http://127.0.0.1:1",
+        "--workers",
+    );
+    usage_err("run --workers 0 --member http://127.0.0.1:1", "--workers");
+    usage_err(
+        "run --io-driver uring --member http://127.0.0.1:1",
+        "--io-driver",
+    );
+    usage_err(
+        "run --lbmethod roundrobin --member http://127.0.0.1:1",
+        "--lbmethod",
+    );
+}
+
+#[test]
+fn run_flag_given_twice() {
+    usage_err("run -c a -c b", "`-c` is given twice");
+    usage_err(
+        "run --workers 1 --workers 2 --member http://127.0.0.1:1",
+        "--workers",
+    );
+}
+
+#[test]
+fn missing_values() {
+    usage_err("run -c", "`-c` needs a value");
+    usage_err("run --member", "`--member` needs a value");
+    usage_err(
+        "run --listen --member http://127.0.0.1:1",
+        "`--listen` needs a value",
+    );
+    usage_err("check --config", "`--config` needs a value");
+    usage_err("demo --member-port", "`--member-port` needs a value");
+}
+
+#[test]
+fn unknown_flags_and_words() {
+    usage_err("run --port 80", "unknown flag `--port` for `run`");
+    usage_err(
+        "check -c x --verbose",
+        "unknown flag `--verbose` for `check`",
+    );
+    usage_err(
+        "demo --member http://127.0.0.1:1",
+        "unknown flag `--member` for `demo`",
+    );
+    usage_err("run -c=x.toml", "unknown flag `-c=x.toml`");
+    usage_err("run ringlb.toml", "unexpected argument `ringlb.toml`");
+    usage_err("--listen 127.0.0.1:80", "unknown flag `--listen`");
+}
+
+#[test]
+fn unknown_command() {
+    usage_err("serve -c x", "unknown command `serve`");
+}
+
+#[test]
+fn check_forms() {
+    for line in [
+        "check -c a.toml",
+        "check --config a.toml",
+        "check --config=a.toml",
+    ] {
+        assert_eq!(
+            ok(line),
+            Command::Check {
+                config: "a.toml".into()
+            },
+            "{line}"
+        );
+    }
+    usage_err("check", "`check` needs `-c FILE`");
+}
+
+#[test]
+fn demo_defaults() {
+    let want = DemoArgs {
+        listen: "127.0.0.1:8080".parse().unwrap(),
+        member_port: 8180,
+        workers: None,
+        io_driver: IoDriver::Auto,
+    };
+    assert_eq!(ok("demo"), Command::Demo(want));
+}
+
+#[test]
+fn demo_with_flags() {
+    let want = DemoArgs {
+        listen: "0.0.0.0:9000".parse().unwrap(),
+        member_port: 9100,
+        workers: Some(2),
+        io_driver: IoDriver::IoUring,
+    };
+    let line = "demo --listen 0.0.0.0:9000 --member-port=9100 --workers 2 --io-driver io_uring";
+    assert_eq!(ok(line), Command::Demo(want));
+}
+
+#[test]
+fn demo_bad_values() {
+    usage_err("demo --member-port 0", "--member-port");
+    usage_err("demo --member-port 70000", "--member-port");
+    usage_err("demo --workers 2000", "--workers");
+    usage_err("demo --listen 8080", "--listen");
+    usage_err("demo --io-driver fast", "--io-driver");
+    usage_err(
+        "demo --listen 127.0.0.1:1 --listen 127.0.0.1:2",
+        "given twice",
+    );
+}
+
+#[test]
+fn usage_mentions_every_flag_and_the_flag_example() {
+    for word in [
+        "run",
+        "check",
+        "demo",
+        "-c, --config",
+        "--listen",
+        "--workers",
+        "--io-driver",
+        "--member ",
+        "--stickysession",
+        "--lbmethod",
+        "--member-port",
+        "--version",
+        "--help",
+    ] {
+        assert!(USAGE.contains(word), "{word}");
+    }
+    let example = "ringlb run --listen 127.0.0.1:8080 --workers 1 \
+        --member http://127.0.0.1:9001,route=node1 \
+        --member http://127.0.0.1:9002,route=node2,loadfactor=3 \
+        --stickysession 'JSESSIONID|jsessionid'";
+    assert!(USAGE.contains(example));
+    // The example itself parses (without the shell quotes).
+    let line = example.trim_start_matches("ringlb ").replace('\'', "");
+    assert!(matches!(ok(&line), Command::Run(RunSource::Flags(_))));
+}
+
+#[test]
+fn error_display() {
+    assert_eq!(CliError::Usage("bad".into()).to_string(), "bad");
+    let e = parse(&args("run --member ftp://x")).unwrap_err();
+    assert!(
+        e.to_string().starts_with("<command line>:0: --member: "),
+        "{e}"
+    );
+}

@@ -1,0 +1,120 @@
+//! Timeout values: parsing from the config's three spellings and printing them back.
+//!
+//! Accepted: an integer number of seconds (`5`), a float number of seconds (`0.5`), or a string
+//! of a decimal number and a unit, `ms`, `s`, `m` or `h` (`"500ms"`, `"1.5s"`, `"2m"`).
+//! Values are rounded to whole milliseconds and must lie in [`MIN`]`..=`[`MAX`]; zero is
+//! rejected because every timeout here bounds a wait that must end. [`format`] prints a value
+//! so that [`parse`] gives it back exactly.
+
+use std::time::Duration;
+
+use super::file::Scalar;
+
+/// Smallest timeout: one millisecond (the resolution of the per-core clock).
+pub(crate) const MIN: Duration = Duration::from_millis(1);
+/// Largest timeout: one day; anything longer is a mistake, and it keeps deadline sums small.
+pub(crate) const MAX: Duration = Duration::from_secs(86_400);
+
+const EXPECTED: &str =
+    "expected seconds (5, 0.5) or a string with a unit ms, s, m or h (\"500ms\", \"5s\", \"2m\")";
+
+/// Parses one timeout value; the error is a message without the key.
+pub(crate) fn parse(value: &Scalar) -> Result<Duration, String> {
+    let millis = match value {
+        Scalar::Int(secs) => (*secs as f64) * 1000.0,
+        Scalar::Float(secs) => secs * 1000.0,
+        Scalar::Str(text) => parse_with_unit(text)?,
+        Scalar::Bool(_) => return Err(format!("{EXPECTED}, found {value}")),
+    };
+    from_millis(millis).ok_or_else(|| {
+        let shown = match value {
+            Scalar::Int(n) => format!("{n} seconds"),
+            Scalar::Float(x) => format!("{x} seconds"),
+            other => other.to_string(),
+        };
+        format!("{shown} is out of range 1ms..=24h")
+    })
+}
+
+/// Parses `"<decimal><unit>"` into (possibly fractional) milliseconds.
+fn parse_with_unit(text: &str) -> Result<f64, String> {
+    let bad = || format!("{EXPECTED}, found string {text:?}");
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(bad)?;
+    let (number, unit) = trimmed.split_at(split);
+    let scale = match unit.trim() {
+        "ms" => 1.0,
+        "s" => 1000.0,
+        "m" => 60_000.0,
+        "h" => 3_600_000.0,
+        _ => return Err(bad()),
+    };
+    if !number.bytes().any(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let value: f64 = number.parse().map_err(|_| bad())?;
+    Ok(value * scale)
+}
+
+/// Rounds to whole milliseconds; `None` outside `MIN..=MAX` (or NaN).
+fn from_millis(millis: f64) -> Option<Duration> {
+    let rounded = millis.round();
+    let (min, max) = (MIN.as_millis() as f64, MAX.as_millis() as f64);
+    if rounded.is_nan() || rounded < min || rounded > max {
+        return None;
+    }
+    Some(Duration::from_millis(rounded as u64))
+}
+
+/// `"5s"` for whole seconds, else `"1500ms"`; sub-millisecond parts are dropped (validated
+/// values have none).
+pub(crate) fn format(d: Duration) -> String {
+    let millis = d.as_millis();
+    if millis % 1000 == 0 {
+        format!("{}s", millis / 1000)
+    } else {
+        format!("{millis}ms")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings() {
+        let cases: [(Scalar, Option<u64>); 14] = [
+            (Scalar::Int(5), Some(5000)),
+            (Scalar::Float(0.5), Some(500)),
+            (Scalar::Str("500ms".into()), Some(500)),
+            (Scalar::Str("5s".into()), Some(5000)),
+            (Scalar::Str("1.5s".into()), Some(1500)),
+            (Scalar::Str("2m".into()), Some(120_000)),
+            (Scalar::Str("1h".into()), Some(3_600_000)),
+            (Scalar::Str(" 3 s ".into()), Some(3000)),
+            (Scalar::Int(0), None),
+            (Scalar::Int(-1), None),
+            (Scalar::Str("5".into()), None),
+            (Scalar::Str("s".into()), None),
+            (Scalar::Str("5d".into()), None),
+            (Scalar::Str("25h".into()), None),
+        ];
+        for (value, want) in cases {
+            let got = parse(&value).ok().map(|d| d.as_millis() as u64);
+            assert_eq!(got, want, "{value}");
+        }
+        assert!(parse(&Scalar::Bool(true)).is_err());
+        assert!(parse(&Scalar::Float(f64::NAN)).is_err());
+    }
+
+    #[test]
+    fn format_round_trips() {
+        for ms in [1u64, 500, 1000, 1500, 60_000, 86_400_000] {
+            let d = Duration::from_millis(ms);
+            let printed = format(d);
+            assert_eq!(parse(&Scalar::Str(printed.clone())), Ok(d), "{printed}");
+        }
+    }
+}

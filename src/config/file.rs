@@ -1,0 +1,309 @@
+//! TOML text -> raw `File*` structs that keep byte spans; no validation beyond TOML types.
+//!
+//! This layer owns three things: the key names (every struct denies unknown fields), the coarse
+//! value types (string, integer, table...), and turning a byte offset back into a line and a
+//! dotted key path for error messages. Ranges, formats, defaults and cross-field rules belong to
+//! `validate`. Values that accept several TOML types (durations, `workers`, `loadfactor`) are
+//! read as a [`Scalar`] so that `validate` can name the key in a precise type error. Required
+//! keys are `Option` here for the same reason: `validate` reports them with the table's line.
+
+use std::fmt;
+use std::ops::Range;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole file. Field names are the TOML keys.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileConfig {
+    pub(crate) workers: Option<Spanned<Scalar>>,
+    pub(crate) io_driver: Option<Spanned<String>>,
+    pub(crate) listen: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) timeouts: Option<FileTimeouts>,
+    pub(crate) limits: Option<FileLimits>,
+    pub(crate) headers: Option<FileHeaders>,
+    pub(crate) balancer: Option<Vec<Spanned<FileBalancer>>>,
+}
+
+/// `[timeouts]`: each a number of seconds or a string with a unit (see `duration`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileTimeouts {
+    pub(crate) connect: Option<Spanned<Scalar>>,
+    pub(crate) client_header: Option<Spanned<Scalar>>,
+    pub(crate) keepalive_idle: Option<Spanned<Scalar>>,
+    pub(crate) upstream_response: Option<Spanned<Scalar>>,
+    pub(crate) upstream_idle: Option<Spanned<Scalar>>,
+    pub(crate) ping: Option<Spanned<Scalar>>,
+}
+
+/// `[limits]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileLimits {
+    pub(crate) max_head_bytes: Option<Spanned<Scalar>>,
+    pub(crate) max_headers: Option<Spanned<Scalar>>,
+    pub(crate) max_body_bytes: Option<Spanned<Scalar>>,
+}
+
+/// `[headers]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileHeaders {
+    pub(crate) x_forwarded_for: Option<bool>,
+    pub(crate) x_forwarded_proto: Option<bool>,
+    pub(crate) x_forwarded_host: Option<bool>,
+    pub(crate) preserve_host: Option<bool>,
+}
+
+/// One `[[balancer]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileBalancer {
+    pub(crate) name: Option<Spanned<String>>,
+    pub(crate) mount: Option<Spanned<String>>,
+    pub(crate) target_path: Option<Spanned<String>>,
+    pub(crate) lbmethod: Option<Spanned<String>>,
+    pub(crate) stickysession: Option<Spanned<String>>,
+    pub(crate) member: Option<Vec<Spanned<FileMember>>>,
+}
+
+/// One `[[balancer.member]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileMember {
+    pub(crate) url: Option<Spanned<String>>,
+    pub(crate) route: Option<Spanned<String>>,
+    pub(crate) loadfactor: Option<Spanned<Scalar>>,
+}
+
+/// Any TOML scalar except a date; `validate` decides which kinds a key accepts.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Scalar {
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Bool(bool),
+}
+
+impl fmt::Display for Scalar {
+    /// Names the kind and the value, for "expected X, found Y" messages.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scalar::Int(i) => write!(f, "integer {i}"),
+            Scalar::Float(x) => write!(f, "float {x}"),
+            Scalar::Str(s) => write!(f, "string {s:?}"),
+            Scalar::Bool(b) => write!(f, "boolean {b}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl Visitor<'_> for ScalarVisitor {
+    type Value = Scalar;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number or a string")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+        Ok(Scalar::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+        Ok(Scalar::Int(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+        i64::try_from(v)
+            .map(Scalar::Int)
+            .map_err(|_| E::custom("integer too large"))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+        Ok(Scalar::Float(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar::Str(v.to_owned()))
+    }
+}
+
+/// 1-based line of byte `offset` in `text` (offsets past the end count as the last line).
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    let bytes = text.as_bytes();
+    let end = offset.min(bytes.len());
+    memchr::memchr_iter(b'\n', &bytes[..end]).count() + 1
+}
+
+/// Every key of a syntactically valid document: where its name starts, and its dotted path
+/// with array indices (`balancer[0].member[1].url`). Used to name the key of a serde error,
+/// whose span is either the key itself (unknown key) or its value (wrong type).
+#[derive(Debug)]
+pub(crate) struct KeyIndex {
+    keys: Vec<(usize, String)>,
+}
+
+impl KeyIndex {
+    /// `None` when `text` is not valid TOML, or holds something the index cannot walk (dates).
+    pub(crate) fn build(text: &str) -> Option<KeyIndex> {
+        let root: Node = toml::from_str(text).ok()?;
+        let mut keys = Vec::new();
+        walk(&root, "", &mut keys);
+        Some(KeyIndex { keys })
+    }
+
+    /// Where the key with this exact dotted path starts.
+    pub(crate) fn start_of(&self, path: &str) -> Option<usize> {
+        self.keys
+            .iter()
+            .find(|(_, p)| p == path)
+            .map(|(start, _)| *start)
+    }
+
+    /// The key a serde error at `span` is about: the key whose name starts there (unknown
+    /// key); for a span that starts at a `[table]` header, the last key named on that header
+    /// line; else the last key that starts before the span (the key of the value at `span`).
+    pub(crate) fn path_at(&self, text: &str, span: &Range<usize>) -> Option<&str> {
+        let at = span.start;
+        if let Some((_, path)) = self.keys.iter().find(|(start, _)| *start == at) {
+            return Some(path);
+        }
+        if text.as_bytes().get(at) == Some(&b'[') {
+            let line_end =
+                memchr::memchr(b'\n', &text.as_bytes()[at..]).map_or(text.len(), |n| at + n);
+            let on_header = self
+                .keys
+                .iter()
+                .filter(|(start, _)| (at..line_end).contains(start));
+            if let Some((_, path)) = on_header.max_by_key(|(start, _)| *start) {
+                return Some(path);
+            }
+        }
+        self.keys
+            .iter()
+            .filter(|(start, _)| *start <= at)
+            .max_by_key(|(start, _)| *start)
+            .map(|(_, path)| path.as_str())
+    }
+}
+
+fn walk(node: &Node, prefix: &str, out: &mut Vec<(usize, String)>) {
+    match node {
+        Node::Table(entries) => {
+            for (key, value) in entries {
+                let path = if prefix.is_empty() {
+                    key.get_ref().clone()
+                } else {
+                    format!("{prefix}.{}", key.get_ref())
+                };
+                out.push((key.span().start, path.clone()));
+                walk(value, &path, out);
+            }
+        }
+        Node::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                walk(item, &format!("{prefix}[{i}]"), out);
+            }
+        }
+        Node::Leaf => {}
+    }
+}
+
+/// The document's shape with key spans only: enough to map an offset to a key path.
+#[derive(Debug)]
+enum Node {
+    Table(Vec<(Spanned<String>, Node)>),
+    Array(Vec<Node>),
+    Leaf,
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any TOML value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Node, E> {
+        Ok(Node::Leaf)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Node, E> {
+        Ok(Node::Leaf)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Node, E> {
+        Ok(Node::Leaf)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Node, E> {
+        Ok(Node::Leaf)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Node, E> {
+        Ok(Node::Leaf)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Node>()? {
+            items.push(item);
+        }
+        Ok(Node::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<String>>()? {
+            let value = map.next_value::<Node>()?;
+            entries.push((key, value));
+        }
+        Ok(Node::Table(entries))
+    }
+}
+
+/// Best-effort key for a TOML syntax error at `offset`, from the text alone: the enclosing
+/// `[table]` header (without array indices) joined with the left-hand side of the line.
+pub(crate) fn guess_key(text: &str, offset: usize) -> String {
+    let target = line_of(text, offset);
+    let mut table = String::new();
+    let mut key = String::new();
+    for (i, raw) in text.lines().enumerate() {
+        if i + 1 > target {
+            break;
+        }
+        let line = raw.trim();
+        if let Some(header) = line.strip_prefix('[') {
+            let end = header.find(']').unwrap_or(header.len());
+            table = header[..end]
+                .trim_matches(|c| c == '[' || c == ' ')
+                .to_owned();
+            key.clear();
+        } else if i + 1 == target {
+            key = line.split('=').next().unwrap_or("").trim().to_owned();
+        }
+    }
+    match (table.is_empty(), key.is_empty()) {
+        (_, true) => table,
+        (true, false) => key,
+        (false, false) => format!("{table}.{key}"),
+    }
+}
