@@ -24,9 +24,7 @@ pub struct Balancer {
 
 impl Balancer {
     pub fn new(cfg: &BalancerConfig) -> Self {
-        Balancer {
-            members: cfg.members.len(),
-        }
+        Balancer { members: cfg.members.len() }
     }
 
     /// Chooses a member. `routes` are the session's candidate routes in order (URL first, then
@@ -35,10 +33,6 @@ impl Balancer {
         let _ = (routes, now_ms);
         (0..self.members)
             .find(|i| avoid & (1 << i) == 0)
-            .map(|member| Pick {
-                member,
-                sticky: false,
-                route_changed: false,
-            })
+            .map(|member| Pick { member, sticky: false, route_changed: false })
     }
 }
