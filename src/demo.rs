@@ -79,31 +79,14 @@ pub fn banner(demo: &Demo) -> String {
 }
 
 fn demo_config(args: &DemoArgs, members: &[DemoMember]) -> Config {
-    let secs = Duration::from_secs;
     Config {
         source: "<demo>".into(),
         workers: args.workers,
         io_driver: args.io_driver,
         listen: vec![args.listen],
-        timeouts: Timeouts {
-            connect: secs(5),
-            client_header: secs(20),
-            keepalive_idle: secs(5),
-            upstream_response: secs(60),
-            upstream_idle: secs(15),
-            ping: secs(1),
-        },
-        limits: Limits {
-            max_head_bytes: 65536,
-            max_headers: 100,
-            max_body_bytes: 1 << 30,
-        },
-        forwarded: Forwarded {
-            x_forwarded_for: true,
-            x_forwarded_proto: true,
-            x_forwarded_host: true,
-            preserve_host: false,
-        },
+        timeouts: Timeouts::default(),
+        limits: Limits::default(),
+        forwarded: Forwarded::default(),
         balancers: vec![BalancerConfig {
             name: "demo".into(),
             mount: "/".into(),

@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         }
         Ok(Command::Check { config }) => match config::load(&config) {
             Ok(cfg) => {
-                print!("{cfg:?}");
+                print!("{cfg}");
                 ExitCode::SUCCESS
             }
             Err(e) => {
