@@ -57,15 +57,11 @@ impl Balancer {
     /// A fresh balancer for `cfg`: members in config order, no flags, lbset 0, zero counters.
     /// An lbfactor of 0 (which validation rejects) is taken as 1.
     pub fn new(cfg: &BalancerConfig) -> Self {
-<<<<<<< HEAD
         Balancer {
             method: cfg.lbmethod,
             sticky: cfg.sticky.is_some(),
             members: cfg.members.iter().map(Member::new).collect(),
         }
-=======
-        Balancer { members: cfg.members.len() }
->>>>>>> wip-config
     }
 
     /// Chooses a member, or `None` when no member may take the request (the caller answers
@@ -97,7 +93,6 @@ impl Balancer {
     /// what an insert-cookie rule keys on. It is false on a sticky pick (there is no
     /// `redirect` yet, so a sticky pick always lands on the route asked for).
     pub fn pick(&mut self, routes: &[&[u8]], avoid: u64, now_ms: u64) -> Option<Pick> {
-<<<<<<< HEAD
         for route in routes {
             if let Some(member) = self.route_member(route, avoid, now_ms) {
                 self.charge_sticky(member);
@@ -116,12 +111,6 @@ impl Balancer {
             sticky: false,
             route_changed: self.sticky || !routes.is_empty(),
         })
-=======
-        let _ = (routes, now_ms);
-        (0..self.members)
-            .find(|i| avoid & (1 << i) == 0)
-            .map(|member| Pick { member, sticky: false, route_changed: false })
->>>>>>> wip-config
     }
 
     /// The member with `route` that can take sticky traffic now (step 1 of [`Self::pick`]).

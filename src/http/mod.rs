@@ -41,7 +41,10 @@ impl Span {
     #[inline]
     pub fn of(buf: &[u8], part: &[u8]) -> Span {
         let start = part.as_ptr() as usize - buf.as_ptr() as usize;
-        Span { start: start as u32, end: (start + part.len()) as u32 }
+        Span {
+            start: start as u32,
+            end: (start + part.len()) as u32,
+        }
     }
 
     #[inline]
