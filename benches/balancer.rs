@@ -16,6 +16,7 @@ fn balancer(n: usize) -> Balancer {
                 authority: addr.to_string(),
                 route: format!("node{i}"),
                 lbfactor: 100 * (1 + (i as u32 % 3)),
+                options: Default::default(),
             }
         })
         .collect();
@@ -24,9 +25,12 @@ fn balancer(n: usize) -> Balancer {
         mount: "/".into(),
         target_path: "/".into(),
         lbmethod: LbMethod::ByRequests,
+        options: Default::default(),
         sticky: Some(Sticky {
             cookie_name: "JSESSIONID".into(),
             url_name: "jsessionid".into(),
+            sep: Some(b'.'),
+            scolonpathdelim: true,
         }),
         members,
     })

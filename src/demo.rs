@@ -87,14 +87,18 @@ fn demo_config(args: &DemoArgs, members: &[DemoMember]) -> Config {
         timeouts: Timeouts::default(),
         limits: Limits::default(),
         forwarded: Forwarded::default(),
+        stats: Default::default(),
         balancers: vec![BalancerConfig {
             name: "demo".into(),
             mount: "/".into(),
             target_path: "/".into(),
             lbmethod: LbMethod::ByRequests,
+            options: Default::default(),
             sticky: Some(Sticky {
                 cookie_name: "JSESSIONID".into(),
                 url_name: "jsessionid".into(),
+                sep: Some(b'.'),
+                scolonpathdelim: true,
             }),
             members: members
                 .iter()
@@ -105,6 +109,7 @@ fn demo_config(args: &DemoArgs, members: &[DemoMember]) -> Config {
                     authority: m.addr.to_string(),
                     route: route.into(),
                     lbfactor: lf * 100,
+                    options: Default::default(),
                 })
                 .collect(),
         }],

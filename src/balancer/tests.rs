@@ -16,6 +16,7 @@ fn config(method: LbMethod, factors: &[u32], sticky: bool) -> BalancerConfig {
             authority: format!("127.0.0.1:{}", 9001 + i),
             route: name(i).to_string(),
             lbfactor: f,
+            options: Default::default(),
         })
         .collect();
     BalancerConfig {
@@ -23,9 +24,12 @@ fn config(method: LbMethod, factors: &[u32], sticky: bool) -> BalancerConfig {
         mount: "/".into(),
         target_path: "/".into(),
         lbmethod: method,
+        options: Default::default(),
         sticky: sticky.then(|| Sticky {
             cookie_name: "JSESSIONID".into(),
             url_name: "jsessionid".into(),
+            sep: Some(b'.'),
+            scolonpathdelim: true,
         }),
         members,
     }

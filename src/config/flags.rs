@@ -71,12 +71,14 @@ pub(crate) fn from_flags(
         timeouts: Timeouts::default(),
         limits: Limits::default(),
         forwarded: Forwarded::default(),
+        stats: Default::default(),
         balancers: vec![BalancerConfig {
             name: "cluster".to_owned(),
             mount: "/".to_owned(),
             target_path: "/".to_owned(),
             lbmethod,
             sticky,
+            options: Default::default(),
             members,
         }],
     })
@@ -123,5 +125,6 @@ fn member_spec(spec: &str) -> Result<MemberConfig, String> {
         authority,
         route: route.unwrap_or_default(),
         lbfactor: lbfactor.unwrap_or(100),
+        options: Default::default(),
     })
 }

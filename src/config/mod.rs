@@ -41,6 +41,7 @@ pub struct Config {
     pub timeouts: Timeouts,
     pub limits: Limits,
     pub forwarded: Forwarded,
+    pub stats: StatsConfig,
     pub balancers: Vec<BalancerConfig>,
 }
 
@@ -180,6 +181,77 @@ impl LbMethod {
 pub struct Sticky {
     pub cookie_name: String,
     pub url_name: String,
+    /// `stickysessionsep`: the route is the text after the first occurrence of this byte;
+    /// `None` (`Off`) makes the whole value the route. Default `.`.
+    pub sep: Option<u8>,
+    /// `scolonpathdelim`: a `;` also ends a URL session value. Default on (Apache: off), so
+    /// `;jsessionid=ABC.n1;x=y` gives route `n1`, as mod_jk does.
+    pub scolonpathdelim: bool,
+}
+
+impl Sticky {
+    /// Names with the default separator and `scolonpathdelim` on.
+    pub fn new(cookie_name: &str, url_name: &str) -> Sticky {
+        Sticky {
+            cookie_name: cookie_name.to_string(),
+            url_name: url_name.to_string(),
+            sep: Some(b'.'),
+            scolonpathdelim: true,
+        }
+    }
+}
+
+/// Per-balancer behaviour beyond the method and the sticky names.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct BalancerOptions {
+    /// `nofailover`: a session whose member (with that route) is unusable gets 503 instead of
+    /// being re-balanced. An unknown route is still balanced normally.
+    pub nofailover: bool,
+    /// Insert-cookie mode (mod_jk `set_session_cookie`, HAProxy `cookie insert`).
+    pub insert_cookie: Option<InsertCookie>,
+    /// Send the BALANCER_* values to members as `X-Balancer-*` request headers.
+    pub balancer_headers: bool,
+    /// Send mod_jk's activation signal (`ACT`, `DIS` or `STP`) in this request header.
+    pub activation_header: Option<String>,
+}
+
+/// The cookie ringlb sets to carry the route, for members that do not append one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InsertCookie {
+    pub name: String,
+    pub path: String,
+    pub domain: Option<String>,
+    pub max_age: Option<u64>,
+    pub http_only: bool,
+    pub secure: bool,
+    /// `Strict`, `Lax` or `None`.
+    pub same_site: Option<String>,
+}
+
+/// Per-member settings beyond address, route and weight.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct MemberOptions {
+    /// Priority tier (Apache `lbset`, mod_jk `distance`); lower tiers first.
+    pub lbset: u32,
+    /// Initial status flags (Apache `status = "+H"`, mod_jk `activation`).
+    pub status: crate::balancer::Status,
+    /// Route of the member that takes this member's sticky traffic when it is unusable.
+    pub redirect: String,
+}
+
+/// Cross-core statistics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StatsConfig {
+    /// How often each core merges the per-core counters into its global view.
+    pub merge_interval: Duration,
+}
+
+impl Default for StatsConfig {
+    fn default() -> StatsConfig {
+        StatsConfig {
+            merge_interval: Duration::from_millis(5),
+        }
+    }
 }
 
 /// One balancer, mounted at a path prefix (`ProxyPass /mount balancer://name/target_path`).
@@ -192,6 +264,7 @@ pub struct BalancerConfig {
     pub target_path: String,
     pub lbmethod: LbMethod,
     pub sticky: Option<Sticky>,
+    pub options: BalancerOptions,
     pub members: Vec<MemberConfig>,
 }
 
@@ -207,6 +280,7 @@ pub struct MemberConfig {
     pub route: String,
     /// Apache `loadfactor` × 100 (1.0..=100.0 → 100..=10000), so decimals keep their ratio.
     pub lbfactor: u32,
+    pub options: MemberOptions,
 }
 
 /// A configuration error: where and what.

@@ -61,6 +61,7 @@ fn member(url: &str, addr_text: &str, route: &str, lbfactor: u32) -> MemberConfi
         authority,
         route: route.into(),
         lbfactor,
+        options: Default::default(),
     }
 }
 
@@ -89,14 +90,18 @@ fn example_config() -> Config {
             x_forwarded_host: true,
             preserve_host: false,
         },
+        stats: Default::default(),
         balancers: vec![BalancerConfig {
             name: "cluster".into(),
             mount: "/".into(),
             target_path: "/".into(),
             lbmethod: LbMethod::ByRequests,
+            options: Default::default(),
             sticky: Some(Sticky {
                 cookie_name: "JSESSIONID".into(),
                 url_name: "jsessionid".into(),
+                sep: Some(b'.'),
+                scolonpathdelim: true,
             }),
             members: vec![member(
                 "http://127.0.0.1:9001",
@@ -178,6 +183,8 @@ loadfactor = 100
     let sticky = Sticky {
         cookie_name: "JSESSIONID".into(),
         url_name: "JSESSIONID".into(),
+        sep: Some(b'.'),
+        scolonpathdelim: true,
     };
     assert_eq!(b.sticky, Some(sticky));
     assert_eq!(

@@ -100,6 +100,7 @@ fn validate(ctx: &Ctx<'_>, raw: FileConfig) -> Result<Config, ConfigError> {
         timeouts,
         limits,
         forwarded,
+        stats: Default::default(),
         balancers,
     })
 }
@@ -291,6 +292,7 @@ fn balancer(
         target_path,
         lbmethod,
         sticky,
+        options: Default::default(),
         members,
     })
 }
@@ -321,6 +323,7 @@ fn member(
         authority,
         route,
         lbfactor,
+        options: Default::default(),
     })
 }
 
@@ -411,6 +414,8 @@ pub(crate) fn parse_sticky(text: &str) -> Result<Sticky, String> {
     Ok(Sticky {
         cookie_name: cookie.to_owned(),
         url_name: url.to_owned(),
+        sep: Some(b'.'),
+        scolonpathdelim: true,
     })
 }
 

@@ -6,6 +6,8 @@ fn cfg() -> Sticky {
     Sticky {
         cookie_name: "JSESSIONID".into(),
         url_name: "jsessionid".into(),
+        sep: Some(b'.'),
+        scolonpathdelim: true,
     }
 }
 
@@ -172,6 +174,8 @@ fn separate_and_empty_names() {
     let cfg = Sticky {
         cookie_name: "ROUTEID".into(),
         url_name: "sid".into(),
+        sep: Some(b'.'),
+        scolonpathdelim: true,
     };
     let mut out = Routes::new();
     let cookies = ["JSESSIONID=a.n9; ROUTEID=.n2"];
@@ -186,6 +190,8 @@ fn separate_and_empty_names() {
     let empty = Sticky {
         cookie_name: String::new(),
         url_name: String::new(),
+        sep: Some(b'.'),
+        scolonpathdelim: true,
     };
     let mut out = Routes::new();
     collect_routes(&empty, b"/a;=x.n1", [&b"=x.n2"[..]].into_iter(), &mut out);

@@ -93,6 +93,7 @@ pub(crate) fn member(addr: SocketAddr, route: &str, lbfactor: u32) -> MemberConf
         authority: addr.to_string(),
         route: route.to_string(),
         lbfactor,
+        options: Default::default(),
     }
 }
 
@@ -124,14 +125,18 @@ pub(crate) fn config(driver: IoDriver, members: Vec<MemberConfig>) -> Config {
             x_forwarded_host: true,
             preserve_host: false,
         },
+        stats: Default::default(),
         balancers: vec![BalancerConfig {
             name: "test".to_string(),
             mount: "/".to_string(),
             target_path: "/".to_string(),
             lbmethod: LbMethod::ByRequests,
+            options: Default::default(),
             sticky: Some(Sticky {
                 cookie_name: "JSESSIONID".to_string(),
                 url_name: "jsessionid".to_string(),
+                sep: Some(b'.'),
+                scolonpathdelim: true,
             }),
             members,
         }],
