@@ -14,6 +14,7 @@ use std::time::Duration;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::config::Config;
+use crate::stats::Stats;
 use crate::worker;
 
 /// Accept backlog per worker listener.
@@ -59,6 +60,8 @@ pub fn start(config: Arc<Config>) -> io::Result<ServerHandle> {
     }
 
     let stop = Arc::new(AtomicBool::new(false));
+    let members: Vec<usize> = config.balancers.iter().map(|b| b.members.len()).collect();
+    let stats = Arc::new(Stats::new(n, &members));
     let (ready_tx, ready_rx) = crossbeam_channel::bounded(n);
     let mut handle = ServerHandle {
         addrs,
@@ -69,9 +72,12 @@ pub fn start(config: Arc<Config>) -> io::Result<ServerHandle> {
     for (index, listeners) in per_worker.into_iter().enumerate() {
         let cpu = (!cpus.is_empty()).then(|| cpus[index % cpus.len()]);
         let (config, stop, ready) = (config.clone(), handle.stop.clone(), ready_tx.clone());
+        let stats = stats.clone();
         let thread = std::thread::Builder::new()
             .name(format!("ringlb-w{index}"))
-            .spawn(move || worker::thread_main(index, cpu, config, listeners, stop, ready))?;
+            .spawn(move || {
+                worker::thread_main(index, cpu, config, stats, listeners, stop, ready)
+            })?;
         handle.threads.push(thread);
     }
     for _ in 0..n {

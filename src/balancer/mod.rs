@@ -38,6 +38,15 @@ pub struct Pick {
     pub route_changed: bool,
 }
 
+/// Why no member was picked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoPick {
+    /// No member is usable for this request.
+    Unavailable,
+    /// `nofailover`: the session's member (some member has its route) is unusable.
+    SessionForced,
+}
+
 /// One core's balancer state. `!Sync` by design: each core owns its own.
 #[derive(Debug)]
 pub struct Balancer {
@@ -92,21 +101,21 @@ impl Balancer {
     /// including for a first request without a session and for an unknown route, which is
     /// what an insert-cookie rule keys on. It is false on a sticky pick (there is no
     /// `redirect` yet, so a sticky pick always lands on the route asked for).
-    pub fn pick(&mut self, routes: &[&[u8]], avoid: u64, now_ms: u64) -> Option<Pick> {
+    pub fn pick(&mut self, routes: &[&[u8]], avoid: u64, now_ms: u64) -> Result<Pick, NoPick> {
         for route in routes {
             if let Some(member) = self.route_member(route, avoid, now_ms) {
                 self.charge_sticky(member);
                 self.check_invariants();
-                return Some(Pick {
+                return Ok(Pick {
                     member,
                     sticky: true,
                     route_changed: false,
                 });
             }
         }
-        let member = self.balance(avoid, now_ms)?;
+        let member = self.balance(avoid, now_ms).ok_or(NoPick::Unavailable)?;
         self.check_invariants();
-        Some(Pick {
+        Ok(Pick {
             member,
             sticky: false,
             route_changed: self.sticky || !routes.is_empty(),
@@ -320,6 +329,11 @@ impl Balancer {
         m.load.bytes_in = m.load.bytes_in.saturating_add(bytes_in);
         m.load.bytes_out = m.load.bytes_out.saturating_add(bytes_out);
         true
+    }
+
+    /// Sets the global view from the cross-core totals (STUB: no-op until the stats work).
+    pub fn merge(&mut self, totals: &[crate::stats::MemberTotals]) {
+        let _ = totals;
     }
 
     /// One more request in flight on `member` (bybusyness). Call it once per request sent,

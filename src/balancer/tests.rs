@@ -49,6 +49,7 @@ fn schedule(b: &mut Balancer, n: usize, avoid: u64, now_ms: u64) -> String {
     (0..n)
         .map(|_| {
             b.pick(NO_ROUTES, avoid, now_ms)
+                .ok()
                 .map_or('-', |p| name(p.member))
         })
         .collect()
@@ -91,7 +92,7 @@ fn byrequests_split_follows_lbfactor_exactly() {
     let mut b = by_requests(&[100, 300]);
     let mut counts = [0usize; 2];
     for _ in 0..10_000 {
-        counts[b.pick(NO_ROUTES, 0, 0).unwrap().member] += 1;
+        counts[b.pick(NO_ROUTES, 0, 0).ok().unwrap().member] += 1;
     }
     assert_eq!(counts, [2_500, 7_500]);
 }
@@ -121,9 +122,9 @@ fn nothing_usable_gives_none() {
     let mut b = by_requests(&[100, 100]);
     b.set_status(0, Status::DISABLED);
     b.set_status(1, Status::STOPPED);
-    assert_eq!(b.pick(NO_ROUTES, 0, 0), None);
+    assert_eq!(b.pick(NO_ROUTES, 0, 0).ok(), None);
     let mut empty = by_requests(&[]);
-    assert_eq!(empty.pick(&[b"a"], 0, 0), None);
+    assert_eq!(empty.pick(&[b"a"], 0, 0).ok(), None);
 }
 
 #[test]
@@ -157,7 +158,7 @@ fn drain_takes_no_new_requests() {
     b.set_status(0, Status::DRAIN);
     assert_eq!(schedule(&mut b, 3, 0, 0), "bbb");
     b.set_status(1, Status::DRAIN);
-    assert_eq!(b.pick(NO_ROUTES, 0, 0), None);
+    assert_eq!(b.pick(NO_ROUTES, 0, 0).ok(), None);
 }
 
 #[test]
@@ -244,8 +245,8 @@ fn several_standbys_are_balanced_among_themselves() {
 fn avoided_members_are_never_picked() {
     let mut b = by_requests(&[100, 100, 100]);
     assert_eq!(schedule(&mut b, 4, 0b010, 0), "acac");
-    assert_eq!(b.pick(NO_ROUTES, 0b111, 0), None);
-    assert_eq!(b.pick(NO_ROUTES, u64::MAX, 0), None);
+    assert_eq!(b.pick(NO_ROUTES, 0b111, 0).ok(), None);
+    assert_eq!(b.pick(NO_ROUTES, u64::MAX, 0).ok(), None);
 }
 
 #[test]
@@ -268,7 +269,10 @@ fn members_past_bit_63_cannot_be_avoided() {
     for i in 0..64 {
         b.set_status(i, Status::DISABLED);
     }
-    assert_eq!(b.pick(NO_ROUTES, u64::MAX, 0).map(|p| p.member), Some(64));
+    assert_eq!(
+        b.pick(NO_ROUTES, u64::MAX, 0).ok().map(|p| p.member),
+        Some(64)
+    );
 }
 
 // ---- error state and retry window ----
@@ -279,7 +283,7 @@ fn error_member_is_retried_lazily_when_its_window_ends() {
     assert!(b.mark_error(0, 1_000));
     assert_eq!(schedule(&mut b, 3, 0, 999), "bbb");
     assert!(b.member(0).unwrap().status().contains(Status::ERROR));
-    assert_eq!(b.pick(NO_ROUTES, 0, 1_000).unwrap().member, 0);
+    assert_eq!(b.pick(NO_ROUTES, 0, 1_000).ok().unwrap().member, 0);
     assert_eq!(b.member(0).unwrap().status(), Status::NONE);
 }
 
@@ -309,7 +313,7 @@ fn ignore_errors_member_never_stays_in_error() {
     assert_eq!(b.member(0).unwrap().status(), Status::IGNORE_ERRORS);
     // Set by hand, E on an I member clears at the next look.
     b.set_status(0, Status::IGNORE_ERRORS | Status::ERROR);
-    assert_eq!(b.pick(NO_ROUTES, 0, 0).unwrap().member, 0);
+    assert_eq!(b.pick(NO_ROUTES, 0, 0).ok().unwrap().member, 0);
     assert_eq!(b.member(0).unwrap().status(), Status::IGNORE_ERRORS);
 }
 
@@ -338,7 +342,7 @@ const STICKY_B: Pick = Pick {
 fn route_selects_its_member() {
     let mut b = sticky(&[100, 100, 100]);
     for _ in 0..3 {
-        assert_eq!(b.pick(&[b"b"], 0, 0), Some(STICKY_B));
+        assert_eq!(b.pick(&[b"b"], 0, 0).ok(), Some(STICKY_B));
     }
 }
 
@@ -353,7 +357,7 @@ fn sticky_traffic_reaches_drain_standby_and_spare_members_in_any_lbset() {
         b.set_status(1, flag);
         b.set_lbset(1, lbset);
         assert_eq!(
-            b.pick(&[b"b"], 0, 0),
+            b.pick(&[b"b"], 0, 0).ok(),
             Some(STICKY_B),
             "{flag} lbset {lbset}"
         );
@@ -362,7 +366,7 @@ fn sticky_traffic_reaches_drain_standby_and_spare_members_in_any_lbset() {
 
 #[test]
 fn unusable_or_avoided_route_member_is_rebalanced() {
-    let rebalanced = |b: &mut Balancer, avoid| b.pick(&[b"b"], avoid, 0).unwrap();
+    let rebalanced = |b: &mut Balancer, avoid| b.pick(&[b"b"], avoid, 0).ok().unwrap();
     for flag in [Status::DISABLED, Status::STOPPED, Status::HC_FAILED] {
         let mut b = sticky(&[100, 100, 100]);
         b.set_status(1, flag);
@@ -382,8 +386,8 @@ fn unusable_or_avoided_route_member_is_rebalanced() {
 fn route_member_in_error_is_retried_at_lookup() {
     let mut b = sticky(&[100, 100]);
     b.mark_error(1, 500);
-    assert!(!b.pick(&[b"b"], 0, 499).unwrap().sticky);
-    assert_eq!(b.pick(&[b"b"], 0, 500), Some(STICKY_B));
+    assert!(!b.pick(&[b"b"], 0, 499).ok().unwrap().sticky);
+    assert_eq!(b.pick(&[b"b"], 0, 500).ok(), Some(STICKY_B));
 }
 
 #[test]
@@ -391,19 +395,19 @@ fn later_routes_are_tried_in_order() {
     let mut b = sticky(&[100, 100, 100]);
     b.set_status(0, Status::DISABLED);
     let routes: [&[u8]; 4] = [b"zz", b"a", b"b", b"c"];
-    assert_eq!(b.pick(&routes, 0, 0), Some(STICKY_B));
+    assert_eq!(b.pick(&routes, 0, 0).ok(), Some(STICKY_B));
 }
 
 #[test]
 fn route_changed_on_every_balanced_pick_of_a_sticky_balancer() {
     let mut b = sticky(&[100, 100]);
     for routes in [NO_ROUTES, &[b"unknown"], &[b""]] {
-        let p = b.pick(routes, 0, 0).unwrap();
+        let p = b.pick(routes, 0, 0).ok().unwrap();
         assert!(!p.sticky && p.route_changed, "{routes:?}");
     }
     let mut plain = by_requests(&[100, 100]);
-    assert!(!plain.pick(NO_ROUTES, 0, 0).unwrap().route_changed);
-    assert!(plain.pick(&[b"unknown"], 0, 0).unwrap().route_changed);
+    assert!(!plain.pick(NO_ROUTES, 0, 0).ok().unwrap().route_changed);
+    assert!(plain.pick(&[b"unknown"], 0, 0).ok().unwrap().route_changed);
 }
 
 #[test]
@@ -412,10 +416,10 @@ fn regular_members_are_preferred_over_standbys_with_the_same_route() {
     cfg.members[0].route = "b".into();
     let mut b = Balancer::new(&cfg);
     b.set_status(0, Status::HOT_STANDBY);
-    assert_eq!(b.pick(&[b"b"], 0, 0).map(|p| p.member), Some(1));
+    assert_eq!(b.pick(&[b"b"], 0, 0).ok().map(|p| p.member), Some(1));
     b.set_status(1, Status::DISABLED);
     assert_eq!(
-        b.pick(&[b"b"], 0, 0).map(|p| (p.member, p.sticky)),
+        b.pick(&[b"b"], 0, 0).ok().map(|p| (p.member, p.sticky)),
         Some((0, true))
     );
 }
@@ -425,7 +429,7 @@ fn members_without_a_route_never_match() {
     let mut cfg = config(LbMethod::ByRequests, &[100, 100], true);
     cfg.members[0].route = String::new();
     let mut b = Balancer::new(&cfg);
-    assert!(!b.pick(&[b""], 0, 0).unwrap().sticky);
+    assert!(!b.pick(&[b""], 0, 0).ok().unwrap().sticky);
 }
 
 #[test]
@@ -433,7 +437,7 @@ fn sticky_hits_move_lbstatus_of_every_usable_member() {
     let mut b = sticky(&[100, 100, 100, 200]);
     b.set_status(2, Status::DISABLED);
     b.set_lbset(3, 1); // lbset does not matter for this bookkeeping
-    b.pick(&[b"a"], 0, 0);
+    b.pick(&[b"a"], 0, 0).ok();
     // a, b, d usable: total 400; a pays it. c (disabled) is untouched.
     assert_eq!(lbstatuses(&b), [-300, 100, 0, 200]);
 }
@@ -445,7 +449,7 @@ fn sticky_hits_count_towards_the_byrequests_quota() {
     let mut counts = [0usize; 2];
     for i in 0..1_000 {
         let routes: &[&[u8]] = if i % 2 == 0 { &[b"a"] } else { NO_ROUTES };
-        counts[b.pick(routes, 0, 0).unwrap().member] += 1;
+        counts[b.pick(routes, 0, 0).ok().unwrap().member] += 1;
     }
     assert_eq!(counts, [500, 500]);
 }
@@ -466,7 +470,7 @@ fn bybusyness_prefers_fewer_in_flight_then_lbstatus() {
     b.busy_dec(0);
     b.busy_dec(0); // floored at 0
     assert_eq!(b.member(0).unwrap().busy(), 0);
-    assert_eq!(b.pick(NO_ROUTES, 0, 0).unwrap().member, 0);
+    assert_eq!(b.pick(NO_ROUTES, 0, 0).ok().unwrap().member, 0);
 }
 
 #[test]
@@ -476,9 +480,9 @@ fn bytraffic_picks_least_traffic_per_lbfactor() {
     b.record_traffic(0, 100, 50); // 150 / 2 = 75
     b.record_traffic(1, 80, 0); // 80
     b.record_traffic(2, 0, 75); // 75: ties with a, a is earlier
-    assert_eq!(b.pick(NO_ROUTES, 0, 0).unwrap().member, 0);
+    assert_eq!(b.pick(NO_ROUTES, 0, 0).ok().unwrap().member, 0);
     b.record_traffic(0, 2, 0); // 76
-    assert_eq!(b.pick(NO_ROUTES, 0, 0).unwrap().member, 2);
+    assert_eq!(b.pick(NO_ROUTES, 0, 0).ok().unwrap().member, 2);
     assert_eq!(lbstatuses(&b), [0, 0, 0], "no lbstatus bookkeeping");
 }
 
@@ -489,13 +493,13 @@ fn bytraffic_does_not_overflow() {
     b.record_traffic(0, 1, 1); // saturates
     b.record_traffic(1, u64::MAX / 50, 0);
     assert_eq!(b.member(0).unwrap().traffic(), (u64::MAX, u64::MAX));
-    assert_eq!(b.pick(NO_ROUTES, 0, 0).unwrap().member, 1);
+    assert_eq!(b.pick(NO_ROUTES, 0, 0).ok().unwrap().member, 1);
 }
 
 #[test]
 fn reset_and_set_method() {
     let mut b = by_requests(&[100, 300]);
-    b.pick(NO_ROUTES, 0, 0);
+    b.pick(NO_ROUTES, 0, 0).ok();
     b.record_traffic(0, 10, 10);
     b.busy_inc(1);
     b.reset();
@@ -506,7 +510,7 @@ fn reset_and_set_method() {
         1,
         "in-flight requests are not forgotten"
     );
-    b.pick(NO_ROUTES, 0, 0);
+    b.pick(NO_ROUTES, 0, 0).ok();
     b.set_method(LbMethod::ByTraffic);
     assert_eq!(b.method(), LbMethod::ByTraffic);
     assert_eq!(lbstatuses(&b), [0, 0]);
@@ -609,7 +613,7 @@ fn random_picks_respect_eligibility() {
                 NO_ROUTES
             };
             let before: Vec<Member> = b.members().to_vec();
-            let pick = b.pick(routes, avoid, now);
+            let pick = b.pick(routes, avoid, now).ok();
             if method == LbMethod::ByBusyness {
                 if let Some(p) = pick {
                     b.busy_inc(p.member);
@@ -664,7 +668,7 @@ fn random_factors_split_exactly_over_a_full_cycle() {
         let mut b = by_requests(&factors);
         let mut counts = vec![0u32; n];
         for _ in 0..cycle * 3 {
-            counts[b.pick(NO_ROUTES, 0, 0).unwrap().member] += 1;
+            counts[b.pick(NO_ROUTES, 0, 0).ok().unwrap().member] += 1;
         }
         let want: Vec<u32> = factors.iter().map(|f| f * 3).collect();
         assert_eq!(counts, want, "factors {factors:?}");

@@ -10,14 +10,17 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use monoio::net::TcpStream;
+use smallvec::SmallVec;
 
+use super::accounting::Inflight;
 use super::conn::{send_error, write_timeout, Client};
 use super::forward::{self, BodyError, Framing, Read, Transfer};
+use super::signals::{self, Fields};
 use super::Core;
-use crate::balancer::Pick;
+use crate::balancer::{NoPick, Pick};
 use crate::clock;
 use crate::config::{BalancerConfig, MemberConfig};
-use crate::error::{is_idempotent, ProxyError, Retry};
+use crate::error::{is_idempotent, ProxyError, Retry, Side};
 use crate::http::framing::{self, BodyKind, RequestFacts};
 use crate::http::head::{self, RequestHead, ResponseHead};
 use crate::http::rewrite::{self, BodyOut, RequestRewrite, ResponseRewrite};
@@ -72,8 +75,7 @@ pub(super) async fn handle(core: &Rc<Core>, client: &mut Client, head: RequestHe
     let req = match classify(core, client, &head) {
         Ok(req) => req,
         Err((status, why)) => {
-            let close = true;
-            let _ = send_error(core, client, status, why, close).await;
+            let _ = send_error(core, client, status, why, true).await;
             return Next::Close;
         }
     };
@@ -82,18 +84,22 @@ pub(super) async fn handle(core: &Rc<Core>, client: &mut Client, head: RequestHe
     let mut stale_retries = 0;
     loop {
         let now = clock::now();
-        let Some(pick) = pick_member(core, client, &head, &req, avoid, now) else {
-            return respond(
-                core,
-                client,
-                &req,
-                ProxyError::upstream(503, NO_MEMBER, Retry::No),
-            )
-            .await;
+        let pick = match pick_member(core, client, &head, &req, avoid, now) {
+            Ok(pick) => pick,
+            Err(no) => {
+                let detail = match no {
+                    NoPick::Unavailable => NO_MEMBER,
+                    NoPick::SessionForced => SESSION_FORCED,
+                };
+                let e = ProxyError::upstream(503, detail, Retry::No);
+                return respond(core, client, &req, e).await;
+            }
         };
+        core.stats.add_request(req.balancer, pick.member);
         let conn = match connect(core, &req, pick, now).await {
             Ok(conn) => conn,
             Err(()) => {
+                core.stats.add_error(req.balancer, pick.member);
                 avoid |= 1 << pick.member;
                 if avoid.count_ones() as usize >= members {
                     let e = ProxyError::upstream(503, UNREACHABLE, Retry::NothingSent);
@@ -102,19 +108,26 @@ pub(super) async fn handle(core: &Rc<Core>, client: &mut Client, head: RequestHe
                 continue;
             }
         };
-        match exchange(core, client, &head, &req, conn).await {
+        match exchange(core, client, &head, &req, pick, conn).await {
             Ok(next) => return next,
             Err(Fail::Stale) if stale_retries < MAX_STALE_RETRIES => stale_retries += 1,
             Err(Fail::Stale) => {
+                core.stats.add_error(req.balancer, pick.member);
                 let e = ProxyError::upstream(502, CLOSED_EARLY, Retry::IfIdempotent);
                 return respond(core, client, &req, e).await;
             }
-            Err(Fail::Respond(e)) => return respond(core, client, &req, e).await,
+            Err(Fail::Respond(e)) => {
+                if e.side == Side::Upstream {
+                    core.stats.add_error(req.balancer, pick.member);
+                }
+                return respond(core, client, &req, e).await;
+            }
             Err(Fail::Abort) => return Next::Close,
         }
     }
 }
 
+const SESSION_FORCED: &str = "the session's member is unavailable (nofailover)";
 const NO_MEMBER: &str = "no member is available";
 const UNREACHABLE: &str = "no member could be reached";
 const CLOSED_EARLY: &str = "the member closed the connection without responding";
@@ -181,19 +194,18 @@ fn pick_member(
     req: &Request,
     avoid: u64,
     now: Instant,
-) -> Option<Pick> {
+) -> Result<Pick, NoPick> {
     let buf = &client.buf;
-    let bcfg = &core.config.balancers[req.balancer];
+    let rt = &core.balancers[req.balancer];
     let mut routes = Routes::new();
-    if let Some(sticky_cfg) = &bcfg.sticky {
-        let cookies = head
-            .headers
-            .iter()
-            .filter(|h| h.name.get(buf).eq_ignore_ascii_case(b"cookie"))
-            .map(|h| h.value.get(buf));
-        sticky::collect_routes(sticky_cfg, head.target.get(buf), cookies, &mut routes);
+    let target = head.target.get(buf);
+    if let Some(cfg) = &core.config.balancers[req.balancer].sticky {
+        sticky::collect_routes(cfg, target, signals::cookies(head, buf), &mut routes);
     }
-    let mut balancer = core.balancers[req.balancer].balancer.borrow_mut();
+    if let Some(cfg) = &rt.insert_sticky {
+        sticky::collect_routes(cfg, target, signals::cookies(head, buf), &mut routes);
+    }
+    let mut balancer = rt.balancer.borrow_mut();
     balancer.pick(&routes, avoid, core.now_ms(now))
 }
 
@@ -240,14 +252,20 @@ async fn exchange(
     client: &mut Client,
     head: &RequestHead,
     req: &Request,
+    pick: Pick,
     conn: UpstreamConn,
 ) -> Result<Next, Fail> {
     let bcfg = &core.config.balancers[req.balancer];
     let member = &bcfg.members[conn.member];
     let timeouts = core.config.timeouts;
     let (mut up, reused, member_index) = (conn.stream, conn.reused, conn.member);
+    let mut inflight = Inflight::new(core, req.balancer, member_index);
     let mut out = core.bufs.get();
-    write_upstream_head(&mut out, core, client, head, req, bcfg, member);
+    let mut fields = Fields::new();
+    signals::request_fields(core, &client.buf, head, req.balancer, pick, &mut fields);
+    write_upstream_head(&mut out, core, client, head, req, bcfg, member, &fields);
+    drop(fields);
+    inflight.bytes_out += out.len() as u64;
     let head_len = head.len;
     let wait_continue = req.facts.expect_continue
         && req.facts.body != BodyKind::None
@@ -289,7 +307,8 @@ async fn exchange(
         }
         Some(framing) => {
             client.buf.drain(..head_len);
-            out = send_body(core, client, &mut up, out, framing, transfer_up).await?;
+            let (o, sent) = send_body(core, client, &mut up, out, framing, transfer_up).await?;
+            (out, inflight.bytes_out) = (o, inflight.bytes_out + sent);
         }
     }
     if continue_refused {
@@ -297,7 +316,8 @@ async fn exchange(
     } else if wait_continue {
         let framing = request_framing.unwrap_or(Framing::Length(0));
         out.clear();
-        out = send_body(core, client, &mut up, out, framing, transfer_up).await?;
+        let (o, sent) = send_body(core, client, &mut up, out, framing, transfer_up).await?;
+        (out, inflight.bytes_out) = (o, inflight.bytes_out + sent);
     }
 
     // 2. The response head, relaying interim responses.
@@ -351,14 +371,23 @@ async fn exchange(
     let (body_out, framing) = response_framing(resp_facts.body, req.version);
     let keep_client = req.facts.keep_alive && body_out != BodyOut::Close && !continue_refused;
     out.clear();
+    let mut cookie = SmallVec::<[u8; 160]>::new();
+    if let Some(insert) = &bcfg.options.insert_cookie {
+        if (!pick.sticky || pick.route_changed) && !member.route.is_empty() {
+            let sep = bcfg.sticky.as_ref().map_or(Some(b'.'), |s| s.sep);
+            signals::insert_cookie_value(insert, sep, member.route.as_bytes(), &mut cookie);
+        }
+    }
+    let set_cookie: &[(&[u8], &[u8])] = &[(b"Set-Cookie", &cookie)];
     let rw = ResponseRewrite {
         keep_alive: keep_client,
         client_version: req.version,
         body: body_out,
-        extra: &[],
+        extra: if cookie.is_empty() { &[] } else { set_cookie },
     };
     rewrite::write_response_head(&mut out, &up_buf, &resp, &rw);
     up_buf.drain(..resp.len);
+    inflight.bytes_in += resp.len as u64;
     let transfer_down = Transfer {
         read_timeout: timeouts.upstream_response,
         write_timeout: write_timeout(core),
@@ -377,6 +406,7 @@ async fn exchange(
     .await;
     core.bufs.put(scratch);
     core.bufs.put(out);
+    inflight.bytes_in += result.unwrap_or(0);
     if result.is_err() {
         // Part of the response may have reached the client: it can only be cut off.
         core.bufs.put(up_buf);
@@ -431,7 +461,7 @@ async fn send_body(
     out: Vec<u8>,
     framing: Framing,
     transfer: Transfer,
-) -> Result<Vec<u8>, Fail> {
+) -> Result<(Vec<u8>, u64), Fail> {
     let scratch = core.bufs.get();
     let (result, out, scratch) = forward::forward_body(
         &mut client.stream,
@@ -445,7 +475,7 @@ async fn send_body(
     .await;
     core.bufs.put(scratch);
     match result {
-        Ok(_) => Ok(out),
+        Ok(sent) => Ok((out, sent)),
         Err(BodyError::SourceGone) => Err(Fail::Abort),
         Err(BodyError::SinkGone) => Err(Fail::Respond(upstream_err(
             502,
@@ -559,6 +589,7 @@ fn write_upstream_head(
     req: &Request,
     bcfg: &BalancerConfig,
     member: &MemberConfig,
+    extra: &[(&[u8], &[u8])],
 ) {
     let buf = &client.buf;
     let fwd = core.config.forwarded;
@@ -583,7 +614,7 @@ fn write_upstream_head(
         forwarded_for: fwd.x_forwarded_for.then_some(client.peer.ip()),
         forwarded_proto: fwd.x_forwarded_proto.then_some(b"http".as_slice()),
         forwarded_host: fwd.x_forwarded_host,
-        extra: &[],
+        extra,
     };
     rewrite::write_request_head(out, buf, head, &req.facts, &rw);
 }

@@ -3,10 +3,12 @@
 //!
 //! Nothing here is shared with other cores except the read-only `Arc<Config>` and the stop flag.
 
+mod accounting;
 mod bufs;
 mod conn;
 mod exchange;
 mod forward;
+mod signals;
 
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -21,8 +23,9 @@ use monoio::net::TcpListener;
 
 use crate::balancer::Balancer;
 use crate::clock;
-use crate::config::{Config, IoDriver};
+use crate::config::{Config, IoDriver, Sticky};
 use crate::server::WorkerInfo;
+use crate::stats::{CoreWriter, MemberTotals, Stats};
 use crate::upstream::Pool;
 
 pub(crate) use bufs::BufPool;
@@ -38,6 +41,8 @@ const MAX_IDLE_PER_MEMBER: usize = 256;
 pub(crate) struct BalancerRt {
     pub(crate) balancer: RefCell<Balancer>,
     pub(crate) pool: Pool,
+    /// In insert-cookie mode, how ringlb's own route cookie is read back.
+    pub(crate) insert_sticky: Option<Sticky>,
 }
 
 /// Everything one core owns. Lives in an `Rc`; `RefCell`s are never borrowed across `.await`.
@@ -49,20 +54,27 @@ pub(crate) struct Core {
     mounts: Vec<usize>,
     pub(crate) bufs: BufPool,
     pub(crate) epoch: Instant,
+    /// This core's slot in the cross-core counters.
+    pub(crate) stats: CoreWriter,
+    all_stats: Arc<Stats>,
 }
 
 impl Core {
-    fn new(config: Arc<Config>) -> Core {
+    fn new(config: Arc<Config>, stats: Arc<Stats>, index: usize) -> Core {
+        let idle = config.timeouts.upstream_idle;
         let balancers = config
             .balancers
             .iter()
             .map(|b| BalancerRt {
                 balancer: RefCell::new(Balancer::new(b)),
-                pool: Pool::new(
-                    b.members.len(),
-                    MAX_IDLE_PER_MEMBER,
-                    config.timeouts.upstream_idle,
-                ),
+                pool: Pool::new(b.members.len(), MAX_IDLE_PER_MEMBER, idle),
+                insert_sticky: b.options.insert_cookie.as_ref().map(|c| {
+                    let sep = b.sticky.as_ref().map_or(Some(b'.'), |s| s.sep);
+                    Sticky {
+                        sep,
+                        ..Sticky::new(&c.name, "")
+                    }
+                }),
             })
             .collect();
         let mut mounts: Vec<usize> = (0..config.balancers.len()).collect();
@@ -73,6 +85,18 @@ impl Core {
             mounts,
             bufs: BufPool::new(),
             epoch: clock::now(),
+            stats: stats.writer(index),
+            all_stats: stats,
+        }
+    }
+
+    /// Feeds every balancer the cross-core totals (its global view for bybusyness/bytraffic).
+    fn merge_stats(&self, scratch: &mut Vec<MemberTotals>) {
+        for (b, rt) in self.balancers.iter().enumerate() {
+            scratch.clear();
+            let members = self.config.balancers[b].members.len();
+            scratch.extend((0..members).map(|m| self.all_stats.totals(b, m)));
+            rt.balancer.borrow_mut().merge(scratch);
         }
     }
 
@@ -99,6 +123,7 @@ pub(crate) fn thread_main(
     index: usize,
     cpu: Option<usize>,
     config: Arc<Config>,
+    stats: Arc<Stats>,
     listeners: Vec<std::net::TcpListener>,
     stop: Arc<AtomicBool>,
     ready: Sender<Result<WorkerInfo, String>>,
@@ -122,7 +147,7 @@ pub(crate) fn thread_main(
                     cpu,
                     driver: "io_uring",
                 };
-                rt.block_on(run(info, config, listeners, stop, ready));
+                rt.block_on(run(info, config, stats, listeners, stop, ready));
                 return;
             }
             Err(e) if driver == IoDriver::IoUring => {
@@ -142,7 +167,7 @@ pub(crate) fn thread_main(
                 cpu,
                 driver: "epoll",
             };
-            rt.block_on(run(info, config, listeners, stop, ready));
+            rt.block_on(run(info, config, stats, listeners, stop, ready));
         }
         Err(e) => {
             let _ = ready.send(Err(format!(
@@ -155,11 +180,12 @@ pub(crate) fn thread_main(
 async fn run(
     info: WorkerInfo,
     config: Arc<Config>,
+    stats: Arc<Stats>,
     listeners: Vec<std::net::TcpListener>,
     stop: Arc<AtomicBool>,
     ready: Sender<Result<WorkerInfo, String>>,
 ) {
-    let core = Rc::new(Core::new(config));
+    let core = Rc::new(Core::new(config, stats, info.index));
     let canceller = Canceller::new();
     let stopping = Rc::new(Cell::new(false));
     let accepting = Rc::new(Cell::new(0usize));
@@ -181,11 +207,18 @@ async fn run(
         }
     }
     let _ = ready.send(Ok(info));
+    let tick = core.config.stats.merge_interval.min(TICK);
+    let mut totals = Vec::new();
+    let mut last_sweep = clock::now();
     while !stop.load(Ordering::Relaxed) {
-        monoio::time::sleep(TICK).await;
+        monoio::time::sleep(tick).await;
+        core.merge_stats(&mut totals);
         let now = clock::now();
-        for b in &core.balancers {
-            b.pool.sweep(now);
+        if now.saturating_duration_since(last_sweep) >= TICK {
+            last_sweep = now;
+            for b in &core.balancers {
+                b.pool.sweep(now);
+            }
         }
     }
     // Close the listeners before returning, so a stopped server refuses new connections at once.
