@@ -2,9 +2,9 @@
 //!
 //! Accepted: an integer number of seconds (`5`), a float number of seconds (`0.5`), or a string
 //! of a decimal number and a unit, `ms`, `s`, `m` or `h` (`"500ms"`, `"1.5s"`, `"2m"`).
-//! Values are rounded to whole milliseconds and must lie in [`MIN`]`..=`[`MAX`]; zero is
-//! rejected because every timeout here bounds a wait that must end. [`format`] prints a value
-//! so that [`parse`] gives it back exactly.
+//! Values are rounded to whole milliseconds and must lie in [`MIN`]`..=`[`MAX`] (or a narrower
+//! range, [`parse_within`]); zero is rejected because every timeout here bounds a wait that
+//! must end. [`format`] prints a value so that [`parse`] gives it back exactly.
 
 use std::time::Duration;
 

@@ -2,8 +2,9 @@
 //!
 //! The only producer of `Config`. Every error carries the file, the 1-based line of the
 //! offending key or value (or of its table, for a missing key) and the dotted key path. The
-//! first error in validation order is returned. The value checks (`check_*`, `parse_*`) are
-//! pure functions returning a message without a location, shared with `from_flags`.
+//! first error in validation order is returned. The value checks (`check_*`, `parse_*`, in
+//! `values`) are pure functions returning a message without a location, shared with
+//! `from_flags`. This file holds the top-level tables; `balancer` the balancers and members.
 
 use std::net::SocketAddr;
 use std::ops::Range;
