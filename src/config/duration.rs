@@ -4,7 +4,7 @@
 //! of a decimal number and a unit, `ms`, `s`, `m` or `h` (`"500ms"`, `"1.5s"`, `"2m"`).
 //! Values are rounded to whole milliseconds and must lie in [`MIN`]`..=`[`MAX`] (or a narrower
 //! range, [`parse_within`]); zero is rejected because every timeout here bounds a wait that
-//! must end. [`format`] prints a value so that [`parse`] gives it back exactly.
+//! must end. [`format()`] prints a value so that [`parse`] gives it back exactly.
 
 use std::time::Duration;
 
