@@ -2,9 +2,9 @@
 //!
 //! Accepted: an integer number of seconds (`5`), a float number of seconds (`0.5`), or a string
 //! of a decimal number and a unit, `ms`, `s`, `m` or `h` (`"500ms"`, `"1.5s"`, `"2m"`).
-//! Values are rounded to whole milliseconds and must lie in [`MIN`]`..=`[`MAX`]; zero is
-//! rejected because every timeout here bounds a wait that must end. [`format`] prints a value
-//! so that [`parse`] gives it back exactly.
+//! Values are rounded to whole milliseconds and must lie in [`MIN`]`..=`[`MAX`] (or a narrower
+//! range, [`parse_within`]); zero is rejected because every timeout here bounds a wait that
+//! must end. [`format()`] prints a value so that [`parse`] gives it back exactly.
 
 use std::time::Duration;
 
@@ -20,20 +20,32 @@ const EXPECTED: &str =
 
 /// Parses one timeout value; the error is a message without the key.
 pub(crate) fn parse(value: &Scalar) -> Result<Duration, String> {
+    parse_within(value, MIN, MAX)
+}
+
+/// Parses a value in the timeout spellings that must lie in `min..=max` (a narrower range
+/// than [`MIN`]`..=`[`MAX`], e.g. `stats.merge_interval`).
+pub(crate) fn parse_within(
+    value: &Scalar,
+    min: Duration,
+    max: Duration,
+) -> Result<Duration, String> {
     let millis = match value {
         Scalar::Int(secs) => (*secs as f64) * 1000.0,
         Scalar::Float(secs) => secs * 1000.0,
         Scalar::Str(text) => parse_with_unit(text)?,
         Scalar::Bool(_) => return Err(format!("{EXPECTED}, found {value}")),
     };
-    from_millis(millis).ok_or_else(|| {
-        let shown = match value {
-            Scalar::Int(n) => format!("{n} seconds"),
-            Scalar::Float(x) => format!("{x} seconds"),
-            other => other.to_string(),
-        };
-        format!("{shown} is out of range 1ms..=24h")
-    })
+    from_millis(millis)
+        .filter(|d| (min..=max).contains(d))
+        .ok_or_else(|| {
+            let shown = match value {
+                Scalar::Int(n) => format!("{n} seconds"),
+                Scalar::Float(x) => format!("{x} seconds"),
+                other => other.to_string(),
+            };
+            format!("{shown} is out of range {}..={}", human(min), human(max))
+        })
 }
 
 /// Parses `"<decimal><unit>"` into (possibly fractional) milliseconds.
@@ -66,6 +78,17 @@ fn from_millis(millis: f64) -> Option<Duration> {
         return None;
     }
     Some(Duration::from_millis(rounded as u64))
+}
+
+/// The largest whole unit for a range bound in messages: `1ms`, `1s`, `24h`.
+fn human(d: Duration) -> String {
+    let millis = d.as_millis();
+    match millis {
+        m if m % 3_600_000 == 0 => format!("{}h", m / 3_600_000),
+        m if m % 60_000 == 0 => format!("{}m", m / 60_000),
+        m if m % 1000 == 0 => format!("{}s", m / 1000),
+        m => format!("{m}ms"),
+    }
 }
 
 /// `"5s"` for whole seconds, else `"1500ms"`; sub-millisecond parts are dropped (validated
@@ -107,6 +130,26 @@ mod tests {
         }
         assert!(parse(&Scalar::Bool(true)).is_err());
         assert!(parse(&Scalar::Float(f64::NAN)).is_err());
+        assert_eq!(
+            parse(&Scalar::Int(0)),
+            Err("0 seconds is out of range 1ms..=24h".to_owned())
+        );
+    }
+
+    #[test]
+    fn narrower_range() {
+        let (min, max) = (MIN, Duration::from_secs(1));
+        let ms = |n| Duration::from_millis(n);
+        assert_eq!(
+            parse_within(&Scalar::Str("5ms".into()), min, max),
+            Ok(ms(5))
+        );
+        assert_eq!(parse_within(&Scalar::Int(1), min, max), Ok(ms(1000)));
+        assert_eq!(
+            parse_within(&Scalar::Str("2s".into()), min, max),
+            Err("string \"2s\" is out of range 1ms..=1s".to_owned())
+        );
+        assert!(parse_within(&Scalar::Float(0.0004), min, max).is_err());
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //! This layer owns three things: the key names (every struct denies unknown fields), the coarse
 //! value types (string, integer, table...), and turning a byte offset back into a line and a
 //! dotted key path for error messages. Ranges, formats, defaults and cross-field rules belong to
-//! `validate`. Values that accept several TOML types (durations, `workers`, `loadfactor`) are
-//! read as a [`Scalar`] so that `validate` can name the key in a precise type error. Required
-//! keys are `Option` here for the same reason: `validate` reports them with the table's line.
+//! `validate`. Values that accept several TOML types (durations, `workers`, `loadfactor`, `lbset`,
+//! the On/Off switches) are read as a [`Scalar`] so that `validate` can name the key in a precise
+//! type error. Required keys are `Option` here for the same reason: `validate` reports them with
+//! the table's line.
 
 use std::fmt;
 use std::ops::Range;
@@ -24,6 +25,7 @@ pub(crate) struct FileConfig {
     pub(crate) timeouts: Option<FileTimeouts>,
     pub(crate) limits: Option<FileLimits>,
     pub(crate) headers: Option<FileHeaders>,
+    pub(crate) stats: Option<FileStats>,
     pub(crate) balancer: Option<Vec<Spanned<FileBalancer>>>,
 }
 
@@ -58,7 +60,15 @@ pub(crate) struct FileHeaders {
     pub(crate) preserve_host: Option<bool>,
 }
 
-/// One `[[balancer]]`.
+/// `[stats]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileStats {
+    pub(crate) merge_interval: Option<Spanned<Scalar>>,
+}
+
+/// One `[[balancer]]`. The switches (`scolonpathdelim`, `nofailover`, `balancer_headers`) are
+/// [`Scalar`]s because they also take Apache's `"On"` / `"Off"`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FileBalancer {
@@ -67,16 +77,41 @@ pub(crate) struct FileBalancer {
     pub(crate) target_path: Option<Spanned<String>>,
     pub(crate) lbmethod: Option<Spanned<String>>,
     pub(crate) stickysession: Option<Spanned<String>>,
+    pub(crate) stickysessionsep: Option<Spanned<String>>,
+    pub(crate) scolonpathdelim: Option<Spanned<Scalar>>,
+    pub(crate) nofailover: Option<Spanned<Scalar>>,
+    pub(crate) balancer_headers: Option<Spanned<Scalar>>,
+    pub(crate) activation_header: Option<Spanned<String>>,
+    pub(crate) insert_cookie: Option<Spanned<FileInsertCookie>>,
     pub(crate) member: Option<Vec<Spanned<FileMember>>>,
 }
 
-/// One `[[balancer.member]]`.
+/// `[balancer.insert_cookie]`: the table's presence turns insert-cookie mode on.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileInsertCookie {
+    pub(crate) name: Option<Spanned<String>>,
+    pub(crate) path: Option<Spanned<String>>,
+    pub(crate) domain: Option<Spanned<String>>,
+    pub(crate) max_age: Option<Spanned<Scalar>>,
+    pub(crate) httponly: Option<bool>,
+    pub(crate) secure: Option<bool>,
+    pub(crate) samesite: Option<Spanned<String>>,
+}
+
+/// One `[[balancer.member]]`. `distance` (mod_jk) is another name for `lbset`; `activation`
+/// (mod_jk) and `status` (Apache) both set the initial status flags.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FileMember {
     pub(crate) url: Option<Spanned<String>>,
     pub(crate) route: Option<Spanned<String>>,
     pub(crate) loadfactor: Option<Spanned<Scalar>>,
+    pub(crate) lbset: Option<Spanned<Scalar>>,
+    pub(crate) distance: Option<Spanned<Scalar>>,
+    pub(crate) status: Option<Spanned<String>>,
+    pub(crate) activation: Option<Spanned<String>>,
+    pub(crate) redirect: Option<Spanned<String>>,
 }
 
 /// Any TOML scalar except a date; `validate` decides which kinds a key accepts.

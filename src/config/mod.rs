@@ -340,7 +340,9 @@ pub fn load(path: &Path) -> Result<Arc<Config>, ConfigError> {
 }
 
 impl fmt::Display for Config {
-    /// The effective configuration as TOML in the file schema, every default written out;
+    /// The effective configuration as TOML in the file schema, every default written out
+    /// (optional values that are unset, an empty `status` and an empty `redirect` are left
+    /// out; `activation` is folded into `status`, `distance` is written as `lbset`);
     /// [`parse_str`] of the output gives back an equal `Config` (with the same `file`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let source: String = self.source.chars().filter(|c| !c.is_control()).collect();
@@ -375,6 +377,9 @@ impl fmt::Display for Config {
         writeln!(f, "x_forwarded_proto = {}", h.x_forwarded_proto)?;
         writeln!(f, "x_forwarded_host = {}", h.x_forwarded_host)?;
         writeln!(f, "preserve_host = {}", h.preserve_host)?;
+        writeln!(f, "\n[stats]")?;
+        let merge = duration::format(self.stats.merge_interval);
+        writeln!(f, "merge_interval = \"{merge}\"")?;
         for b in &self.balancers {
             writeln!(f, "\n[[balancer]]")?;
             writeln!(f, "name = {}", toml_string(&b.name))?;
@@ -384,16 +389,58 @@ impl fmt::Display for Config {
             if let Some(s) = &b.sticky {
                 let names = format!("{}|{}", s.cookie_name, s.url_name);
                 writeln!(f, "stickysession = {}", toml_string(&names))?;
+                let sep = validate::sticky_sep_text(s.sep);
+                writeln!(f, "stickysessionsep = {}", toml_string(&sep))?;
+                writeln!(f, "scolonpathdelim = {}", s.scolonpathdelim)?;
             }
+            write_balancer_options(f, &b.options)?;
             for m in &b.members {
                 writeln!(f, "\n[[balancer.member]]")?;
                 writeln!(f, "url = {}", toml_string(&m.url))?;
                 writeln!(f, "route = {}", toml_string(&m.route))?;
                 writeln!(f, "loadfactor = {}", loadfactor_text(m.lbfactor))?;
+                let o = &m.options;
+                writeln!(f, "lbset = {}", o.lbset)?;
+                let status = validate::status_text(o.status);
+                if !status.is_empty() {
+                    writeln!(f, "status = \"{status}\"")?;
+                }
+                if !o.redirect.is_empty() {
+                    writeln!(f, "redirect = {}", toml_string(&o.redirect))?;
+                }
             }
         }
         Ok(())
     }
+}
+
+/// The balancer's option keys, then its `[balancer.insert_cookie]` table when on (which must
+/// come after the balancer's own keys and before its members). Unset optional values are left
+/// out.
+fn write_balancer_options(f: &mut fmt::Formatter<'_>, o: &BalancerOptions) -> fmt::Result {
+    writeln!(f, "nofailover = {}", o.nofailover)?;
+    writeln!(f, "balancer_headers = {}", o.balancer_headers)?;
+    if let Some(h) = &o.activation_header {
+        writeln!(f, "activation_header = {}", toml_string(h))?;
+    }
+    let Some(c) = &o.insert_cookie else {
+        return Ok(());
+    };
+    writeln!(f, "\n[balancer.insert_cookie]")?;
+    writeln!(f, "name = {}", toml_string(&c.name))?;
+    writeln!(f, "path = {}", toml_string(&c.path))?;
+    if let Some(domain) = &c.domain {
+        writeln!(f, "domain = {}", toml_string(domain))?;
+    }
+    if let Some(max_age) = c.max_age {
+        writeln!(f, "max_age = {max_age}")?;
+    }
+    writeln!(f, "httponly = {}", c.http_only)?;
+    writeln!(f, "secure = {}", c.secure)?;
+    if let Some(same_site) = &c.same_site {
+        writeln!(f, "samesite = {}", toml_string(same_site))?;
+    }
+    Ok(())
 }
 
 /// A TOML basic string: quotes, backslashes and control characters escaped.

@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use super::*;
 
+mod display;
+mod flags;
+mod options;
+
 const EXAMPLE: &str = r#"workers = 2              # or "auto" (default) -> Config.workers = None
 io_driver = "auto"       # auto | io_uring | epoll
 listen = ["127.0.0.1:8080"]
@@ -197,56 +201,6 @@ loadfactor = 100
         (addr("[::1]:9002"), "[::1]:9002")
     );
     assert_eq!(b.members[1].lbfactor, 10000);
-}
-
-#[test]
-fn display_round_trips() {
-    let mut text = String::from(EXAMPLE);
-    text.push_str(concat!(
-        "[[balancer.member]]\nurl = \"http://localhost:9002/\"\nloadfactor = 1.25\n",
-        "[[balancer]]\nname = \"b\"\nmount = \"/x\"\ntarget_path = \"/y\"\nlbmethod = \"bytraffic\"\n",
-        "[[balancer.member]]\nurl = \"http://[::1]:9003\"\nroute = \"n2\"\nloadfactor = 7.5\n",
-    ));
-    let text = text.replace("connect = 5\n", "connect = \"1500ms\"\n");
-    let cfg = parse_str(&text, "rt.toml").unwrap();
-    assert_eq!(cfg.timeouts.connect, Duration::from_millis(1500));
-    let printed = cfg.to_string();
-    assert!(printed.contains("connect = \"1500ms\"\n"), "{printed}");
-    assert!(printed.contains("loadfactor = 1.25\n"), "{printed}");
-    assert!(printed.contains("loadfactor = 7.5\n"), "{printed}");
-    assert_eq!(parse_str(&printed, "rt.toml"), Ok(cfg));
-
-    let minimal = parse_str(MINIMAL, "m.toml").unwrap();
-    let printed = minimal.to_string();
-    assert!(printed.contains("workers = \"auto\"\n"), "{printed}");
-    assert_eq!(parse_str(&printed, "m.toml"), Ok(minimal));
-}
-
-#[test]
-fn display_of_flag_config_round_trips() {
-    let members = ["http://127.0.0.1:9001,route=a,loadfactor=3".to_owned()];
-    let cfg = from_flags(
-        vec![DEFAULT_LISTEN],
-        Some(1),
-        IoDriver::IoUring,
-        &members,
-        None,
-        LbMethod::ByTraffic,
-    )
-    .unwrap();
-    let reparsed = parse_str(&cfg.to_string(), COMMAND_LINE).unwrap();
-    assert_eq!(reparsed, cfg);
-}
-
-#[test]
-fn display_escapes_strings() {
-    let mut cfg = parse_str(MINIMAL, "e.toml").unwrap();
-    cfg.balancers[0].mount = "/a\"b\\c\u{1}".into();
-    let printed = cfg.to_string();
-    assert!(printed.contains(r#"mount = "/a\"b\\c\u0001""#), "{printed}");
-    let reparsed: toml::Table = toml::from_str(&printed).unwrap();
-    let mount = &reparsed["balancer"][0]["mount"];
-    assert_eq!(mount.as_str(), Some("/a\"b\\c\u{1}"));
 }
 
 #[test]
@@ -607,86 +561,4 @@ fn load_reports_missing_file() {
             .starts_with("/nonexistent/ringlb.toml:0: : cannot read"),
         "{err}"
     );
-}
-
-#[test]
-fn from_flags_builds_one_balancer() {
-    let members = [
-        "http://127.0.0.1:9001,route=node1".to_owned(),
-        "http://127.0.0.1:9002,route=node2,loadfactor=3".to_owned(),
-        "http://localhost:9003,loadfactor=1.5".to_owned(),
-    ];
-    let listen = vec![addr("127.0.0.1:8080")];
-    let cfg = from_flags(
-        listen,
-        Some(1),
-        IoDriver::Auto,
-        &members,
-        Some("JSESSIONID|jsessionid"),
-        LbMethod::ByRequests,
-    )
-    .unwrap();
-    let mut want = example_config();
-    want.source = COMMAND_LINE.into();
-    want.workers = Some(1);
-    want.balancers[0].members = vec![
-        member("http://127.0.0.1:9001", "127.0.0.1:9001", "node1", 100),
-        member("http://127.0.0.1:9002", "127.0.0.1:9002", "node2", 300),
-        member("http://localhost:9003", "127.0.0.1:9003", "", 150),
-    ];
-    assert_eq!(cfg, want);
-}
-
-#[test]
-fn from_flags_errors_name_the_flag() {
-    let run = |listen: Vec<SocketAddr>, workers, members: &[&str], sticky| {
-        let members: Vec<String> = members.iter().map(|m| m.to_string()).collect();
-        let err = from_flags(
-            listen,
-            workers,
-            IoDriver::Auto,
-            &members,
-            sticky,
-            LbMethod::ByRequests,
-        )
-        .unwrap_err();
-        assert_eq!((err.file.as_str(), err.line), (COMMAND_LINE, 0), "{err}");
-        err.key
-    };
-    let ok = "http://127.0.0.1:1";
-    assert_eq!(run(vec![], None, &[ok], None), "--listen");
-    assert_eq!(run(vec![DEFAULT_LISTEN], Some(0), &[ok], None), "--workers");
-    assert_eq!(run(vec![DEFAULT_LISTEN], None, &[], None), "--member");
-    assert_eq!(
-        run(vec![DEFAULT_LISTEN], None, &[ok], Some("|x")),
-        "--stickysession"
-    );
-    for bad in [
-        "https://127.0.0.1:1",
-        "http://db.local:1",
-        "http://127.0.0.1:1,route=a b",
-        "http://127.0.0.1:1,loadfactor=0",
-        "http://127.0.0.1:1,loadfactor=x",
-        "http://127.0.0.1:1,weight=2",
-        "http://127.0.0.1:1,route",
-        "http://127.0.0.1:1,route=a,route=b",
-    ] {
-        assert_eq!(
-            run(vec![DEFAULT_LISTEN], None, &[bad], None),
-            "--member",
-            "{bad}"
-        );
-    }
-    assert_eq!(
-        run(
-            vec![DEFAULT_LISTEN],
-            None,
-            &["http://127.0.0.1:1,route=a", "http://127.0.0.1:2,route=a"],
-            None
-        ),
-        "--member"
-    );
-    let many: Vec<String> = (1..=65).map(|p| format!("http://127.0.0.1:{p}")).collect();
-    let many: Vec<&str> = many.iter().map(String::as_str).collect();
-    assert_eq!(run(vec![DEFAULT_LISTEN], None, &many, None), "--member");
 }

@@ -1,0 +1,56 @@
+//! `Display for Config`: the printed effective configuration parses back to an equal `Config`.
+
+use std::time::Duration;
+
+use super::{EXAMPLE, MINIMAL};
+use crate::config::*;
+
+#[test]
+fn display_round_trips() {
+    let mut text = String::from(EXAMPLE);
+    text.push_str(concat!(
+        "[[balancer.member]]\nurl = \"http://localhost:9002/\"\nloadfactor = 1.25\n",
+        "[[balancer]]\nname = \"b\"\nmount = \"/x\"\ntarget_path = \"/y\"\nlbmethod = \"bytraffic\"\n",
+        "[[balancer.member]]\nurl = \"http://[::1]:9003\"\nroute = \"n2\"\nloadfactor = 7.5\n",
+    ));
+    let text = text.replace("connect = 5\n", "connect = \"1500ms\"\n");
+    let cfg = parse_str(&text, "rt.toml").unwrap();
+    assert_eq!(cfg.timeouts.connect, Duration::from_millis(1500));
+    let printed = cfg.to_string();
+    assert!(printed.contains("connect = \"1500ms\"\n"), "{printed}");
+    assert!(printed.contains("loadfactor = 1.25\n"), "{printed}");
+    assert!(printed.contains("loadfactor = 7.5\n"), "{printed}");
+    assert_eq!(parse_str(&printed, "rt.toml"), Ok(cfg));
+
+    let minimal = parse_str(MINIMAL, "m.toml").unwrap();
+    let printed = minimal.to_string();
+    assert!(printed.contains("workers = \"auto\"\n"), "{printed}");
+    assert_eq!(parse_str(&printed, "m.toml"), Ok(minimal));
+}
+
+#[test]
+fn display_of_flag_config_round_trips() {
+    let members = ["http://127.0.0.1:9001,route=a,loadfactor=3".to_owned()];
+    let cfg = from_flags(
+        vec![DEFAULT_LISTEN],
+        Some(1),
+        IoDriver::IoUring,
+        &members,
+        None,
+        LbMethod::ByTraffic,
+    )
+    .unwrap();
+    let reparsed = parse_str(&cfg.to_string(), COMMAND_LINE).unwrap();
+    assert_eq!(reparsed, cfg);
+}
+
+#[test]
+fn display_escapes_strings() {
+    let mut cfg = parse_str(MINIMAL, "e.toml").unwrap();
+    cfg.balancers[0].mount = "/a\"b\\c\u{1}".into();
+    let printed = cfg.to_string();
+    assert!(printed.contains(r#"mount = "/a\"b\\c\u0001""#), "{printed}");
+    let reparsed: toml::Table = toml::from_str(&printed).unwrap();
+    let mount = &reparsed["balancer"][0]["mount"];
+    assert_eq!(mount.as_str(), Some("/a\"b\\c\u{1}"));
+}

@@ -1,0 +1,395 @@
+//! The pure value checks of `validate`: one value in, the parsed value or a message without a
+//! location out. Shared with `flags` so that the file and the command line accept the same
+//! spellings.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use super::super::file::Scalar;
+use super::super::{IoDriver, LbMethod, Sticky, MAX_WORKERS};
+use crate::balancer::Status;
+
+/// `workers`: an integer `1..=MAX_WORKERS`, or `"auto"` (`None`).
+pub(crate) fn parse_workers(value: &Scalar) -> Result<Option<usize>, String> {
+    match value {
+        Scalar::Int(n) if (1..=MAX_WORKERS as i64).contains(n) => Ok(Some(*n as usize)),
+        Scalar::Int(n) => Err(format!("{n} is out of range 1..={MAX_WORKERS}")),
+        Scalar::Str(s) if s == "auto" => Ok(None),
+        other => Err(format!(
+            "expected an integer 1..={MAX_WORKERS} or \"auto\", found {other}"
+        )),
+    }
+}
+
+pub(crate) fn parse_io_driver(name: &str) -> Result<IoDriver, String> {
+    IoDriver::from_name(name)
+        .ok_or_else(|| format!("unknown io_driver {name:?}; expected auto, io_uring or epoll"))
+}
+
+pub(crate) fn parse_lbmethod(name: &str) -> Result<LbMethod, String> {
+    LbMethod::from_name(name).ok_or_else(|| {
+        format!("unknown lbmethod {name:?}; expected byrequests, bytraffic or bybusyness")
+    })
+}
+
+/// A listen address: `IP:PORT` (IPv6 in brackets); names are not resolved.
+pub(crate) fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    text.parse().map_err(|_| {
+        format!("expected IP:PORT such as 127.0.0.1:8080 or [::1]:8080, found {text:?}")
+    })
+}
+
+/// Balancer names: `[A-Za-z0-9_.-]+`.
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+    if name.is_empty() || !name.chars().all(ok) {
+        return Err(format!(
+            "name {name:?} must be non-empty and use only A-Z a-z 0-9 _ . -"
+        ));
+    }
+    Ok(())
+}
+
+/// `mount` and `target_path`: start with `/`; no whitespace, control characters, `?` or `#`.
+pub(crate) fn check_path(path: &str) -> Result<(), String> {
+    if !path.starts_with('/') {
+        return Err(format!("path {path:?} must start with \"/\""));
+    }
+    if path
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#')
+    {
+        return Err(format!(
+            "path {path:?} must not contain whitespace, control characters, ? or #"
+        ));
+    }
+    Ok(())
+}
+
+/// A route (Tomcat `jvmRoute`): visible ASCII without `;`, `,`, `=`, `"` or `\\`, which end,
+/// split or quote cookie values (RFC 6265 `cookie-octet`). A `.` is allowed: the route is the
+/// text after the first `.` of the session id (SEMANTICS.md 2.3), so a route `a.b` matches
+/// `id.a.b` in Apache, though mod_jk would read `a` as a domain.
+pub(crate) fn check_route(route: &str) -> Result<(), String> {
+    if route
+        .chars()
+        .all(|c| c.is_ascii_graphic() && !matches!(c, ';' | ',' | '=' | '"' | '\\'))
+    {
+        return Ok(());
+    }
+    Err(format!(
+        "route {route:?} must be visible ASCII without whitespace, ; , = \" or \\"
+    ))
+}
+
+/// `stickysession = "COOKIE|URLNAME"`; a single name serves as both. Names follow the route
+/// rules (no whitespace, `;`, `,`, `=`) and must not be empty.
+pub(crate) fn parse_sticky(text: &str) -> Result<Sticky, String> {
+    let (cookie, url) = text.split_once('|').unwrap_or((text, text));
+    let bad = |c: char| !c.is_ascii_graphic() || matches!(c, ';' | ',' | '=' | '|');
+    if cookie.is_empty() || url.is_empty() || cookie.chars().any(bad) || url.chars().any(bad) {
+        return Err(format!(
+            "{text:?}: expected NAME or COOKIE|URLNAME, each non-empty visible \
+             ASCII without whitespace, '|', ';', ',' or '='"
+        ));
+    }
+    Ok(Sticky {
+        cookie_name: cookie.to_owned(),
+        url_name: url.to_owned(),
+        sep: Some(b'.'),
+        scolonpathdelim: true,
+    })
+}
+
+/// `loadfactor`: an integer or decimal in 1..=100, returned × 100 and rounded (100..=10000).
+pub(crate) fn parse_loadfactor(value: &Scalar) -> Result<u32, String> {
+    let factor = match value {
+        Scalar::Int(n) => *n as f64,
+        Scalar::Float(x) => *x,
+        other => return Err(format!("expected a number 1..=100, found {other}")),
+    };
+    if !(1.0..=100.0).contains(&factor) {
+        return Err(format!("{} is out of range 1..=100", value_text(value)));
+    }
+    Ok((factor * 100.0).round() as u32)
+}
+
+fn value_text(value: &Scalar) -> String {
+    match value {
+        Scalar::Int(n) => n.to_string(),
+        Scalar::Float(x) => x.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A member URL: `http://HOST[:PORT][/]`, HOST an IPv4 literal, a bracketed IPv6 literal or
+/// `localhost` (127.0.0.1); names are not resolved. PORT defaults to 80. Returns the address
+/// and the authority `host:port` with the host as written and the port always present.
+pub(crate) fn parse_member_url(url: &str) -> Result<(SocketAddr, String), String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(format!("{url:?} is not a URL; expected http://IP:PORT"));
+    };
+    if !scheme.eq_ignore_ascii_case("http") {
+        return Err(format!(
+            "scheme {scheme:?} is not supported; members use http://"
+        ));
+    }
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    if !(path.is_empty() || path == "/") {
+        return Err(format!(
+            "path {path:?} in a member URL is not supported; use the balancer's target_path"
+        ));
+    }
+    if authority.contains(['@', '?', '#']) {
+        return Err(format!(
+            "{url:?}: user info, query and fragment are not allowed"
+        ));
+    }
+    let (host, port) = split_host_port(authority)?;
+    let port: u16 = match port {
+        None => 80,
+        Some(p) => p
+            .parse()
+            .ok()
+            .filter(|&p| p != 0)
+            .ok_or_else(|| format!("port {p:?} in {url:?} is not a number 1..=65535"))?,
+    };
+    let ip = if host.eq_ignore_ascii_case("localhost") {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        let ip: Ipv6Addr = v6
+            .parse()
+            .map_err(|_| format!("{host:?} is not an IPv6 address"))?;
+        IpAddr::V6(ip)
+    } else {
+        let ip: Ipv4Addr = host.parse().map_err(|_| {
+            format!("host {host:?} is not an IP address or localhost (names are not resolved)")
+        })?;
+        IpAddr::V4(ip)
+    };
+    Ok((SocketAddr::new(ip, port), format!("{host}:{port}")))
+}
+
+/// Splits `host[:port]`, keeping the brackets of an IPv6 host.
+fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), String> {
+    let host_end = if authority.starts_with('[') {
+        authority
+            .find(']')
+            .map(|i| i + 1)
+            .ok_or_else(|| format!("{authority:?}: IPv6 address without closing ']'"))?
+    } else {
+        authority.find(':').unwrap_or(authority.len())
+    };
+    let (host, rest) = authority.split_at(host_end);
+    match rest.strip_prefix(':') {
+        Some(port) => Ok((host, Some(port))),
+        None if rest.is_empty() => Ok((host, None)),
+        None => Err(format!("{authority:?}: expected HOST[:PORT]")),
+    }
+}
+
+/// A switch: a TOML boolean, or Apache's `"On"` / `"Off"` (case-insensitive).
+pub(crate) fn parse_on_off(value: &Scalar) -> Result<bool, String> {
+    match value {
+        Scalar::Bool(b) => Ok(*b),
+        Scalar::Str(s) if s.eq_ignore_ascii_case("on") => Ok(true),
+        Scalar::Str(s) if s.eq_ignore_ascii_case("off") => Ok(false),
+        other => Err(format!(
+            "expected true, false, \"On\" or \"Off\", found {other}"
+        )),
+    }
+}
+
+/// `stickysessionsep`: one ASCII punctuation character, or `"Off"` (case-insensitive; `None`,
+/// the whole session value is the route). Apache takes any single character; letters and
+/// digits are refused here because they occur in session ids and would cut them anywhere.
+pub(crate) fn parse_sticky_sep(text: &str) -> Result<Option<u8>, String> {
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    match text.as_bytes() {
+        [c] if c.is_ascii_punctuation() => Ok(Some(*c)),
+        _ => Err(format!(
+            "{text:?}: expected one ASCII punctuation character such as \".\", or \"Off\""
+        )),
+    }
+}
+
+/// The text of a separator as [`parse_sticky_sep`] reads it back: the character, or `Off`.
+pub(crate) fn sticky_sep_text(sep: Option<u8>) -> String {
+    sep.map_or_else(|| "Off".to_owned(), |c| char::from(c).to_string())
+}
+
+/// `lbset` / `distance`: an integer 0..=99 (Apache's range).
+pub(crate) fn parse_lbset(value: &Scalar) -> Result<u32, String> {
+    match value {
+        Scalar::Int(n) if (0..=99).contains(n) => Ok(*n as u32),
+        Scalar::Int(n) => Err(format!("{n} is out of range 0..=99")),
+        other => Err(format!("expected an integer 0..=99, found {other}")),
+    }
+}
+
+/// The status flags a config may set, in the order [`status_text`] prints them.
+const CONFIG_FLAGS: [(u8, Status); 6] = [
+    (b'D', Status::DISABLED),
+    (b'S', Status::STOPPED),
+    (b'I', Status::IGNORE_ERRORS),
+    (b'H', Status::HOT_STANDBY),
+    (b'R', Status::HOT_SPARE),
+    (b'N', Status::DRAIN),
+];
+
+/// Applies Apache's `status` syntax to `start`: a sequence of flag letters, each optionally
+/// preceded by `+` (set) or `-` (clear). As in `mod_proxy`'s `set_worker_param`, a sign stays
+/// in force for the letters that follow it, and the initial mode is `+`: `"DS"` sets both,
+/// `"+H-DS"` sets `H` and clears `D` and `S`. Letters are `D S I H R N`, case-insensitive;
+/// `E` and `C` are runtime states and are refused, as is a sign not followed by a letter.
+/// An empty string changes nothing.
+pub(crate) fn apply_status(start: Status, text: &str) -> Result<Status, String> {
+    let mut status = start;
+    let mut set = true;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        let letter = match c {
+            '+' | '-' => {
+                set = c == '+';
+                match chars.next() {
+                    Some(l) if l != '+' && l != '-' => l,
+                    _ => {
+                        return Err(format!(
+                            "malformed status {text:?}: each + or - must be followed by a \
+                             letter, as in \"+H\" or \"+H-D\""
+                        ))
+                    }
+                }
+            }
+            other => other,
+        };
+        let flag = config_flag(letter, text)?;
+        status = if set {
+            status | flag
+        } else {
+            status.without(flag)
+        };
+    }
+    Ok(status)
+}
+
+/// The flag of one `status` letter that a config may set.
+fn config_flag(letter: char, text: &str) -> Result<Status, String> {
+    let upper = letter.to_ascii_uppercase();
+    if let Some((_, flag)) = CONFIG_FLAGS.iter().find(|(l, _)| char::from(*l) == upper) {
+        return Ok(*flag);
+    }
+    let runtime = match upper {
+        'E' => "in error",
+        'C' => "health check failed",
+        _ => {
+            return Err(format!(
+                "unknown status flag {letter:?} in {text:?}; expected D, S, I, H, R or N"
+            ))
+        }
+    };
+    Err(format!(
+        "status flag {letter:?} ({runtime}) is set at run time only and cannot be configured"
+    ))
+}
+
+/// `status` as [`apply_status`] reads it back from no flags: `+D+S+I+H+R+N` order, `""` for
+/// none. Runtime-only flags (`E`, `C`) are not printed.
+pub(crate) fn status_text(status: Status) -> String {
+    let mut out = String::new();
+    for (letter, flag) in CONFIG_FLAGS {
+        if status.contains(flag) {
+            out.push('+');
+            out.push(char::from(letter));
+        }
+    }
+    out
+}
+
+/// mod_jk `activation`: `active`, `disabled` or `stopped`, or `A`, `D`, `S` (case-insensitive).
+/// mod_jk's disabled takes sticky traffic only, which is Apache's drain `N`, not `D`
+/// (SEMANTICS.md 2.8); stopped is `S`.
+pub(crate) fn parse_activation(text: &str) -> Result<Status, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "active" | "a" => Ok(Status::NONE),
+        "disabled" | "d" => Ok(Status::DRAIN),
+        "stopped" | "s" => Ok(Status::STOPPED),
+        _ => Err(format!(
+            "unknown activation {text:?}; expected active, disabled or stopped (or A, D, S)"
+        )),
+    }
+}
+
+/// An RFC 9110 `token`: header field names and cookie names.
+pub(crate) fn is_token(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// `activation_header`: a header field name (RFC 9110 token characters).
+pub(crate) fn check_header_name(name: &str) -> Result<(), String> {
+    if is_token(name) {
+        return Ok(());
+    }
+    Err(format!(
+        "{name:?} is not a header name: expected letters, digits and ! # $ % & ' * + - . ^ _ ` | ~"
+    ))
+}
+
+/// `insert_cookie.name`: a cookie name (RFC 6265 `cookie-name`, an RFC 9110 token).
+pub(crate) fn check_cookie_name(name: &str) -> Result<(), String> {
+    if is_token(name) {
+        return Ok(());
+    }
+    Err(format!(
+        "{name:?} is not a cookie name: expected letters, digits and ! # $ % & ' * + - . ^ _ ` | ~"
+    ))
+}
+
+/// `insert_cookie.path`: starts with `/`; visible ASCII without `;` (RFC 6265 `path-value`,
+/// less whitespace).
+pub(crate) fn check_cookie_path(path: &str) -> Result<(), String> {
+    if path.starts_with('/') && path.bytes().all(|b| b.is_ascii_graphic() && b != b';') {
+        return Ok(());
+    }
+    Err(format!(
+        "cookie path {path:?} must start with \"/\" and be visible ASCII without ;"
+    ))
+}
+
+/// `insert_cookie.domain`: a host name of letters, digits, `-` and `.` (a leading `.` is
+/// allowed, RFC 6265 ignores it).
+pub(crate) fn check_cookie_domain(domain: &str) -> Result<(), String> {
+    let host = domain.strip_prefix('.').unwrap_or(domain);
+    let ok = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
+    if !host.is_empty() && host.bytes().all(ok) && !host.contains("..") && !host.ends_with('.') {
+        return Ok(());
+    }
+    Err(format!(
+        "cookie domain {domain:?} must be a host name (letters, digits, - and .)"
+    ))
+}
+
+/// `insert_cookie.max_age`: whole seconds, 0 or more.
+pub(crate) fn parse_max_age(value: &Scalar) -> Result<u64, String> {
+    match value {
+        Scalar::Int(n) if *n >= 0 => Ok(*n as u64),
+        Scalar::Int(n) => Err(format!("{n} is negative; expected seconds, 0 or more")),
+        other => Err(format!(
+            "expected an integer number of seconds, found {other}"
+        )),
+    }
+}
+
+/// `insert_cookie.samesite`: `Strict`, `Lax` or `None`, case-insensitive, returned in that
+/// canonical spelling.
+pub(crate) fn parse_same_site(text: &str) -> Result<String, String> {
+    ["Strict", "Lax", "None"]
+        .into_iter()
+        .find(|v| v.eq_ignore_ascii_case(text))
+        .map(str::to_owned)
+        .ok_or_else(|| format!("unknown samesite {text:?}; expected Strict, Lax or None"))
+}
