@@ -213,6 +213,60 @@ pub struct BalancerOptions {
     pub balancer_headers: bool,
     /// Send mod_jk's activation signal (`ACT`, `DIS` or `STP`) in this request header.
     pub activation_header: Option<String>,
+    /// When and how often a request moves to another member (SEMANTICS.md 2.6).
+    pub failover: Failover,
+}
+
+/// Failover settings of a balancer (Apache names).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failover {
+    /// `maxattempts`: further members tried after the first; `None` = members - 1.
+    pub maxattempts: Option<u32>,
+    /// `forcerecovery`: when every member is in error, clear them all and try.
+    pub forcerecovery: bool,
+    /// `failonstatus`: these response codes put the member in error (the response still goes
+    /// to the client).
+    pub failonstatus: Vec<u16>,
+    /// `failontimeout`: a response timeout puts the member in error.
+    pub failontimeout: bool,
+}
+
+impl Default for Failover {
+    fn default() -> Failover {
+        Failover {
+            maxattempts: None,
+            forcerecovery: true,
+            failonstatus: Vec::new(),
+            failontimeout: false,
+        }
+    }
+}
+
+/// How an active health check probes a member (mod_proxy_hcheck).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HcMethod {
+    /// Connect only.
+    Tcp,
+    Options,
+    Head,
+    Get,
+}
+
+/// An active health check (mod_proxy_hcheck's `hcmethod`, `hcuri`, `hcinterval`, `hcpasses`,
+/// `hcfails`, and an accepted status range in place of `hcexpr`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HealthCheck {
+    pub method: HcMethod,
+    /// Path probed by the HTTP methods.
+    pub uri: String,
+    /// Each member is probed once per interval in total (not once per core).
+    pub interval: Duration,
+    /// Consecutive passes that clear the failed-check flag `C`.
+    pub passes: u32,
+    /// Consecutive failures that set `C`.
+    pub fails: u32,
+    /// Accepted response statuses, inclusive.
+    pub status: (u16, u16),
 }
 
 /// The cookie ringlb sets to carry the route, for members that do not append one.
@@ -229,7 +283,7 @@ pub struct InsertCookie {
 }
 
 /// Per-member settings beyond address, route and weight.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemberOptions {
     /// Priority tier (Apache `lbset`, mod_jk `distance`); lower tiers first.
     pub lbset: u32,
@@ -237,6 +291,26 @@ pub struct MemberOptions {
     pub status: crate::balancer::Status,
     /// Route of the member that takes this member's sticky traffic when it is unusable.
     pub redirect: String,
+    /// `retry`: how long a member stays in error before it is tried again (Apache: 60 s).
+    pub retry: Duration,
+    /// Ramp the member's effective loadfactor from low to full over this long after it becomes
+    /// usable (start, recovery, passed health checks); zero = off.
+    pub slowstart: Duration,
+    /// Active health check; `None` = passive detection only.
+    pub health: Option<HealthCheck>,
+}
+
+impl Default for MemberOptions {
+    fn default() -> MemberOptions {
+        MemberOptions {
+            lbset: 0,
+            status: crate::balancer::Status::NONE,
+            redirect: String::new(),
+            retry: Duration::from_secs(60),
+            slowstart: Duration::ZERO,
+            health: None,
+        }
+    }
 }
 
 /// Cross-core statistics.

@@ -78,6 +78,7 @@ fn full_config() -> Config {
         }),
         balancer_headers: true,
         activation_header: Some("X-JK-LB-Activation".into()),
+        failover: Default::default(),
     };
     let with = |port: u16, route: &str, lbset, status, redirect: &str| {
         let url = format!("http://127.0.0.1:{port}");
@@ -86,6 +87,7 @@ fn full_config() -> Config {
             lbset,
             status,
             redirect: redirect.into(),
+            ..MemberOptions::default()
         };
         m
     };

@@ -171,6 +171,7 @@ fn balancer_options(
         insert_cookie,
         balancer_headers: switch(&b.balancer_headers, "balancer_headers")?,
         activation_header,
+        failover: Default::default(),
     })
 }
 
@@ -275,6 +276,7 @@ fn member_options(
         lbset,
         status,
         redirect,
+        ..MemberOptions::default()
     })
 }
 
