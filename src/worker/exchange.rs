@@ -45,9 +45,18 @@ enum Fail {
     Respond(ProxyError),
     /// Close the client connection without (further) response.
     Abort,
-    /// A pooled connection was found closed before any response byte, and the request is
-    /// idempotent with no body: send it again on another connection.
-    Stale,
+    /// Nothing of the response reached the client and the request may be sent again: it is
+    /// idempotent with no body to replay. `stale`: the failure was on a pooled connection that
+    /// the member had closed, which says nothing about the member's health.
+    Retry { error: ProxyError, stale: bool },
+}
+
+/// Why no response head could be read.
+enum HeadFail {
+    /// The member closed or reset the connection before sending any byte of it.
+    Closed,
+    TimedOut,
+    Invalid(&'static str),
 }
 
 /// Largest response head accepted from a member.
@@ -79,8 +88,15 @@ pub(super) async fn handle(core: &Rc<Core>, client: &mut Client, head: RequestHe
             return Next::Close;
         }
     };
-    let members = core.config.balancers[req.balancer].members.len();
+    let bcfg = &core.config.balancers[req.balancer];
+    let members = bcfg.members.len();
+    let max_attempts = bcfg
+        .options
+        .failover
+        .maxattempts
+        .map_or(members, |n| n as usize + 1);
     let mut avoid: u64 = 0;
+    let mut attempts = 0;
     let mut stale_retries = 0;
     loop {
         let now = clock::now();
@@ -96,37 +112,42 @@ pub(super) async fn handle(core: &Rc<Core>, client: &mut Client, head: RequestHe
             }
         };
         core.stats.add_request(req.balancer, pick.member);
-        let conn = match connect(core, &req, pick, now).await {
-            Ok(conn) => conn,
-            Err(()) => {
-                core.stats.add_error(req.balancer, pick.member);
-                avoid |= 1 << pick.member;
-                if avoid.count_ones() as usize >= members {
-                    let e = ProxyError::upstream(503, UNREACHABLE, Retry::NothingSent);
-                    return respond(core, client, &req, e).await;
+        let error = match connect(core, &req, pick, now).await {
+            Ok(conn) => match exchange(core, client, &head, &req, pick, conn).await {
+                Ok(next) => return next,
+                Err(Fail::Abort) => return Next::Close,
+                Err(Fail::Retry { stale: true, .. }) if stale_retries < MAX_STALE_RETRIES => {
+                    // Another (or a fresh) connection to the same member.
+                    stale_retries += 1;
+                    continue;
                 }
-                continue;
+                Err(Fail::Retry { error, .. }) => {
+                    core.member_failed(req.balancer, pick.member, error);
+                    error
+                }
+                Err(Fail::Respond(error)) => {
+                    if error.side == Side::Upstream {
+                        core.member_failed(req.balancer, pick.member, error);
+                    }
+                    return respond(core, client, &req, error).await;
+                }
+            },
+            Err(()) => {
+                let error = ProxyError::upstream(503, UNREACHABLE, Retry::NothingSent);
+                core.member_failed(req.balancer, pick.member, error);
+                error
             }
         };
-        match exchange(core, client, &head, &req, pick, conn).await {
-            Ok(next) => return next,
-            Err(Fail::Stale) if stale_retries < MAX_STALE_RETRIES => stale_retries += 1,
-            Err(Fail::Stale) => {
-                core.stats.add_error(req.balancer, pick.member);
-                let e = ProxyError::upstream(502, CLOSED_EARLY, Retry::IfIdempotent);
-                return respond(core, client, &req, e).await;
-            }
-            Err(Fail::Respond(e)) => {
-                if e.side == Side::Upstream {
-                    core.stats.add_error(req.balancer, pick.member);
-                }
-                return respond(core, client, &req, e).await;
-            }
-            Err(Fail::Abort) => return Next::Close,
+        // Nothing reached the client: the request goes to another member, if one is left.
+        avoid |= 1 << pick.member;
+        attempts += 1;
+        if attempts >= max_attempts || avoid.count_ones() as usize >= members {
+            return respond(core, client, &req, error).await;
         }
     }
 }
 
+const NO_RESPONSE: &str = "the member did not respond in time";
 const SESSION_FORCED: &str = "the session's member is unavailable (nofailover)";
 const NO_MEMBER: &str = "no member is available";
 const UNREACHABLE: &str = "no member could be reached";
@@ -290,7 +311,7 @@ async fn exchange(
         None => {
             out = forward::write_from(&mut up, out, 0, timeouts.upstream_response)
                 .await
-                .map_err(|()| stale_or(reused, req, 502, "could not send the request"))?;
+                .map_err(|()| retry_or(req, reused, 502, "could not send the request"))?;
         }
         Some(_) if wait_continue => {
             client.buf.drain(..head_len);
@@ -321,14 +342,20 @@ async fn exchange(
     }
 
     // 2. The response head, relaying interim responses.
+    let mut relayed_interim = wait_continue;
     let (resp, resp_facts) = loop {
         let resp = match read_response_head(&mut up, &mut up_buf, timeouts.upstream_response).await
         {
             Ok(r) => r,
-            Err(Fail::Stale) if !(reused && req.replayable) => {
+            Err(HeadFail::Closed) if relayed_interim => {
                 return Err(Fail::Respond(upstream_err(502, CLOSED_EARLY)))
             }
-            Err(e) => return Err(e),
+            Err(HeadFail::Closed) => return Err(retry_or(req, reused, 502, CLOSED_EARLY)),
+            Err(HeadFail::TimedOut) if relayed_interim => {
+                return Err(Fail::Respond(upstream_err(504, NO_RESPONSE)))
+            }
+            Err(HeadFail::TimedOut) => return Err(retry_or(req, false, 504, NO_RESPONSE)),
+            Err(HeadFail::Invalid(why)) => return Err(Fail::Respond(upstream_err(502, why))),
         };
         let method: &[u8] = if req.is_head { b"HEAD" } else { b"GET" };
         let facts = framing::analyze_response(&up_buf, &resp, method)
@@ -339,10 +366,16 @@ async fn exchange(
         out.clear();
         rewrite::write_interim_head(&mut out, &up_buf, &resp);
         up_buf.drain(..resp.len);
+        relayed_interim = true;
         out = forward::write_from(&mut client.stream, out, 0, write_timeout(core))
             .await
             .map_err(|()| Fail::Abort)?;
     };
+    if bcfg.options.failover.failonstatus.contains(&resp.status) {
+        // Apache's failonstatus: the member goes in error, the response still goes out.
+        core.put_in_error(req.balancer, member_index, "failonstatus");
+    }
+
     // 3. 101 Switching Protocols: hand both connections to the tunnel.
     if resp_facts.switching {
         if !req.facts.upgrade {
@@ -444,12 +477,20 @@ fn upstream_err(status: u16, detail: &'static str) -> ProxyError {
     ProxyError::upstream(status, detail, Retry::No)
 }
 
-/// A send failure on a pooled connection of a replayable request is a stale connection.
-fn stale_or(reused: bool, req: &Request, status: u16, detail: &'static str) -> Fail {
-    if reused && req.replayable {
-        Fail::Stale
+/// A failure before any response byte: a replayable request is retried (`stale` when it was
+/// a pooled connection that the member closed), any other one answered with the error.
+fn retry_or(req: &Request, stale: bool, status: u16, detail: &'static str) -> Fail {
+    let error = upstream_err(status, detail);
+    if req.replayable {
+        Fail::Retry {
+            error: ProxyError {
+                retry: Retry::IfIdempotent,
+                ..error
+            },
+            stale,
+        }
     } else {
-        Fail::Respond(upstream_err(status, detail))
+        Fail::Respond(error)
     }
 }
 
@@ -546,17 +587,17 @@ async fn read_response_head(
     up: &mut TcpStream,
     up_buf: &mut Vec<u8>,
     timeout: std::time::Duration,
-) -> Result<ResponseHead, Fail> {
+) -> Result<ResponseHead, HeadFail> {
     let deadline = clock::now() + timeout;
     loop {
         if !up_buf.is_empty() {
             match head::parse_response(up_buf, crate::http::MAX_HEADERS) {
                 Ok(Some(resp)) => return Ok(resp),
                 Ok(None) if up_buf.len() >= MAX_RESPONSE_HEAD => {
-                    return Err(Fail::Respond(upstream_err(502, "response head too large")))
+                    return Err(HeadFail::Invalid("response head too large"))
                 }
                 Ok(None) => {}
-                Err(e) => return Err(Fail::Respond(upstream_err(502, e.reason()))),
+                Err(e) => return Err(HeadFail::Invalid(e.reason())),
             }
         }
         let wait = deadline.saturating_duration_since(clock::now());
@@ -565,16 +606,9 @@ async fn read_response_head(
         *up_buf = buf;
         match read {
             Read::Data => {}
-            Read::TimedOut => {
-                return Err(Fail::Respond(upstream_err(
-                    504,
-                    "the member did not respond in time",
-                )))
-            }
-            Read::Eof | Read::Failed if up_buf.is_empty() => return Err(Fail::Stale),
-            Read::Eof | Read::Failed => {
-                return Err(Fail::Respond(upstream_err(502, "incomplete response head")))
-            }
+            Read::TimedOut => return Err(HeadFail::TimedOut),
+            Read::Eof | Read::Failed if up_buf.is_empty() => return Err(HeadFail::Closed),
+            Read::Eof | Read::Failed => return Err(HeadFail::Invalid("incomplete response head")),
         }
     }
 }

@@ -24,6 +24,8 @@ use monoio::net::TcpListener;
 use crate::balancer::Balancer;
 use crate::clock;
 use crate::config::{Config, IoDriver, Sticky};
+use crate::error::{ProxyError, Retry};
+use crate::log;
 use crate::server::WorkerInfo;
 use crate::stats::{CoreWriter, MemberTotals, Stats};
 use crate::upstream::Pool;
@@ -110,6 +112,37 @@ impl Core {
                     || path.len() == mount.len()
                     || matches!(path[mount.len()], b'/' | b'?' | b';'))
         })
+    }
+
+    /// Records a failed attempt on member `m` of balancer `b`: counts it, and puts the member
+    /// in error for its `retry` when the failure says the member is unhealthy (a connect
+    /// failure, or a timeout with `failontimeout`). Logs the state change, not every failure.
+    pub(crate) fn member_failed(&self, b: usize, m: usize, error: ProxyError) {
+        self.stats.add_error(b, m);
+        let bcfg = &self.config.balancers[b];
+        let unhealthy = error.retry == Retry::NothingSent
+            || (error.status == 504 && bcfg.options.failover.failontimeout);
+        if unhealthy {
+            self.put_in_error(b, m, error.detail);
+        }
+    }
+
+    /// Puts member `m` of balancer `b` in error (`E`) until its `retry` has passed; members
+    /// with `I` never enter error. Logs only when the member was not already in error.
+    pub(crate) fn put_in_error(&self, b: usize, m: usize, why: &str) {
+        let member = &self.config.balancers[b].members[m];
+        let now_ms = self.now_ms(clock::now());
+        let until = now_ms + member.options.retry.as_millis() as u64;
+        let mut balancer = self.balancers[b].balancer.borrow_mut();
+        let was_in_error = balancer
+            .member(m)
+            .is_some_and(|x| x.error_until_ms() > now_ms);
+        if balancer.mark_error(m, until) && !was_in_error {
+            log::warn(format_args!(
+                "balancer {}: member {} ({}) in error for {:?}: {why}",
+                self.config.balancers[b].name, member.url, member.route, member.options.retry
+            ));
+        }
     }
 
     pub(crate) fn now_ms(&self, now: Instant) -> u64 {
