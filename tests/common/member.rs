@@ -181,8 +181,20 @@ impl MockMember {
         MockMember::respond(|_| Reply::Hang)
     }
 
+    /// Like [`MockMember::respond`], bound to `addr` (to bring a stopped member back).
+    pub(crate) fn respond_at(
+        addr: SocketAddr,
+        f: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> MockMember {
+        MockMember::start_at(addr, Script::Respond(Box::new(f)))
+    }
+
     fn start(script: Script) -> MockMember {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        MockMember::start_at("127.0.0.1:0".parse().unwrap(), script)
+    }
+
+    fn start_at(addr: SocketAddr, script: Script) -> MockMember {
+        let listener = TcpListener::bind(addr).unwrap();
         let addr = listener.local_addr().unwrap();
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
