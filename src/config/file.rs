@@ -115,7 +115,7 @@ pub(crate) struct FileHealth {
 /// `validate` refuses `true`).
 #[derive(Debug)]
 pub(crate) enum FileMemberHealth {
-    Table(FileHealth),
+    Table(Box<FileHealth>),
     Switch(bool),
 }
 
@@ -140,7 +140,7 @@ impl<'de> Visitor<'de> for MemberHealthVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<FileMemberHealth, A::Error> {
         FileHealth::deserialize(de::value::MapAccessDeserializer::new(map))
-            .map(FileMemberHealth::Table)
+            .map(|table| FileMemberHealth::Table(Box::new(table)))
     }
 }
 
