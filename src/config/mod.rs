@@ -331,7 +331,8 @@ pub struct MemberOptions {
     pub status: crate::balancer::Status,
     /// Route of the member that takes this member's sticky traffic when it is unusable.
     pub redirect: String,
-    /// `retry`: how long a member stays in error before it is tried again (Apache: 60 s).
+    /// `retry`: how long a member stays in error before it is tried again (Apache: 60 s; zero =
+    /// try again at once).
     pub retry: Duration,
     /// Ramp the member's effective loadfactor from low to full over this long after it becomes
     /// usable (start, recovery, passed health checks); zero = off.
