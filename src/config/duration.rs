@@ -2,9 +2,9 @@
 //!
 //! Accepted: an integer number of seconds (`5`), a float number of seconds (`0.5`), or a string
 //! of a decimal number and a unit, `ms`, `s`, `m` or `h` (`"500ms"`, `"1.5s"`, `"2m"`).
-//! Values are rounded to whole milliseconds and must lie in [`MIN`]`..=`[`MAX`] (or a narrower
-//! range, [`parse_within`]); zero is rejected because every timeout here bounds a wait that
-//! must end. [`format()`] prints a value so that [`parse`] gives it back exactly.
+//! Values are rounded to whole milliseconds and must lie in [`MIN`]`..=`[`MAX`] (or another
+//! range, [`parse_within`]); zero is rejected for timeouts because each bounds a wait that must
+//! end, but a range may start at zero for settings where zero means "off" (`retry`, `slowstart`). [`format()`] prints a value so that [`parse`] gives it back exactly.
 
 use std::time::Duration;
 
@@ -23,8 +23,8 @@ pub(crate) fn parse(value: &Scalar) -> Result<Duration, String> {
     parse_within(value, MIN, MAX)
 }
 
-/// Parses a value in the timeout spellings that must lie in `min..=max` (a narrower range
-/// than [`MIN`]`..=`[`MAX`], e.g. `stats.merge_interval`).
+/// Parses a value in the timeout spellings that must lie in `min..=max`, a range within
+/// `0..=`[`MAX`] (e.g. `stats.merge_interval`, or `retry` which allows zero).
 pub(crate) fn parse_within(
     value: &Scalar,
     min: Duration,
@@ -70,11 +70,10 @@ fn parse_with_unit(text: &str) -> Result<f64, String> {
     Ok(value * scale)
 }
 
-/// Rounds to whole milliseconds; `None` outside `MIN..=MAX` (or NaN).
+/// Rounds to whole milliseconds; `None` outside `0..=MAX` (or NaN).
 fn from_millis(millis: f64) -> Option<Duration> {
     let rounded = millis.round();
-    let (min, max) = (MIN.as_millis() as f64, MAX.as_millis() as f64);
-    if rounded.is_nan() || rounded < min || rounded > max {
+    if rounded.is_nan() || rounded < 0.0 || rounded > MAX.as_millis() as f64 {
         return None;
     }
     Some(Duration::from_millis(rounded as u64))
@@ -84,6 +83,7 @@ fn from_millis(millis: f64) -> Option<Duration> {
 fn human(d: Duration) -> String {
     let millis = d.as_millis();
     match millis {
+        0 => "0".to_owned(),
         m if m % 3_600_000 == 0 => format!("{}h", m / 3_600_000),
         m if m % 60_000 == 0 => format!("{}m", m / 60_000),
         m if m % 1000 == 0 => format!("{}s", m / 1000),
@@ -150,6 +150,22 @@ mod tests {
             Err("string \"2s\" is out of range 1ms..=1s".to_owned())
         );
         assert!(parse_within(&Scalar::Float(0.0004), min, max).is_err());
+    }
+
+    #[test]
+    fn range_from_zero() {
+        let max = Duration::from_secs(3600);
+        let within = |v: Scalar| parse_within(&v, Duration::ZERO, max);
+        assert_eq!(within(Scalar::Int(0)), Ok(Duration::ZERO));
+        assert_eq!(within(Scalar::Str("0s".into())), Ok(Duration::ZERO));
+        assert_eq!(within(Scalar::Float(0.0004)), Ok(Duration::ZERO));
+        assert_eq!(
+            within(Scalar::Int(-1)),
+            Err("-1 seconds is out of range 0..=1h".to_owned())
+        );
+        assert!(within(Scalar::Str("-1s".into())).is_err());
+        assert!(within(Scalar::Str("61m".into())).is_err());
+        assert_eq!(parse(&Scalar::Str(format(Duration::ZERO))).ok(), None);
     }
 
     #[test]

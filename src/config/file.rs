@@ -67,8 +67,9 @@ pub(crate) struct FileStats {
     pub(crate) merge_interval: Option<Spanned<Scalar>>,
 }
 
-/// One `[[balancer]]`. The switches (`scolonpathdelim`, `nofailover`, `balancer_headers`) are
-/// [`Scalar`]s because they also take Apache's `"On"` / `"Off"`.
+/// One `[[balancer]]`. The switches (`scolonpathdelim`, `nofailover`, `balancer_headers`,
+/// `forcerecovery`, `failontimeout`) are [`Scalar`]s because they also take Apache's `"On"` /
+/// `"Off"`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FileBalancer {
@@ -83,7 +84,116 @@ pub(crate) struct FileBalancer {
     pub(crate) balancer_headers: Option<Spanned<Scalar>>,
     pub(crate) activation_header: Option<Spanned<String>>,
     pub(crate) insert_cookie: Option<Spanned<FileInsertCookie>>,
+    pub(crate) maxattempts: Option<Spanned<Scalar>>,
+    pub(crate) forcerecovery: Option<Spanned<Scalar>>,
+    pub(crate) failonstatus: Option<Spanned<ScalarList>>,
+    pub(crate) failontimeout: Option<Spanned<Scalar>>,
+    /// Default `retry` of the members that do not set their own.
+    pub(crate) retry: Option<Spanned<Scalar>>,
+    /// Default `slowstart` of the members that do not set their own.
+    pub(crate) slowstart: Option<Spanned<Scalar>>,
+    /// Default health check of the members, key by key.
+    pub(crate) health: Option<Spanned<FileHealth>>,
     pub(crate) member: Option<Vec<Spanned<FileMember>>>,
+}
+
+/// `[balancer.health]` or `[balancer.member.health]` (mod_proxy_hcheck). Every key is optional:
+/// a member's table inherits the missing keys from its balancer's table, then the defaults.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileHealth {
+    pub(crate) method: Option<Spanned<String>>,
+    pub(crate) uri: Option<Spanned<String>>,
+    pub(crate) interval: Option<Spanned<Scalar>>,
+    pub(crate) passes: Option<Spanned<Scalar>>,
+    pub(crate) fails: Option<Spanned<Scalar>>,
+    /// `"200-399"`, `"200"` or `200`.
+    pub(crate) status: Option<Spanned<Scalar>>,
+}
+
+/// A member's `health`: a table, or a boolean (`false` turns the balancer's check off for it;
+/// `validate` refuses `true`).
+#[derive(Debug)]
+pub(crate) enum FileMemberHealth {
+    Table(Box<FileHealth>),
+    Switch(bool),
+}
+
+impl<'de> Deserialize<'de> for FileMemberHealth {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(MemberHealthVisitor)
+    }
+}
+
+struct MemberHealthVisitor;
+
+impl<'de> Visitor<'de> for MemberHealthVisitor {
+    type Value = FileMemberHealth;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a [balancer.member.health] table, or false")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<FileMemberHealth, E> {
+        Ok(FileMemberHealth::Switch(v))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<FileMemberHealth, A::Error> {
+        FileHealth::deserialize(de::value::MapAccessDeserializer::new(map))
+            .map(|table| FileMemberHealth::Table(Box::new(table)))
+    }
+}
+
+/// A value that is either one scalar (`failonstatus = "500,503"`) or an array of scalars
+/// (`failonstatus = [500, 503]`), each element with its span.
+#[derive(Debug)]
+pub(crate) enum ScalarList {
+    One(Scalar),
+    List(Vec<Spanned<Scalar>>),
+}
+
+impl<'de> Deserialize<'de> for ScalarList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarListVisitor)
+    }
+}
+
+struct ScalarListVisitor;
+
+impl<'de> Visitor<'de> for ScalarListVisitor {
+    type Value = ScalarList;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array or a string")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarList, E> {
+        ScalarVisitor.visit_bool(v).map(ScalarList::One)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<ScalarList, E> {
+        ScalarVisitor.visit_i64(v).map(ScalarList::One)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<ScalarList, E> {
+        ScalarVisitor.visit_u64(v).map(ScalarList::One)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarList, E> {
+        ScalarVisitor.visit_f64(v).map(ScalarList::One)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<ScalarList, E> {
+        ScalarVisitor.visit_str(v).map(ScalarList::One)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ScalarList, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Spanned<Scalar>>()? {
+            items.push(item);
+        }
+        Ok(ScalarList::List(items))
+    }
 }
 
 /// `[balancer.insert_cookie]`: the table's presence turns insert-cookie mode on.
@@ -112,6 +222,9 @@ pub(crate) struct FileMember {
     pub(crate) status: Option<Spanned<String>>,
     pub(crate) activation: Option<Spanned<String>>,
     pub(crate) redirect: Option<Spanned<String>>,
+    pub(crate) retry: Option<Spanned<Scalar>>,
+    pub(crate) slowstart: Option<Spanned<Scalar>>,
+    pub(crate) health: Option<Spanned<FileMemberHealth>>,
 }
 
 /// Any TOML scalar except a date; `validate` decides which kinds a key accepts.

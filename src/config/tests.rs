@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::*;
 
 mod display;
+mod failover;
 mod flags;
 mod options;
 

@@ -4,7 +4,8 @@
 //! offending key or value (or of its table, for a missing key) and the dotted key path. The
 //! first error in validation order is returned. The value checks (`check_*`, `parse_*`, in
 //! `values`) are pure functions returning a message without a location, shared with
-//! `from_flags`. This file holds the top-level tables; `balancer` the balancers and members.
+//! `from_flags`. This file holds the top-level tables; `balancer` the balancers and members,
+//! `failover` their failover keys and member timings, `health` the health check tables.
 
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -16,8 +17,11 @@ use super::file::{self, FileConfig, Scalar};
 use super::{duration, Config, ConfigError, Forwarded, IoDriver, Limits, StatsConfig, Timeouts};
 
 mod balancer;
+mod failover;
+mod health;
 mod values;
 
+pub(crate) use health::hc_status_text;
 pub(crate) use values::{
     check_route, parse_io_driver, parse_listen, parse_loadfactor, parse_member_url, parse_sticky,
     parse_workers, status_text, sticky_sep_text,

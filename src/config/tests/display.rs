@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::failover::FAILOVER;
 use super::{EXAMPLE, MINIMAL};
 use crate::config::*;
 
@@ -53,4 +54,67 @@ fn display_escapes_strings() {
     let reparsed: toml::Table = toml::from_str(&printed).unwrap();
     let mount = &reparsed["balancer"][0]["mount"];
     assert_eq!(mount.as_str(), Some("/a\"b\\c\u{1}"));
+}
+
+#[test]
+fn display_round_trips_failover_retry_and_health() {
+    let cfg = parse_str(FAILOVER, "f.toml").unwrap();
+    let printed = cfg.to_string();
+    for line in [
+        "maxattempts = 1\n",
+        "forcerecovery = false\n",
+        "failonstatus = [500, 503]\n",
+        "failontimeout = true\n",
+        "failonstatus = [502, 504]\n",
+        "retry = \"0s\"\n",
+        "retry = \"5s\"\n",
+        "retry = \"500ms\"\n",
+        "slowstart = \"30s\"\n",
+        "slowstart = \"0s\"\n",
+        "\n[balancer.member.health]\nmethod = \"GET\"\nuri = \"/health\"\ninterval = \"10s\"\n\
+         passes = 1\nfails = 3\nstatus = \"200-399\"\n",
+        "uri = \"/ready?deep=1\"\n",
+        "status = \"200\"\n",
+        "method = \"TCP\"\n",
+        "status = \"204\"\n",
+    ] {
+        assert!(printed.contains(line), "{line:?} missing in\n{printed}");
+    }
+    assert_eq!(
+        printed.matches("[balancer.member.health]").count(),
+        3,
+        "{printed}"
+    );
+    assert!(!printed.contains("[balancer.health]"), "{printed}");
+    assert_eq!(parse_str(&printed, "f.toml"), Ok(cfg));
+
+    // Defaults print too: `forcerecovery`, `failontimeout`, `retry`, `slowstart` always;
+    // `maxattempts`, `failonstatus` and the health table only when set.
+    let minimal = parse_str(MINIMAL, "m.toml").unwrap();
+    let printed = minimal.to_string();
+    for line in [
+        "forcerecovery = true\n",
+        "failontimeout = false\n",
+        "retry = \"60s\"\n",
+        "slowstart = \"0s\"\n",
+    ] {
+        assert!(printed.contains(line), "{line:?} missing in\n{printed}");
+    }
+    for absent in ["maxattempts", "failonstatus", "health"] {
+        assert!(!printed.contains(absent), "{absent} in\n{printed}");
+    }
+}
+
+#[test]
+fn display_round_trips_health_with_insert_cookie_and_status() {
+    let text = format!(
+        "{}\n[balancer.insert_cookie]\n[balancer.health]\nmethod = \"options\"\n\
+         [[balancer.member]]\nurl = \"http://127.0.0.1:9002\"\nstatus = \"+H\"\n\
+         [balancer.member.health]\nstatus = \"200-299\"\n",
+        MINIMAL.trim_end()
+    );
+    let cfg = parse_str(&text, "c.toml").unwrap();
+    let printed = cfg.to_string();
+    assert!(printed.contains("method = \"OPTIONS\"\n"), "{printed}");
+    assert_eq!(parse_str(&printed, "c.toml"), Ok(cfg));
 }

@@ -1,6 +1,8 @@
 //! `[[balancer]]` and `[[balancer.member]]` tables -> [`BalancerConfig`]: per-key checks, then
 //! the rules that span keys or members (sticky options need `stickysession`, unique routes,
-//! `lbset` xor `distance`, `redirect` targets).
+//! `lbset` xor `distance`, `redirect` targets). The failover keys and the member defaults a
+//! balancer hands down (`retry`, `slowstart`, `[balancer.health]`) are in `failover` and
+//! `health`.
 
 use toml::Spanned;
 
@@ -9,13 +11,14 @@ use super::super::{
     file, BalancerConfig, BalancerOptions, ConfigError, InsertCookie, LbMethod, MemberConfig,
     MemberOptions, MAX_MEMBERS,
 };
+use super::failover::{self, MemberDefaults};
 use super::values::{
     apply_status, check_cookie_domain, check_cookie_name, check_cookie_path, check_header_name,
     check_name, check_path, check_route, parse_activation, parse_lbmethod, parse_lbset,
     parse_loadfactor, parse_max_age, parse_member_url, parse_on_off, parse_same_site, parse_sticky,
     parse_sticky_sep,
 };
-use super::Ctx;
+use super::{health, Ctx};
 use crate::balancer::Status;
 
 pub(super) fn balancers(
@@ -109,6 +112,7 @@ fn balancer(
         sticky.scolonpathdelim = value;
     }
     let options = balancer_options(ctx, i, b)?;
+    let defaults = failover::member_defaults(ctx, i, b)?;
     let raw_members = b.member.as_deref().unwrap_or_default();
     if raw_members.is_empty() {
         let msg = "a balancer needs at least one [[balancer.member]]".to_owned();
@@ -123,7 +127,7 @@ fn balancer(
     }
     let mut members: Vec<MemberConfig> = Vec::with_capacity(raw_members.len());
     for (j, m) in raw_members.iter().enumerate() {
-        let member = member(ctx, &format!("balancer[{i}].member[{j}]"), m)?;
+        let member = member(ctx, &format!("balancer[{i}].member[{j}]"), m, &defaults)?;
         if !member.route.is_empty() {
             if let Some(first) = members.iter().position(|o| o.route == member.route) {
                 let span = m.get_ref().route.as_ref().map_or(m.span(), |r| r.span());
@@ -145,7 +149,8 @@ fn balancer(
     })
 }
 
-/// `nofailover`, `balancer_headers`, `activation_header` and `[balancer.insert_cookie]`.
+/// `nofailover`, `balancer_headers`, `activation_header`, `[balancer.insert_cookie]` and the
+/// failover keys.
 fn balancer_options(
     ctx: &Ctx<'_>,
     i: usize,
@@ -171,7 +176,7 @@ fn balancer_options(
         insert_cookie,
         balancer_headers: switch(&b.balancer_headers, "balancer_headers")?,
         activation_header,
-        failover: Default::default(),
+        failover: failover::failover(ctx, i, b)?,
     })
 }
 
@@ -219,6 +224,7 @@ fn member(
     ctx: &Ctx<'_>,
     prefix: &str,
     spanned: &Spanned<FileMember>,
+    defaults: &MemberDefaults,
 ) -> Result<MemberConfig, ConfigError> {
     let m = spanned.get_ref();
     let key = |name: &str| format!("{prefix}.{name}");
@@ -241,15 +247,17 @@ fn member(
         authority,
         route,
         lbfactor,
-        options: member_options(ctx, prefix, m)?,
+        options: member_options(ctx, prefix, m, defaults)?,
     })
 }
 
-/// `lbset` (or `distance`), `activation` then `status`, and the syntax of `redirect`.
+/// `lbset` (or `distance`), `activation` then `status`, the syntax of `redirect`, and
+/// `retry`, `slowstart` and `health` over the balancer's `defaults`.
 fn member_options(
     ctx: &Ctx<'_>,
     prefix: &str,
     m: &FileMember,
+    defaults: &MemberDefaults,
 ) -> Result<MemberOptions, ConfigError> {
     let key = |name: &str| format!("{prefix}.{name}");
     let lbset = match (&m.lbset, &m.distance) {
@@ -276,7 +284,9 @@ fn member_options(
         lbset,
         status,
         redirect,
-        ..MemberOptions::default()
+        retry: failover::timing(ctx, prefix, "retry", &m.retry, defaults.retry)?,
+        slowstart: failover::timing(ctx, prefix, "slowstart", &m.slowstart, defaults.slowstart)?,
+        health: health::member_health(ctx, prefix, &m.health, defaults.health.as_ref())?,
     })
 }
 

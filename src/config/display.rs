@@ -1,0 +1,165 @@
+//! `Display for Config`: the effective configuration printed as TOML in the file schema.
+
+use std::fmt;
+
+use super::{duration, validate, BalancerOptions, Config, HealthCheck};
+
+impl fmt::Display for Config {
+    /// The effective configuration as TOML in the file schema, every default written out
+    /// (optional values that are unset, an empty `status` and an empty `redirect` are left
+    /// out; `activation` is folded into `status`, `distance` is written as `lbset`; each
+    /// member's effective `retry`, `slowstart` and health check are written on the member, so
+    /// balancer-level defaults are not reconstructed);
+    /// [`super::parse_str`] of the output gives back an equal `Config` (with the same `file`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let source: String = self.source.chars().filter(|c| !c.is_control()).collect();
+        writeln!(f, "# effective configuration of {source}")?;
+        match self.workers {
+            Some(n) => writeln!(f, "workers = {n}")?,
+            None => writeln!(f, "workers = \"auto\"")?,
+        }
+        writeln!(f, "io_driver = \"{}\"", self.io_driver.as_str())?;
+        let listen: Vec<String> = self.listen.iter().map(|a| format!("\"{a}\"")).collect();
+        writeln!(f, "listen = [{}]", listen.join(", "))?;
+        let t = &self.timeouts;
+        writeln!(f, "\n[timeouts]")?;
+        for (key, value) in [
+            ("connect", t.connect),
+            ("client_header", t.client_header),
+            ("keepalive_idle", t.keepalive_idle),
+            ("upstream_response", t.upstream_response),
+            ("upstream_idle", t.upstream_idle),
+            ("ping", t.ping),
+        ] {
+            writeln!(f, "{key} = \"{}\"", duration::format(value))?;
+        }
+        let l = &self.limits;
+        writeln!(f, "\n[limits]")?;
+        writeln!(f, "max_head_bytes = {}", l.max_head_bytes)?;
+        writeln!(f, "max_headers = {}", l.max_headers)?;
+        writeln!(f, "max_body_bytes = {}", l.max_body_bytes)?;
+        let h = &self.forwarded;
+        writeln!(f, "\n[headers]")?;
+        writeln!(f, "x_forwarded_for = {}", h.x_forwarded_for)?;
+        writeln!(f, "x_forwarded_proto = {}", h.x_forwarded_proto)?;
+        writeln!(f, "x_forwarded_host = {}", h.x_forwarded_host)?;
+        writeln!(f, "preserve_host = {}", h.preserve_host)?;
+        writeln!(f, "\n[stats]")?;
+        let merge = duration::format(self.stats.merge_interval);
+        writeln!(f, "merge_interval = \"{merge}\"")?;
+        for b in &self.balancers {
+            writeln!(f, "\n[[balancer]]")?;
+            writeln!(f, "name = {}", toml_string(&b.name))?;
+            writeln!(f, "mount = {}", toml_string(&b.mount))?;
+            writeln!(f, "target_path = {}", toml_string(&b.target_path))?;
+            writeln!(f, "lbmethod = \"{}\"", b.lbmethod.as_str())?;
+            if let Some(s) = &b.sticky {
+                let names = format!("{}|{}", s.cookie_name, s.url_name);
+                writeln!(f, "stickysession = {}", toml_string(&names))?;
+                let sep = validate::sticky_sep_text(s.sep);
+                writeln!(f, "stickysessionsep = {}", toml_string(&sep))?;
+                writeln!(f, "scolonpathdelim = {}", s.scolonpathdelim)?;
+            }
+            write_balancer_options(f, &b.options)?;
+            for m in &b.members {
+                writeln!(f, "\n[[balancer.member]]")?;
+                writeln!(f, "url = {}", toml_string(&m.url))?;
+                writeln!(f, "route = {}", toml_string(&m.route))?;
+                writeln!(f, "loadfactor = {}", loadfactor_text(m.lbfactor))?;
+                let o = &m.options;
+                writeln!(f, "lbset = {}", o.lbset)?;
+                let status = validate::status_text(o.status);
+                if !status.is_empty() {
+                    writeln!(f, "status = \"{status}\"")?;
+                }
+                if !o.redirect.is_empty() {
+                    writeln!(f, "redirect = {}", toml_string(&o.redirect))?;
+                }
+                writeln!(f, "retry = \"{}\"", duration::format(o.retry))?;
+                writeln!(f, "slowstart = \"{}\"", duration::format(o.slowstart))?;
+                if let Some(h) = &o.health {
+                    write_health(f, h)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The balancer's option keys, then its `[balancer.insert_cookie]` table when on (which must
+/// come after the balancer's own keys and before its members). Unset optional values are left
+/// out.
+fn write_balancer_options(f: &mut fmt::Formatter<'_>, o: &BalancerOptions) -> fmt::Result {
+    writeln!(f, "nofailover = {}", o.nofailover)?;
+    writeln!(f, "balancer_headers = {}", o.balancer_headers)?;
+    if let Some(h) = &o.activation_header {
+        writeln!(f, "activation_header = {}", toml_string(h))?;
+    }
+    let fo = &o.failover;
+    if let Some(n) = fo.maxattempts {
+        writeln!(f, "maxattempts = {n}")?;
+    }
+    writeln!(f, "forcerecovery = {}", fo.forcerecovery)?;
+    if !fo.failonstatus.is_empty() {
+        let codes: Vec<String> = fo.failonstatus.iter().map(u16::to_string).collect();
+        writeln!(f, "failonstatus = [{}]", codes.join(", "))?;
+    }
+    writeln!(f, "failontimeout = {}", fo.failontimeout)?;
+    let Some(c) = &o.insert_cookie else {
+        return Ok(());
+    };
+    writeln!(f, "\n[balancer.insert_cookie]")?;
+    writeln!(f, "name = {}", toml_string(&c.name))?;
+    writeln!(f, "path = {}", toml_string(&c.path))?;
+    if let Some(domain) = &c.domain {
+        writeln!(f, "domain = {}", toml_string(domain))?;
+    }
+    if let Some(max_age) = c.max_age {
+        writeln!(f, "max_age = {max_age}")?;
+    }
+    writeln!(f, "httponly = {}", c.http_only)?;
+    writeln!(f, "secure = {}", c.secure)?;
+    if let Some(same_site) = &c.same_site {
+        writeln!(f, "samesite = {}", toml_string(same_site))?;
+    }
+    Ok(())
+}
+
+/// A member's `[balancer.member.health]` table with every key written out (the balancer-level
+/// `[balancer.health]` it may have come from is not reconstructed).
+fn write_health(f: &mut fmt::Formatter<'_>, h: &HealthCheck) -> fmt::Result {
+    writeln!(f, "\n[balancer.member.health]")?;
+    writeln!(f, "method = \"{}\"", h.method.as_str())?;
+    writeln!(f, "uri = {}", toml_string(&h.uri))?;
+    writeln!(f, "interval = \"{}\"", duration::format(h.interval))?;
+    writeln!(f, "passes = {}", h.passes)?;
+    writeln!(f, "fails = {}", h.fails)?;
+    writeln!(f, "status = \"{}\"", validate::hc_status_text(h.status))
+}
+
+/// A TOML basic string: quotes, backslashes and control characters escaped.
+fn toml_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `lbfactor / 100` as a TOML float with no trailing zeros past the first decimal: `1.0`,
+/// `1.5`, `1.25`.
+fn loadfactor_text(lbfactor: u32) -> String {
+    let (whole, hundredths) = (lbfactor / 100, lbfactor % 100);
+    if hundredths % 10 == 0 {
+        format!("{whole}.{}", hundredths / 10)
+    } else {
+        format!("{whole}.{hundredths:02}")
+    }
+}
