@@ -19,7 +19,6 @@ use super::signals::{self, Fields};
 use super::Core;
 use crate::balancer::{NoPick, Pick};
 use crate::clock;
-use crate::config::{BalancerConfig, MemberConfig};
 use crate::error::{is_idempotent, ProxyError, Retry, Side};
 use crate::http::framing::{self, BodyKind, RequestFacts};
 use crate::http::head::{self, RequestHead, ResponseHead};
@@ -284,7 +283,7 @@ async fn exchange(
     let mut out = core.bufs.get();
     let mut fields = Fields::new();
     signals::request_fields(core, &client.buf, head, req.balancer, pick, &mut fields);
-    write_upstream_head(&mut out, core, client, head, req, bcfg, member, &fields);
+    write_upstream_head(&mut out, core, client, head, req, member_index, &fields);
     drop(fields);
     inflight.bytes_out += out.len() as u64;
     let head_len = head.len;
@@ -621,10 +620,11 @@ fn write_upstream_head(
     client: &Client,
     head: &RequestHead,
     req: &Request,
-    bcfg: &BalancerConfig,
-    member: &MemberConfig,
+    member_index: usize,
     extra: &[(&[u8], &[u8])],
 ) {
+    let bcfg = &core.config.balancers[req.balancer];
+    let member = &bcfg.members[member_index];
     let buf = &client.buf;
     let fwd = core.config.forwarded;
     let target = head.target.get(buf);
