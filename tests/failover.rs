@@ -5,6 +5,7 @@
 //!
 //! `RINGLB_FAULT_SECS` sets the length of the kill runs (default 20 s, as the issue asks).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
+#![allow(clippy::disallowed_types)] // test-side bookkeeping behind a Mutex
 
 #[macro_use]
 mod common;
