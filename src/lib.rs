@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod server;
+pub mod stats;
 pub mod sticky;
 pub mod upstream;
 pub mod worker;
