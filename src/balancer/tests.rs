@@ -121,9 +121,9 @@ fn nothing_usable_gives_none() {
     let mut b = by_requests(&[100, 100]);
     b.set_status(0, Status::DISABLED);
     b.set_status(1, Status::STOPPED);
-    assert_eq!(b.pick(NO_ROUTES, 0, 0), None);
+    assert_eq!(b.pick(NO_ROUTES, 0, 0), Err(NoPick::Unavailable));
     let mut empty = by_requests(&[]);
-    assert_eq!(empty.pick(&[b"a"], 0, 0), None);
+    assert_eq!(empty.pick(&[b"a"], 0, 0), Err(NoPick::Unavailable));
 }
 
 #[test]
@@ -157,7 +157,7 @@ fn drain_takes_no_new_requests() {
     b.set_status(0, Status::DRAIN);
     assert_eq!(schedule(&mut b, 3, 0, 0), "bbb");
     b.set_status(1, Status::DRAIN);
-    assert_eq!(b.pick(NO_ROUTES, 0, 0), None);
+    assert_eq!(b.pick(NO_ROUTES, 0, 0), Err(NoPick::Unavailable));
 }
 
 #[test]
@@ -244,8 +244,8 @@ fn several_standbys_are_balanced_among_themselves() {
 fn avoided_members_are_never_picked() {
     let mut b = by_requests(&[100, 100, 100]);
     assert_eq!(schedule(&mut b, 4, 0b010, 0), "acac");
-    assert_eq!(b.pick(NO_ROUTES, 0b111, 0), None);
-    assert_eq!(b.pick(NO_ROUTES, u64::MAX, 0), None);
+    assert_eq!(b.pick(NO_ROUTES, 0b111, 0), Err(NoPick::Unavailable));
+    assert_eq!(b.pick(NO_ROUTES, u64::MAX, 0), Err(NoPick::Unavailable));
 }
 
 #[test]
@@ -268,7 +268,7 @@ fn members_past_bit_63_cannot_be_avoided() {
     for i in 0..64 {
         b.set_status(i, Status::DISABLED);
     }
-    assert_eq!(b.pick(NO_ROUTES, u64::MAX, 0).map(|p| p.member), Some(64));
+    assert_eq!(b.pick(NO_ROUTES, u64::MAX, 0).map(|p| p.member), Ok(64));
 }
 
 // ---- error state and retry window ----
@@ -338,7 +338,7 @@ const STICKY_B: Pick = Pick {
 fn route_selects_its_member() {
     let mut b = sticky(&[100, 100, 100]);
     for _ in 0..3 {
-        assert_eq!(b.pick(&[b"b"], 0, 0), Some(STICKY_B));
+        assert_eq!(b.pick(&[b"b"], 0, 0), Ok(STICKY_B));
     }
 }
 
@@ -352,11 +352,7 @@ fn sticky_traffic_reaches_drain_standby_and_spare_members_in_any_lbset() {
         let mut b = sticky(&[100, 100, 100]);
         b.set_status(1, flag);
         b.set_lbset(1, lbset);
-        assert_eq!(
-            b.pick(&[b"b"], 0, 0),
-            Some(STICKY_B),
-            "{flag} lbset {lbset}"
-        );
+        assert_eq!(b.pick(&[b"b"], 0, 0), Ok(STICKY_B), "{flag} lbset {lbset}");
     }
 }
 
@@ -383,7 +379,7 @@ fn route_member_in_error_is_retried_at_lookup() {
     let mut b = sticky(&[100, 100]);
     b.mark_error(1, 500);
     assert!(!b.pick(&[b"b"], 0, 499).unwrap().sticky);
-    assert_eq!(b.pick(&[b"b"], 0, 500), Some(STICKY_B));
+    assert_eq!(b.pick(&[b"b"], 0, 500), Ok(STICKY_B));
 }
 
 #[test]
@@ -391,7 +387,7 @@ fn later_routes_are_tried_in_order() {
     let mut b = sticky(&[100, 100, 100]);
     b.set_status(0, Status::DISABLED);
     let routes: [&[u8]; 4] = [b"zz", b"a", b"b", b"c"];
-    assert_eq!(b.pick(&routes, 0, 0), Some(STICKY_B));
+    assert_eq!(b.pick(&routes, 0, 0), Ok(STICKY_B));
 }
 
 #[test]
@@ -412,11 +408,11 @@ fn regular_members_are_preferred_over_standbys_with_the_same_route() {
     cfg.members[0].route = "b".into();
     let mut b = Balancer::new(&cfg);
     b.set_status(0, Status::HOT_STANDBY);
-    assert_eq!(b.pick(&[b"b"], 0, 0).map(|p| p.member), Some(1));
+    assert_eq!(b.pick(&[b"b"], 0, 0).map(|p| p.member), Ok(1));
     b.set_status(1, Status::DISABLED);
     assert_eq!(
         b.pick(&[b"b"], 0, 0).map(|p| (p.member, p.sticky)),
-        Some((0, true))
+        Ok((0, true))
     );
 }
 
@@ -433,7 +429,7 @@ fn sticky_hits_move_lbstatus_of_every_usable_member() {
     let mut b = sticky(&[100, 100, 100, 200]);
     b.set_status(2, Status::DISABLED);
     b.set_lbset(3, 1); // lbset does not matter for this bookkeeping
-    b.pick(&[b"a"], 0, 0);
+    b.pick(&[b"a"], 0, 0).unwrap();
     // a, b, d usable: total 400; a pays it. c (disabled) is untouched.
     assert_eq!(lbstatuses(&b), [-300, 100, 0, 200]);
 }
@@ -495,7 +491,7 @@ fn bytraffic_does_not_overflow() {
 #[test]
 fn reset_and_set_method() {
     let mut b = by_requests(&[100, 300]);
-    b.pick(NO_ROUTES, 0, 0);
+    b.pick(NO_ROUTES, 0, 0).unwrap();
     b.record_traffic(0, 10, 10);
     b.busy_inc(1);
     b.reset();
@@ -506,7 +502,7 @@ fn reset_and_set_method() {
         1,
         "in-flight requests are not forgotten"
     );
-    b.pick(NO_ROUTES, 0, 0);
+    b.pick(NO_ROUTES, 0, 0).unwrap();
     b.set_method(LbMethod::ByTraffic);
     assert_eq!(b.method(), LbMethod::ByTraffic);
     assert_eq!(lbstatuses(&b), [0, 0]);
@@ -611,11 +607,11 @@ fn random_picks_respect_eligibility() {
             let before: Vec<Member> = b.members().to_vec();
             let pick = b.pick(routes, avoid, now);
             if method == LbMethod::ByBusyness {
-                if let Some(p) = pick {
+                if let Ok(p) = pick {
                     b.busy_inc(p.member);
                 }
             }
-            let Some(p) = pick else {
+            let Ok(p) = pick else {
                 // Nothing was free: every member is avoided, draining, or unusable now.
                 for (i, m) in before.iter().enumerate() {
                     let usable_now = m.is_usable()

@@ -194,7 +194,7 @@ fn pick_member(
         sticky::collect_routes(sticky_cfg, head.target.get(buf), cookies, &mut routes);
     }
     let mut balancer = core.balancers[req.balancer].balancer.borrow_mut();
-    balancer.pick(&routes, avoid, core.now_ms(now))
+    balancer.pick(&routes, avoid, core.now_ms(now)).ok()
 }
 
 /// A pooled connection to the picked member, or a new one.
