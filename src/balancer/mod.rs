@@ -23,6 +23,10 @@ mod member;
 mod method;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_global;
+#[cfg(test)]
+mod tests_sticky;
 
 pub use member::{Member, Status};
 

@@ -4,9 +4,9 @@
 use super::*;
 use crate::config::{MemberConfig, Sticky};
 
-const NO_ROUTES: &[&[u8]] = &[];
+pub(super) const NO_ROUTES: &[&[u8]] = &[];
 
-fn config(method: LbMethod, factors: &[u32], sticky: bool) -> BalancerConfig {
+pub(super) fn config(method: LbMethod, factors: &[u32], sticky: bool) -> BalancerConfig {
     let members = factors
         .iter()
         .enumerate()
@@ -40,12 +40,12 @@ fn by_requests(factors: &[u32]) -> Balancer {
     Balancer::new(&config(LbMethod::ByRequests, factors, false))
 }
 
-fn name(i: usize) -> char {
+pub(super) fn name(i: usize) -> char {
     char::from(b'a' + u8::try_from(i).unwrap())
 }
 
 /// `n` balanced picks (no routes) as member letters; `-` for `None`.
-fn schedule(b: &mut Balancer, n: usize, avoid: u64, now_ms: u64) -> String {
+pub(super) fn schedule(b: &mut Balancer, n: usize, avoid: u64, now_ms: u64) -> String {
     (0..n)
         .map(|_| {
             b.pick(NO_ROUTES, avoid, now_ms)
@@ -546,17 +546,17 @@ fn status_letters_and_changes() {
 // ---- property loops ----
 
 /// xorshift64*: deterministic, good enough to shuffle test inputs.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }
