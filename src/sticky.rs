@@ -59,11 +59,14 @@ pub fn collect_routes<'a>(
         out.push(route);
     }
     let name = cfg.cookie_name.as_bytes();
-    if name.is_empty() {
+    let mut headers = cookie_headers.peekable();
+    if name.is_empty() || headers.peek().is_none() {
         return;
     }
+    // Built only when there is a header to search: building it costs about as much as
+    // scanning a short header.
     let finder = memmem::Finder::new(name);
-    for header in cookie_headers {
+    for header in headers {
         let values = CookieValues {
             header,
             pos: 0,
