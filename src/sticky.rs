@@ -12,9 +12,11 @@
 //! 1. **URL first.** In `target` (path and query), the URL name must follow `;`, `?` or `&` and
 //!    be followed by `=`. This is deliberately stricter than Apache's plain `strstr`:
 //!    `;xjsessionid=` does not match `jsessionid`.
-//! 2. The URL value runs to the first `;`, `?` or `&`, or the end; a match in the path (before
-//!    the first `?`) also ends at `/`. The first match with a non-empty value is the URL's
-//!    session id; there is at most one.
+//! 2. The URL value runs to the first `?` or `&`, or the end; also to the first `;` when
+//!    `cfg.scolonpathdelim` is set (without it, `;jsessionid=ABC.n1;x=y` gives the route
+//!    `n1;x=y`, exactly as Apache does); a match in the path (before the first `?`) also ends
+//!    at `/`. The first match with a non-empty value is the URL's session id; there is at most
+//!    one.
 //! 3. **Then each `Cookie` header value, in order.** Cookies are separated by `;` (a `,` is
 //!    tolerated as a separator too). The cookie name must be at the start of the value or
 //!    follow `;`, `,`, a space or a tab.
@@ -23,8 +25,10 @@
 //!    stripped.
 //! 5. **Every** matching cookie is a candidate, in header order (mod_jk's behaviour; Apache
 //!    stops at the first). Duplicate `JSESSIONID`s from different cookie paths are common.
-//! 6. The route of a session id is the text after its **first** `.`. An id without a `.`
-//!    gives no route (it is not used whole), and an empty route is ignored.
+//! 6. The route of a session id is the text after the **first** occurrence of `cfg.sep`
+//!    (`stickysessionsep`, default `.`). An id without the separator gives no route (it is not
+//!    used whole). With `sep = None` (`Off`) the whole id is the route. An empty route is
+//!    ignored.
 //!
 //! The routes are appended in that order: the URL's, then each cookie's. The URL and the
 //! cookies are all kept (not only the URL's), so the balancer can fall back to a cookie route
@@ -49,34 +53,57 @@ pub fn collect_routes<'a>(
     cookie_headers: impl Iterator<Item = &'a [u8]>,
     out: &mut Routes<'a>,
 ) {
-    if let Some(route) = url_session_id(target, cfg.url_name.as_bytes()).and_then(route_of) {
+    let sep = cfg.sep;
+    let url_id = url_session_id_delim(target, cfg.url_name.as_bytes(), cfg.scolonpathdelim);
+    if let Some(route) = url_id.and_then(|id| route_after(id, sep)) {
         out.push(route);
     }
     let name = cfg.cookie_name.as_bytes();
-    if name.is_empty() {
+    let mut headers = cookie_headers.peekable();
+    if name.is_empty() || headers.peek().is_none() {
         return;
     }
+    // Built only when there is a header to search: building it costs about as much as
+    // scanning a short header.
     let finder = memmem::Finder::new(name);
-    for header in cookie_headers {
+    for header in headers {
         let values = CookieValues {
             header,
             pos: 0,
             finder: &finder,
         };
-        out.extend(values.filter_map(route_of));
+        out.extend(values.filter_map(|id| route_after(id, sep)));
     }
 }
 
-/// The route of a session id: the text after its first `.` (clause 6); `None` when there is
-/// no `.` or nothing after it.
+/// The route of a session id with the default separator `.`: [`route_after`]`(id, Some(b'.'))`.
 pub fn route_of(session_id: &[u8]) -> Option<&[u8]> {
-    let dot = memchr(b'.', session_id)?;
-    let route = &session_id[dot + 1..];
+    route_after(session_id, Some(b'.'))
+}
+
+/// The route of a session id (clause 6): the text after the first `sep`, or the whole id when
+/// `sep` is `None`; `None` when the separator is missing or the route would be empty.
+pub fn route_after(session_id: &[u8], sep: Option<u8>) -> Option<&[u8]> {
+    let route = match sep {
+        Some(sep) => &session_id[memchr(sep, session_id)? + 1..],
+        None => session_id,
+    };
     (!route.is_empty()).then_some(route)
 }
 
-/// The session id carried in `target` under `name` (clauses 1 and 2), if any.
+/// The session id carried in `target` under `name`, with `;` ending the value
+/// (`scolonpathdelim` on): [`url_session_id_delim`]`(target, name, true)`.
 pub fn url_session_id<'t>(target: &'t [u8], name: &[u8]) -> Option<&'t [u8]> {
+    url_session_id_delim(target, name, true)
+}
+
+/// The session id carried in `target` under `name` (clauses 1 and 2), if any. `semicolon`
+/// (`scolonpathdelim`) makes `;` end the value too.
+pub fn url_session_id_delim<'t>(
+    target: &'t [u8],
+    name: &[u8],
+    semicolon: bool,
+) -> Option<&'t [u8]> {
     if name.is_empty() {
         return None;
     }
@@ -91,7 +118,9 @@ pub fn url_session_id<'t>(target: &'t [u8], name: &[u8]) -> Option<&'t [u8]> {
         let in_path = hit < query_start;
         let end = rest
             .iter()
-            .position(|&b| matches!(b, b';' | b'?' | b'&') || (in_path && b == b'/'))
+            .position(|&b| {
+                matches!(b, b'?' | b'&') || (semicolon && b == b';') || (in_path && b == b'/')
+            })
             .unwrap_or(rest.len());
         if end > 0 {
             return Some(&rest[..end]);

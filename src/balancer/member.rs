@@ -119,18 +119,51 @@ impl fmt::Debug for Status {
 
 /// The numbers a balancing method reads (and, for `lbstatus`, updates). Methods see only this,
 /// never the flags or the route, so a method cannot change eligibility.
+///
+/// `busy` and the traffic counters are a **global view**: the sums over all cores at the last
+/// [`Balancer::merge`](super::Balancer::merge) (`base_*`, which include this core's own
+/// share) plus this core's exact changes since (`local_*`). Between merges, other cores'
+/// changes are missing (they lag by at most one merge interval); this core's are never
+/// missing. Without merges the base stays 0 and the view is this core's own counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Load {
     /// Apache `lbfactor` (`loadfactor` × 100); always ≥ 1.
     pub(super) lbfactor: u32,
-    /// Apache `lbstatus`: the smooth weighted round-robin credit.
+    /// Apache `lbstatus`: the smooth weighted round-robin credit (per core, never merged).
     pub(super) lbstatus: i64,
-    /// Requests in flight on this core (bybusyness).
-    pub(super) busy: u32,
-    /// Bytes received from the member (Apache `read`), cumulative (bytraffic).
-    pub(super) bytes_in: u64,
-    /// Bytes sent to the member (Apache `transferred`), cumulative (bytraffic).
-    pub(super) bytes_out: u64,
+    /// Requests in flight on all cores at the last merge.
+    pub(super) base_busy: u64,
+    /// This core's `busy_inc` minus `busy_dec` since the last merge (may be negative).
+    pub(super) local_busy: i64,
+    /// Cumulative bytes received from / sent to the member, all cores, at the last merge.
+    pub(super) base_in: u64,
+    pub(super) base_out: u64,
+    /// Bytes this core moved since the last merge.
+    pub(super) local_in: u64,
+    pub(super) local_out: u64,
+    /// The traffic view at the last `reset`: subtracted, so a reset zeroes bytraffic on this
+    /// core although the shared counters keep counting.
+    pub(super) origin_in: u64,
+    pub(super) origin_out: u64,
+}
+
+impl Load {
+    /// Requests in flight: global base + local delta, floored at 0.
+    pub(super) fn busy(&self) -> u64 {
+        self.base_busy.saturating_add_signed(self.local_busy)
+    }
+
+    /// Bytes (in, out) since the last reset: global base + local delta − origin, saturating.
+    pub(super) fn traffic(&self) -> (u64, u64) {
+        (
+            self.base_in
+                .saturating_add(self.local_in)
+                .saturating_sub(self.origin_in),
+            self.base_out
+                .saturating_add(self.local_out)
+                .saturating_sub(self.origin_out),
+        )
+    }
 }
 
 /// One member's runtime state. Read it through [`Balancer::member`](super::Balancer::member);
@@ -138,6 +171,9 @@ pub(super) struct Load {
 #[derive(Clone, Debug)]
 pub struct Member {
     route: Box<[u8]>,
+    /// Route of the member that takes this one's sticky traffic while it is unusable; empty
+    /// = none.
+    redirect: Box<[u8]>,
     status: Status,
     lbset: u32,
     /// Meaningful only while [`Status::ERROR`] is set.
@@ -146,12 +182,14 @@ pub struct Member {
 }
 
 impl Member {
-    /// A fresh member: no flags, lbset 0, zero counters.
+    /// A fresh member with the configured initial flags, lbset and redirect; zero counters.
+    /// An initial `E` has an error window that has already ended (`error_until_ms` 0).
     pub(super) fn new(cfg: &MemberConfig) -> Member {
         Member {
             route: cfg.route.as_bytes().into(),
-            status: Status::NONE,
-            lbset: 0,
+            redirect: cfg.options.redirect.as_bytes().into(),
+            status: cfg.options.status,
+            lbset: cfg.options.lbset,
             error_until_ms: 0,
             load: Load {
                 lbfactor: cfg.lbfactor.max(1),
@@ -163,6 +201,12 @@ impl Member {
     /// The session route (Tomcat `jvmRoute`); empty when the member has none.
     pub fn route(&self) -> &[u8] {
         &self.route
+    }
+
+    /// The route this member's sticky traffic is redirected to while it is unusable; empty
+    /// when none is configured.
+    pub fn redirect(&self) -> &[u8] {
+        &self.redirect
     }
 
     pub fn status(&self) -> Status {
@@ -187,14 +231,16 @@ impl Member {
         self.load.lbstatus
     }
 
-    /// Requests in flight on this core, as fed by `busy_inc` / `busy_dec`.
+    /// Requests in flight as bybusyness sees them: all cores at the last merge plus this
+    /// core's `busy_inc` / `busy_dec` since (saturating at `u32::MAX`).
     pub fn busy(&self) -> u32 {
-        self.load.busy
+        u32::try_from(self.load.busy()).unwrap_or(u32::MAX)
     }
 
-    /// Cumulative bytes received from / sent to the member, as fed by `record_traffic`.
+    /// Bytes (received from, sent to) the member as bytraffic sees them: all cores at the last
+    /// merge plus this core's `record_traffic` since, counted from the last `reset`.
     pub fn traffic(&self) -> (u64, u64) {
-        (self.load.bytes_in, self.load.bytes_out)
+        self.load.traffic()
     }
 
     /// No flag of [`Status::NOT_USABLE`] is set (Apache `PROXY_WORKER_IS_USABLE`).

@@ -29,31 +29,75 @@
 //! # bybusyness
 //!
 //! The same `lbstatus += lbfactor` bookkeeping; best = fewer `busy`, and on equal `busy` the
-//! strictly greater `lbstatus`; the winner pays `lbstatus -= total`. `busy` is this core's
-//! in-flight count, fed by the caller (`Balancer::busy_inc` / `busy_dec`). A global view
-//! (summing the per-core slots) is a later step; the scoring rule stays this one.
+//! strictly greater `lbstatus`; the winner pays `lbstatus -= total`. `busy` is the **global**
+//! in-flight count as this core sees it: the sum over all cores at the last
+//! `Balancer::merge`, plus this core's own `busy_inc` / `busy_dec` since, floored at 0 (see
+//! `Load`). Apache's `busy` lives in shared memory and is exact across processes; ringlb's
+//! lags by at most one merge interval for the other cores' requests, and is exact for this
+//! core's. `lbstatus` stays per core.
 //!
 //! # bytraffic
 //!
 //! Best = least `(bytes_in + bytes_out) / lbfactor`, the earliest on a tie; no `lbstatus`
-//! bookkeeping. Apache divides each counter separately in integers
-//! (`transferred/lbfactor + read/lbfactor`); ringlb compares `traffic_a × factor_b` against
-//! `traffic_b × factor_a` in `u128` instead, which is exact and cannot overflow (a `u64` sum of
-//! two `u64` times a `u32` fits in 97 bits). The counters are cumulative with no decay, as in
-//! Apache; `Balancer::reset` zeroes them.
+//! bookkeeping. The bytes are the global view like `busy` above (last merge + this core's
+//! `record_traffic` since), counted from the last `Balancer::reset`. The counters are
+//! cumulative with no decay, as in Apache.
+//!
+//! **Comparison.** Apache computes `transferred/lbfactor + read/lbfactor` with integer
+//! division per term, then compares. ringlb compares `traffic_a × factor_b < traffic_b ×
+//! factor_a` in `u128` instead:
+//!
+//! * it is exact: with per-term division, two members whose traffic differs by less than
+//!   `lbfactor` (up to 10 000 bytes at loadfactor 100) score the same, and each term loses up
+//!   to one unit, so the earliest member wins ties it has not earned;
+//! * it cannot overflow: `(u64 + u64) × u32` needs at most 97 bits;
+//! * it needs no division: two 64×64→128 multiplies per comparison, which are cheaper than
+//!   two 64-bit divisions on current x86_64 and aarch64 (`benches/balancer.rs`,
+//!   `bytraffic_compare`, measures both).
 
 use crate::config::LbMethod;
 
 use super::member::Load;
 
 /// One selection's scoring state: the method, the running `total` of the lbfactors offered
-/// and the best candidate so far (its index and a copy of its load when it was offered; a
-/// member is offered at most once, so the copy stays exact).
+/// and the best candidate so far (its index and its [`Key`] when it was offered; a member is
+/// offered at most once, so the key stays exact).
 #[derive(Debug)]
 pub(super) struct Scorer {
     method: LbMethod,
     total: i64,
-    best: Option<(usize, Load)>,
+    best: Option<(usize, Key)>,
+}
+
+/// What the comparison of one method needs of a candidate, taken when it is offered.
+#[derive(Clone, Copy, Debug)]
+struct Key {
+    lbfactor: u32,
+    lbstatus: i64,
+    /// The busy view; read only for bybusyness (0 otherwise).
+    busy: u64,
+    /// `bytes_in + bytes_out` of the traffic view; read only for bytraffic (0 otherwise).
+    traffic: u128,
+}
+
+impl Key {
+    fn of(method: LbMethod, load: &Load) -> Key {
+        let mut key = Key {
+            lbfactor: load.lbfactor,
+            lbstatus: load.lbstatus,
+            busy: 0,
+            traffic: 0,
+        };
+        match method {
+            LbMethod::ByRequests => {}
+            LbMethod::ByBusyness => key.busy = load.busy(),
+            LbMethod::ByTraffic => {
+                let (bytes_in, bytes_out) = load.traffic();
+                key.traffic = u128::from(bytes_in) + u128::from(bytes_out);
+            }
+        }
+        key
+    }
 }
 
 impl Scorer {
@@ -73,12 +117,13 @@ impl Scorer {
             cand.lbstatus += i64::from(cand.lbfactor);
             self.total += i64::from(cand.lbfactor);
         }
+        let key = Key::of(self.method, cand);
         let better = match &self.best {
             None => true,
-            Some((_, best)) => is_better(self.method, cand, best),
+            Some((_, best)) => is_better(self.method, &key, best),
         };
         if better {
-            self.best = Some((i, *cand));
+            self.best = Some((i, key));
         }
     }
 
@@ -98,7 +143,7 @@ impl Scorer {
 
 /// The method's comparison, after the bookkeeping: is `cand` strictly better than `best`?
 /// Strict, so the earliest candidate keeps a tie.
-fn is_better(method: LbMethod, cand: &Load, best: &Load) -> bool {
+fn is_better(method: LbMethod, cand: &Key, best: &Key) -> bool {
     match method {
         LbMethod::ByRequests => cand.lbstatus > best.lbstatus,
         LbMethod::ByBusyness => {
@@ -108,8 +153,8 @@ fn is_better(method: LbMethod, cand: &Load, best: &Load) -> bool {
     }
 }
 
-/// `traffic(a) / factor(a) < traffic(b) / factor(b)`, cross-multiplied exactly in `u128`.
-fn less_traffic(a: &Load, b: &Load) -> bool {
-    let traffic = |l: &Load| u128::from(l.bytes_in) + u128::from(l.bytes_out);
-    traffic(a) * u128::from(b.lbfactor) < traffic(b) * u128::from(a.lbfactor)
+/// `traffic(a) / factor(a) < traffic(b) / factor(b)`, cross-multiplied exactly in `u128`
+/// (traffic < 2^65, factor < 2^32: the products fit in 97 bits).
+fn less_traffic(a: &Key, b: &Key) -> bool {
+    a.traffic * u128::from(b.lbfactor) < b.traffic * u128::from(a.lbfactor)
 }

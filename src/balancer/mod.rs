@@ -8,21 +8,30 @@
 //! This module is pure: no I/O, no clock (the caller passes `now_ms`), no sharing. It does not
 //! know about connections, pools or retries; the caller feeds outcomes back through
 //! [`Balancer::mark_error`], [`Balancer::record_traffic`] and [`Balancer::busy_inc`] /
-//! [`Balancer::busy_dec`].
+//! [`Balancer::busy_dec`], and the other cores' counters through [`Balancer::merge`].
 //!
 //! # Concurrency
 //!
 //! One `Balancer` per core, owned by that core: plain fields, `&mut self`, no atomics. It is
-//! `Send` (it can be built on one thread and moved to its core) but is never shared.
+//! `Send` (it can be built on one thread and moved to its core) but is never shared. The
+//! cross-core view for bybusyness and bytraffic arrives as plain values: the worker sums the
+//! shared [`crate::stats::Stats`] slots every `stats.merge_interval` and hands the sums to
+//! [`Balancer::merge`]. Between merges the balancer adds its own core's exact changes, so
+//! only the other cores' changes lag, by at most one interval.
 
 mod member;
 mod method;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_global;
+#[cfg(test)]
+mod tests_sticky;
 
 pub use member::{Member, Status};
 
 use crate::config::{BalancerConfig, LbMethod};
+use crate::stats::MemberTotals;
 
 use method::Scorer;
 
@@ -31,19 +40,23 @@ use method::Scorer;
 pub struct Pick {
     /// Index of the member in the balancer's config order.
     pub member: usize,
-    /// The request carried a route and was sent to the member with that route.
+    /// The member was found by the session route lookup: the member with the request's route,
+    /// or the one its `redirect` names. A member in drain (`N`) is only ever picked this way.
     pub sticky: bool,
-    /// A route was carried (or stickiness is configured) but another member was chosen
-    /// (`BALANCER_ROUTE_CHANGED`).
+    /// `BALANCER_ROUTE_CHANGED`: the chosen member's route is not the route that selected it
+    /// (a `redirect` was followed), or the pick was balanced on a balancer with stickiness
+    /// configured or for a request that carried a route.
     pub route_changed: bool,
 }
 
-/// Why no member was picked.
+/// Why [`Balancer::pick`] chose no member. Both are answered with 503.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NoPick {
-    /// No member is usable for this request.
+    /// Nothing usable: every member is unusable, draining or avoided (Apache: "All workers
+    /// are in error state").
     Unavailable,
-    /// `nofailover`: the session's member (some member has its route) is unusable.
+    /// `nofailover`: the session's member (some member has one of the request's routes) is
+    /// unusable, and the request may not be re-balanced.
     SessionForced,
 }
 
@@ -53,8 +66,18 @@ pub struct Balancer {
     method: LbMethod,
     /// `stickysession` is configured: every non-sticky pick reports `route_changed`.
     sticky: bool,
+    /// `nofailover`: a session whose member is unusable gets [`NoPick::SessionForced`].
+    nofailover: bool,
     /// In config order; index = member id. At most 64 can be named in an `avoid` mask.
     members: Vec<Member>,
+}
+
+/// What a route lookup is looking for: a route from the request, or the `redirect` route of
+/// member *i* (borrowed from the members, so following a redirect allocates nothing).
+#[derive(Clone, Copy, Debug)]
+enum Want<'r> {
+    Route(&'r [u8]),
+    RedirectOf(usize),
 }
 
 /// Whether bit `i` of `avoid` is set; members past bit 63 cannot be avoided.
@@ -63,28 +86,42 @@ fn avoided(avoid: u64, i: usize) -> bool {
 }
 
 impl Balancer {
-    /// A fresh balancer for `cfg`: members in config order, no flags, lbset 0, zero counters.
-    /// An lbfactor of 0 (which validation rejects) is taken as 1.
+    /// A fresh balancer for `cfg`: members in config order with their configured initial
+    /// status flags, lbset and redirect route; `nofailover` from the balancer options; zero
+    /// counters. An lbfactor of 0 (which validation rejects) is taken as 1. A redirect to a
+    /// route no member has is kept and simply never finds a member.
     pub fn new(cfg: &BalancerConfig) -> Self {
-        Balancer {
+        let b = Balancer {
             method: cfg.lbmethod,
             sticky: cfg.sticky.is_some(),
+            nofailover: cfg.options.nofailover,
             members: cfg.members.iter().map(Member::new).collect(),
-        }
+        };
+        b.check_invariants();
+        b
     }
 
-    /// Chooses a member, or `None` when no member may take the request (the caller answers
-    /// 503). Members whose bit is set in `avoid` (bit *i* = member *i*) are never chosen.
+    /// Chooses a member, or why none may take the request (the caller answers 503 either
+    /// way). Members whose bit is set in `avoid` (bit *i* = member *i*) are never chosen.
+    /// Allocates nothing.
     ///
-    /// 1. **Sticky.** For each route of `routes`, in order (URL first, then each session
-    ///    cookie, see [`crate::sticky`]): the members whose route equals it exactly, regular
-    ///    members first and hot standbys second (Apache `find_route_worker`). The first that is
-    ///    usable, after the lazy error retry, and not avoided wins with `sticky: true`. Drain
-    ///    (`N`), hot standby (`H`) and hot spare (`R`) members take sticky traffic; lbset is
-    ///    ignored. A sticky hit moves `lbstatus` too: every usable member gets
-    ///    `+= lbfactor` and the chosen one `-= total`, whatever the method (Apache's default
-    ///    `pre_request` bookkeeping).
-    /// 2. **Balance** (Apache `get_best_worker`), lbsets in ascending order; within one lbset,
+    /// 1. **Sticky** (SEMANTICS.md 2.3 items 5 to 7). For each route of `routes`, in order
+    ///    (URL first, then each session cookie, see [`crate::sticky`]; empty routes are
+    ///    skipped), Apache's `find_route_worker`: the members whose route equals it exactly,
+    ///    regular members first and hot standbys second. For each such member:
+    ///    * usable (after the lazy error retry) and not avoided: it wins. Drain (`N`), hot
+    ///      standby (`H`), hot spare (`R`) and `I` members take sticky traffic; lbset is
+    ///      ignored. `D`, `S`, `C` and `E` within its window never do;
+    ///    * otherwise, when it has a `redirect` route: the same lookup for that route,
+    ///      recursively (each member found is retried too), at most as deep as there are
+    ///      members and expanding each member's redirect at most once, so cycles end. A
+    ///      member found this way wins with `route_changed` when its route differs.
+    ///
+    ///    A sticky winner moves `lbstatus` too: every usable member gets `+= lbfactor` and the
+    ///    winner `-= total`, whatever the method (Apache's default `pre_request` bookkeeping).
+    /// 2. **nofailover.** When no route found a member, `nofailover` is set and some member
+    ///    has one of the routes: [`NoPick::SessionForced`]. An unknown route falls through.
+    /// 3. **Balance** (Apache `get_best_worker`), lbsets in ascending order; within one lbset,
     ///    in config order:
     ///    * an avoided or draining member is not a candidate and, unless it is a spare or a
     ///      standby, counts as one unusable slot;
@@ -94,24 +131,34 @@ impl Balancer {
     ///    * then the first *k* usable spares are offered, *k* = the unusable slots;
     ///    * only if still nothing: the usable standbys are offered.
     ///
-    ///    The first lbset with a winner ends the search; the method charges the winner.
+    ///    The first lbset with a winner ends the search; the method charges the winner. No
+    ///    winner in any lbset: [`NoPick::Unavailable`].
     ///
     /// `route_changed` is true on a balanced pick when any route was given or stickiness is
     /// configured: Apache sets `BALANCER_ROUTE_CHANGED` whenever a sticky balancer balances,
     /// including for a first request without a session and for an unknown route, which is
-    /// what an insert-cookie rule keys on. It is false on a sticky pick (there is no
-    /// `redirect` yet, so a sticky pick always lands on the route asked for).
+    /// what an insert-cookie rule keys on.
     pub fn pick(&mut self, routes: &[&[u8]], avoid: u64, now_ms: u64) -> Result<Pick, NoPick> {
-        for route in routes {
+        let mut session_member_exists = false;
+        for &route in routes {
+            if route.is_empty() {
+                continue;
+            }
             if let Some(member) = self.route_member(route, avoid, now_ms) {
                 self.charge_sticky(member);
                 self.check_invariants();
+                let found = self.members.get(member).map(Member::route);
                 return Ok(Pick {
                     member,
                     sticky: true,
-                    route_changed: false,
+                    route_changed: found != Some(route),
                 });
             }
+            session_member_exists =
+                session_member_exists || self.members.iter().any(|m| m.route() == route);
+        }
+        if self.nofailover && session_member_exists {
+            return Err(NoPick::SessionForced);
         }
         let member = self.balance(avoid, now_ms).ok_or(NoPick::Unavailable)?;
         self.check_invariants();
@@ -122,19 +169,55 @@ impl Balancer {
         })
     }
 
-    /// The member with `route` that can take sticky traffic now (step 1 of [`Self::pick`]).
+    /// The member that takes sticky traffic for `route` now (step 1 of [`Self::pick`]).
     fn route_member(&mut self, route: &[u8], avoid: u64, now_ms: u64) -> Option<usize> {
-        if route.is_empty() {
-            return None;
-        }
+        let mut expanded = 0u64;
+        self.find_route(Want::Route(route), avoid, now_ms, 0, &mut expanded)
+    }
+
+    /// Whether member `i`'s route is the one `want` names (never for an empty route).
+    fn route_matches(&self, want: Want<'_>, i: usize) -> bool {
+        let wanted: &[u8] = match want {
+            Want::Route(route) => route,
+            Want::RedirectOf(k) => self.members.get(k).map_or(&[], Member::redirect),
+        };
+        !wanted.is_empty() && self.members.get(i).is_some_and(|m| m.route() == wanted)
+    }
+
+    /// Apache `find_route_worker` for `want` at redirect depth `depth`. Bit *i* of `expanded`
+    /// marks member *i* whose redirect was already followed in this lookup: following it
+    /// again would find nothing new (the retries it ran cannot succeed a second time).
+    fn find_route(
+        &mut self,
+        want: Want<'_>,
+        avoid: u64,
+        now_ms: u64,
+        depth: usize,
+        expanded: &mut u64,
+    ) -> Option<usize> {
         for standby_pass in [false, true] {
-            for (i, m) in self.members.iter_mut().enumerate() {
-                if m.is_standby() == standby_pass
-                    && m.route() == route
-                    && !avoided(avoid, i)
-                    && m.retry(now_ms)
-                {
+            for i in 0..self.members.len() {
+                if !self.route_matches(want, i) {
+                    continue;
+                }
+                let m = &mut self.members[i];
+                if m.is_standby() != standby_pass {
+                    continue;
+                }
+                if !avoided(avoid, i) && m.retry(now_ms) {
                     return Some(i);
+                }
+                let first_visit = i >= 64 || *expanded & (1 << i) == 0;
+                if m.redirect().is_empty() || !first_visit || depth + 1 >= self.members.len() {
+                    continue;
+                }
+                if i < 64 {
+                    *expanded |= 1 << i;
+                }
+                let found =
+                    self.find_route(Want::RedirectOf(i), avoid, now_ms, depth + 1, expanded);
+                if found.is_some() {
+                    return found;
                 }
             }
         }
@@ -242,14 +325,33 @@ impl Balancer {
         self.reset();
     }
 
-    /// Apache's lbmethod `reset`: `lbstatus` and the traffic counters back to 0. `busy` is
-    /// left alone: it counts requests still in flight whose `busy_dec` is still to come
-    /// (Apache zeroes it, one source of its busy drift).
+    /// Apache's lbmethod `reset`: `lbstatus` and the traffic view back to 0 on this core.
+    /// The shared counters keep counting: the current view becomes the origin that later
+    /// views are counted from. `busy` is left alone: it counts requests still in flight
+    /// whose `busy_dec` is still to come (Apache zeroes it, one source of its busy drift).
     pub fn reset(&mut self) {
         for m in &mut self.members {
             m.load.lbstatus = 0;
-            m.load.bytes_in = 0;
-            m.load.bytes_out = 0;
+            m.load.origin_in = m.load.base_in.saturating_add(m.load.local_in);
+            m.load.origin_out = m.load.base_out.saturating_add(m.load.local_out);
+        }
+        self.check_invariants();
+    }
+
+    /// Takes the global view from the shared statistics: `totals[i]` is member *i* summed over
+    /// all cores ([`crate::stats::Stats::totals_into`]), **including this core's own
+    /// counts**. It becomes the new base of the busy and traffic views and the local changes
+    /// since the previous merge are dropped, as they are now part of the base. Call it every
+    /// `stats.merge_interval`, and feed the same events to the stats writer and to this
+    /// balancer. Members past `totals.len()` keep their view; extra entries are ignored.
+    pub fn merge(&mut self, totals: &[MemberTotals]) {
+        for (m, t) in self.members.iter_mut().zip(totals) {
+            m.load.base_busy = t.busy;
+            m.load.local_busy = 0;
+            m.load.base_in = t.bytes_in;
+            m.load.base_out = t.bytes_out;
+            m.load.local_in = 0;
+            m.load.local_out = 0;
         }
         self.check_invariants();
     }
@@ -320,38 +422,39 @@ impl Balancer {
         }
     }
 
-    /// Adds a finished (or partial) exchange's bytes to `member`'s bytraffic counters:
-    /// `bytes_in` received from the member, `bytes_out` sent to it. Saturating.
+    /// Adds a finished (or partial) exchange's bytes to this core's local traffic delta for
+    /// `member` (bytraffic): `bytes_in` received from the member, `bytes_out` sent to it.
+    /// Saturating. Pair it with the same `CoreWriter::add_bytes`, which the next
+    /// [`Self::merge`] reads back.
     pub fn record_traffic(&mut self, member: usize, bytes_in: u64, bytes_out: u64) -> bool {
         let Some(m) = self.members.get_mut(member) else {
             return false;
         };
-        m.load.bytes_in = m.load.bytes_in.saturating_add(bytes_in);
-        m.load.bytes_out = m.load.bytes_out.saturating_add(bytes_out);
+        m.load.local_in = m.load.local_in.saturating_add(bytes_in);
+        m.load.local_out = m.load.local_out.saturating_add(bytes_out);
         true
     }
 
-    /// Sets the global view from the cross-core totals (STUB: no-op until the stats work).
-    pub fn merge(&mut self, totals: &[crate::stats::MemberTotals]) {
-        let _ = totals;
-    }
-
-    /// One more request in flight on `member` (bybusyness). Call it once per request sent,
-    /// whatever the method, and pair it with exactly one [`Self::busy_dec`].
+    /// One more request in flight on `member`, in this core's local busy delta (bybusyness).
+    /// Call it once per request sent, whatever the method, with the same
+    /// `CoreWriter::busy_inc`, and pair it with exactly one [`Self::busy_dec`].
     pub fn busy_inc(&mut self, member: usize) -> bool {
         let Some(m) = self.members.get_mut(member) else {
             return false;
         };
-        m.load.busy = m.load.busy.saturating_add(1);
+        m.load.local_busy = m.load.local_busy.saturating_add(1);
         true
     }
 
-    /// One request fewer in flight on `member`; floored at 0 (as mod_jk does).
+    /// One request fewer in flight on `member`. The view is floored at 0 (as mod_jk does): a
+    /// decrement that would take it below 0 is dropped, so it cannot hide a later increment.
     pub fn busy_dec(&mut self, member: usize) -> bool {
         let Some(m) = self.members.get_mut(member) else {
             return false;
         };
-        m.load.busy = m.load.busy.saturating_sub(1);
+        if m.load.busy() > 0 {
+            m.load.local_busy = m.load.local_busy.saturating_sub(1);
+        }
         true
     }
 

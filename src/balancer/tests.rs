@@ -4,9 +4,9 @@
 use super::*;
 use crate::config::{MemberConfig, Sticky};
 
-const NO_ROUTES: &[&[u8]] = &[];
+pub(super) const NO_ROUTES: &[&[u8]] = &[];
 
-fn config(method: LbMethod, factors: &[u32], sticky: bool) -> BalancerConfig {
+pub(super) fn config(method: LbMethod, factors: &[u32], sticky: bool) -> BalancerConfig {
     let members = factors
         .iter()
         .enumerate()
@@ -40,16 +40,15 @@ fn by_requests(factors: &[u32]) -> Balancer {
     Balancer::new(&config(LbMethod::ByRequests, factors, false))
 }
 
-fn name(i: usize) -> char {
+pub(super) fn name(i: usize) -> char {
     char::from(b'a' + u8::try_from(i).unwrap())
 }
 
 /// `n` balanced picks (no routes) as member letters; `-` for `None`.
-fn schedule(b: &mut Balancer, n: usize, avoid: u64, now_ms: u64) -> String {
+pub(super) fn schedule(b: &mut Balancer, n: usize, avoid: u64, now_ms: u64) -> String {
     (0..n)
         .map(|_| {
             b.pick(NO_ROUTES, avoid, now_ms)
-                .ok()
                 .map_or('-', |p| name(p.member))
         })
         .collect()
@@ -92,7 +91,7 @@ fn byrequests_split_follows_lbfactor_exactly() {
     let mut b = by_requests(&[100, 300]);
     let mut counts = [0usize; 2];
     for _ in 0..10_000 {
-        counts[b.pick(NO_ROUTES, 0, 0).ok().unwrap().member] += 1;
+        counts[b.pick(NO_ROUTES, 0, 0).unwrap().member] += 1;
     }
     assert_eq!(counts, [2_500, 7_500]);
 }
@@ -122,9 +121,9 @@ fn nothing_usable_gives_none() {
     let mut b = by_requests(&[100, 100]);
     b.set_status(0, Status::DISABLED);
     b.set_status(1, Status::STOPPED);
-    assert_eq!(b.pick(NO_ROUTES, 0, 0).ok(), None);
+    assert_eq!(b.pick(NO_ROUTES, 0, 0), Err(NoPick::Unavailable));
     let mut empty = by_requests(&[]);
-    assert_eq!(empty.pick(&[b"a"], 0, 0).ok(), None);
+    assert_eq!(empty.pick(&[b"a"], 0, 0), Err(NoPick::Unavailable));
 }
 
 #[test]
@@ -158,7 +157,7 @@ fn drain_takes_no_new_requests() {
     b.set_status(0, Status::DRAIN);
     assert_eq!(schedule(&mut b, 3, 0, 0), "bbb");
     b.set_status(1, Status::DRAIN);
-    assert_eq!(b.pick(NO_ROUTES, 0, 0).ok(), None);
+    assert_eq!(b.pick(NO_ROUTES, 0, 0), Err(NoPick::Unavailable));
 }
 
 #[test]
@@ -245,8 +244,8 @@ fn several_standbys_are_balanced_among_themselves() {
 fn avoided_members_are_never_picked() {
     let mut b = by_requests(&[100, 100, 100]);
     assert_eq!(schedule(&mut b, 4, 0b010, 0), "acac");
-    assert_eq!(b.pick(NO_ROUTES, 0b111, 0).ok(), None);
-    assert_eq!(b.pick(NO_ROUTES, u64::MAX, 0).ok(), None);
+    assert_eq!(b.pick(NO_ROUTES, 0b111, 0), Err(NoPick::Unavailable));
+    assert_eq!(b.pick(NO_ROUTES, u64::MAX, 0), Err(NoPick::Unavailable));
 }
 
 #[test]
@@ -269,10 +268,7 @@ fn members_past_bit_63_cannot_be_avoided() {
     for i in 0..64 {
         b.set_status(i, Status::DISABLED);
     }
-    assert_eq!(
-        b.pick(NO_ROUTES, u64::MAX, 0).ok().map(|p| p.member),
-        Some(64)
-    );
+    assert_eq!(b.pick(NO_ROUTES, u64::MAX, 0).map(|p| p.member), Ok(64));
 }
 
 // ---- error state and retry window ----
@@ -283,7 +279,7 @@ fn error_member_is_retried_lazily_when_its_window_ends() {
     assert!(b.mark_error(0, 1_000));
     assert_eq!(schedule(&mut b, 3, 0, 999), "bbb");
     assert!(b.member(0).unwrap().status().contains(Status::ERROR));
-    assert_eq!(b.pick(NO_ROUTES, 0, 1_000).ok().unwrap().member, 0);
+    assert_eq!(b.pick(NO_ROUTES, 0, 1_000).unwrap().member, 0);
     assert_eq!(b.member(0).unwrap().status(), Status::NONE);
 }
 
@@ -313,7 +309,7 @@ fn ignore_errors_member_never_stays_in_error() {
     assert_eq!(b.member(0).unwrap().status(), Status::IGNORE_ERRORS);
     // Set by hand, E on an I member clears at the next look.
     b.set_status(0, Status::IGNORE_ERRORS | Status::ERROR);
-    assert_eq!(b.pick(NO_ROUTES, 0, 0).ok().unwrap().member, 0);
+    assert_eq!(b.pick(NO_ROUTES, 0, 0).unwrap().member, 0);
     assert_eq!(b.member(0).unwrap().status(), Status::IGNORE_ERRORS);
 }
 
@@ -342,7 +338,7 @@ const STICKY_B: Pick = Pick {
 fn route_selects_its_member() {
     let mut b = sticky(&[100, 100, 100]);
     for _ in 0..3 {
-        assert_eq!(b.pick(&[b"b"], 0, 0).ok(), Some(STICKY_B));
+        assert_eq!(b.pick(&[b"b"], 0, 0), Ok(STICKY_B));
     }
 }
 
@@ -356,17 +352,13 @@ fn sticky_traffic_reaches_drain_standby_and_spare_members_in_any_lbset() {
         let mut b = sticky(&[100, 100, 100]);
         b.set_status(1, flag);
         b.set_lbset(1, lbset);
-        assert_eq!(
-            b.pick(&[b"b"], 0, 0).ok(),
-            Some(STICKY_B),
-            "{flag} lbset {lbset}"
-        );
+        assert_eq!(b.pick(&[b"b"], 0, 0), Ok(STICKY_B), "{flag} lbset {lbset}");
     }
 }
 
 #[test]
 fn unusable_or_avoided_route_member_is_rebalanced() {
-    let rebalanced = |b: &mut Balancer, avoid| b.pick(&[b"b"], avoid, 0).ok().unwrap();
+    let rebalanced = |b: &mut Balancer, avoid| b.pick(&[b"b"], avoid, 0).unwrap();
     for flag in [Status::DISABLED, Status::STOPPED, Status::HC_FAILED] {
         let mut b = sticky(&[100, 100, 100]);
         b.set_status(1, flag);
@@ -386,8 +378,8 @@ fn unusable_or_avoided_route_member_is_rebalanced() {
 fn route_member_in_error_is_retried_at_lookup() {
     let mut b = sticky(&[100, 100]);
     b.mark_error(1, 500);
-    assert!(!b.pick(&[b"b"], 0, 499).ok().unwrap().sticky);
-    assert_eq!(b.pick(&[b"b"], 0, 500).ok(), Some(STICKY_B));
+    assert!(!b.pick(&[b"b"], 0, 499).unwrap().sticky);
+    assert_eq!(b.pick(&[b"b"], 0, 500), Ok(STICKY_B));
 }
 
 #[test]
@@ -395,19 +387,19 @@ fn later_routes_are_tried_in_order() {
     let mut b = sticky(&[100, 100, 100]);
     b.set_status(0, Status::DISABLED);
     let routes: [&[u8]; 4] = [b"zz", b"a", b"b", b"c"];
-    assert_eq!(b.pick(&routes, 0, 0).ok(), Some(STICKY_B));
+    assert_eq!(b.pick(&routes, 0, 0), Ok(STICKY_B));
 }
 
 #[test]
 fn route_changed_on_every_balanced_pick_of_a_sticky_balancer() {
     let mut b = sticky(&[100, 100]);
     for routes in [NO_ROUTES, &[b"unknown"], &[b""]] {
-        let p = b.pick(routes, 0, 0).ok().unwrap();
+        let p = b.pick(routes, 0, 0).unwrap();
         assert!(!p.sticky && p.route_changed, "{routes:?}");
     }
     let mut plain = by_requests(&[100, 100]);
-    assert!(!plain.pick(NO_ROUTES, 0, 0).ok().unwrap().route_changed);
-    assert!(plain.pick(&[b"unknown"], 0, 0).ok().unwrap().route_changed);
+    assert!(!plain.pick(NO_ROUTES, 0, 0).unwrap().route_changed);
+    assert!(plain.pick(&[b"unknown"], 0, 0).unwrap().route_changed);
 }
 
 #[test]
@@ -416,11 +408,11 @@ fn regular_members_are_preferred_over_standbys_with_the_same_route() {
     cfg.members[0].route = "b".into();
     let mut b = Balancer::new(&cfg);
     b.set_status(0, Status::HOT_STANDBY);
-    assert_eq!(b.pick(&[b"b"], 0, 0).ok().map(|p| p.member), Some(1));
+    assert_eq!(b.pick(&[b"b"], 0, 0).map(|p| p.member), Ok(1));
     b.set_status(1, Status::DISABLED);
     assert_eq!(
-        b.pick(&[b"b"], 0, 0).ok().map(|p| (p.member, p.sticky)),
-        Some((0, true))
+        b.pick(&[b"b"], 0, 0).map(|p| (p.member, p.sticky)),
+        Ok((0, true))
     );
 }
 
@@ -429,7 +421,7 @@ fn members_without_a_route_never_match() {
     let mut cfg = config(LbMethod::ByRequests, &[100, 100], true);
     cfg.members[0].route = String::new();
     let mut b = Balancer::new(&cfg);
-    assert!(!b.pick(&[b""], 0, 0).ok().unwrap().sticky);
+    assert!(!b.pick(&[b""], 0, 0).unwrap().sticky);
 }
 
 #[test]
@@ -437,7 +429,7 @@ fn sticky_hits_move_lbstatus_of_every_usable_member() {
     let mut b = sticky(&[100, 100, 100, 200]);
     b.set_status(2, Status::DISABLED);
     b.set_lbset(3, 1); // lbset does not matter for this bookkeeping
-    b.pick(&[b"a"], 0, 0).ok();
+    b.pick(&[b"a"], 0, 0).unwrap();
     // a, b, d usable: total 400; a pays it. c (disabled) is untouched.
     assert_eq!(lbstatuses(&b), [-300, 100, 0, 200]);
 }
@@ -449,7 +441,7 @@ fn sticky_hits_count_towards_the_byrequests_quota() {
     let mut counts = [0usize; 2];
     for i in 0..1_000 {
         let routes: &[&[u8]] = if i % 2 == 0 { &[b"a"] } else { NO_ROUTES };
-        counts[b.pick(routes, 0, 0).ok().unwrap().member] += 1;
+        counts[b.pick(routes, 0, 0).unwrap().member] += 1;
     }
     assert_eq!(counts, [500, 500]);
 }
@@ -470,7 +462,7 @@ fn bybusyness_prefers_fewer_in_flight_then_lbstatus() {
     b.busy_dec(0);
     b.busy_dec(0); // floored at 0
     assert_eq!(b.member(0).unwrap().busy(), 0);
-    assert_eq!(b.pick(NO_ROUTES, 0, 0).ok().unwrap().member, 0);
+    assert_eq!(b.pick(NO_ROUTES, 0, 0).unwrap().member, 0);
 }
 
 #[test]
@@ -480,9 +472,9 @@ fn bytraffic_picks_least_traffic_per_lbfactor() {
     b.record_traffic(0, 100, 50); // 150 / 2 = 75
     b.record_traffic(1, 80, 0); // 80
     b.record_traffic(2, 0, 75); // 75: ties with a, a is earlier
-    assert_eq!(b.pick(NO_ROUTES, 0, 0).ok().unwrap().member, 0);
+    assert_eq!(b.pick(NO_ROUTES, 0, 0).unwrap().member, 0);
     b.record_traffic(0, 2, 0); // 76
-    assert_eq!(b.pick(NO_ROUTES, 0, 0).ok().unwrap().member, 2);
+    assert_eq!(b.pick(NO_ROUTES, 0, 0).unwrap().member, 2);
     assert_eq!(lbstatuses(&b), [0, 0, 0], "no lbstatus bookkeeping");
 }
 
@@ -493,13 +485,13 @@ fn bytraffic_does_not_overflow() {
     b.record_traffic(0, 1, 1); // saturates
     b.record_traffic(1, u64::MAX / 50, 0);
     assert_eq!(b.member(0).unwrap().traffic(), (u64::MAX, u64::MAX));
-    assert_eq!(b.pick(NO_ROUTES, 0, 0).ok().unwrap().member, 1);
+    assert_eq!(b.pick(NO_ROUTES, 0, 0).unwrap().member, 1);
 }
 
 #[test]
 fn reset_and_set_method() {
     let mut b = by_requests(&[100, 300]);
-    b.pick(NO_ROUTES, 0, 0).ok();
+    b.pick(NO_ROUTES, 0, 0).unwrap();
     b.record_traffic(0, 10, 10);
     b.busy_inc(1);
     b.reset();
@@ -510,7 +502,7 @@ fn reset_and_set_method() {
         1,
         "in-flight requests are not forgotten"
     );
-    b.pick(NO_ROUTES, 0, 0).ok();
+    b.pick(NO_ROUTES, 0, 0).unwrap();
     b.set_method(LbMethod::ByTraffic);
     assert_eq!(b.method(), LbMethod::ByTraffic);
     assert_eq!(lbstatuses(&b), [0, 0]);
@@ -554,17 +546,17 @@ fn status_letters_and_changes() {
 // ---- property loops ----
 
 /// xorshift64*: deterministic, good enough to shuffle test inputs.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }
@@ -613,13 +605,13 @@ fn random_picks_respect_eligibility() {
                 NO_ROUTES
             };
             let before: Vec<Member> = b.members().to_vec();
-            let pick = b.pick(routes, avoid, now).ok();
+            let pick = b.pick(routes, avoid, now);
             if method == LbMethod::ByBusyness {
-                if let Some(p) = pick {
+                if let Ok(p) = pick {
                     b.busy_inc(p.member);
                 }
             }
-            let Some(p) = pick else {
+            let Ok(p) = pick else {
                 // Nothing was free: every member is avoided, draining, or unusable now.
                 for (i, m) in before.iter().enumerate() {
                     let usable_now = m.is_usable()
@@ -668,7 +660,7 @@ fn random_factors_split_exactly_over_a_full_cycle() {
         let mut b = by_requests(&factors);
         let mut counts = vec![0u32; n];
         for _ in 0..cycle * 3 {
-            counts[b.pick(NO_ROUTES, 0, 0).ok().unwrap().member] += 1;
+            counts[b.pick(NO_ROUTES, 0, 0).unwrap().member] += 1;
         }
         let want: Vec<u32> = factors.iter().map(|f| f * 3).collect();
         assert_eq!(counts, want, "factors {factors:?}");

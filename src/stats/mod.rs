@@ -1,98 +1,255 @@
-//! Per-core counters per member, summed on demand. STUB until the stats work lands.
+//! Cross-core member statistics: per-core single-writer counter slots and their summed view.
+//!
+//! Each worker core counts, per balancer member, the requests it sent, the bytes it moved, its
+//! requests in flight (`busy`), its errors and its responses by status class, in its own slot
+//! ([`CoreWriter`]). Anyone can sum the slots of all cores ([`Stats::totals`]); the balancers
+//! of every core do so every `stats.merge_interval` to decide bybusyness and bytraffic on a
+//! global view (`Balancer::merge`), and the admin pages will read the same sums.
+//!
+//! This module owns the counters only. It does no I/O, reads no clock, takes no lock and
+//! allocates only in [`Stats::new`]. Summing is the pure function [`merge`].
+//!
+//! # Concurrency
+//!
+//! `Stats` is created once and shared as `Arc<Stats>`. Slot *i* is written only by core *i*,
+//! through the one [`CoreWriter`] of that core, with a plain `load` + `store(Relaxed)` on
+//! counters no other core writes: no read-modify-write, no lock prefix, no contended cache
+//! line (the slots are `CachePadded` and their counter arrays carry guard words). Any thread
+//! reads any slot with `Relaxed` loads. A reader sees each counter's values in order, but not
+//! the counters of one request together, and the values may lag the writer by the updates
+//! still in its store buffer: a sum can be a few requests old, never torn within a counter.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+mod slots;
+#[cfg(test)]
+mod tests;
+
+use std::cell::Cell;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
-/// Totals of one member over all cores.
+use crossbeam_utils::CachePadded;
+
+use slots::{CoreSlot, Field, FIELDS};
+
+/// One member's counters, for one core ([`Stats::core_counts`]) or summed over all cores
+/// ([`Stats::totals`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MemberTotals {
+    /// Requests sent to the member (each attempt counts).
     pub requests: u64,
+    /// Bytes received from the member (Apache `read`).
     pub bytes_in: u64,
+    /// Bytes sent to the member (Apache `transferred`).
     pub bytes_out: u64,
+    /// Requests in flight on the member now.
     pub busy: u64,
+    /// Failed attempts (connect errors, timeouts, `failonstatus`).
     pub errors: u64,
+    /// Responses by status class: index 0 = 1xx ... 4 = 5xx.
+    pub responses: [u64; 5],
 }
 
-/// All cores' counters.
+impl MemberTotals {
+    /// Adds `other` to `self`, field by field, saturating.
+    pub fn add(&mut self, other: &MemberTotals) {
+        self.requests = self.requests.saturating_add(other.requests);
+        self.bytes_in = self.bytes_in.saturating_add(other.bytes_in);
+        self.bytes_out = self.bytes_out.saturating_add(other.bytes_out);
+        self.busy = self.busy.saturating_add(other.busy);
+        self.errors = self.errors.saturating_add(other.errors);
+        for (sum, n) in self.responses.iter_mut().zip(other.responses) {
+            *sum = sum.saturating_add(n);
+        }
+    }
+}
+
+/// The sum of per-core counters: the global view of one member. Pure; saturating.
+pub fn merge(parts: impl IntoIterator<Item = MemberTotals>) -> MemberTotals {
+    parts
+        .into_iter()
+        .fold(MemberTotals::default(), |mut sum, part| {
+            sum.add(&part);
+            sum
+        })
+}
+
+/// All cores' counters for all members of all balancers. See the module doc for the
+/// concurrency contract.
 #[derive(Debug)]
 pub struct Stats {
-    members: Vec<usize>,
-    cells: Vec<AtomicU64>,
-    cores: usize,
+    /// Slot *i* belongs to core *i*.
+    slots: Box<[CachePadded<CoreSlot>]>,
+    /// `offsets[b]` = flat index of balancer `b`'s member 0; `offsets[balancers]` = total.
+    offsets: Box<[usize]>,
 }
-
-const FIELDS: usize = 5;
 
 impl Stats {
+    /// Zeroed counters for `cores` cores and the balancers whose member counts are `members`
+    /// (`members[b]` = number of members of balancer `b`, in config order).
     pub fn new(cores: usize, members: &[usize]) -> Stats {
-        let total: usize = members.iter().sum();
+        let mut offsets = Vec::with_capacity(members.len() + 1);
+        let mut total = 0usize;
+        offsets.push(0);
+        for &n in members {
+            total = total.saturating_add(n);
+            offsets.push(total);
+        }
         Stats {
-            members: members.to_vec(),
-            cells: (0..cores * total * FIELDS)
-                .map(|_| AtomicU64::new(0))
+            slots: (0..cores)
+                .map(|_| CachePadded::new(CoreSlot::new(total)))
                 .collect(),
-            cores,
+            offsets: offsets.into(),
         }
     }
 
-    fn index(&self, core: usize, b: usize, m: usize, field: usize) -> usize {
-        let total: usize = self.members.iter().sum();
-        let before: usize = self.members[..b].iter().sum();
-        ((core * total) + before + m) * FIELDS + field
+    pub fn cores(&self) -> usize {
+        self.slots.len()
     }
 
+    pub fn balancers(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// Number of members of balancer `b` (0 for an unknown balancer).
+    pub fn members(&self, b: usize) -> usize {
+        let end = b.checked_add(1).and_then(|next| self.offsets.get(next));
+        match (self.offsets.get(b), end) {
+            (Some(start), Some(end)) => end - start,
+            _ => 0,
+        }
+    }
+
+    /// The writing handle of core `core`. Create **one** per core and keep it on that core:
+    /// two writers of the same slot on different threads would lose updates (never memory
+    /// safety; the counters are atomics). For a `core` out of range the writer counts nothing.
     pub fn writer(self: &Arc<Self>, core: usize) -> CoreWriter {
         CoreWriter {
-            stats: self.clone(),
+            stats: Arc::clone(self),
             core,
+            _not_sync: PhantomData,
         }
     }
 
-    pub fn totals(&self, b: usize, m: usize) -> MemberTotals {
-        let get = |f| {
-            (0..self.cores)
-                .map(|c| self.cells[self.index(c, b, m, f)].load(Ordering::Relaxed))
-                .sum()
-        };
-        MemberTotals {
-            requests: get(0),
-            bytes_in: get(1),
-            bytes_out: get(2),
-            busy: get(3),
-            errors: get(4),
+    /// Flat index of member `m` of balancer `b`, when both exist.
+    fn flat(&self, b: usize, m: usize) -> Option<usize> {
+        (m < self.members(b)).then(|| self.offsets[b] + m)
+    }
+
+    /// Core `core`'s counters for member `m` of balancer `b` (zeros when any is unknown).
+    pub fn core_counts(&self, core: usize, b: usize, m: usize) -> MemberTotals {
+        match (self.slots.get(core), self.flat(b, m)) {
+            (Some(slot), Some(flat)) => read(slot, flat),
+            _ => MemberTotals::default(),
         }
+    }
+
+    /// Member `m` of balancer `b` summed over all cores (zeros when unknown): `merge` of the
+    /// per-core counts, read with `Relaxed` loads, O(cores).
+    pub fn totals(&self, b: usize, m: usize) -> MemberTotals {
+        let Some(flat) = self.flat(b, m) else {
+            return MemberTotals::default();
+        };
+        merge(self.slots.iter().map(|slot| read(slot, flat)))
+    }
+
+    /// Fills `out[m]` with [`Self::totals`]`(b, m)` for every member of balancer `b` that
+    /// `out` has room for; returns how many were filled. Allocates nothing, so a core can
+    /// reuse one buffer for every merge.
+    pub fn totals_into(&self, b: usize, out: &mut [MemberTotals]) -> usize {
+        let n = self.members(b).min(out.len());
+        for (m, slot_out) in out.iter_mut().enumerate().take(n) {
+            *slot_out = self.totals(b, m);
+        }
+        n
     }
 }
 
-/// One core's writing handle.
-#[derive(Debug, Clone)]
+/// One core's view of one member's counters in `slot`.
+fn read(slot: &CoreSlot, flat: usize) -> MemberTotals {
+    let get = |f: Field| slot.get(flat, f as usize);
+    let mut responses = [0u64; 5];
+    for (class, r) in responses.iter_mut().enumerate() {
+        *r = slot.get(flat, Field::Status1xx as usize + class);
+    }
+    MemberTotals {
+        requests: get(Field::Requests),
+        bytes_in: get(Field::BytesIn),
+        bytes_out: get(Field::BytesOut),
+        busy: get(Field::Busy),
+        errors: get(Field::Errors),
+        responses,
+    }
+}
+
+/// Core *i*'s handle for writing slot *i*. Cheap (an `Arc` and an index); `Send` so it can be
+/// built before the core's thread starts, but not `Sync` and not `Clone`, so it stays the
+/// single writer of its slot. Every method ignores an unknown balancer or member.
+///
+/// # Concurrency
+///
+/// Each update is one `Relaxed` load and one `Relaxed` store to counters only this core
+/// writes; other cores may see it late (see the module doc).
+#[derive(Debug)]
 pub struct CoreWriter {
     stats: Arc<Stats>,
     core: usize,
+    /// Not `Sync`: a shared `&CoreWriter` on two threads would be two writers.
+    _not_sync: PhantomData<Cell<()>>,
 }
 
 impl CoreWriter {
-    fn add(&self, b: usize, m: usize, f: usize, n: u64) {
-        let cell = &self.stats.cells[self.stats.index(self.core, b, m, f)];
-        cell.store(
-            cell.load(Ordering::Relaxed).wrapping_add(n),
-            Ordering::Relaxed,
-        );
+    /// The core (slot) this writer writes.
+    pub fn core(&self) -> usize {
+        self.core
     }
+
+    /// The shared statistics this writer writes into.
+    pub fn stats(&self) -> &Arc<Stats> {
+        &self.stats
+    }
+
+    fn add(&self, b: usize, m: usize, field: usize, n: u64) {
+        if let (Some(slot), Some(flat)) = (self.stats.slots.get(self.core), self.stats.flat(b, m)) {
+            slot.add(flat, field, n);
+        }
+    }
+
+    /// One request (attempt) sent to member `m` of balancer `b`.
     pub fn add_request(&self, b: usize, m: usize) {
-        self.add(b, m, 0, 1);
+        self.add(b, m, Field::Requests as usize, 1);
     }
+
+    /// Bytes moved for member `m`: `bytes_in` received from it, `bytes_out` sent to it.
     pub fn add_bytes(&self, b: usize, m: usize, bytes_in: u64, bytes_out: u64) {
-        self.add(b, m, 1, bytes_in);
-        self.add(b, m, 2, bytes_out);
+        self.add(b, m, Field::BytesIn as usize, bytes_in);
+        self.add(b, m, Field::BytesOut as usize, bytes_out);
     }
+
+    /// One more request in flight on member `m`; pair it with exactly one [`Self::busy_dec`].
     pub fn busy_inc(&self, b: usize, m: usize) {
-        self.add(b, m, 3, 1);
+        self.add(b, m, Field::Busy as usize, 1);
     }
+
+    /// One request fewer in flight on member `m`; this core's count is floored at 0.
     pub fn busy_dec(&self, b: usize, m: usize) {
-        self.add(b, m, 3, u64::MAX);
+        if let (Some(slot), Some(flat)) = (self.stats.slots.get(self.core), self.stats.flat(b, m)) {
+            slot.dec(flat, Field::Busy as usize);
+        }
     }
+
+    /// One failed attempt on member `m`.
     pub fn add_error(&self, b: usize, m: usize) {
-        self.add(b, m, 4, 1);
+        self.add(b, m, Field::Errors as usize, 1);
+    }
+
+    /// One response with `status` from member `m`, counted by class; a status outside
+    /// 100..=599 is not counted.
+    pub fn add_response(&self, b: usize, m: usize, status: u16) {
+        if let 100..=599 = status {
+            let class = usize::from(status / 100 - 1);
+            self.add(b, m, Field::Status1xx as usize + class, 1);
+        }
     }
 }
+
+const _: () = assert!(Field::Status1xx as usize + 5 == FIELDS);

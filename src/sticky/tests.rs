@@ -206,3 +206,105 @@ fn appends_to_existing_routes() {
     collect_routes(&cfg(), b"/", cookies.iter().map(|c| c.as_bytes()), &mut out);
     assert_eq!(out.as_slice(), [&b"pre"[..], &b"n1"[..]]);
 }
+
+/// Runs `collect_routes` with the default names and the given `sep` / `scolonpathdelim`.
+fn routes_with(sep: Option<u8>, scolon: bool, target: &str, cookies: &[&str]) -> Vec<String> {
+    let cfg = Sticky {
+        sep,
+        scolonpathdelim: scolon,
+        ..cfg()
+    };
+    let mut out = Routes::new();
+    collect_routes(
+        &cfg,
+        target.as_bytes(),
+        cookies.iter().map(|c| c.as_bytes()),
+        &mut out,
+    );
+    out.iter()
+        .map(|r| String::from_utf8_lossy(r).into_owned())
+        .collect()
+}
+
+#[test]
+fn stickysessionsep_takes_the_text_after_the_first_separator() {
+    // (sep, session id in a cookie, route)
+    let cases: &[(Option<u8>, &str, &[&str])] = &[
+        (Some(b'.'), "abc.n1", &["n1"]),
+        (Some(b'.'), "abc.dom.n1", &["dom.n1"]),
+        (Some(b'.'), "abc", &[]),
+        (Some(b'.'), "abc.", &[]),
+        (Some(b'.'), ".n1", &["n1"]),
+        (Some(b'~'), "abc~n1", &["n1"]),
+        (Some(b'~'), "a.b~n1~x", &["n1~x"]),
+        (Some(b'~'), "abc.n1", &[]),
+        // Off: the whole value is the route (the `ROUTEID=.x` insert recipe then needs
+        // `sep` on; with Off the leading dot stays).
+        (None, "n1", &["n1"]),
+        (None, "abc.n1", &["abc.n1"]),
+        (None, ".n1", &[".n1"]),
+        (None, "", &[]),
+    ];
+    for (sep, id, want) in cases {
+        let cookie = format!("JSESSIONID={id}");
+        assert_eq!(
+            routes_with(*sep, true, "/app", &[&cookie]),
+            *want,
+            "sep {sep:?} cookie {id:?}"
+        );
+        let target = format!("/app;jsessionid={id}");
+        assert_eq!(
+            routes_with(*sep, true, &target, &[]),
+            *want,
+            "sep {sep:?} url {id:?}"
+        );
+    }
+    assert_eq!(route_after(b"a~b", Some(b'~')), Some(&b"b"[..]));
+    assert_eq!(route_after(b"a~b", None), Some(&b"a~b"[..]));
+    assert_eq!(route_of(b"a.b"), route_after(b"a.b", Some(b'.')));
+}
+
+#[test]
+fn scolonpathdelim_decides_whether_a_semicolon_ends_the_url_value() {
+    // (target, route with scolonpathdelim on, route with it off)
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        ("/app;jsessionid=ABC.n1;x=y", &["n1"], &["n1;x=y"]),
+        ("/app;jsessionid=ABC.n1;x=y?q=1", &["n1"], &["n1;x=y"]),
+        ("/app;jsessionid=ABC.n1", &["n1"], &["n1"]),
+        ("/app;jsessionid=ABC.n1?q=1", &["n1"], &["n1"]),
+        ("/app;jsessionid=ABC.n1&q=1", &["n1"], &["n1"]),
+        ("/app;jsessionid=ABC.n1/more", &["n1"], &["n1"]),
+        ("/app?jsessionid=ABC.n2;y", &["n2"], &["n2;y"]),
+        ("/app?q=1&jsessionid=ABC.n2;y&z", &["n2"], &["n2;y"]),
+        // Off: a `;` right after `=` is part of a (non-empty) value; the dot is further on.
+        ("/app;jsessionid=;jsessionid=a.n4", &["n4"], &["n4"]),
+        ("/app;jsessionid=ABC;x=y.z", &[], &["z"]),
+    ];
+    for (target, on, off) in cases {
+        assert_eq!(
+            routes_with(Some(b'.'), true, target, &[]),
+            *on,
+            "on {target:?}"
+        );
+        assert_eq!(
+            routes_with(Some(b'.'), false, target, &[]),
+            *off,
+            "off {target:?}"
+        );
+    }
+    // Cookies are not affected: `;` always separates cookies.
+    for scolon in [true, false] {
+        assert_eq!(
+            routes_with(Some(b'.'), scolon, "/", &["JSESSIONID=ABC.n1;x=y"]),
+            ["n1"]
+        );
+    }
+    assert_eq!(
+        url_session_id_delim(b"/a;jsessionid=x.1;b", b"jsessionid", false),
+        Some(&b"x.1;b"[..])
+    );
+    assert_eq!(
+        url_session_id(b"/a;jsessionid=x.1;b", b"jsessionid"),
+        Some(&b"x.1"[..])
+    );
+}

@@ -1,0 +1,94 @@
+//! One core's counters: a flat array of `AtomicU64`, written only by the core that owns it.
+//!
+//! The array lives on the heap, so wrapping the slot in `CachePadded` (as `Stats` does) pads
+//! only the pointer. The array therefore carries its own guard: [`GUARD_WORDS`] unused words
+//! before and after the live counters, so no cache line that holds a live counter of one core
+//! can hold anything of another core's allocation (no false sharing between writers).
+//!
+//! # Concurrency
+//!
+//! Written only by its core, with a plain `load` + `store(Relaxed)` (no read-modify-write, no
+//! lock prefix): with one writer, no update can be lost. Read by any core with `Relaxed`
+//! loads; a reader sees every counter's own history in order (per-location coherence) but no
+//! order between counters, and values may lag the writer by a few updates.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Counters kept per member and core, in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Field {
+    Requests = 0,
+    BytesIn = 1,
+    BytesOut = 2,
+    Busy = 3,
+    Errors = 4,
+    /// Responses of class 1xx; the next four fields are 2xx to 5xx.
+    Status1xx = 5,
+}
+
+/// Words per member: the five counters plus five response classes.
+pub(super) const FIELDS: usize = 10;
+
+/// Unused words before and after the live counters: 128 bytes, the widest prefetch pair on
+/// x86_64 (the same width `crossbeam_utils::CachePadded` uses there).
+pub(super) const GUARD_WORDS: usize = 128 / std::mem::size_of::<AtomicU64>();
+
+/// One core's counters: `FIELDS` words per member, members of every balancer back to back.
+#[derive(Debug)]
+pub(super) struct CoreSlot {
+    words: Box<[AtomicU64]>,
+}
+
+impl CoreSlot {
+    /// A zeroed slot for `members` members (all balancers together).
+    pub(super) fn new(members: usize) -> CoreSlot {
+        let live = members.saturating_mul(FIELDS);
+        let len = live.saturating_add(2 * GUARD_WORDS);
+        CoreSlot {
+            words: (0..len).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// The counter `field` of flat member `member`; `None` past the end.
+    fn word(&self, member: usize, field: usize) -> Option<&AtomicU64> {
+        let live = self.words.len() - 2 * GUARD_WORDS;
+        let idx = member.checked_mul(FIELDS)?.checked_add(field)?;
+        if field >= FIELDS || idx >= live {
+            return None;
+        }
+        self.words.get(GUARD_WORDS + idx)
+    }
+
+    /// `counter += n`, saturating. Only the owning core may call it (single writer).
+    pub(super) fn add(&self, member: usize, field: usize, n: u64) {
+        if let Some(w) = self.word(member, field) {
+            w.store(w.load(Relaxed).saturating_add(n), Relaxed);
+        }
+    }
+
+    /// `counter -= 1`, floored at 0. Only the owning core may call it (single writer).
+    pub(super) fn dec(&self, member: usize, field: usize) {
+        if let Some(w) = self.word(member, field) {
+            let v = w.load(Relaxed);
+            if v > 0 {
+                w.store(v - 1, Relaxed);
+            }
+        }
+    }
+
+    /// The counter's current value as seen from this thread (0 past the end).
+    pub(super) fn get(&self, member: usize, field: usize) -> u64 {
+        self.word(member, field).map_or(0, |w| w.load(Relaxed))
+    }
+
+    /// Address range (start, end) of the live counters, for the layout test.
+    #[cfg(test)]
+    pub(super) fn live_span(&self) -> (usize, usize) {
+        let base = self.words.as_ptr() as usize;
+        let size = std::mem::size_of::<AtomicU64>();
+        (
+            base + GUARD_WORDS * size,
+            base + (self.words.len() - GUARD_WORDS) * size,
+        )
+    }
+}
