@@ -6,16 +6,19 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+use crossbeam_channel::Sender;
+
+use crate::clock;
 use crate::config::Config;
 use crate::stats::Stats;
-use crate::worker;
+use crate::worker::{self, WorkerLink};
 
 /// Accept backlog per worker listener.
 const BACKLOG: i32 = 4096;
@@ -33,13 +36,67 @@ pub struct WorkerInfo {
     pub driver: &'static str,
 }
 
-/// A running ringlb. Dropping it stops the workers and joins them.
+/// What every worker shares for one configuration generation: the config, the cross-core
+/// counters and the member health words sized for it.
+#[derive(Debug)]
+pub struct SharedGen {
+    /// 1 for the configuration ringlb started with, then one more per reload or admin change.
+    pub number: u64,
+    pub config: Arc<Config>,
+    pub stats: Arc<Stats>,
+}
+
+impl SharedGen {
+    /// A generation for `config` on `cores` workers, with fresh counters.
+    pub fn new(number: u64, config: Arc<Config>, cores: usize) -> SharedGen {
+        let members: Vec<usize> = config.balancers.iter().map(|b| b.members.len()).collect();
+        SharedGen {
+            number,
+            stats: Arc::new(Stats::new(cores, &members)),
+            config,
+        }
+    }
+}
+
+/// Messages to the workers, applied between requests.
+#[derive(Debug)]
+pub(crate) enum Control {
+    /// Switch to this generation: new requests use it, requests in flight finish on theirs.
+    Swap(Arc<SharedGen>),
+}
+
+/// How the workers are told to stop, and how long they may finish open connections.
+#[derive(Debug, Default)]
+pub(crate) struct StopSignal {
+    requested: AtomicBool,
+    grace_ms: AtomicU64,
+}
+
+impl StopSignal {
+    pub(crate) fn requested(&self) -> bool {
+        self.requested.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn grace(&self) -> Duration {
+        Duration::from_millis(self.grace_ms.load(Ordering::Acquire))
+    }
+
+    fn request(&self, grace: Duration) {
+        self.grace_ms
+            .store(grace.as_millis() as u64, Ordering::Release);
+        self.requested.store(true, Ordering::Release);
+    }
+}
+
+/// A running ringlb. Dropping it stops the workers at once and joins them.
 #[derive(Debug)]
 pub struct ServerHandle {
     addrs: Vec<SocketAddr>,
     workers: Vec<WorkerInfo>,
-    stop: Arc<AtomicBool>,
+    stop: Arc<StopSignal>,
     threads: Vec<JoinHandle<()>>,
+    controls: Vec<Sender<Control>>,
+    current: Arc<SharedGen>,
 }
 
 /// Binds every listener, starts the workers and returns when all of them are accepting.
@@ -59,25 +116,31 @@ pub fn start(config: Arc<Config>) -> io::Result<ServerHandle> {
         }
     }
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let members: Vec<usize> = config.balancers.iter().map(|b| b.members.len()).collect();
-    let stats = Arc::new(Stats::new(n, &members));
+    let shared = Arc::new(SharedGen::new(1, config, n));
+    let epoch = clock::now();
     let (ready_tx, ready_rx) = crossbeam_channel::bounded(n);
     let mut handle = ServerHandle {
         addrs,
         workers: Vec::new(),
-        stop,
+        stop: Arc::new(StopSignal::default()),
         threads: Vec::new(),
+        controls: Vec::new(),
+        current: shared.clone(),
     };
     for (index, listeners) in per_worker.into_iter().enumerate() {
         let cpu = (!cpus.is_empty()).then(|| cpus[index % cpus.len()]);
-        let (config, stop, ready) = (config.clone(), handle.stop.clone(), ready_tx.clone());
-        let stats = stats.clone();
+        let (control_tx, controls) = crossbeam_channel::unbounded();
+        handle.controls.push(control_tx);
+        let link = WorkerLink {
+            shared: shared.clone(),
+            epoch,
+            stop: handle.stop.clone(),
+            controls,
+        };
+        let ready = ready_tx.clone();
         let thread = std::thread::Builder::new()
             .name(format!("ringlb-w{index}"))
-            .spawn(move || {
-                worker::thread_main(index, cpu, config, stats, listeners, stop, ready)
-            })?;
+            .spawn(move || worker::thread_main(index, cpu, link, listeners, ready))?;
         handle.threads.push(thread);
     }
     for _ in 0..n {
@@ -101,9 +164,37 @@ impl ServerHandle {
         &self.workers
     }
 
-    /// Stops the workers and waits for them.
+    /// Stops the workers at once and waits for them.
     pub fn stop(self) {
         drop(self);
+    }
+
+    /// Graceful stop: stop accepting, let open connections finish for up to `grace`, then
+    /// stop the workers and wait for them.
+    pub fn shutdown(mut self, grace: Duration) {
+        self.stop.request(grace);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+
+    /// The generation new requests use.
+    pub fn current(&self) -> &Arc<SharedGen> {
+        &self.current
+    }
+
+    /// Switches every worker to `config` (already validated). Requests in flight finish on the
+    /// generation they started with.
+    pub fn swap(&mut self, config: Arc<Config>) {
+        let next = Arc::new(SharedGen::new(
+            self.current.number + 1,
+            config,
+            self.controls.len(),
+        ));
+        for control in &self.controls {
+            let _ = control.send(Control::Swap(next.clone()));
+        }
+        self.current = next;
     }
 
     /// Blocks until every worker has exited.
@@ -116,7 +207,9 @@ impl ServerHandle {
 
 impl Drop for ServerHandle {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        if !self.stop.requested() {
+            self.stop.request(Duration::ZERO);
+        }
         for t in self.threads.drain(..) {
             let _ = t.join();
         }

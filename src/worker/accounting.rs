@@ -2,13 +2,13 @@
 //! the in-flight count (bybusyness) and the bytes moved (bytraffic), for both this core's
 //! balancer and the cross-core counters.
 
-use super::Core;
+use super::Gen;
 
 /// Held while a request is in flight on a member. Creating it counts the request busy;
 /// dropping it, however the exchange ended, counts it done and records its bytes.
 #[derive(Debug)]
 pub(super) struct Inflight<'a> {
-    core: &'a Core,
+    core: &'a Gen,
     balancer: usize,
     member: usize,
     /// Bytes received from the member (response head and body).
@@ -18,7 +18,7 @@ pub(super) struct Inflight<'a> {
 }
 
 impl<'a> Inflight<'a> {
-    pub(super) fn new(core: &'a Core, balancer: usize, member: usize) -> Inflight<'a> {
+    pub(super) fn new(core: &'a Gen, balancer: usize, member: usize) -> Inflight<'a> {
         core.balancers[balancer]
             .balancer
             .borrow_mut()

@@ -9,7 +9,7 @@ use monoio::net::TcpStream;
 
 use super::exchange::{self, Next};
 use super::forward::{self, Read};
-use super::Core;
+use super::{Core, Gen};
 use crate::clock;
 use crate::http::head::{self, RequestHead};
 use crate::http::rewrite;
@@ -28,7 +28,8 @@ pub(super) struct Client {
 }
 
 /// Serves one accepted connection until either side ends it.
-pub(super) async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
+pub(super) async fn serve(worker: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
+    let _open = OpenConnection::new(&worker);
     let mut client = Client {
         stream,
         peer,
@@ -36,6 +37,10 @@ pub(super) async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
     };
     let mut first = true;
     loop {
+        if worker.draining.get() && client.buf.is_empty() {
+            return; // graceful stop: close at an idle point
+        }
+        let core = worker.current();
         let head = match read_head(&core, &mut client, first).await {
             HeadRead::Head(head) => head,
             HeadRead::Closed => return,
@@ -67,12 +72,30 @@ enum HeadRead {
     Refused(u16, &'static str),
 }
 
+/// Counts an open client connection on its worker for as long as it lives.
+struct OpenConnection<'a>(&'a Core);
+
+impl<'a> OpenConnection<'a> {
+    fn new(worker: &'a Core) -> OpenConnection<'a> {
+        worker.connections.set(worker.connections.get() + 1);
+        OpenConnection(worker)
+    }
+}
+
+impl Drop for OpenConnection<'_> {
+    fn drop(&mut self) {
+        self.0
+            .connections
+            .set(self.0.connections.get().saturating_sub(1));
+    }
+}
+
 /// Reads until `client.buf` starts with a complete request head.
 ///
 /// Deadlines: between requests the client may stay silent for `keepalive_idle` (the first
 /// request of a connection gets `client_header`); once a head has started it must be complete
 /// within `client_header` of its first byte, else 408.
-async fn read_head(core: &Core, client: &mut Client, first: bool) -> HeadRead {
+async fn read_head(core: &Gen, client: &mut Client, first: bool) -> HeadRead {
     let limits = core.config.limits;
     let timeouts = core.config.timeouts;
     let mut deadline: Option<Instant> =
@@ -111,7 +134,7 @@ async fn read_head(core: &Core, client: &mut Client, first: bool) -> HeadRead {
 
 /// Sends a ringlb-made error response. `Retry-After` accompanies 503.
 pub(super) async fn send_error(
-    core: &Core,
+    core: &Gen,
     client: &mut Client,
     status: u16,
     detail: &str,
@@ -127,6 +150,6 @@ pub(super) async fn send_error(
 }
 
 /// Deadline for writing to a peer that does not read.
-pub(super) fn write_timeout(core: &Core) -> Duration {
+pub(super) fn write_timeout(core: &Gen) -> Duration {
     core.config.timeouts.upstream_response
 }

@@ -16,7 +16,7 @@ use super::accounting::Inflight;
 use super::conn::{send_error, write_timeout, Client};
 use super::forward::{self, BodyError, Framing, Read, Transfer};
 use super::signals::{self, Fields};
-use super::Core;
+use super::Gen;
 use crate::balancer::{NoPick, Pick};
 use crate::clock;
 use crate::error::{is_idempotent, ProxyError, Retry, Side};
@@ -79,7 +79,7 @@ struct Request {
 }
 
 /// Handles one request whose head is at the start of `client.buf`.
-pub(super) async fn handle(core: &Rc<Core>, client: &mut Client, head: RequestHead) -> Next {
+pub(super) async fn handle(core: &Rc<Gen>, client: &mut Client, head: RequestHead) -> Next {
     let req = match classify(core, client, &head) {
         Ok(req) => req,
         Err((status, why)) => {
@@ -154,7 +154,7 @@ const CLOSED_EARLY: &str = "the member closed the connection without responding"
 
 /// Validates what the head alone decides and finds the balancer. Errors are (status, cause).
 fn classify(
-    core: &Core,
+    core: &Gen,
     client: &Client,
     head: &RequestHead,
 ) -> Result<Request, (u16, &'static str)> {
@@ -208,7 +208,7 @@ fn origin_form_offset(target: &[u8]) -> Option<usize> {
 }
 
 fn pick_member(
-    core: &Core,
+    core: &Gen,
     client: &Client,
     head: &RequestHead,
     req: &Request,
@@ -230,7 +230,7 @@ fn pick_member(
 }
 
 /// A pooled connection to the picked member, or a new one.
-async fn connect(core: &Core, req: &Request, pick: Pick, now: Instant) -> Result<UpstreamConn, ()> {
+async fn connect(core: &Gen, req: &Request, pick: Pick, now: Instant) -> Result<UpstreamConn, ()> {
     let rt = &core.balancers[req.balancer];
     if let Some(stream) = rt.pool.checkout(pick.member, now) {
         return Ok(UpstreamConn {
@@ -252,7 +252,7 @@ async fn connect(core: &Core, req: &Request, pick: Pick, now: Instant) -> Result
 
 /// Answers with a ringlb-made error. The connection stays open only when the request had no
 /// body left unread and the client wants keep-alive.
-async fn respond(core: &Core, client: &mut Client, req: &Request, e: ProxyError) -> Next {
+async fn respond(core: &Gen, client: &mut Client, req: &Request, e: ProxyError) -> Next {
     let close = !req.facts.keep_alive || req.facts.body != BodyKind::None;
     if send_error(core, client, e.status, e.detail, close)
         .await
@@ -268,7 +268,7 @@ async fn respond(core: &Core, client: &mut Client, req: &Request, e: ProxyError)
 
 /// One attempt on one member connection.
 async fn exchange(
-    core: &Core,
+    core: &Gen,
     client: &mut Client,
     head: &RequestHead,
     req: &Request,
@@ -370,7 +370,8 @@ async fn exchange(
             .await
             .map_err(|()| Fail::Abort)?;
     };
-    core.stats.add_response(req.balancer, member_index, resp.status);
+    core.stats
+        .add_response(req.balancer, member_index, resp.status);
     if bcfg.options.failover.failonstatus.contains(&resp.status) {
         // Apache's failonstatus: the member goes in error, the response still goes out.
         core.put_in_error(req.balancer, member_index, "failonstatus");
@@ -496,7 +497,7 @@ fn retry_or(req: &Request, stale: bool, status: u16, detail: &'static str) -> Fa
 
 /// Streams the request body from the client to the member, after `out` (head bytes or empty).
 async fn send_body(
-    core: &Core,
+    core: &Gen,
     client: &mut Client,
     up: &mut TcpStream,
     out: Vec<u8>,
@@ -535,7 +536,7 @@ async fn send_body(
 /// response means the member refused the body (returns false; the response stays in the
 /// buffer). If the member says nothing in time, ringlb tells the client to continue itself.
 async fn await_continue(
-    core: &Core,
+    core: &Gen,
     client: &mut Client,
     up: &mut TcpStream,
     mut up_buf: Vec<u8>,
@@ -617,7 +618,7 @@ async fn read_response_head(
 /// target path, Host per `preserve_host`, X-Forwarded-* per config.
 fn write_upstream_head(
     out: &mut Vec<u8>,
-    core: &Core,
+    core: &Gen,
     client: &Client,
     head: &RequestHead,
     req: &Request,

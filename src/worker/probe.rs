@@ -10,7 +10,7 @@ use std::time::Duration;
 use monoio::io::AsyncWriteRentExt;
 
 use super::forward::{self, Read};
-use super::Core;
+use super::Gen;
 use crate::clock;
 use crate::config::{HcMethod, HealthCheck, MemberConfig};
 use crate::http::head;
@@ -21,7 +21,7 @@ use crate::upstream;
 const MAX_PROBE_HEAD: usize = 16 * 1024;
 
 /// Starts a probe task for every member with a health check that this core owns.
-pub(super) fn start(core: &Rc<Core>, core_index: usize, cores: usize) {
+pub(super) fn start(core: &Rc<Gen>, core_index: usize, cores: usize) {
     let mut global = 0usize;
     for (b, bcfg) in core.config.balancers.iter().enumerate() {
         for (m, member) in bcfg.members.iter().enumerate() {
@@ -33,20 +33,24 @@ pub(super) fn start(core: &Rc<Core>, core_index: usize, cores: usize) {
     }
 }
 
-async fn probe_loop(core: Rc<Core>, b: usize, m: usize) {
+async fn probe_loop(core: Rc<Gen>, b: usize, m: usize) {
     let member = &core.config.balancers[b].members[m];
-    let Some(hc) = &member.options.health else { return };
+    let Some(hc) = &member.options.health else {
+        return;
+    };
     let (mut passes, mut fails) = (0u32, 0u32);
     loop {
         monoio::time::sleep(hc.interval).await;
+        if core.retired.get() {
+            return;
+        }
         let timeout = hc.interval.min(core.config.timeouts.upstream_response);
         let outcome = probe(member, hc, core.config.timeouts.connect, timeout).await;
         let now_ms = core.now_ms(clock::now());
-        let health = core.health();
         match outcome {
             Ok(()) => {
                 (passes, fails) = (passes.saturating_add(1), 0);
-                if passes >= hc.passes && health.set_hc_failed(b, m, false, now_ms) {
+                if passes >= hc.passes && core.set_hc_failed(b, m, false, now_ms) {
                     log::info(format_args!(
                         "balancer {}: member {} ({}) passed its health check",
                         core.config.balancers[b].name, member.url, member.route
@@ -55,7 +59,7 @@ async fn probe_loop(core: Rc<Core>, b: usize, m: usize) {
             }
             Err(why) => {
                 (passes, fails) = (0, fails.saturating_add(1));
-                if fails >= hc.fails && health.set_hc_failed(b, m, true, now_ms) {
+                if fails >= hc.fails && core.set_hc_failed(b, m, true, now_ms) {
                     log::warn(format_args!(
                         "balancer {}: member {} ({}) failed its health check: {why}",
                         core.config.balancers[b].name, member.url, member.route

@@ -4,7 +4,7 @@
 
 use smallvec::SmallVec;
 
-use super::Core;
+use super::Gen;
 use crate::balancer::{Pick, Status};
 use crate::config::InsertCookie;
 use crate::http::head::RequestHead;
@@ -15,7 +15,7 @@ pub(super) type Fields<'a> = SmallVec<[(&'a [u8], &'a [u8]); 8]>;
 
 /// Adds the request headers configured for balancer `b` after picking `pick`.
 pub(super) fn request_fields<'a>(
-    core: &'a Core,
+    core: &'a Gen,
     buf: &'a [u8],
     head: &'a RequestHead,
     b: usize,

@@ -1,0 +1,156 @@
+//! One configuration generation as one worker sees it: the config and everything derived
+//! from it (balancers, member connection pools, counter slots). A reload or an admin change
+//! makes a new generation; requests in flight finish on the one they started with.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::BufPool;
+use crate::balancer::{Balancer, Status};
+use crate::clock;
+use crate::config::{Config, Sticky};
+use crate::error::{ProxyError, Retry};
+use crate::log;
+use crate::server::SharedGen;
+use crate::stats::{CoreWriter, MemberTotals, Stats};
+use crate::upstream::Pool;
+
+/// Idle member connections kept per member per core.
+const MAX_IDLE_PER_MEMBER: usize = 256;
+
+/// One balancer's per-core runtime state.
+#[derive(Debug)]
+pub(crate) struct BalancerRt {
+    pub(crate) balancer: RefCell<Balancer>,
+    pub(crate) pool: Pool,
+    /// In insert-cookie mode, how ringlb's own route cookie is read back.
+    pub(crate) insert_sticky: Option<Sticky>,
+}
+
+/// One generation on one core. Lives in an `Rc`; `RefCell`s are never borrowed across `.await`.
+#[derive(Debug)]
+pub(crate) struct Gen {
+    pub(crate) config: Arc<Config>,
+    pub(crate) balancers: Vec<BalancerRt>,
+    /// Balancer indices by mount, longest mount first.
+    mounts: Vec<usize>,
+    pub(crate) bufs: Rc<BufPool>,
+    pub(crate) epoch: Instant,
+    /// Set when a newer generation replaced this one (its probe tasks end).
+    pub(crate) retired: std::cell::Cell<bool>,
+    /// This core's slot in the cross-core counters.
+    pub(crate) stats: CoreWriter,
+    all_stats: Arc<Stats>,
+}
+
+impl Gen {
+    pub(super) fn new(shared: &SharedGen, index: usize, bufs: Rc<BufPool>, epoch: Instant) -> Gen {
+        let config = shared.config.clone();
+        let stats = shared.stats.clone();
+        let idle = config.timeouts.upstream_idle;
+        let balancers = config
+            .balancers
+            .iter()
+            .map(|b| BalancerRt {
+                balancer: RefCell::new(Balancer::new(b)),
+                pool: Pool::new(b.members.len(), MAX_IDLE_PER_MEMBER, idle),
+                insert_sticky: b.options.insert_cookie.as_ref().map(|c| {
+                    let sep = b.sticky.as_ref().map_or(Some(b'.'), |s| s.sep);
+                    Sticky {
+                        sep,
+                        ..Sticky::new(&c.name, "")
+                    }
+                }),
+            })
+            .collect();
+        let mut mounts: Vec<usize> = (0..config.balancers.len()).collect();
+        mounts.sort_by_key(|&i| std::cmp::Reverse(config.balancers[i].mount.len()));
+        Gen {
+            config,
+            balancers,
+            mounts,
+            bufs,
+            epoch,
+            retired: std::cell::Cell::new(false),
+            stats: stats.writer(index),
+            all_stats: stats,
+        }
+    }
+
+    /// Feeds every balancer the cross-core totals (its global view for bybusyness/bytraffic).
+    pub(super) fn merge_stats(&self, scratch: &mut Vec<MemberTotals>) {
+        for (b, rt) in self.balancers.iter().enumerate() {
+            scratch.clear();
+            let members = self.config.balancers[b].members.len();
+            scratch.extend((0..members).map(|m| self.all_stats.totals(b, m)));
+            rt.balancer.borrow_mut().merge(scratch);
+        }
+    }
+
+    /// The balancer serving `path`: the longest mount that is a prefix of it ending at a
+    /// segment boundary (`/app` serves `/app`, `/app/x` and `/app?q`, not `/apple`).
+    pub(crate) fn route(&self, path: &[u8]) -> Option<usize> {
+        self.mounts.iter().copied().find(|&i| {
+            let mount = self.config.balancers[i].mount.as_bytes();
+            path.starts_with(mount)
+                && (mount.ends_with(b"/")
+                    || path.len() == mount.len()
+                    || matches!(path[mount.len()], b'/' | b'?' | b';'))
+        })
+    }
+
+    /// Records a failed attempt on member `m` of balancer `b`: counts it, and puts the member
+    /// in error for its `retry` when the failure says the member is unhealthy (a connect
+    /// failure, or a timeout with `failontimeout`). Logs the state change, not every failure.
+    pub(crate) fn member_failed(&self, b: usize, m: usize, error: ProxyError) {
+        self.stats.add_error(b, m);
+        let bcfg = &self.config.balancers[b];
+        let unhealthy = error.retry == Retry::NothingSent
+            || (error.status == 504 && bcfg.options.failover.failontimeout);
+        if unhealthy {
+            self.put_in_error(b, m, error.detail);
+        }
+    }
+
+    /// Puts member `m` of balancer `b` in error (`E`) until its `retry` has passed; members
+    /// with `I` never enter error. Logs only when the member was not already in error.
+    pub(crate) fn put_in_error(&self, b: usize, m: usize, why: &str) {
+        let member = &self.config.balancers[b].members[m];
+        let now_ms = self.now_ms(clock::now());
+        let until = now_ms + member.options.retry.as_millis() as u64;
+        let mut balancer = self.balancers[b].balancer.borrow_mut();
+        let was_in_error = balancer
+            .member(m)
+            .is_some_and(|x| x.error_until_ms() > now_ms);
+        if balancer.mark_error(m, until) && !was_in_error {
+            log::warn(format_args!(
+                "balancer {}: member {} ({}) in error for {:?}: {why}",
+                self.config.balancers[b].name, member.url, member.route, member.options.retry
+            ));
+        }
+    }
+
+    pub(crate) fn now_ms(&self, now: Instant) -> u64 {
+        clock::ms_since(self.epoch, now)
+    }
+
+    /// Sets or clears the failed-check flag `C` of member `m`; true when it changed. STUB until
+    /// the shared health words land: applies to this core's balancer only.
+    pub(crate) fn set_hc_failed(&self, b: usize, m: usize, failed: bool, now_ms: u64) -> bool {
+        let _ = now_ms;
+        let mut balancer = self.balancers[b].balancer.borrow_mut();
+        let had = balancer
+            .member(m)
+            .is_some_and(|x| x.status().contains(Status::HC_FAILED));
+        if had == failed {
+            return false;
+        }
+        if failed {
+            balancer.change_status(m, Status::HC_FAILED, Status::NONE)
+        } else {
+            balancer.change_status(m, Status::NONE, Status::HC_FAILED)
+        }
+    }
+}
