@@ -14,15 +14,19 @@ use smallvec::SmallVec;
 
 use super::accounting::Inflight;
 use super::conn::{send_error, write_timeout, Client};
-use super::forward::{self, BodyError, Framing, Read, Transfer};
+use super::forward::{self, Framing, Transfer};
+use super::relay::{
+    await_continue, origin_form_offset, read_response_head, response_framing, send_body,
+    write_upstream_head,
+};
 use super::signals::{self, Fields};
 use super::Gen;
 use crate::balancer::{NoPick, Pick};
 use crate::clock;
 use crate::error::{is_idempotent, ProxyError, Retry, Side};
 use crate::http::framing::{self, BodyKind, RequestFacts};
-use crate::http::head::{self, RequestHead, ResponseHead};
-use crate::http::rewrite::{self, BodyOut, RequestRewrite, ResponseRewrite};
+use crate::http::head::RequestHead;
+use crate::http::rewrite::{self, BodyOut, ResponseRewrite};
 use crate::http::Version;
 use crate::sticky::{self, Routes};
 use crate::upstream::{self, UpstreamConn};
@@ -39,7 +43,7 @@ pub(super) enum Next {
 
 /// How an attempt failed.
 #[derive(Debug)]
-enum Fail {
+pub(super) enum Fail {
     /// Nothing was sent to the client yet: answer with this error.
     Respond(ProxyError),
     /// Close the client connection without (further) response.
@@ -51,7 +55,7 @@ enum Fail {
 }
 
 /// Why no response head could be read.
-enum HeadFail {
+pub(super) enum HeadFail {
     /// The member closed or reset the connection before sending any byte of it.
     Closed,
     TimedOut,
@@ -59,23 +63,23 @@ enum HeadFail {
 }
 
 /// Largest response head accepted from a member.
-const MAX_RESPONSE_HEAD: usize = 64 * 1024;
+pub(super) const MAX_RESPONSE_HEAD: usize = 64 * 1024;
 
 /// Retries of a request over stale pooled connections before giving up.
 const MAX_STALE_RETRIES: usize = 4;
 
 /// Facts about the request that outlive its head bytes in the client buffer.
 #[derive(Clone, Copy, Debug)]
-struct Request {
-    facts: RequestFacts,
-    version: Version,
-    is_head: bool,
+pub(super) struct Request {
+    pub(super) facts: RequestFacts,
+    pub(super) version: Version,
+    pub(super) is_head: bool,
     /// Idempotent and without a body: may be sent again after a stale connection.
-    replayable: bool,
+    pub(super) replayable: bool,
     /// Offset of the origin-form path within the target.
-    path_at: usize,
-    head_len: usize,
-    balancer: usize,
+    pub(super) path_at: usize,
+    pub(super) head_len: usize,
+    pub(super) balancer: usize,
 }
 
 /// Handles one request whose head is at the start of `client.buf`.
@@ -150,7 +154,7 @@ const NO_RESPONSE: &str = "the member did not respond in time";
 const SESSION_FORCED: &str = "the session's member is unavailable (nofailover)";
 const NO_MEMBER: &str = "no member is available";
 const UNREACHABLE: &str = "no member could be reached";
-const CLOSED_EARLY: &str = "the member closed the connection without responding";
+pub(super) const CLOSED_EARLY: &str = "the member closed the connection without responding";
 
 /// Validates what the head alone decides and finds the balancer. Errors are (status, cause).
 fn classify(
@@ -189,22 +193,6 @@ fn classify(
         head_len: head.len,
         balancer,
     })
-}
-
-/// Where the origin-form path starts in a request target: 0 for `/path` and `*`, after the
-/// authority for absolute-form `http://host/path`; `None` for anything else.
-fn origin_form_offset(target: &[u8]) -> Option<usize> {
-    if target.first() == Some(&b'/') || target == b"*" {
-        return Some(0);
-    }
-    let scheme_len = if target.len() > 7 && target[..7].eq_ignore_ascii_case(b"http://") {
-        7
-    } else if target.len() > 8 && target[..8].eq_ignore_ascii_case(b"https://") {
-        8
-    } else {
-        return None;
-    };
-    memchr::memchr(b'/', &target[scheme_len..]).map(|i| scheme_len + i)
 }
 
 fn pick_member(
@@ -461,20 +449,7 @@ async fn exchange(
     })
 }
 
-/// How a response body of `kind` is framed towards a client speaking `version`.
-fn response_framing(kind: BodyKind, version: Version) -> (BodyOut, Option<Framing>) {
-    match kind {
-        BodyKind::None => (BodyOut::None, None),
-        BodyKind::Length(n) => (BodyOut::Length(n), Some(Framing::Length(n))),
-        BodyKind::Chunked if version == Version::Http11 => {
-            (BodyOut::Chunked, Some(Framing::Chunked))
-        }
-        BodyKind::Chunked => (BodyOut::Close, Some(Framing::Dechunk)),
-        BodyKind::UntilClose => (BodyOut::Close, Some(Framing::UntilClose)),
-    }
-}
-
-fn upstream_err(status: u16, detail: &'static str) -> ProxyError {
+pub(super) fn upstream_err(status: u16, detail: &'static str) -> ProxyError {
     ProxyError::upstream(status, detail, Retry::No)
 }
 
@@ -492,190 +467,5 @@ fn retry_or(req: &Request, stale: bool, status: u16, detail: &'static str) -> Fa
         }
     } else {
         Fail::Respond(error)
-    }
-}
-
-/// Streams the request body from the client to the member, after `out` (head bytes or empty).
-async fn send_body(
-    core: &Gen,
-    client: &mut Client,
-    up: &mut TcpStream,
-    out: Vec<u8>,
-    framing: Framing,
-    transfer: Transfer,
-) -> Result<(Vec<u8>, u64), Fail> {
-    let scratch = core.bufs.get();
-    let (result, out, scratch) = forward::forward_body(
-        &mut client.stream,
-        up,
-        out,
-        &mut client.buf,
-        framing,
-        transfer,
-        scratch,
-    )
-    .await;
-    core.bufs.put(scratch);
-    match result {
-        Ok(sent) => Ok((out, sent)),
-        Err(BodyError::SourceGone) => Err(Fail::Abort),
-        Err(BodyError::SinkGone) => Err(Fail::Respond(upstream_err(
-            502,
-            "the member closed the connection mid-request",
-        ))),
-        Err(BodyError::BadChunk(why)) => Err(Fail::Respond(ProxyError::client(400, why))),
-        Err(BodyError::TooLarge) => Err(Fail::Respond(ProxyError::client(
-            413,
-            "request body larger than the configured limit",
-        ))),
-    }
-}
-
-/// After sending a head with `Expect: 100-continue`, waits up to `ping` for the member:
-/// `100` is relayed and the body follows; another 1xx is relayed and the wait goes on; a final
-/// response means the member refused the body (returns false; the response stays in the
-/// buffer). If the member says nothing in time, ringlb tells the client to continue itself.
-async fn await_continue(
-    core: &Gen,
-    client: &mut Client,
-    up: &mut TcpStream,
-    mut up_buf: Vec<u8>,
-    req: &Request,
-) -> Result<(bool, Vec<u8>), Fail> {
-    let ping = core.config.timeouts.ping;
-    let deadline = clock::now() + ping;
-    loop {
-        let parsed = head::parse_response(&up_buf, crate::http::MAX_HEADERS)
-            .map_err(|e| Fail::Respond(upstream_err(502, e.reason())))?;
-        if let Some(resp) = parsed {
-            if resp.status >= 200 || resp.status == 101 {
-                return Ok((false, up_buf));
-            }
-            let mut out = core.bufs.get();
-            rewrite::write_interim_head(&mut out, &up_buf, &resp);
-            up_buf.drain(..resp.len);
-            let out = forward::write_from(&mut client.stream, out, 0, write_timeout(core))
-                .await
-                .map_err(|()| Fail::Abort)?;
-            core.bufs.put(out);
-            if resp.status == 100 {
-                return Ok((true, up_buf));
-            }
-            continue;
-        }
-        let wait = deadline.saturating_duration_since(clock::now());
-        let (read, buf) = forward::read_into(up, up_buf, MAX_RESPONSE_HEAD, wait).await;
-        up_buf = buf;
-        match read {
-            Read::Data => {}
-            Read::TimedOut => {
-                let out = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
-                forward::write_from(&mut client.stream, out, 0, write_timeout(core))
-                    .await
-                    .map_err(|()| Fail::Abort)?;
-                return Ok((true, up_buf));
-            }
-            Read::Eof | Read::Failed => {
-                let _ = req;
-                return Err(Fail::Respond(upstream_err(502, CLOSED_EARLY)));
-            }
-        }
-    }
-}
-
-/// Reads until `up_buf` starts with a complete response head.
-async fn read_response_head(
-    up: &mut TcpStream,
-    up_buf: &mut Vec<u8>,
-    timeout: std::time::Duration,
-) -> Result<ResponseHead, HeadFail> {
-    let deadline = clock::now() + timeout;
-    loop {
-        if !up_buf.is_empty() {
-            match head::parse_response(up_buf, crate::http::MAX_HEADERS) {
-                Ok(Some(resp)) => return Ok(resp),
-                Ok(None) if up_buf.len() >= MAX_RESPONSE_HEAD => {
-                    return Err(HeadFail::Invalid("response head too large"))
-                }
-                Ok(None) => {}
-                Err(e) => return Err(HeadFail::Invalid(e.reason())),
-            }
-        }
-        let wait = deadline.saturating_duration_since(clock::now());
-        let buf = std::mem::take(up_buf);
-        let (read, buf) = forward::read_into(up, buf, MAX_RESPONSE_HEAD, wait).await;
-        *up_buf = buf;
-        match read {
-            Read::Data => {}
-            Read::TimedOut => return Err(HeadFail::TimedOut),
-            Read::Eof | Read::Failed if up_buf.is_empty() => return Err(HeadFail::Closed),
-            Read::Eof | Read::Failed => return Err(HeadFail::Invalid("incomplete response head")),
-        }
-    }
-}
-
-/// Writes the head sent to the member: the target with the balancer's mount replaced by its
-/// target path, Host per `preserve_host`, X-Forwarded-* per config.
-fn write_upstream_head(
-    out: &mut Vec<u8>,
-    core: &Gen,
-    client: &Client,
-    head: &RequestHead,
-    req: &Request,
-    member_index: usize,
-    extra: &[(&[u8], &[u8])],
-) {
-    let bcfg = &core.config.balancers[req.balancer];
-    let member = &bcfg.members[member_index];
-    let buf = &client.buf;
-    let fwd = core.config.forwarded;
-    let target = head.target.get(buf);
-    let path = &target[req.path_at..];
-    let (prefix, rest): (&[u8], &[u8]) = if bcfg.mount == bcfg.target_path || target == b"*" {
-        (b"", path)
-    } else {
-        let rest = &path[bcfg.mount.len().min(path.len())..];
-        let prefix = bcfg.target_path.as_bytes();
-        let rest = if prefix.ends_with(b"/") && rest.starts_with(b"/") {
-            &rest[1..]
-        } else {
-            rest
-        };
-        (prefix, rest)
-    };
-    let rw = RequestRewrite {
-        target_prefix: prefix,
-        target_rest: rest,
-        host: (!fwd.preserve_host).then_some(member.authority.as_bytes()),
-        forwarded_for: fwd.x_forwarded_for.then_some(client.peer.ip()),
-        forwarded_proto: fwd.x_forwarded_proto.then_some(b"http".as_slice()),
-        forwarded_host: fwd.x_forwarded_host,
-        extra,
-    };
-    rewrite::write_request_head(out, buf, head, &req.facts, &rw);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn origin_form_offsets() {
-        let cases: [(&[u8], Option<usize>); 6] = [
-            (b"/a/b?c", Some(0)),
-            (b"*", Some(0)),
-            (b"http://h:80/x", Some(11)),
-            (b"HTTPS://h/x", Some(9)),
-            (b"http://h", None),
-            (b"a/b", None),
-        ];
-        for (target, want) in cases {
-            assert_eq!(
-                origin_form_offset(target),
-                want,
-                "{:?}",
-                String::from_utf8_lossy(target)
-            );
-        }
     }
 }

@@ -10,6 +10,7 @@ mod exchange;
 mod forward;
 mod gen;
 mod probe;
+mod relay;
 mod signals;
 
 use std::cell::{Cell, RefCell};
