@@ -1,7 +1,7 @@
 //! The access log: one line per request in an Apache `LogFormat`, written by each worker thread
 //! into its own buffer and flushed off the request path.
 //!
-//! This module owns the line format ([`format`], pure), the `%t` timestamp ([`time`], pure) and
+//! This module owns the line format ([`mod@format`], pure), the `%t` timestamp ([`time`], pure) and
 //! the per-worker file sink ([`sink`], the only I/O). It does not read clocks or collect values:
 //! the worker fills a borrow-only [`Record`] when a request finishes and calls
 //! [`AccessLog::log`]; its periodic tick calls [`AccessLog::tick`].
