@@ -4,6 +4,7 @@
 //! Pure modules (no I/O, no clock): [`config`] (validation), [`balancer`], [`sticky`], [`http`],
 //! [`error`]. I/O modules: [`worker`], [`upstream`], [`server`], [`demo`].
 
+pub mod admin;
 pub mod balancer;
 pub mod cli;
 pub mod clock;
