@@ -24,6 +24,9 @@ use std::fmt::Write;
 
 use super::model::{Health, MemberView, Snapshot};
 
+/// The `Content-Type` of [`render_metrics`]' output.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
 /// A per-member counter family: name, help text and how to read it.
 type Counter = (&'static str, &'static str, fn(&MemberView) -> u64);
 

@@ -220,3 +220,59 @@ fn utc_dates() {
         assert_eq!(utc_datetime(t), want, "{t}");
     }
 }
+
+/// Tags balance (void elements aside), no form nests in another, and ids are unique.
+fn check_structure(page: &str) -> Result<(), String> {
+    const VOID: [&str; 4] = ["meta", "input", "br", "hr"];
+    let mut stack: Vec<&str> = Vec::new();
+    let mut ids = std::collections::HashSet::new();
+    let mut rest = page;
+    while let Some(open) = rest.find('<') {
+        let close = rest[open..].find('>').ok_or("unclosed tag")? + open;
+        let tag = &rest[open + 1..close];
+        rest = &rest[close + 1..];
+        if tag.starts_with('!') {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            match stack.pop() {
+                Some(top) if top == name => {}
+                top => return Err(format!("</{name}> closes {top:?}")),
+            }
+            continue;
+        }
+        let name = tag.split([' ', '\n']).next().unwrap_or("");
+        if name == "form" && stack.contains(&"form") {
+            return Err("nested form".to_owned());
+        }
+        if let Some(at) = tag.find(" id=\"") {
+            let id = &tag[at + 5..];
+            let id = &id[..id.find('"').ok_or("unterminated id")?];
+            if !ids.insert(id.to_owned()) {
+                return Err(format!("duplicate id {id:?}"));
+            }
+        }
+        if !VOID.contains(&name) {
+            stack.push(name);
+        }
+        if name == "style" {
+            let end = rest.find("</style>").ok_or("unclosed style")?;
+            rest = &rest[end..];
+        }
+    }
+    if stack.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("unclosed {stack:?}"))
+    }
+}
+
+#[test]
+fn page_is_well_formed() {
+    check_structure(&page()).unwrap_or_else(|e| panic!("{e}"));
+    check_structure(&render_manager(&Snapshot::default(), "", "/", None))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(check_structure("<p><b></p></b>").is_err());
+    assert!(check_structure("<form><td><form></form></td></form>").is_err());
+    assert!(check_structure("<a id=\"x\"></a><b id=\"x\"></b>").is_err());
+}
