@@ -1,0 +1,276 @@
+//! Access checks for the admin listener, all pure: the form nonce ([`nonce_matches`]), the
+//! client-address allow-list ([`parse_allow`], [`allowed`]) and HTTP Basic auth against an
+//! htpasswd file ([`Htpasswd`]). Generating nonces, reading the htpasswd file and knowing the
+//! peer address are the I/O glue's job.
+//!
+//! Cost note: a bcrypt check takes milliseconds at the usual costs (10–12), so the glue should
+//! not run [`Htpasswd::verify`] on a data-path core for every request of a busy admin client.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+/// Compares a nonce in time independent of where the first difference is (the length may
+/// leak; nonces have a fixed length). Empty nonces never match.
+pub fn nonce_matches(expected: &str, given: &str) -> bool {
+    let (a, b) = (expected.as_bytes(), given.as_bytes());
+    if a.len() != b.len() || a.is_empty() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
+}
+
+/// An address block: `addr/prefix`, host bits cleared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct IpNet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    /// The block's first address.
+    pub fn addr(&self) -> IpAddr {
+        self.addr
+    }
+
+    /// The prefix length: 0..=32 for IPv4, 0..=128 for IPv6.
+    pub fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
+    /// Whether `ip` is in the block. An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, what a
+    /// dual-stack listener reports for IPv4 clients) is treated as the IPv4 address.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                u32::from(ip) & mask32(self.prefix) == u32::from(net)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                u128::from(ip) & mask128(self.prefix) == u128::from(net)
+            }
+            _ => false,
+        }
+    }
+}
+
+fn mask32(prefix: u8) -> u32 {
+    u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0)
+}
+
+fn mask128(prefix: u8) -> u128 {
+    u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0)
+}
+
+impl FromStr for IpNet {
+    type Err = String;
+
+    /// `ADDR/PREFIX`, or a bare `ADDR` (a single host). Host bits are cleared, so
+    /// `10.1.2.3/8` is `10.0.0.0/8`.
+    fn from_str(text: &str) -> Result<IpNet, String> {
+        let (addr_text, prefix_text) = match text.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text, None),
+        };
+        let addr: IpAddr = addr_text
+            .parse()
+            .map_err(|_| format!("{text:?}: {addr_text:?} is not an IP address"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix_text {
+            None => max,
+            Some(p) => match p.parse::<u8>() {
+                Ok(n) if n <= max && p.bytes().all(|c| c.is_ascii_digit()) => n,
+                _ => return Err(format!("{text:?}: prefix {p:?} is not a number 0..={max}")),
+            },
+        };
+        let addr = match addr {
+            IpAddr::V4(a) => IpAddr::V4((u32::from(a) & mask32(prefix)).into()),
+            IpAddr::V6(a) => IpAddr::V6((u128::from(a) & mask128(prefix)).into()),
+        };
+        Ok(IpNet { addr, prefix })
+    }
+}
+
+impl fmt::Display for IpNet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// Parses an allow-list (`127.0.0.1/32`, `::1/128`, `10.0.0.0/8`, `192.168.1.7`); the error
+/// names the first bad entry.
+pub fn parse_allow(list: &[String]) -> Result<Vec<IpNet>, String> {
+    list.iter().map(|entry| entry.trim().parse()).collect()
+}
+
+/// Whether `ip` is in any block of `nets`; an empty list allows nobody.
+pub fn allowed(nets: &[IpNet], ip: IpAddr) -> bool {
+    nets.iter().any(|net| net.contains(ip))
+}
+
+/// Users and bcrypt hashes from an htpasswd file (`htpasswd -B`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Htpasswd {
+    entries: Vec<(String, String)>,
+}
+
+impl fmt::Debug for Htpasswd {
+    /// Lists the users, never the hashes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Htpasswd")
+            .field("users", &self.users().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Htpasswd {
+    /// Parses `user:hash` lines; blank lines and lines starting with `#` are skipped, `\r\n`
+    /// endings accepted. Only bcrypt (`$2y$`, `$2b$`, `$2a$`) is accepted; other formats, a
+    /// duplicate user or a malformed line are refused with a message naming the line.
+    pub fn parse(text: &str) -> Result<Htpasswd, String> {
+        let mut entries: Vec<(String, String)> = Vec::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line_no = i + 1;
+            let line = raw.trim_end_matches('\r');
+            if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                continue;
+            }
+            let Some((user, hash)) = line.split_once(':') else {
+                return Err(format!("htpasswd line {line_no}: expected user:hash"));
+            };
+            if user.is_empty() {
+                return Err(format!("htpasswd line {line_no}: empty user name"));
+            }
+            check_bcrypt(hash)
+                .map_err(|m| format!("htpasswd line {line_no}: user {user:?}: {m}"))?;
+            if entries.iter().any(|(u, _)| u == user) {
+                return Err(format!("htpasswd line {line_no}: duplicate user {user:?}"));
+            }
+            entries.push((user.to_owned(), hash.to_owned()));
+        }
+        Ok(Htpasswd { entries })
+    }
+
+    /// User names, in file order.
+    pub fn users(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(u, _)| u.as_str())
+    }
+
+    /// Checks an `Authorization` header value (`Basic base64(user:password)`); returns the
+    /// user name on success.
+    ///
+    /// An unknown user still costs one bcrypt check (against the first entry), so the
+    /// response time does not tell which user names exist.
+    pub fn authenticate(&self, authorization: &[u8]) -> Option<&str> {
+        let (user, password) = parse_basic(authorization)?;
+        let found = self.entries.iter().find(|(u, _)| u.as_bytes() == user);
+        let (name, hash) = match found {
+            Some((name, hash)) => (Some(name.as_str()), hash),
+            None => (None, &self.entries.first()?.1),
+        };
+        let ok = bcrypt::verify(&password, hash).unwrap_or(false);
+        if ok {
+            name
+        } else {
+            None
+        }
+    }
+
+    /// Whether the header carries a known user and that user's password.
+    pub fn verify(&self, authorization: &[u8]) -> bool {
+        self.authenticate(authorization).is_some()
+    }
+}
+
+/// The `WWW-Authenticate` value to send with a 401.
+pub fn basic_challenge(realm: &str) -> String {
+    let realm: String = realm.chars().filter(|&c| c != '"' && c != '\\').collect();
+    format!("Basic realm=\"{realm}\", charset=\"UTF-8\"")
+}
+
+/// Accepts a bcrypt hash `$2y$NN$` + 53 characters of bcrypt's base64; names other formats.
+fn check_bcrypt(hash: &str) -> Result<(), String> {
+    const REMEDY: &str = "only bcrypt is supported; recreate the entry with htpasswd -B";
+    let kind = if hash.starts_with("$apr1$") {
+        Some("Apache MD5 ($apr1$)")
+    } else if hash.starts_with("{SHA}") {
+        Some("SHA-1 ({SHA})")
+    } else if hash.starts_with("$1$") {
+        Some("MD5-crypt ($1$)")
+    } else if hash.starts_with("$5$") || hash.starts_with("$6$") {
+        Some("SHA-crypt ($5$/$6$)")
+    } else if !hash.starts_with('$') {
+        Some("crypt or plain text")
+    } else {
+        None
+    };
+    if let Some(kind) = kind {
+        return Err(format!("hash is {kind}; {REMEDY}"));
+    }
+    let b = hash.as_bytes();
+    let version_ok = matches!(b.get(..4), Some(b"$2y$" | b"$2b$" | b"$2a$"));
+    let cost_ok = b.len() > 7
+        && b[4].is_ascii_digit()
+        && b[5].is_ascii_digit()
+        && (4..=31).contains(&((b[4] - b'0') * 10 + (b[5] - b'0')))
+        && b[6] == b'$';
+    let body_ok = b.len() == 60
+        && b[7..]
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'.' || c == b'/');
+    if version_ok && cost_ok && body_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "not a valid bcrypt hash ($2y$/$2b$/$2a$); {REMEDY}"
+        ))
+    }
+}
+
+/// Splits `Basic <base64>` into user and password bytes (at the first `:`).
+pub fn parse_basic(header: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let header = header.trim_ascii();
+    let scheme = header.get(..6)?;
+    if !scheme[..5].eq_ignore_ascii_case(b"basic") || scheme[5] != b' ' {
+        return None;
+    }
+    let decoded = base64_decode(header[6..].trim_ascii())?;
+    let colon = decoded.iter().position(|&c| c == b':')?;
+    Some((decoded[..colon].to_vec(), decoded[colon + 1..].to_vec()))
+}
+
+/// Decodes standard base64 (RFC 4648 §4); `=` padding optional, no whitespace inside.
+pub fn base64_decode(text: &[u8]) -> Option<Vec<u8>> {
+    fn value(c: u8) -> Option<u32> {
+        Some(u32::from(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        }))
+    }
+    let unpadded = match text {
+        [rest @ .., b'=', b'='] | [rest @ .., b'='] if text.len() % 4 == 0 => rest,
+        _ => text,
+    };
+    if unpadded.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(unpadded.len() / 4 * 3 + 2);
+    for chunk in unpadded.chunks(4) {
+        let mut acc = 0u32;
+        for &c in chunk {
+            acc = acc << 6 | value(c)?;
+        }
+        acc <<= 6 * (4 - chunk.len() as u32);
+        let bytes = acc.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    Some(out)
+}

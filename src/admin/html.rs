@@ -1,0 +1,500 @@
+//! The balancer-manager page: one self-contained HTML5 document (inline CSS, no JavaScript, no
+//! external assets) rendered from a [`Snapshot`].
+//!
+//! Pure: string in, string out. Every piece of text from the snapshot goes through
+//! [`escape_html`]. The forms post Apache's field names (see [`super::form`]) to `base_path`, so
+//! the page and `mod_proxy_balancer` scripts drive the same parser. Stable element ids for
+//! scripts and browser tests, with `KEY` = the member's route, or its 0-based index when it has
+//! none:
+//!
+//! | id | element |
+//! |---|---|
+//! | `balancer-B` | the balancer's section |
+//! | `member-B-KEY` | the member's table row |
+//! | `edit-B-KEY` | the member's edit form |
+//! | `drain-B-KEY` | button: set `N` (drain) |
+//! | `undrain-B-KEY` | button: clear `N` (only when `N` is set) |
+//! | `remove-B-KEY` | button: remove the member |
+//! | `add-B` | the balancer's "add member" form |
+
+use std::fmt::Write;
+
+use super::model::{BalancerView, Health, MemberView, Snapshot, WorkerView};
+
+/// Appends formatted text to a `String` (writing to a `String` cannot fail).
+macro_rules! w {
+    ($out:expr, $($arg:tt)*) => {{
+        let _ = write!($out, $($arg)*);
+    }};
+}
+
+/// Status letters the edit form offers as checkboxes, with their meaning (SEMANTICS 2.4).
+pub const EDITABLE_FLAGS: [(char, &str); 6] = [
+    ('D', "Disabled"),
+    ('S', "Stopped"),
+    ('N', "Drain"),
+    ('H', "Hot standby"),
+    ('R', "Hot spare"),
+    ('I', "Ignore errors"),
+];
+
+/// Columns of the member table; the edit row spans all of them.
+const MEMBER_COLUMNS: usize = 17;
+
+const CSS: &str = "\
+body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:1.5em;color:#1d2630;background:#fafbfc}
+h1{font-size:1.5em;margin:0 0 .2em}h2{font-size:1.2em;margin:1.6em 0 .3em}
+.meta{color:#5b6773;margin:0 0 1em}
+.message{background:#e7f4ea;border:1px solid #8cc79b;padding:.5em .8em;border-radius:4px}
+dl.settings{display:grid;grid-template-columns:max-content auto;gap:.1em 1em;margin:.3em 0 .8em}
+dl.settings dt{color:#5b6773}dl.settings dd{margin:0}
+table{border-collapse:collapse;background:#fff;margin-bottom:.5em}
+th,td{border:1px solid #d5dbe1;padding:.25em .5em;text-align:left;vertical-align:top}
+th{background:#eef1f4;font-weight:600}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+tr.edit td{background:#f6f8fa;border-top:none}
+.flag{display:inline-block;min-width:1.2em;text-align:center;border-radius:3px;padding:0 .3em;margin-right:.15em;background:#dfe3e8;font-weight:600;cursor:help}
+.flag-D,.flag-S,.flag-E,.flag-C{background:#f6d5d5;color:#8a1c1c}
+.flag-N{background:#fbe9c6;color:#7a5200}
+.flag-H,.flag-R{background:#d8e6f8;color:#1f4a80}
+.health{font-weight:600;white-space:nowrap}
+.health-ok{color:#1c7a34}.health-error,.health-hc_failed{color:#b3261e}
+.health-disabled{color:#8a6100}.health-stopped{color:#5b6773}
+.err{color:#8a1c1c;max-width:22em;overflow-wrap:anywhere}
+form{display:inline;margin:0}
+form.edit label{margin-right:.8em;white-space:nowrap}
+form.edit input[type=number]{width:5em}form.edit input[type=text]{width:8em}
+form.add{display:block;margin:.3em 0 1em}
+button{cursor:pointer}
+.muted{color:#8b96a1}
+";
+
+/// Renders the whole manager page. `nonce` goes into every form; `base_path` (e.g.
+/// `/balancer-manager`) is every form's `action`; `message`, when given, is shown at the top
+/// (e.g. the result of the last action).
+pub fn render_manager(
+    snapshot: &Snapshot,
+    nonce: &str,
+    base_path: &str,
+    message: Option<&str>,
+) -> String {
+    let mut out = String::with_capacity(8192 + snapshot.balancers.len() * 4096);
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    out.push_str("<title>ringlb balancer manager</title>\n<style>\n");
+    out.push_str(CSS);
+    out.push_str("</style>\n</head>\n<body>\n<h1>ringlb balancer manager</h1>\n");
+    w!(
+        out,
+        "<p class=\"meta\">ringlb {} &middot; up {} &middot; snapshot {} UTC</p>\n",
+        escape_html(&snapshot.version),
+        human_duration(snapshot.uptime_secs),
+        utc_datetime(snapshot.now_unix)
+    );
+    if let Some(message) = message {
+        w!(
+            out,
+            "<p class=\"message\" role=\"status\">{}</p>\n",
+            escape_html(message)
+        );
+    }
+    let forms = FormCtx {
+        action: escape_html(base_path),
+        nonce: escape_html(nonce),
+    };
+    for balancer in &snapshot.balancers {
+        render_balancer(&mut out, balancer, &forms);
+    }
+    render_workers(&mut out, &snapshot.workers);
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// Attribute values shared by every form, already escaped.
+struct FormCtx {
+    action: String,
+    nonce: String,
+}
+
+impl FormCtx {
+    /// Opens a POST form and writes the hidden `b` (and `w`, when given) and `nonce` fields.
+    fn open(&self, out: &mut String, attrs: &str, balancer: &str, member: Option<&str>) {
+        w!(
+            out,
+            "<form method=\"post\" action=\"{}\"{attrs}>",
+            self.action
+        );
+        hidden(out, "b", balancer);
+        if let Some(member) = member {
+            hidden(out, "w", member);
+        }
+        w!(
+            out,
+            "<input type=\"hidden\" name=\"nonce\" value=\"{}\">",
+            self.nonce
+        );
+    }
+}
+
+fn hidden(out: &mut String, name: &str, value: &str) {
+    w!(
+        out,
+        "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+        escape_html(value)
+    );
+}
+
+fn render_balancer(out: &mut String, b: &BalancerView, forms: &FormCtx) {
+    let name = escape_html(&b.name);
+    let up = b.members.iter().filter(|m| m.health.is_up()).count();
+    w!(
+        out,
+        "<section class=\"balancer\" id=\"balancer-{name}\">\n<h2>balancer://{name} \
+         <span class=\"muted\">({up} of {} members up)</span></h2>\n",
+        b.members.len()
+    );
+    out.push_str("<dl class=\"settings\">");
+    w!(out, "<dt>Mount</dt><dd>{}</dd>", escape_html(&b.mount));
+    w!(out, "<dt>Method</dt><dd>{}</dd>", escape_html(&b.lbmethod));
+    let sticky = match &b.sticky {
+        None => "none".to_owned(),
+        Some(s) => match s.split_once('|') {
+            Some((cookie, url)) => format!(
+                "cookie {}, URL parameter {}",
+                escape_html(cookie),
+                escape_html(url)
+            ),
+            None => format!("{0} (cookie and URL parameter)", escape_html(s)),
+        },
+    };
+    w!(out, "<dt>Sticky session</dt><dd>{sticky}</dd>");
+    w!(out, "<dt>No failover</dt><dd>{}</dd>", on_off(b.nofailover));
+    w!(
+        out,
+        "<dt>Force recovery</dt><dd>{}</dd>",
+        on_off(b.forcerecovery)
+    );
+    match b.maxattempts {
+        Some(n) => w!(out, "<dt>Max attempts</dt><dd>{n}</dd>"),
+        None => out.push_str("<dt>Max attempts</dt><dd>default (members &minus; 1)</dd>"),
+    }
+    out.push_str("</dl>\n<table class=\"members\">\n<thead><tr>");
+    for head in [
+        "Route",
+        "URL",
+        "Load factor",
+        "LB set",
+        "Flags",
+        "Health",
+        "Busy",
+        "Requests",
+        "In",
+        "Out",
+        "Errors",
+        "2xx",
+        "4xx",
+        "5xx",
+        "Last error",
+        "In state",
+        "Actions",
+    ] {
+        w!(out, "<th>{head}</th>");
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for (index, member) in b.members.iter().enumerate() {
+        render_member(out, &b.name, index, member, forms);
+    }
+    if b.members.is_empty() {
+        w!(
+            out,
+            "<tr><td colspan=\"{MEMBER_COLUMNS}\" class=\"muted\">no members</td></tr>\n"
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
+    forms.open(
+        out,
+        &format!(" class=\"add\" id=\"add-{name}\""),
+        &b.name,
+        None,
+    );
+    out.push_str(
+        "<strong>Add member</strong> \
+         <label>URL <input type=\"text\" name=\"add_url\" required \
+         placeholder=\"http://10.0.0.5:8080\"></label> \
+         <label>Route <input type=\"text\" name=\"add_route\" maxlength=\"96\"></label> \
+         <label>Load factor <input type=\"number\" name=\"add_lf\" min=\"1\" max=\"100\" \
+         step=\"any\" value=\"1\"></label> \
+         <button type=\"submit\">Add</button> \
+         <span class=\"muted\">new members start disabled (D)</span></form>\n</section>\n",
+    );
+}
+
+fn render_member(out: &mut String, balancer: &str, index: usize, m: &MemberView, forms: &FormCtx) {
+    let key = if m.route.is_empty() {
+        index.to_string()
+    } else {
+        escape_html(&m.route)
+    };
+    let b = escape_html(balancer);
+    w!(out, "<tr id=\"member-{b}-{key}\">");
+    if m.route.is_empty() {
+        out.push_str("<td class=\"muted\">&ndash;</td>");
+    } else {
+        w!(out, "<td>{}</td>", escape_html(&m.route));
+    }
+    w!(out, "<td>{}", escape_html(&m.url));
+    if !m.redirect.is_empty() {
+        w!(
+            out,
+            "<br><span class=\"muted\">redirect &rarr; {}</span>",
+            escape_html(&m.redirect)
+        );
+    }
+    out.push_str("</td>");
+    w!(out, "<td class=\"num\">{}</td>", m.loadfactor);
+    w!(out, "<td class=\"num\">{}</td>", m.lbset);
+    out.push_str("<td>");
+    for letter in m.status.chars() {
+        let letter_text = escape_html(letter.encode_utf8(&mut [0; 4]));
+        w!(
+            out,
+            "<span class=\"flag flag-{letter_text}\" title=\"{}\">{letter_text}</span>",
+            flag_title(letter)
+        );
+    }
+    out.push_str("</td>");
+    w!(
+        out,
+        "<td><span class=\"health health-{}\">{}</span></td>",
+        m.health.label(),
+        health_text(m.health)
+    );
+    for n in [m.busy, m.requests] {
+        w!(out, "<td class=\"num\">{n}</td>");
+    }
+    for bytes in [m.bytes_in, m.bytes_out] {
+        w!(
+            out,
+            "<td class=\"num\" title=\"{bytes} bytes\">{}</td>",
+            human_bytes(bytes)
+        );
+    }
+    for n in [m.errors, m.responses[1], m.responses[3], m.responses[4]] {
+        w!(out, "<td class=\"num\">{n}</td>");
+    }
+    match &m.last_error {
+        Some(e) => w!(out, "<td class=\"err\">{}</td>", escape_html(e)),
+        None => out.push_str("<td class=\"muted\">&ndash;</td>"),
+    }
+    w!(out, "<td>{}</td>", human_duration(m.state_since_secs));
+    out.push_str("<td>");
+    let member_attr = Some(m.url.as_str());
+    forms.open(out, "", balancer, member_attr);
+    hidden(out, "w_status_N", "1");
+    w!(
+        out,
+        "<button type=\"submit\" id=\"drain-{b}-{key}\" title=\"Drain: only existing sticky \
+         sessions\">Drain</button></form> "
+    );
+    if m.status.contains('N') {
+        forms.open(out, "", balancer, member_attr);
+        hidden(out, "w_status_N", "0");
+        w!(
+            out,
+            "<button type=\"submit\" id=\"undrain-{b}-{key}\">Undrain</button></form> "
+        );
+    }
+    forms.open(out, "", balancer, member_attr);
+    hidden(out, "remove", "1");
+    w!(
+        out,
+        "<button type=\"submit\" id=\"remove-{b}-{key}\">Remove</button></form></td></tr>\n"
+    );
+    render_edit_row(out, balancer, &b, &key, m, forms);
+}
+
+fn render_edit_row(
+    out: &mut String,
+    balancer: &str,
+    b: &str,
+    key: &str,
+    m: &MemberView,
+    forms: &FormCtx,
+) {
+    w!(out, "<tr class=\"edit\"><td colspan=\"{MEMBER_COLUMNS}\">");
+    forms.open(
+        out,
+        &format!(" class=\"edit\" id=\"edit-{b}-{key}\""),
+        balancer,
+        Some(&m.url),
+    );
+    w!(
+        out,
+        "<label>Load factor <input type=\"number\" name=\"w_lf\" min=\"1\" max=\"100\" \
+         step=\"any\" value=\"{}\"></label>",
+        m.loadfactor
+    );
+    w!(
+        out,
+        "<label>LB set <input type=\"number\" name=\"w_ls\" min=\"0\" max=\"99\" \
+         value=\"{}\"></label>",
+        m.lbset
+    );
+    w!(
+        out,
+        "<label>Route <input type=\"text\" name=\"w_wr\" maxlength=\"96\" value=\"{}\"></label>",
+        escape_html(&m.route)
+    );
+    w!(
+        out,
+        "<label>Redirect <input type=\"text\" name=\"w_rr\" maxlength=\"96\" \
+         value=\"{}\"></label>",
+        escape_html(&m.redirect)
+    );
+    // An unchecked checkbox sends nothing, so a hidden `0` precedes each checkbox; when it is
+    // checked the form sends `0` then `1` and the parser keeps the last value.
+    for (letter, title) in EDITABLE_FLAGS {
+        let checked = if m.status.contains(letter) {
+            " checked"
+        } else {
+            ""
+        };
+        w!(
+            out,
+            "<input type=\"hidden\" name=\"w_status_{letter}\" value=\"0\">\
+             <label title=\"{title}\"><input type=\"checkbox\" name=\"w_status_{letter}\" \
+             value=\"1\"{checked}> {letter}</label>"
+        );
+    }
+    out.push_str("<button type=\"submit\">Update</button></form></td></tr>\n");
+}
+
+fn render_workers(out: &mut String, workers: &[WorkerView]) {
+    out.push_str(
+        "<section class=\"workers\">\n<h2>Workers</h2>\n<table>\n<thead><tr><th>Worker</th>\
+         <th>CPU</th><th>Driver</th><th>Connections</th></tr></thead>\n<tbody>\n",
+    );
+    for worker in workers {
+        let cpu = match worker.cpu {
+            Some(cpu) => cpu.to_string(),
+            None => "not pinned".to_owned(),
+        };
+        w!(
+            out,
+            "<tr><td class=\"num\">{}</td><td>{cpu}</td><td>{}</td><td class=\"num\">{}</td>\
+             </tr>\n",
+            worker.index,
+            escape_html(&worker.driver),
+            worker.connections
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+fn on_off(value: bool) -> &'static str {
+    if value {
+        "On"
+    } else {
+        "Off"
+    }
+}
+
+/// Tooltip for a status letter (SEMANTICS 2.4).
+fn flag_title(letter: char) -> &'static str {
+    match letter {
+        'D' => "Disabled: no requests, manual recovery",
+        'S' => "Stopped: no requests, never retried",
+        'I' => "Ignore errors: errors never set E",
+        'H' => "Hot standby: used when nothing else in its lbset is usable",
+        'R' => "Hot spare: replaces unusable members of its lbset",
+        'E' => "In error: excluded until the retry window ends",
+        'N' => "Drain: only existing sticky sessions",
+        'C' => "Health check failed",
+        'O' => "Initialized",
+        'G' => "Generic",
+        'U' => "Shutting down",
+        'F' => "Free slot",
+        _ => "Unknown flag",
+    }
+}
+
+/// The health cell's text.
+pub fn health_text(health: Health) -> String {
+    match health {
+        Health::Ok => "ok".to_owned(),
+        Health::InError { retry_in_secs: 0 } => "error, retry at next request".to_owned(),
+        Health::InError { retry_in_secs } => {
+            format!("error, retry in {}", human_duration(retry_in_secs))
+        }
+        Health::HcFailed => "health check failed".to_owned(),
+        Health::Disabled => "disabled".to_owned(),
+        Health::Stopped => "stopped".to_owned(),
+    }
+}
+
+/// Escapes `& < > " '` so `text` is safe both as element content and inside a quoted attribute.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Bytes in binary units with one decimal: `512 B`, `1.5 KiB`, `12.0 MiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// Seconds as the two largest units: `45s`, `3m 12s`, `2h 5m`, `3d 4h`.
+pub fn human_duration(secs: u64) -> String {
+    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    if d > 0 {
+        format!("{d}d {h}h")
+    } else if h > 0 {
+        format!("{h}h {m}m")
+    } else if m > 0 {
+        format!("{m}m {s}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` for seconds since the Unix epoch (UTC, proleptic Gregorian).
+pub fn utc_datetime(unix: u64) -> String {
+    let days = unix / 86_400;
+    let rem = unix % 86_400;
+    // Civil-from-days (H. Hinnant), shifted so the era starts on 0000-03-01.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}

@@ -1,0 +1,143 @@
+//! Owned views of the proxy's state, filled by the admin I/O glue at request time and read by the
+//! renderers ([`super::html`], [`super::json`], [`super::metrics`]).
+//!
+//! Plain data: no behaviour beyond small derived facts ([`Health::label`], [`Health::is_up`]).
+//! The glue copies config values and summed stats counters into these structs, so the renderers
+//! never touch shared state and can be tested with hand-built values.
+
+use serde::Serialize;
+
+/// Everything one admin page shows, taken at one moment.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Snapshot {
+    /// `CARGO_PKG_VERSION` of the running binary.
+    pub version: String,
+    /// Wall-clock time of the snapshot, seconds since the Unix epoch.
+    pub now_unix: u64,
+    /// Seconds since the process started.
+    pub uptime_secs: u64,
+    /// Per-core worker threads.
+    pub workers: Vec<WorkerView>,
+    /// Balancers in config order.
+    pub balancers: Vec<BalancerView>,
+}
+
+/// One per-core worker thread.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct WorkerView {
+    /// Worker number, 0-based.
+    pub index: usize,
+    /// CPU the thread is pinned to, if pinning succeeded.
+    pub cpu: Option<usize>,
+    /// I/O driver the worker runs: `"io_uring"` or `"legacy"`.
+    pub driver: String,
+    /// Client connections open on this worker now.
+    pub connections: u64,
+}
+
+/// One balancer (`balancer://name`) and its members.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct BalancerView {
+    /// Balancer name, without `balancer://`.
+    pub name: String,
+    /// Path prefix the balancer serves, e.g. `/app`.
+    pub mount: String,
+    /// `byrequests`, `bytraffic` or `bybusyness`.
+    pub lbmethod: String,
+    /// `stickysession` as configured, e.g. `JSESSIONID|jsessionid`; `None` when not sticky.
+    pub sticky: Option<String>,
+    /// `nofailover`: a sticky request whose member is unusable gets 503 instead of another member.
+    pub nofailover: bool,
+    /// `forcerecovery`: clear E on every member when all are in error.
+    pub forcerecovery: bool,
+    /// `maxattempts`; `None` means the default (members - 1).
+    pub maxattempts: Option<u32>,
+    /// Members in config order (then added members).
+    pub members: Vec<MemberView>,
+}
+
+/// One member (backend server) of a balancer.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct MemberView {
+    /// Member URL; the key (`w`) of manager actions.
+    pub url: String,
+    /// `route`; empty when none.
+    pub route: String,
+    /// `redirect` route; empty when none.
+    pub redirect: String,
+    /// `loadfactor`, 1..=100.
+    pub loadfactor: f64,
+    /// `lbset` tier, 0..=99.
+    pub lbset: u32,
+    /// Status letters set on the member (SEMANTICS 2.4), e.g. `"H"`, `"DE"`, or `""`.
+    pub status: String,
+    /// Usability, derived by the glue from the flags and the error window.
+    pub health: Health,
+    /// Requests in flight now.
+    pub busy: u64,
+    /// Requests sent (each attempt counts).
+    pub requests: u64,
+    /// Bytes received from the member.
+    pub bytes_in: u64,
+    /// Bytes sent to the member.
+    pub bytes_out: u64,
+    /// Failed attempts.
+    pub errors: u64,
+    /// Responses by status class: index 0 = 1xx ... 4 = 5xx.
+    pub responses: [u64; 5],
+    /// Text of the last error, if any.
+    pub last_error: Option<String>,
+    /// Seconds since `health` last changed.
+    pub state_since_secs: u64,
+    /// Response-time histogram: `(upper bound in seconds, cumulative count)`, ascending finite
+    /// bounds; the `+Inf` bucket is `latency_count` and is not listed here.
+    pub latency_buckets: Vec<(f64, u64)>,
+    /// Sum of all observed response times, seconds.
+    pub latency_sum_secs: f64,
+    /// Number of observed responses.
+    pub latency_count: u64,
+}
+
+/// Whether a member takes new requests, and if not, why. Serialized as
+/// `{"state": "ok"}`, `{"state": "error", "retry_in_secs": 12}`, `{"state": "hc_failed"}`,
+/// `{"state": "disabled"}` or `{"state": "stopped"}`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Health {
+    /// Usable.
+    #[default]
+    Ok,
+    /// In error (E); retried after `retry_in_secs` (0: at the next request).
+    #[serde(rename = "error")]
+    InError {
+        /// Seconds until the `retry` window ends.
+        retry_in_secs: u64,
+    },
+    /// The health check failed (C).
+    HcFailed,
+    /// Disabled (D) by config or the manager.
+    Disabled,
+    /// Stopped (S).
+    Stopped,
+}
+
+impl Health {
+    /// Every state label, in the order the metrics list them.
+    pub const LABELS: [&'static str; 5] = ["ok", "error", "hc_failed", "disabled", "stopped"];
+
+    /// The state label used by JSON (`state`) and metrics (`ringlb_member_health{state}`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Health::Ok => "ok",
+            Health::InError { .. } => "error",
+            Health::HcFailed => "hc_failed",
+            Health::Disabled => "disabled",
+            Health::Stopped => "stopped",
+        }
+    }
+
+    /// `true` only for [`Health::Ok`].
+    pub fn is_up(self) -> bool {
+        self == Health::Ok
+    }
+}

@@ -1,0 +1,388 @@
+//! Checks `render_metrics` output with a small parser of the Prometheus text format 0.0.4.
+
+use std::collections::{HashMap, HashSet};
+
+use super::sample;
+use crate::admin::metrics::{escape_label, render_metrics};
+use crate::admin::model::{Health, Snapshot};
+
+#[derive(Debug)]
+struct Sample {
+    name: String,
+    labels: Vec<(String, String)>,
+    value: f64,
+}
+
+fn valid_metric_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+fn valid_label_name(name: &str) -> bool {
+    valid_metric_name(name) && !name.contains(':')
+}
+
+fn parse_value(text: &str) -> Result<f64, String> {
+    match text {
+        "+Inf" => Ok(f64::INFINITY),
+        "-Inf" => Ok(f64::NEG_INFINITY),
+        "NaN" => Ok(f64::NAN),
+        t => t.parse().map_err(|_| format!("bad value {t:?}")),
+    }
+}
+
+/// Parses `name{a="x",b="y"} value`; label values unescaped.
+fn parse_sample(line: &str) -> Result<Sample, String> {
+    let name_end = line
+        .find(['{', ' '])
+        .ok_or_else(|| format!("no value: {line:?}"))?;
+    let name = &line[..name_end];
+    if !valid_metric_name(name) {
+        return Err(format!("bad metric name {name:?}"));
+    }
+    let mut rest = &line[name_end..];
+    let mut labels = Vec::new();
+    if let Some(after) = rest.strip_prefix('{') {
+        rest = after;
+        loop {
+            if let Some(after) = rest.strip_prefix('}') {
+                rest = after;
+                break;
+            }
+            let eq = rest.find('=').ok_or("label without =")?;
+            let label = &rest[..eq];
+            if !valid_label_name(label) {
+                return Err(format!("bad label name {label:?}"));
+            }
+            let body = rest[eq + 1..]
+                .strip_prefix('"')
+                .ok_or("label value not quoted")?;
+            let mut value = String::new();
+            let mut chars = body.char_indices();
+            let end = loop {
+                match chars.next().ok_or("unterminated label value")? {
+                    (i, '"') => break i,
+                    (_, '\\') => match chars.next().ok_or("dangling escape")?.1 {
+                        '\\' => value.push('\\'),
+                        '"' => value.push('"'),
+                        'n' => value.push('\n'),
+                        c => return Err(format!("bad escape \\{c}")),
+                    },
+                    (_, '\n') => return Err("raw newline in label value".to_owned()),
+                    (_, c) => value.push(c),
+                }
+            };
+            labels.push((label.to_owned(), value));
+            rest = &body[end + 1..];
+            rest = rest.strip_prefix(',').unwrap_or(rest);
+        }
+    }
+    let value_text = rest.strip_prefix(' ').ok_or("no space before value")?;
+    if value_text.contains(' ') {
+        return Err(format!("timestamp or junk after value: {value_text:?}"));
+    }
+    Ok(Sample {
+        name: name.to_owned(),
+        labels,
+        value: parse_value(value_text)?,
+    })
+}
+
+/// Family a sample belongs to: histogram suffixes map to their base name.
+fn family_of<'a>(name: &'a str, types: &HashMap<String, String>) -> &'a str {
+    for suffix in ["_bucket", "_sum", "_count"] {
+        if let Some(base) = name.strip_suffix(suffix) {
+            if types.get(base).map(String::as_str) == Some("histogram") {
+                return base;
+            }
+        }
+    }
+    name
+}
+
+/// Validates the whole exposition; returns the samples.
+fn validate(text: &str) -> Result<Vec<Sample>, String> {
+    if !text.ends_with('\n') {
+        return Err("output must end in a newline".to_owned());
+    }
+    let mut types: HashMap<String, String> = HashMap::new();
+    let mut helped: HashSet<String> = HashSet::new();
+    let mut finished: HashSet<String> = HashSet::new();
+    let mut current: Option<String> = None;
+    let mut samples = Vec::new();
+    let mut seen_series: HashSet<String> = HashSet::new();
+    for (i, line) in text.lines().enumerate() {
+        let at = |m: String| format!("line {}: {m}: {line:?}", i + 1);
+        if let Some(comment) = line.strip_prefix("# ") {
+            let mut parts = comment.splitn(3, ' ');
+            let (kw, name) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let rest = parts.next().unwrap_or("");
+            if kw != "HELP" && kw != "TYPE" {
+                continue;
+            }
+            if !valid_metric_name(name) {
+                return Err(at(format!("bad name {name:?}")));
+            }
+            if current.as_deref() != Some(name) {
+                if let Some(prev) = current.take() {
+                    finished.insert(prev);
+                }
+                if finished.contains(name) {
+                    return Err(at("family not contiguous".to_owned()));
+                }
+                current = Some(name.to_owned());
+            }
+            if kw == "TYPE" {
+                if !["counter", "gauge", "histogram", "summary", "untyped"].contains(&rest) {
+                    return Err(at(format!("bad type {rest:?}")));
+                }
+                if types.insert(name.to_owned(), rest.to_owned()).is_some() {
+                    return Err(at("second TYPE".to_owned()));
+                }
+            } else if !helped.insert(name.to_owned()) {
+                return Err(at("second HELP".to_owned()));
+            }
+            continue;
+        }
+        if line.starts_with('#') || line.is_empty() {
+            return Err(at("stray comment or blank line".to_owned()));
+        }
+        let sample = parse_sample(line).map_err(at)?;
+        let family = family_of(&sample.name, &types);
+        if !types.contains_key(family) {
+            return Err(at("sample without TYPE".to_owned()));
+        }
+        if current.as_deref() != Some(family) {
+            return Err(at("sample outside its family's block".to_owned()));
+        }
+        if types[family] == "counter" && !family.ends_with("_total") {
+            return Err(at("counter name should end in _total".to_owned()));
+        }
+        if !seen_series.insert(format!("{}{:?}", sample.name, sample.labels)) {
+            return Err(at("duplicate series".to_owned()));
+        }
+        samples.push(sample);
+    }
+    check_histograms(&samples, &types)?;
+    Ok(samples)
+}
+
+/// Buckets cumulative with ascending `le`, ending in `+Inf` equal to `_count`.
+fn check_histograms(samples: &[Sample], types: &HashMap<String, String>) -> Result<(), String> {
+    for (family, kind) in types {
+        if kind != "histogram" {
+            continue;
+        }
+        let key = |s: &Sample| {
+            let mut l: Vec<_> = s
+                .labels
+                .iter()
+                .filter(|(k, _)| k != "le")
+                .cloned()
+                .collect();
+            l.sort();
+            format!("{l:?}")
+        };
+        let mut series: HashMap<String, Vec<(f64, f64)>> = HashMap::new();
+        let mut counts: HashMap<String, f64> = HashMap::new();
+        let mut sums: HashSet<String> = HashSet::new();
+        for s in samples {
+            if s.name == format!("{family}_bucket") {
+                let le = s
+                    .labels
+                    .iter()
+                    .find(|(k, _)| k == "le")
+                    .ok_or("bucket without le")?;
+                series
+                    .entry(key(s))
+                    .or_default()
+                    .push((parse_value(&le.1)?, s.value));
+            } else if s.name == format!("{family}_count") {
+                counts.insert(key(s), s.value);
+            } else if s.name == format!("{family}_sum") {
+                sums.insert(key(s));
+            }
+        }
+        if series.len() != counts.len() {
+            return Err(format!(
+                "{family}: _count without buckets or buckets without _count"
+            ));
+        }
+        for (k, buckets) in &series {
+            for pair in buckets.windows(2) {
+                if !(pair[0].0 < pair[1].0 && pair[0].1 <= pair[1].1) {
+                    return Err(format!("{family}{k}: buckets not ascending/cumulative"));
+                }
+            }
+            let last = buckets.last().ok_or("empty")?;
+            if last.0 != f64::INFINITY {
+                return Err(format!("{family}{k}: last bucket is not +Inf"));
+            }
+            if counts.get(k) != Some(&last.1) {
+                return Err(format!("{family}{k}: +Inf bucket != _count"));
+            }
+            if !sums.contains(k) {
+                return Err(format!("{family}{k}: no _sum"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn find<'a>(samples: &'a [Sample], name: &str, labels: &[(&str, &str)]) -> Option<&'a Sample> {
+    samples.iter().find(|s| {
+        s.name == name
+            && labels
+                .iter()
+                .all(|(k, v)| s.labels.iter().any(|(lk, lv)| lk == k && lv == v))
+    })
+}
+
+#[test]
+fn sample_snapshot_validates() {
+    let text = render_metrics(&sample());
+    if let Err(e) = validate(&text) {
+        panic!("{e}\n{text}");
+    }
+}
+
+#[test]
+fn values_and_labels() {
+    let samples = validate(&render_metrics(&sample())).expect("valid");
+    let n1 = [
+        ("balancer", "app"),
+        ("member", "http://10.0.0.1:8080"),
+        ("route", "n1"),
+    ];
+    let value = |name: &str, extra: &[(&str, &str)]| {
+        let mut labels = n1.to_vec();
+        labels.extend_from_slice(extra);
+        find(&samples, name, &labels)
+            .unwrap_or_else(|| panic!("no {name} {extra:?}"))
+            .value
+    };
+    assert_eq!(value("ringlb_member_requests_total", &[]), 1234.0);
+    assert_eq!(
+        value("ringlb_member_responses_total", &[("class", "2xx")]),
+        1000.0
+    );
+    assert_eq!(
+        value("ringlb_member_responses_total", &[("class", "5xx")]),
+        13.0
+    );
+    assert_eq!(
+        value("ringlb_member_bytes_received_total", &[]),
+        5.0 * 1024.0 * 1024.0
+    );
+    assert_eq!(value("ringlb_member_bytes_sent_total", &[]), 2048.0);
+    assert_eq!(value("ringlb_member_busy", &[]), 3.0);
+    assert_eq!(value("ringlb_member_errors_total", &[]), 7.0);
+    assert_eq!(value("ringlb_member_up", &[]), 1.0);
+    assert_eq!(value("ringlb_member_loadfactor", &[]), 2.5);
+    assert_eq!(value("ringlb_member_health", &[("state", "ok")]), 1.0);
+    assert_eq!(value("ringlb_member_health", &[("state", "error")]), 0.0);
+    assert_eq!(
+        value("ringlb_member_response_seconds_bucket", &[("le", "0.05")]),
+        800.0
+    );
+    assert_eq!(
+        value("ringlb_member_response_seconds_bucket", &[("le", "+Inf")]),
+        1234.0
+    );
+    assert_eq!(value("ringlb_member_response_seconds_sum", &[]), 123.5);
+    assert_eq!(value("ringlb_member_response_seconds_count", &[]), 1234.0);
+
+    let worker = find(
+        &samples,
+        "ringlb_worker_connections",
+        &[("worker", "0"), ("driver", "io_uring")],
+    );
+    assert_eq!(worker.map(|s| s.value), Some(12.0));
+    let uptime = find(&samples, "ringlb_uptime_seconds", &[]);
+    assert_eq!(uptime.map(|s| s.value), Some(93_784.0));
+
+    // Hostile label values survive escaping and parse back to the original.
+    let weird = [
+        ("balancer", "we\"ird<b>\\"),
+        ("member", "http://10.0.0.5:80\n"),
+    ];
+    assert!(find(&samples, "ringlb_member_up", &weird).is_some());
+    assert!(find(&samples, "ringlb_member_up", &[("route", "a\"b")]).is_some());
+}
+
+#[test]
+fn exactly_one_health_state_per_member() {
+    let samples = validate(&render_metrics(&sample())).expect("valid");
+    let s = sample();
+    for b in &s.balancers {
+        for m in &b.members {
+            let states: Vec<&Sample> = samples
+                .iter()
+                .filter(|x| {
+                    x.name == "ringlb_member_health"
+                        && x.labels.contains(&("member".to_owned(), m.url.clone()))
+                        && x.labels.contains(&("balancer".to_owned(), b.name.clone()))
+                })
+                .collect();
+            assert_eq!(states.len(), Health::LABELS.len());
+            let on: Vec<_> = states.iter().filter(|x| x.value == 1.0).collect();
+            assert_eq!(on.len(), 1);
+            let state = &on[0]
+                .labels
+                .iter()
+                .find(|(k, _)| k == "state")
+                .expect("state")
+                .1;
+            assert_eq!(state, m.health.label());
+        }
+    }
+}
+
+#[test]
+fn racy_histogram_is_clamped_to_valid() {
+    let mut s = sample();
+    let m = &mut s.balancers[0].members[0];
+    m.latency_buckets = vec![(0.1, 5), (0.2, 4), (f64::INFINITY, 3), (1.0, 9)];
+    m.latency_count = 7;
+    let text = render_metrics(&s);
+    let samples = validate(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let count = find(
+        &samples,
+        "ringlb_member_response_seconds_count",
+        &[("route", "n1")],
+    );
+    assert_eq!(count.map(|x| x.value), Some(9.0));
+}
+
+#[test]
+fn empty_snapshot_validates() {
+    let text = render_metrics(&Snapshot::default());
+    validate(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+}
+
+#[test]
+fn validator_rejects_bad_output() {
+    let bad = [
+        "x 1\n",                                 // no TYPE
+        "# TYPE x gauge\nx{a=\"1} 1\n",          // unterminated
+        "# TYPE x gauge\nx{a=\"\\t\"} 1\n",      // bad escape
+        "# TYPE 1x gauge\n",                     // bad name
+        "# TYPE x gauge\nx one\n",               // bad value
+        "# TYPE x gauge\n# TYPE y gauge\nx 1\n", // outside block
+        "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 0\nh_count 1\n",
+        "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 0\nh_count 1\n", // no +Inf
+        "# TYPE c counter\nc 1\n",                                        // counter without _total
+    ];
+    for text in bad {
+        assert!(validate(text).is_err(), "accepted {text:?}");
+    }
+}
+
+#[test]
+fn label_escaping() {
+    assert_eq!(escape_label("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
+    assert_eq!(escape_label("plain é"), "plain é");
+}

@@ -1,0 +1,91 @@
+//! Tests for the admin modules, one file per module, sharing [`sample`].
+
+use super::model::{BalancerView, Health, MemberView, Snapshot, WorkerView};
+
+mod auth;
+mod form;
+mod html;
+mod json;
+mod metrics;
+
+/// Two balancers, four members covering every health state, hostile text in names and errors.
+pub(super) fn sample() -> Snapshot {
+    let member = |url: &str, route: &str, status: &str, health: Health| MemberView {
+        url: url.to_owned(),
+        route: route.to_owned(),
+        loadfactor: 1.0,
+        status: status.to_owned(),
+        health,
+        ..MemberView::default()
+    };
+    let n1 = MemberView {
+        redirect: "n2".to_owned(),
+        loadfactor: 2.5,
+        lbset: 1,
+        busy: 3,
+        requests: 1234,
+        bytes_in: 5 * 1024 * 1024,
+        bytes_out: 2048,
+        errors: 7,
+        responses: [1, 1000, 20, 200, 13],
+        last_error: Some("connect: <script>alert(1)</script> refused".to_owned()),
+        state_since_secs: 3725,
+        latency_buckets: vec![(0.005, 10), (0.05, 800), (0.5, 1200), (5.0, 1230)],
+        latency_sum_secs: 123.5,
+        latency_count: 1234,
+        ..member("http://10.0.0.1:8080", "n1", "N", Health::Ok)
+    };
+    Snapshot {
+        version: "0.1.0".to_owned(),
+        now_unix: 1_700_000_000,
+        uptime_secs: 93_784,
+        workers: vec![
+            WorkerView {
+                index: 0,
+                cpu: Some(0),
+                driver: "io_uring".to_owned(),
+                connections: 12,
+            },
+            WorkerView {
+                index: 1,
+                cpu: None,
+                driver: "legacy".to_owned(),
+                connections: 0,
+            },
+        ],
+        balancers: vec![
+            BalancerView {
+                name: "app".to_owned(),
+                mount: "/app".to_owned(),
+                lbmethod: "byrequests".to_owned(),
+                sticky: Some("JSESSIONID|jsessionid".to_owned()),
+                nofailover: false,
+                forcerecovery: true,
+                maxattempts: Some(2),
+                members: vec![
+                    n1,
+                    member(
+                        "http://10.0.0.2:8080",
+                        "n2",
+                        "E",
+                        Health::InError { retry_in_secs: 42 },
+                    ),
+                    member("http://10.0.0.3:8080", "", "H", Health::HcFailed),
+                ],
+            },
+            BalancerView {
+                name: "we\"ird<b>\\".to_owned(),
+                mount: "/".to_owned(),
+                lbmethod: "bybusyness".to_owned(),
+                sticky: None,
+                nofailover: true,
+                forcerecovery: false,
+                maxattempts: None,
+                members: vec![
+                    member("http://[::1]:9000", "a\"b", "D", Health::Disabled),
+                    member("http://10.0.0.5:80\n", "s", "S", Health::Stopped),
+                ],
+            },
+        ],
+    }
+}
