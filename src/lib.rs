@@ -4,11 +4,8 @@
 //! Pure modules (no I/O, no clock): [`config`] (validation), [`balancer`], [`sticky`], [`http`],
 //! [`error`]. I/O modules: [`worker`], [`upstream`], [`server`], [`demo`].
 
-<<<<<<< HEAD
 pub mod accesslog;
-=======
 pub mod admin;
->>>>>>> wip-admin
 pub mod balancer;
 pub mod cli;
 pub mod clock;
