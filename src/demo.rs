@@ -88,6 +88,7 @@ fn demo_config(args: &DemoArgs, members: &[DemoMember]) -> Config {
         limits: Limits::default(),
         forwarded: Forwarded::default(),
         stats: Default::default(),
+        ops: Default::default(),
         balancers: vec![BalancerConfig {
             name: "demo".into(),
             mount: "/".into(),

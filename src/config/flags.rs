@@ -72,6 +72,7 @@ pub(crate) fn from_flags(
         limits: Limits::default(),
         forwarded: Forwarded::default(),
         stats: Default::default(),
+        ops: Default::default(),
         balancers: vec![BalancerConfig {
             name: "cluster".to_owned(),
             mount: "/".to_owned(),

@@ -43,7 +43,77 @@ pub struct Config {
     pub limits: Limits,
     pub forwarded: Forwarded,
     pub stats: StatsConfig,
+    pub ops: Ops,
     pub balancers: Vec<BalancerConfig>,
+}
+
+/// Operations: the admin listener, logging, stopping.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ops {
+    /// The admin listener (manager page, JSON API, metrics); `None` = off.
+    pub admin: Option<AdminConfig>,
+    pub log: LogConfig,
+    /// Graceful stop (SIGTERM/SIGINT): open connections get this long to finish.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Ops {
+    fn default() -> Ops {
+        Ops {
+            admin: None,
+            log: LogConfig::default(),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// `[admin]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdminConfig {
+    /// Default 127.0.0.1:8081.
+    pub listen: SocketAddr,
+    /// Addresses (CIDR) allowed to change anything; default loopback only.
+    pub allow: Vec<String>,
+    /// htpasswd file (bcrypt entries, `htpasswd -B`) for HTTP basic auth; `None` = no auth.
+    pub htpasswd: Option<std::path::PathBuf>,
+}
+
+impl Default for AdminConfig {
+    fn default() -> AdminConfig {
+        AdminConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            allow: vec!["127.0.0.1/32".into(), "::1/128".into()],
+            htpasswd: None,
+        }
+    }
+}
+
+/// `[log]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogConfig {
+    /// Where access log lines go; `None` = no access log.
+    pub access: Option<AccessTarget>,
+    /// An Apache LogFormat string or a predefined name (`combined`, `common`, `balancer`).
+    pub access_format: String,
+    /// Error log level: `error`, `warn`, `info` or `debug`.
+    pub level: crate::log::Level,
+}
+
+impl Default for LogConfig {
+    fn default() -> LogConfig {
+        LogConfig {
+            access: None,
+            access_format: "combined".into(),
+            level: crate::log::Level::Info,
+        }
+    }
+}
+
+/// Access log destination.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccessTarget {
+    Stdout,
+    File(std::path::PathBuf),
 }
 
 /// Which monoio driver the workers use.

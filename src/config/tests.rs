@@ -96,6 +96,7 @@ fn example_config() -> Config {
             preserve_host: false,
         },
         stats: Default::default(),
+        ops: Default::default(),
         balancers: vec![BalancerConfig {
             name: "cluster".into(),
             mount: "/".into(),

@@ -113,6 +113,7 @@ fn validate(ctx: &Ctx<'_>, raw: FileConfig) -> Result<Config, ConfigError> {
         limits,
         forwarded,
         stats,
+        ops: Default::default(),
         balancers,
     })
 }

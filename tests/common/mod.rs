@@ -126,6 +126,7 @@ pub(crate) fn config(driver: IoDriver, members: Vec<MemberConfig>) -> Config {
             preserve_host: false,
         },
         stats: Default::default(),
+        ops: Default::default(),
         balancers: vec![BalancerConfig {
             name: "test".to_string(),
             mount: "/".to_string(),

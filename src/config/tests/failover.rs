@@ -145,6 +145,7 @@ fn failover_config() -> Config {
         limits: Limits::default(),
         forwarded: Forwarded::default(),
         stats: StatsConfig::default(),
+        ops: Default::default(),
         balancers: vec![cluster, b2],
     }
 }
