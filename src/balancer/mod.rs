@@ -499,34 +499,6 @@ impl Balancer {
         self.mark_error_at(member, now, until_ms).is_some()
     }
 
-    /// [`Self::mark_error`] with the caller's time: `None` when nothing was marked (`I`, or
-    /// out of range), else `Some(changed)`, where `changed` is [`Health::set_error`]'s answer:
-    /// the member was not in error at `now_ms`, and of racing cores exactly this one moved it
-    /// (log it then).
-    pub fn mark_error_at(&mut self, member: usize, now_ms: u64, until_ms: u64) -> Option<bool> {
-        let m = self.members.get(member)?;
-        if m.ignores_errors() {
-            return None;
-        }
-        let changed = self.health.set_error(self.index, member, now_ms, until_ms);
-        self.reload(member);
-        Some(changed)
-    }
-
-    /// Sets or clears the failed health check (`C`) of `member` in the shared health (the
-    /// health checker's verdict after `hcfails` / `hcpasses`). Returns whether it changed;
-    /// a clear restarts "usable since" at `now_ms` (slow start). False when out of range.
-    pub fn set_hc_failed(&mut self, member: usize, failed: bool, now_ms: u64) -> bool {
-        if member >= self.members.len() {
-            return false;
-        }
-        let changed = self
-            .health
-            .set_hc_failed(self.index, member, failed, now_ms);
-        self.reload(member);
-        changed
-    }
-
     pub fn set_lbset(&mut self, member: usize, lbset: u32) -> bool {
         let Some(m) = self.members.get_mut(member) else {
             return false;

@@ -1,4 +1,5 @@
-//! The refresh at the start of every pick: read the shared health, run the lazy error retry
+//! How a core's balancer meets the shared [`Health`]: the changes it writes (errors, health
+//! check verdicts) and the refresh at the start of every pick: read the shared health, run the lazy error retry
 //! (SEMANTICS.md 2.4 `E`), force the recovery of an all-in-error balancer (2.6
 //! `forcerecovery`), then settle the slow-start weights and re-entries (`slowstart.rs`).
 //!
@@ -12,8 +13,38 @@
 
 use super::health::{word_in_error, word_until};
 use super::Balancer;
+#[cfg(doc)]
+use super::Health;
 
 impl Balancer {
+    /// [`Self::mark_error`] with the caller's time: `None` when nothing was marked (`I`, or
+    /// out of range), else `Some(changed)`, where `changed` is [`Health::set_error`]'s answer:
+    /// the member was not in error at `now_ms`, and of racing cores exactly this one moved it
+    /// (log it then).
+    pub fn mark_error_at(&mut self, member: usize, now_ms: u64, until_ms: u64) -> Option<bool> {
+        let m = self.members.get(member)?;
+        if m.ignores_errors() {
+            return None;
+        }
+        let changed = self.health.set_error(self.index, member, now_ms, until_ms);
+        self.reload(member);
+        Some(changed)
+    }
+
+    /// Sets or clears the failed health check (`C`) of `member` in the shared health (the
+    /// health checker's verdict after `hcfails` / `hcpasses`). Returns whether it changed;
+    /// a clear restarts "usable since" at `now_ms` (slow start). False when out of range.
+    pub fn set_hc_failed(&mut self, member: usize, failed: bool, now_ms: u64) -> bool {
+        if member >= self.members.len() {
+            return false;
+        }
+        let changed = self
+            .health
+            .set_hc_failed(self.index, member, failed, now_ms);
+        self.reload(member);
+        changed
+    }
+
     /// Reads every member's shared health word into this core's copy, clearing the `E` of the
     /// members whose window is over (the first core to see it does the shared clear, which
     /// restarts "usable since" for slow start). Then, with `forcerecovery`, when every member
