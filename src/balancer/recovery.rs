@@ -1,7 +1,8 @@
 //! How a core's balancer meets the shared [`Health`]: the changes it writes (errors, health
-//! check verdicts) and the refresh at the start of every pick: read the shared health, run the lazy error retry
-//! (SEMANTICS.md 2.4 `E`), force the recovery of an all-in-error balancer (2.6
-//! `forcerecovery`), then settle the slow-start weights and re-entries (`slowstart.rs`).
+//! check verdicts) and the refresh at the start of every pick, which reads the shared health,
+//! runs the lazy error retry (SEMANTICS.md 2.4 `E`), forces the recovery of an all-in-error
+//! balancer (2.6 `forcerecovery`), then settles the slow-start weights and re-entries
+//! (`slowstart.rs`).
 //!
 //! Apache retries a member (`ap_proxy_retry_worker`) only when a selection scans it. ringlb
 //! retries every member at every pick, before selecting, with the same rule: `E` clears when
