@@ -1,13 +1,16 @@
 //! One member's runtime state on one core: status flags (SEMANTICS.md 2.4), lbset, the
 //! error-retry window and the load numbers the methods read.
 //!
-//! This module owns the state transitions that depend only on the member itself
-//! ([`Member::retry`], [`Member::mark_error`]); the balancer decides *when* they run.
+//! The per-core flags (`I N D S H R`) live here; `E` and `C` live in the shared
+//! [`super::Health`] word, of which each member keeps the copy its core last read (refreshed at
+//! every pick and after every change this core makes). The balancer decides when flags change.
 
 use std::fmt;
 use std::ops::{BitOr, BitOrAssign};
 
 use crate::config::MemberConfig;
+
+use super::health::{word_hc_failed, word_in_error, word_until};
 
 /// Apache's worker status flags, with Apache's bit values (`mod_proxy.h`) so that a dump reads
 /// the same as httpd's. Letters are the ones `status=+X-Y` and the manager use.
@@ -40,6 +43,8 @@ impl Status {
     /// The flags that make a member unusable (Apache `PROXY_WORKER_NOT_USABLE_BITMAP`, less
     /// `U` shutting-down and `F` free-slot, which ringlb has no use for).
     pub const NOT_USABLE: Status = Status(0x20 | 0x40 | 0x80 | 0x400);
+    /// The flags kept in the shared [`super::Health`] word, seen by every core: `E` and `C`.
+    pub const SHARED: Status = Status(0x80 | 0x400);
 
     /// Every flag with its letter, in bit order (this is also the [`fmt::Display`] order).
     pub const LETTERS: [(u8, Status); 8] = [
@@ -66,6 +71,11 @@ impl Status {
     /// True when at least one flag of `other` is set in `self`.
     pub const fn intersects(self, other: Status) -> bool {
         self.0 & other.0 != 0
+    }
+
+    /// The flags set in both `self` and `other`.
+    pub const fn intersection(self, other: Status) -> Status {
+        Status(self.0 & other.0)
     }
 
     /// `self` with the flags of `other` cleared.
@@ -129,6 +139,9 @@ impl fmt::Debug for Status {
 pub(super) struct Load {
     /// Apache `lbfactor` (`loadfactor` × 100); always ≥ 1.
     pub(super) lbfactor: u32,
+    /// The effective lbfactor of the current pick: `lbfactor`, or less during a slow-start
+    /// ramp (`slowstart.rs`); always in `1..=lbfactor`. The methods read only this one.
+    pub(super) weight: u32,
     /// Apache `lbstatus`: the smooth weighted round-robin credit (per core, never merged).
     pub(super) lbstatus: i64,
     /// Requests in flight on all cores at the last merge.
@@ -174,25 +187,44 @@ pub struct Member {
     /// Route of the member that takes this one's sticky traffic while it is unusable; empty
     /// = none.
     redirect: Box<[u8]>,
-    status: Status,
+    /// This core's flags: never `E` or `C`, which are in `word`.
+    local: Status,
     lbset: u32,
-    /// Meaningful only while [`Status::ERROR`] is set.
-    error_until_ms: u64,
+    /// This core's copy of the shared health word (`health.rs` layout).
+    pub(super) word: u64,
+    /// `slowstart` in ms; 0 = off.
+    pub(super) slowstart_ms: u64,
+    /// When this core saw its own flags (`D`, `S`) make the member usable again; a slow-start
+    /// ramp starts at the later of this and the shared "usable since".
+    pub(super) local_since_ms: u64,
+    /// Usable at the end of the previous refresh (for the byrequests re-entry).
+    pub(super) was_usable: bool,
+    /// Neither `D` nor `S` at the end of the previous refresh.
+    pub(super) was_local_ok: bool,
     pub(super) load: Load,
 }
 
 impl Member {
     /// A fresh member with the configured initial flags, lbset and redirect; zero counters.
-    /// An initial `E` has an error window that has already ended (`error_until_ms` 0).
+    /// The configured `E` and `C` are not kept here: the balancer writes them to the shared
+    /// word (an initial `E` has an error window that has already ended).
     pub(super) fn new(cfg: &MemberConfig) -> Member {
+        let local = cfg.options.status.without(Status::SHARED);
+        let lbfactor = cfg.lbfactor.max(1);
+        let local_ok = !local.intersects(Status::NOT_USABLE);
         Member {
             route: cfg.route.as_bytes().into(),
             redirect: cfg.options.redirect.as_bytes().into(),
-            status: cfg.options.status,
+            local,
             lbset: cfg.options.lbset,
-            error_until_ms: 0,
+            word: 0,
+            slowstart_ms: u64::try_from(cfg.options.slowstart.as_millis()).unwrap_or(u64::MAX),
+            local_since_ms: 0,
+            was_usable: local_ok,
+            was_local_ok: local_ok,
             load: Load {
-                lbfactor: cfg.lbfactor.max(1),
+                lbfactor,
+                weight: lbfactor,
                 ..Load::default()
             },
         }
@@ -209,22 +241,41 @@ impl Member {
         &self.redirect
     }
 
+    /// This core's flags plus `E` and `C` as this core last read them from the shared health
+    /// (at its latest pick or change).
     pub fn status(&self) -> Status {
-        self.status
+        let mut s = self.local;
+        if word_in_error(self.word) {
+            s |= Status::ERROR;
+        }
+        if word_hc_failed(self.word) {
+            s |= Status::HC_FAILED;
+        }
+        s
     }
 
     pub fn lbset(&self) -> u32 {
         self.lbset
     }
 
-    /// Until when (ms, the caller's clock) the member stays in error; meaningful only while
-    /// [`Status::ERROR`] is set.
+    /// Until when (ms, the caller's clock) the member stays in error, as last read; 0 when
+    /// [`Status::ERROR`] is not set.
     pub fn error_until_ms(&self) -> u64 {
-        self.error_until_ms
+        if word_in_error(self.word) {
+            word_until(self.word)
+        } else {
+            0
+        }
     }
 
     pub fn lbfactor(&self) -> u32 {
         self.load.lbfactor
+    }
+
+    /// The lbfactor the latest pick used: lower than [`Self::lbfactor`] during a slow-start
+    /// ramp.
+    pub fn effective_lbfactor(&self) -> u32 {
+        self.load.weight
     }
 
     pub fn lbstatus(&self) -> i64 {
@@ -245,49 +296,40 @@ impl Member {
 
     /// No flag of [`Status::NOT_USABLE`] is set (Apache `PROXY_WORKER_IS_USABLE`).
     pub fn is_usable(&self) -> bool {
-        !self.status.intersects(Status::NOT_USABLE)
+        !self.status().intersects(Status::NOT_USABLE)
+    }
+
+    /// Neither `D` nor `S`: this core's flags allow traffic.
+    pub(super) fn local_ok(&self) -> bool {
+        !self.local.intersects(Status::NOT_USABLE)
     }
 
     pub(super) fn is_spare(&self) -> bool {
-        self.status.contains(Status::HOT_SPARE)
+        self.local.contains(Status::HOT_SPARE)
     }
 
     pub(super) fn is_standby(&self) -> bool {
-        self.status.contains(Status::HOT_STANDBY)
+        self.local.contains(Status::HOT_STANDBY)
     }
 
     pub(super) fn is_draining(&self) -> bool {
-        self.status.contains(Status::DRAIN)
+        self.local.contains(Status::DRAIN)
     }
 
-    pub(super) fn set_status(&mut self, status: Status) {
-        self.status = status;
+    pub(super) fn ignores_errors(&self) -> bool {
+        self.local.contains(Status::IGNORE_ERRORS)
+    }
+
+    pub(super) fn is_stopped(&self) -> bool {
+        self.local.contains(Status::STOPPED)
+    }
+
+    /// Replaces this core's flags; `E` and `C` in `status` are ignored (they are shared).
+    pub(super) fn set_local(&mut self, status: Status) {
+        self.local = status.without(Status::SHARED);
     }
 
     pub(super) fn set_lbset(&mut self, lbset: u32) {
         self.lbset = lbset;
-    }
-
-    /// Apache `ap_proxy_retry_worker`: clears `E` when `now_ms >= error_until_ms`, or at once
-    /// with `I`; never with `S`. Returns whether the member is usable afterwards.
-    pub(super) fn retry(&mut self, now_ms: u64) -> bool {
-        if self.status.contains(Status::ERROR)
-            && !self.status.contains(Status::STOPPED)
-            && (now_ms >= self.error_until_ms || self.status.contains(Status::IGNORE_ERRORS))
-        {
-            self.status = self.status.without(Status::ERROR);
-        }
-        self.is_usable()
-    }
-
-    /// Puts the member in error until `until_ms`, unless it has `I`. Returns whether `E` is
-    /// now set. A later call replaces the window (the newest failure wins).
-    pub(super) fn mark_error(&mut self, until_ms: u64) -> bool {
-        if self.status.contains(Status::IGNORE_ERRORS) {
-            return false;
-        }
-        self.status |= Status::ERROR;
-        self.error_until_ms = until_ms;
-        true
     }
 }

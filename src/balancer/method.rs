@@ -8,7 +8,9 @@
 //!
 //! Every candidate scanned gets `lbstatus += lbfactor` and adds `lbfactor` to `total`; the best
 //! is the strictly greatest `lbstatus` (so the earliest member in config order wins a tie); the
-//! winner pays `lbstatus -= total`. Worked schedules (columns `a b c d` are `lbstatus` after the
+//! winner pays `lbstatus -= total`. Every `lbfactor` in this file is the member's *effective*
+//! lbfactor (`Load::weight`), which is lower during a slow-start ramp (`slowstart.rs`).
+//! Worked schedules (columns `a b c d` are `lbstatus` after the
 //! `+= lbfactor` step, then the winner and the state it leaves):
 //!
 //! ```text
@@ -72,6 +74,7 @@ pub(super) struct Scorer {
 /// What the comparison of one method needs of a candidate, taken when it is offered.
 #[derive(Clone, Copy, Debug)]
 struct Key {
+    /// The effective lbfactor (`Load::weight`: the lbfactor, lower during slow start).
     lbfactor: u32,
     lbstatus: i64,
     /// The busy view; read only for bybusyness (0 otherwise).
@@ -83,7 +86,7 @@ struct Key {
 impl Key {
     fn of(method: LbMethod, load: &Load) -> Key {
         let mut key = Key {
-            lbfactor: load.lbfactor,
+            lbfactor: load.weight,
             lbstatus: load.lbstatus,
             busy: 0,
             traffic: 0,
@@ -114,8 +117,8 @@ impl Scorer {
     /// `lbstatus += lbfactor` bookkeeping on `cand`, as Apache's `is_best` does.
     pub(super) fn offer(&mut self, i: usize, cand: &mut Load) {
         if matches!(self.method, LbMethod::ByRequests | LbMethod::ByBusyness) {
-            cand.lbstatus += i64::from(cand.lbfactor);
-            self.total += i64::from(cand.lbfactor);
+            cand.lbstatus += i64::from(cand.weight);
+            self.total += i64::from(cand.weight);
         }
         let key = Key::of(self.method, cand);
         let better = match &self.best {

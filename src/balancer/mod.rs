@@ -3,32 +3,47 @@
 //! [`Balancer::pick`] owns the one generic eligibility loop (sticky routes, lbsets in order,
 //! drain, hot spares, hot standbys, the error-retry window, the per-request `avoid` set). The
 //! method (`method.rs`) only scores candidates and charges the winner. Member state and its
-//! flags live in `member.rs`.
+//! flags live in `member.rs`. The member health shared by all cores (`E`, `C`, "usable since")
+//! is [`Health`] (`health.rs`); the per-pick refresh that reads it, retries members and forces
+//! recovery is `recovery.rs`; slow start and the byrequests re-entry are `slowstart.rs`.
 //!
-//! This module is pure: no I/O, no clock (the caller passes `now_ms`), no sharing. It does not
+//! This module is pure: no I/O, no clock (the caller passes `now_ms`). It does not
 //! know about connections, pools or retries; the caller feeds outcomes back through
 //! [`Balancer::mark_error`], [`Balancer::record_traffic`] and [`Balancer::busy_inc`] /
 //! [`Balancer::busy_dec`], and the other cores' counters through [`Balancer::merge`].
 //!
 //! # Concurrency
 //!
-//! One `Balancer` per core, owned by that core: plain fields, `&mut self`, no atomics. It is
-//! `Send` (it can be built on one thread and moved to its core) but is never shared. The
+//! One `Balancer` per core, owned by that core: plain fields, `&mut self`. It is `Send` (it
+//! can be built on one thread and moved to its core) but is never shared. The one exception
+//! is the [`Health`] it holds as `Arc<Health>`: every core's balancer for the same balancer
+//! index reads and writes the same member health words (see its `# Concurrency`), so a member
+//! put in error on one core is avoided by all cores from their next pick. The
 //! cross-core view for bybusyness and bytraffic arrives as plain values: the worker sums the
 //! shared [`crate::stats::Stats`] slots every `stats.merge_interval` and hands the sums to
 //! [`Balancer::merge`]. Between merges the balancer adds its own core's exact changes, so
 //! only the other cores' changes lag, by at most one interval.
 
+mod health;
 mod member;
 mod method;
+mod recovery;
+mod slowstart;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_global;
 #[cfg(test)]
+mod tests_health;
+#[cfg(test)]
+mod tests_slowstart;
+#[cfg(test)]
 mod tests_sticky;
 
+pub use health::{Health, HealthState};
 pub use member::{Member, Status};
+
+use std::sync::Arc;
 
 use crate::config::{BalancerConfig, LbMethod};
 use crate::stats::MemberTotals;
@@ -70,6 +85,15 @@ pub struct Balancer {
     nofailover: bool,
     /// In config order; index = member id. At most 64 can be named in an `avoid` mask.
     members: Vec<Member>,
+    /// The shared health of all balancers; this one is balancer `index` in it.
+    health: Arc<Health>,
+    index: usize,
+    /// `failover.forcerecovery`.
+    forcerecovery: bool,
+    /// Forced recoveries this core ran.
+    forced_recoveries: u64,
+    /// `now_ms` of the latest pick: the time setters use for "usable since".
+    last_now_ms: u64,
 }
 
 /// What a route lookup is looking for: a route from the request, or the `redirect` route of
@@ -89,27 +113,77 @@ impl Balancer {
     /// A fresh balancer for `cfg`: members in config order with their configured initial
     /// status flags, lbset and redirect route; `nofailover` from the balancer options; zero
     /// counters. An lbfactor of 0 (which validation rejects) is taken as 1. A redirect to a
-    /// route no member has is kept and simply never finds a member.
+    /// route no member has is kept and simply never finds a member. Its member health is its
+    /// own (a private [`Health`]): nothing is shared with other cores.
     pub fn new(cfg: &BalancerConfig) -> Self {
-        let b = Balancer {
+        let health = Arc::new(Health::new(&[cfg.members.len()]));
+        Balancer::with_health(cfg, health, 0)
+    }
+
+    /// Like [`Self::new`], but the members' `E` and `C` live in `health`, as balancer
+    /// `index` (its config order): build every core's balancer with the same `Arc<Health>`
+    /// and a failure marked on one core is seen by all. A configured initial `E` (window
+    /// already over) or `C` is written to `health` (idempotent, so each core may do it). When
+    /// `health` has fewer members for `index` than `cfg`, the balancer falls back to a
+    /// private `Health` rather than share a wrong one.
+    pub fn with_health(cfg: &BalancerConfig, health: Arc<Health>, index: usize) -> Self {
+        let (health, index) = if health.members(index) >= cfg.members.len() {
+            (health, index)
+        } else {
+            (Arc::new(Health::new(&[cfg.members.len()])), 0)
+        };
+        let mut b = Balancer {
             method: cfg.lbmethod,
             sticky: cfg.sticky.is_some(),
             nofailover: cfg.options.nofailover,
             members: cfg.members.iter().map(Member::new).collect(),
+            health,
+            index,
+            forcerecovery: cfg.options.failover.forcerecovery,
+            forced_recoveries: 0,
+            last_now_ms: 0,
         };
+        for (i, m) in cfg.members.iter().enumerate() {
+            if m.options.status.contains(Status::ERROR) {
+                b.health.set_error_flag(index, i);
+            }
+            if m.options.status.contains(Status::HC_FAILED) {
+                b.health.set_hc_failed(index, i, true, 0);
+            }
+            b.reload(i);
+        }
         b.check_invariants();
         b
+    }
+
+    /// The shared member health this balancer reads and writes.
+    pub fn health(&self) -> &Arc<Health> {
+        &self.health
+    }
+
+    /// This balancer's index in [`Self::health`].
+    pub fn health_index(&self) -> usize {
+        self.index
+    }
+
+    /// How many times this core forced the recovery of all members (`forcerecovery`).
+    pub fn forced_recoveries(&self) -> u64 {
+        self.forced_recoveries
     }
 
     /// Chooses a member, or why none may take the request (the caller answers 503 either
     /// way). Members whose bit is set in `avoid` (bit *i* = member *i*) are never chosen.
     /// Allocates nothing.
     ///
+    /// 0. **Refresh** (`recovery.rs`): every member's `E` and `C` are read from the shared
+    ///    [`Health`]; an `E` whose window is over is cleared (at once with `I`, never with
+    ///    `S`); with `forcerecovery`, when every member has `E`, all are cleared. Slow-start
+    ///    weights and byrequests re-entries are settled (`slowstart.rs`).
     /// 1. **Sticky** (SEMANTICS.md 2.3 items 5 to 7). For each route of `routes`, in order
     ///    (URL first, then each session cookie, see [`crate::sticky`]; empty routes are
     ///    skipped), Apache's `find_route_worker`: the members whose route equals it exactly,
     ///    regular members first and hot standbys second. For each such member:
-    ///    * usable (after the lazy error retry) and not avoided: it wins. Drain (`N`), hot
+    ///    * usable (after the refresh) and not avoided: it wins. Drain (`N`), hot
     ///      standby (`H`), hot spare (`R`) and `I` members take sticky traffic; lbset is
     ///      ignored. `D`, `S`, `C` and `E` within its window never do;
     ///    * otherwise, when it has a `redirect` route: the same lookup for that route,
@@ -125,8 +199,7 @@ impl Balancer {
     ///    in config order:
     ///    * an avoided or draining member is not a candidate and, unless it is a spare or a
     ///      standby, counts as one unusable slot;
-    ///    * a member that is not usable gets the lazy error retry: `E` clears when
-    ///      `now_ms >= error_until_ms` (at once with `I`, never with `S`); `D`, `S`, `C` stay;
+    ///    * (the lazy error retry already ran in the refresh; `D`, `S`, `C` stay);
     ///    * usable regular members are offered to the method; unusable ones count as slots;
     ///    * then the first *k* usable spares are offered, *k* = the unusable slots;
     ///    * only if still nothing: the usable standbys are offered.
@@ -139,12 +212,14 @@ impl Balancer {
     /// including for a first request without a session and for an unknown route, which is
     /// what an insert-cookie rule keys on.
     pub fn pick(&mut self, routes: &[&[u8]], avoid: u64, now_ms: u64) -> Result<Pick, NoPick> {
+        self.last_now_ms = now_ms;
+        self.refresh(now_ms);
         let mut session_member_exists = false;
         for &route in routes {
             if route.is_empty() {
                 continue;
             }
-            if let Some(member) = self.route_member(route, avoid, now_ms) {
+            if let Some(member) = self.route_member(route, avoid) {
                 self.charge_sticky(member);
                 self.check_invariants();
                 let found = self.members.get(member).map(Member::route);
@@ -160,7 +235,7 @@ impl Balancer {
         if self.nofailover && session_member_exists {
             return Err(NoPick::SessionForced);
         }
-        let member = self.balance(avoid, now_ms).ok_or(NoPick::Unavailable)?;
+        let member = self.balance(avoid).ok_or(NoPick::Unavailable)?;
         self.check_invariants();
         Ok(Pick {
             member,
@@ -170,9 +245,9 @@ impl Balancer {
     }
 
     /// The member that takes sticky traffic for `route` now (step 1 of [`Self::pick`]).
-    fn route_member(&mut self, route: &[u8], avoid: u64, now_ms: u64) -> Option<usize> {
+    fn route_member(&self, route: &[u8], avoid: u64) -> Option<usize> {
         let mut expanded = 0u64;
-        self.find_route(Want::Route(route), avoid, now_ms, 0, &mut expanded)
+        self.find_route(Want::Route(route), avoid, 0, &mut expanded)
     }
 
     /// Whether member `i`'s route is the one `want` names (never for an empty route).
@@ -186,12 +261,11 @@ impl Balancer {
 
     /// Apache `find_route_worker` for `want` at redirect depth `depth`. Bit *i* of `expanded`
     /// marks member *i* whose redirect was already followed in this lookup: following it
-    /// again would find nothing new (the retries it ran cannot succeed a second time).
+    /// again would find nothing new (no member's state changes during a lookup).
     fn find_route(
-        &mut self,
+        &self,
         want: Want<'_>,
         avoid: u64,
-        now_ms: u64,
         depth: usize,
         expanded: &mut u64,
     ) -> Option<usize> {
@@ -200,11 +274,11 @@ impl Balancer {
                 if !self.route_matches(want, i) {
                     continue;
                 }
-                let m = &mut self.members[i];
+                let m = &self.members[i];
                 if m.is_standby() != standby_pass {
                     continue;
                 }
-                if !avoided(avoid, i) && m.retry(now_ms) {
+                if !avoided(avoid, i) && m.is_usable() {
                     return Some(i);
                 }
                 let first_visit = i >= 64 || *expanded & (1 << i) == 0;
@@ -214,8 +288,7 @@ impl Balancer {
                 if i < 64 {
                     *expanded |= 1 << i;
                 }
-                let found =
-                    self.find_route(Want::RedirectOf(i), avoid, now_ms, depth + 1, expanded);
+                let found = self.find_route(Want::RedirectOf(i), avoid, depth + 1, expanded);
                 if found.is_some() {
                     return found;
                 }
@@ -224,12 +297,13 @@ impl Balancer {
         None
     }
 
-    /// Apache's default sticky bookkeeping: usable members `+= lbfactor`, `chosen -= total`.
+    /// Apache's default sticky bookkeeping: usable members `+= lbfactor`, `chosen -= total`
+    /// (with the effective lbfactors of slow start).
     fn charge_sticky(&mut self, chosen: usize) {
         let mut total = 0;
         for m in self.members.iter_mut().filter(|m| m.is_usable()) {
-            m.load.lbstatus += i64::from(m.load.lbfactor);
-            total += i64::from(m.load.lbfactor);
+            m.load.lbstatus += i64::from(m.load.weight);
+            total += i64::from(m.load.weight);
         }
         if let Some(m) = self.members.get_mut(chosen) {
             m.load.lbstatus -= total;
@@ -237,10 +311,10 @@ impl Balancer {
     }
 
     /// Step 2 of [`Self::pick`]: lbsets in order, the first with a winner.
-    fn balance(&mut self, avoid: u64, now_ms: u64) -> Option<usize> {
+    fn balance(&mut self, avoid: u64) -> Option<usize> {
         let mut lbset = self.members.iter().map(Member::lbset).min()?;
         loop {
-            let (best, next) = self.balance_lbset(lbset, avoid, now_ms);
+            let (best, next) = self.balance_lbset(lbset, avoid);
             if best.is_some() {
                 return best;
             }
@@ -250,17 +324,12 @@ impl Balancer {
 
     /// One lbset of [`Self::balance`]. Returns the winner (already charged) and the next
     /// higher lbset present, if any.
-    fn balance_lbset(
-        &mut self,
-        lbset: u32,
-        avoid: u64,
-        now_ms: u64,
-    ) -> (Option<usize>, Option<u32>) {
+    fn balance_lbset(&mut self, lbset: u32, avoid: u64) -> (Option<usize>, Option<u32>) {
         let mut scorer = Scorer::new(self.method);
         let mut unusable = 0usize;
         let mut next: Option<u32> = None;
 
-        // Regular members; retries for everyone; count the unusable slots.
+        // Regular members; count the unusable slots.
         for (i, m) in self.members.iter_mut().enumerate() {
             if m.lbset() != lbset {
                 if m.lbset() > lbset {
@@ -273,7 +342,7 @@ impl Balancer {
                 unusable += usize::from(!reserve);
                 continue;
             }
-            let usable = m.retry(now_ms);
+            let usable = m.is_usable();
             if reserve {
                 continue;
             }
@@ -284,8 +353,7 @@ impl Balancer {
             }
         }
 
-        // Spares replace unusable slots one for one, then standbys if nothing else. The
-        // flags were settled by the retries above, so these passes only read them.
+        // Spares replace unusable slots one for one, then standbys if nothing else.
         let candidate = |i: usize, m: &Member| {
             m.lbset() == lbset && !avoided(avoid, i) && !m.is_draining() && m.is_usable()
         };
@@ -374,32 +442,61 @@ impl Balancer {
         self.members.get(member)
     }
 
-    /// Replaces all status flags of `member`. Setting [`Status::ERROR`] this way keeps the
-    /// previous `error_until_ms`; use [`Self::mark_error`] to open a window. Returns false
-    /// (and changes nothing) when `member` is out of range; so do all the setters below.
+    /// Replaces all status flags of `member`. `E` and `C` are shared by all cores: setting or
+    /// clearing them here writes the shared [`Health`] (as the manager's `w_status_C` does).
+    /// Setting [`Status::ERROR`] this way keeps the current error window, if any (else the
+    /// window is already over); use [`Self::mark_error`] to open one. A clear restarts the
+    /// member's "usable since" at this core's latest pick time. Returns false (and changes
+    /// nothing) when `member` is out of range; so do all the setters below.
     pub fn set_status(&mut self, member: usize, status: Status) -> bool {
-        self.update_status(member, |_| status)
+        let set = status.intersection(Status::SHARED);
+        let clear = Status::SHARED.without(status);
+        self.update_status(member, status, set, clear)
     }
 
-    /// `status=+X-Y`: sets the flags of `set`, then clears those of `clear`.
+    /// `status=+X-Y`: sets the flags of `set`, then clears those of `clear`. Only the shared
+    /// flags (`E`, `C`) named in `set` or `clear` are written to the shared health; the others
+    /// stay as whichever core last changed them.
     pub fn change_status(&mut self, member: usize, set: Status, clear: Status) -> bool {
-        self.update_status(member, |s| (s | set).without(clear))
+        let Some(m) = self.members.get(member) else {
+            return false;
+        };
+        let local = (m.status() | set).without(clear);
+        let shared_set = set.intersection(Status::SHARED).without(clear);
+        let shared_clear = clear.intersection(Status::SHARED);
+        self.update_status(member, local, shared_set, shared_clear)
     }
 
-    fn update_status(&mut self, member: usize, f: impl FnOnce(Status) -> Status) -> bool {
+    /// Sets this core's flags to `local` (less `E`, `C`) and writes the shared flags of
+    /// `set` and `clear` to the health.
+    fn update_status(&mut self, member: usize, local: Status, set: Status, clear: Status) -> bool {
         let Some(m) = self.members.get_mut(member) else {
             return false;
         };
-        m.set_status(f(m.status()));
+        m.set_local(local);
+        let (health, b, now) = (&self.health, self.index, self.last_now_ms);
+        if set.contains(Status::ERROR) {
+            health.set_error_flag(b, member);
+        } else if clear.contains(Status::ERROR) {
+            health.clear_error(b, member, now);
+        }
+        if set.contains(Status::HC_FAILED) {
+            health.set_hc_failed(b, member, true, now);
+        } else if clear.contains(Status::HC_FAILED) {
+            health.set_hc_failed(b, member, false, now);
+        }
+        self.reload(member);
         true
     }
 
-    /// Puts `member` in error (`E`) until `until_ms`, unless it has `I` (ignore errors).
-    /// Returns whether `E` is now set.
+    /// Puts `member` in error (`E`) until `until_ms` in the shared health (keeping a later
+    /// deadline it already has), unless it has `I` (ignore errors): then nothing changes and
+    /// the answer is false. A member with `S` is marked too (it is never retried anyway).
+    /// Returns whether `E` is now set. See [`Self::mark_error_at`] to learn whether this call
+    /// put it in error.
     pub fn mark_error(&mut self, member: usize, until_ms: u64) -> bool {
-        self.members
-            .get_mut(member)
-            .is_some_and(|m| m.mark_error(until_ms))
+        let now = self.last_now_ms;
+        self.mark_error_at(member, now, until_ms).is_some()
     }
 
     pub fn set_lbset(&mut self, member: usize, lbset: u32) -> bool {
@@ -416,6 +513,7 @@ impl Balancer {
         match self.members.get_mut(member) {
             Some(m) if lbfactor > 0 => {
                 m.load.lbfactor = lbfactor;
+                m.load.weight = m.load.weight.clamp(1, lbfactor);
                 true
             }
             _ => false,
@@ -459,12 +557,18 @@ impl Balancer {
     }
 
     /// Every pick is zero-sum on `lbstatus` (the winner pays exactly what the candidates
-    /// gained), so the sum stays 0 from `new` and `reset` on; lbfactors stay ≥ 1.
+    /// gained, counted with the same effective lbfactors, whatever the slow-start ramp does),
+    /// and a byrequests re-entry shifts every member to take back what it gave the entering
+    /// one (`slowstart.rs`), so the sum stays 0 from `new` and `reset` on. lbfactors stay
+    /// ≥ 1, and the effective ones within `1..=lbfactor`.
     #[cfg(debug_assertions)]
     fn check_invariants(&self) {
         let sum: i64 = self.members.iter().map(Member::lbstatus).sum();
         debug_assert_eq!(sum, 0, "lbstatus is not zero-sum: {:?}", self.members);
-        debug_assert!(self.members.iter().all(|m| m.lbfactor() >= 1));
+        debug_assert!(self
+            .members
+            .iter()
+            .all(|m| m.lbfactor() >= 1 && (1..=m.lbfactor()).contains(&m.effective_lbfactor())));
     }
 
     #[cfg(not(debug_assertions))]
