@@ -15,6 +15,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use crossbeam_channel::Sender;
 
+use crate::balancer::Health;
 use crate::clock;
 use crate::config::Config;
 use crate::stats::Stats;
@@ -44,6 +45,7 @@ pub struct SharedGen {
     pub number: u64,
     pub config: Arc<Config>,
     pub stats: Arc<Stats>,
+    pub health: Arc<Health>,
 }
 
 impl SharedGen {
@@ -53,6 +55,7 @@ impl SharedGen {
         SharedGen {
             number,
             stats: Arc::new(Stats::new(cores, &members)),
+            health: Arc::new(Health::new(&members)),
             config,
         }
     }

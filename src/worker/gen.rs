@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::BufPool;
-use crate::balancer::{Balancer, Status};
+use crate::balancer::{Balancer, Health, HealthState};
 use crate::clock;
 use crate::config::{Config, Sticky};
 use crate::error::{ProxyError, Retry};
@@ -38,6 +38,8 @@ pub(crate) struct Gen {
     mounts: Vec<usize>,
     pub(crate) bufs: Rc<BufPool>,
     pub(crate) epoch: Instant,
+    /// Member health words shared by every core.
+    pub(crate) health: Arc<Health>,
     /// Set when a newer generation replaced this one (its probe tasks end).
     pub(crate) retired: std::cell::Cell<bool>,
     /// This core's slot in the cross-core counters.
@@ -53,8 +55,9 @@ impl Gen {
         let balancers = config
             .balancers
             .iter()
-            .map(|b| BalancerRt {
-                balancer: RefCell::new(Balancer::new(b)),
+            .enumerate()
+            .map(|(i, b)| BalancerRt {
+                balancer: RefCell::new(Balancer::with_health(b, shared.health.clone(), i)),
                 pool: Pool::new(b.members.len(), MAX_IDLE_PER_MEMBER, idle),
                 insert_sticky: b.options.insert_cookie.as_ref().map(|c| {
                     let sep = b.sticky.as_ref().map_or(Some(b'.'), |s| s.sep);
@@ -73,6 +76,7 @@ impl Gen {
             mounts,
             bufs,
             epoch,
+            health: shared.health.clone(),
             retired: std::cell::Cell::new(false),
             stats: stats.writer(index),
             all_stats: stats,
@@ -121,10 +125,7 @@ impl Gen {
         let now_ms = self.now_ms(clock::now());
         let until = now_ms + member.options.retry.as_millis() as u64;
         let mut balancer = self.balancers[b].balancer.borrow_mut();
-        let was_in_error = balancer
-            .member(m)
-            .is_some_and(|x| x.error_until_ms() > now_ms);
-        if balancer.mark_error(m, until) && !was_in_error {
+        if balancer.mark_error_at(m, now_ms, until) == Some(true) {
             log::warn(format_args!(
                 "balancer {}: member {} ({}) in error for {:?}: {why}",
                 self.config.balancers[b].name, member.url, member.route, member.options.retry
@@ -136,21 +137,35 @@ impl Gen {
         clock::ms_since(self.epoch, now)
     }
 
-    /// Sets or clears the failed-check flag `C` of member `m`; true when it changed. STUB until
-    /// the shared health words land: applies to this core's balancer only.
+    /// Sets or clears the failed-check flag `C` of member `m` for every core; true when it
+    /// changed.
     pub(crate) fn set_hc_failed(&self, b: usize, m: usize, failed: bool, now_ms: u64) -> bool {
-        let _ = now_ms;
-        let mut balancer = self.balancers[b].balancer.borrow_mut();
-        let had = balancer
-            .member(m)
-            .is_some_and(|x| x.status().contains(Status::HC_FAILED));
-        if had == failed {
-            return false;
-        }
-        if failed {
-            balancer.change_status(m, Status::HC_FAILED, Status::NONE)
-        } else {
-            balancer.change_status(m, Status::NONE, Status::HC_FAILED)
+        self.balancers[b]
+            .balancer
+            .borrow_mut()
+            .set_hc_failed(m, failed, now_ms)
+    }
+
+    /// Logs members that became usable again since the last call (one core does this, so each
+    /// change is logged once). `last` remembers which members were unusable.
+    pub(crate) fn log_recoveries(&self, last: &mut Vec<bool>) {
+        let now_ms = self.now_ms(clock::now());
+        let health = self.health.as_ref();
+        let mut i = 0;
+        for (b, bcfg) in self.config.balancers.iter().enumerate() {
+            for (m, member) in bcfg.members.iter().enumerate() {
+                let down = !matches!(health.state(b, m, now_ms), HealthState::Ok);
+                if last.len() <= i {
+                    last.push(down);
+                } else if last[i] && !down {
+                    log::info(format_args!(
+                        "balancer {}: member {} ({}) is usable again",
+                        bcfg.name, member.url, member.route
+                    ));
+                }
+                last[i] = down;
+                i += 1;
+            }
         }
     }
 }

@@ -162,6 +162,7 @@ async fn run(
     probe::start(&core.current(), info.index, link.shared.stats.cores());
     let _ = ready.send(Ok(info));
     let mut totals = Vec::new();
+    let mut unusable = Vec::new();
     let mut last_sweep = clock::now();
     while !link.stop.requested() {
         let gen = core.current();
@@ -172,6 +173,9 @@ async fn run(
             last_sweep = now;
             for b in &gen.balancers {
                 b.pool.sweep(now);
+            }
+            if core.index == 0 {
+                gen.log_recoveries(&mut unusable);
             }
         }
         while let Ok(control) = link.controls.try_recv() {
@@ -189,8 +193,15 @@ async fn run(
     stopping.set(true);
     core.draining.set(true);
     let _ = canceller.cancel();
+    // The accept tasks own the listeners: wait (briefly) until they have dropped them.
+    for _ in 0..100 {
+        if accepting.get() == 0 {
+            break;
+        }
+        monoio::time::sleep(Duration::from_millis(1)).await;
+    }
     let deadline = clock::now() + link.stop.grace();
-    while (accepting.get() > 0 || core.connections.get() > 0) && clock::now() < deadline {
+    while core.connections.get() > 0 && clock::now() < deadline {
         monoio::time::sleep(Duration::from_millis(5)).await;
     }
 }
