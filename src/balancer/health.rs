@@ -81,6 +81,17 @@ impl Health {
         }
     }
 
+    /// Copies member `om` of balancer `ob` in `old` to member `m` of balancer `b` here (error
+    /// window, failed check, usable since): a reload carries health by member identity. Call
+    /// it before this `Health` is shared with the workers.
+    pub fn carry_from(&self, b: usize, m: usize, old: &Health, ob: usize, om: usize) {
+        if let (Some(i), Some(j)) = (self.slot(b, m), old.slot(ob, om)) {
+            self.words[i].store(old.words[j].load(Ordering::Acquire), Ordering::Release);
+            let since = old.usable_since[j].load(Ordering::Acquire);
+            self.usable_since[i].store(since, Ordering::Release);
+        }
+    }
+
     /// Number of balancers.
     pub fn balancers(&self) -> usize {
         self.start.len().saturating_sub(1)

@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 use crossbeam_utils::CachePadded;
 
+pub use slots::LATENCY_BOUNDS_US;
 use slots::{CoreSlot, Field, FIELDS};
 
 /// One member's counters, for one core ([`Stats::core_counts`]) or summed over all cores
@@ -47,6 +48,12 @@ pub struct MemberTotals {
     pub errors: u64,
     /// Responses by status class: index 0 = 1xx ... 4 = 5xx.
     pub responses: [u64; 5],
+    /// Sum of response times (request sent to response head received), microseconds.
+    pub latency_sum_us: u64,
+    /// Response times observed.
+    pub latency_count: u64,
+    /// Response times per bucket of [`LATENCY_BOUNDS_US`] (not cumulative).
+    pub latency_buckets: [u64; 13],
 }
 
 impl MemberTotals {
@@ -57,6 +64,11 @@ impl MemberTotals {
         self.bytes_out = self.bytes_out.saturating_add(other.bytes_out);
         self.busy = self.busy.saturating_add(other.busy);
         self.errors = self.errors.saturating_add(other.errors);
+        self.latency_sum_us = self.latency_sum_us.saturating_add(other.latency_sum_us);
+        self.latency_count = self.latency_count.saturating_add(other.latency_count);
+        for (sum, n) in self.latency_buckets.iter_mut().zip(other.latency_buckets) {
+            *sum = sum.saturating_add(n);
+        }
         for (sum, n) in self.responses.iter_mut().zip(other.responses) {
             *sum = sum.saturating_add(n);
         }
@@ -171,6 +183,10 @@ fn read(slot: &CoreSlot, flat: usize) -> MemberTotals {
     for (class, r) in responses.iter_mut().enumerate() {
         *r = slot.get(flat, Field::Status1xx as usize + class);
     }
+    let mut latency_buckets = [0u64; 13];
+    for (i, n) in latency_buckets.iter_mut().enumerate() {
+        *n = slot.get(flat, Field::Latency0 as usize + i);
+    }
     MemberTotals {
         requests: get(Field::Requests),
         bytes_in: get(Field::BytesIn),
@@ -178,6 +194,9 @@ fn read(slot: &CoreSlot, flat: usize) -> MemberTotals {
         busy: get(Field::Busy),
         errors: get(Field::Errors),
         responses,
+        latency_sum_us: get(Field::LatencySumUs),
+        latency_count: get(Field::LatencyCount),
+        latency_buckets,
     }
 }
 
@@ -252,4 +271,38 @@ impl CoreWriter {
     }
 }
 
-const _: () = assert!(Field::Status1xx as usize + 5 == FIELDS);
+impl CoreWriter {
+    /// One response time of member `m`, in microseconds.
+    pub fn observe_latency(&self, b: usize, m: usize, micros: u64) {
+        self.add(b, m, Field::LatencySumUs as usize, micros);
+        self.add(b, m, Field::LatencyCount as usize, 1);
+        if let Some(i) = LATENCY_BOUNDS_US.iter().position(|&bound| micros <= bound) {
+            self.add(b, m, Field::Latency0 as usize + i, 1);
+        }
+    }
+}
+
+impl Stats {
+    /// Starts member `m` of balancer `b` from `totals` (carried over from the previous
+    /// generation on reload), busy excepted. Call only before the `Stats` is shared with the
+    /// workers: it writes core 0's slot, whose single writer is core 0 afterwards.
+    pub fn seed(&self, b: usize, m: usize, totals: &MemberTotals) {
+        let (Some(slot), Some(flat)) = (self.slots.first(), self.flat(b, m)) else {
+            return;
+        };
+        slot.add(flat, Field::Requests as usize, totals.requests);
+        slot.add(flat, Field::BytesIn as usize, totals.bytes_in);
+        slot.add(flat, Field::BytesOut as usize, totals.bytes_out);
+        slot.add(flat, Field::Errors as usize, totals.errors);
+        for (class, n) in totals.responses.iter().enumerate() {
+            slot.add(flat, Field::Status1xx as usize + class, *n);
+        }
+        slot.add(flat, Field::LatencySumUs as usize, totals.latency_sum_us);
+        slot.add(flat, Field::LatencyCount as usize, totals.latency_count);
+        for (i, n) in totals.latency_buckets.iter().enumerate() {
+            slot.add(flat, Field::Latency0 as usize + i, *n);
+        }
+    }
+}
+
+const _: () = assert!(Field::Latency0 as usize + LATENCY_BOUNDS_US.len() == FIELDS);

@@ -24,10 +24,24 @@ pub(super) enum Field {
     Errors = 4,
     /// Responses of class 1xx; the next four fields are 2xx to 5xx.
     Status1xx = 5,
+    /// Sum of response times in microseconds.
+    LatencySumUs = 10,
+    /// Response times observed.
+    LatencyCount = 11,
+    /// Response times up to `LATENCY_BOUNDS_US[0]`; the next fields are the further buckets
+    /// (per bucket, not cumulative).
+    Latency0 = 12,
 }
 
-/// Words per member: the five counters plus five response classes.
-pub(super) const FIELDS: usize = 10;
+/// Upper bounds of the response-time histogram buckets, in microseconds (Prometheus' default
+/// buckets from 1 ms to 10 s); slower responses are only in the count and the sum.
+pub const LATENCY_BOUNDS_US: [u64; 13] = [
+    1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000,
+    5_000_000, 10_000_000,
+];
+
+/// Words per member: five counters, five response classes, the latency sum, count and buckets.
+pub(super) const FIELDS: usize = 12 + LATENCY_BOUNDS_US.len();
 
 /// Unused words before and after the live counters: 128 bytes, the widest prefetch pair on
 /// x86_64 (the same width `crossbeam_utils::CachePadded` uses there).

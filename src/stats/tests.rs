@@ -57,6 +57,7 @@ fn counters_land_on_their_member_and_core_only() {
             busy: 1,
             errors: 1,
             responses: [0, 1, 0, 0, 1],
+            ..MemberTotals::default()
         }
     );
     let t = s.totals(1, 2);
@@ -121,6 +122,7 @@ fn merge_is_a_saturating_field_sum() {
         busy: 4,
         errors: 5,
         responses: [1, 2, 3, 4, 5],
+        ..MemberTotals::default()
     };
     let b = MemberTotals {
         requests: u64::MAX,
@@ -136,6 +138,7 @@ fn merge_is_a_saturating_field_sum() {
             busy: 8,
             errors: 10,
             responses: [11, 2, 3, 4, 6],
+            ..MemberTotals::default()
         }
     );
 }
@@ -211,4 +214,22 @@ fn concurrent_single_writers_lose_nothing() {
     for core in 0..CORES {
         assert_eq!(s.core_counts(core, 0, 0).requests, PER_CORE / 2);
     }
+}
+
+#[test]
+fn latency_lands_in_its_bucket_and_seed_carries_totals() {
+    let s = Arc::new(Stats::new(2, &[1]));
+    let w = s.writer(1);
+    w.observe_latency(0, 0, 700);
+    w.observe_latency(0, 0, 3_000);
+    w.observe_latency(0, 0, 60_000_000);
+    let t = s.totals(0, 0);
+    assert_eq!((t.latency_count, t.latency_sum_us), (3, 60_003_700));
+    assert_eq!(t.latency_buckets[0], 1);
+    assert_eq!(t.latency_buckets[2], 1);
+    assert_eq!(t.latency_buckets.iter().sum::<u64>(), 2, "past the last bound: count only");
+
+    let next = Stats::new(2, &[1]);
+    next.seed(0, 0, &t);
+    assert_eq!(next.totals(0, 0), MemberTotals { busy: 0, ..t });
 }
