@@ -10,6 +10,7 @@ pub mod balancer;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod control;
 pub mod demo;
 pub mod error;
 pub mod http;

@@ -13,11 +13,10 @@ use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crossbeam_channel::Sender;
-
 use crate::balancer::Health;
 use crate::clock;
 use crate::config::Config;
+use crate::control::Controller;
 use crate::stats::Stats;
 use crate::worker::{self, WorkerLink};
 
@@ -61,6 +60,33 @@ impl SharedGen {
     }
 }
 
+impl SharedGen {
+    /// The next generation for `config`: fresh counters and health words, with every member
+    /// that exists in both (same balancer name and URL) carrying its counters, error window,
+    /// failed check and slow-start clock over.
+    pub fn successor(&self, config: Arc<Config>) -> SharedGen {
+        let next = SharedGen::new(self.number + 1, config, self.stats.cores());
+        for (b, bcfg) in next.config.balancers.iter().enumerate() {
+            let Some(ob) = self
+                .config
+                .balancers
+                .iter()
+                .position(|o| o.name == bcfg.name)
+            else {
+                continue;
+            };
+            for (m, member) in bcfg.members.iter().enumerate() {
+                let old = &self.config.balancers[ob].members;
+                if let Some(om) = old.iter().position(|o| o.url == member.url) {
+                    next.stats.seed(b, m, &self.stats.totals(ob, om));
+                    next.health.carry_from(b, m, &self.health, ob, om);
+                }
+            }
+        }
+        next
+    }
+}
+
 /// Messages to the workers, applied between requests.
 #[derive(Debug)]
 pub(crate) enum Control {
@@ -98,8 +124,7 @@ pub struct ServerHandle {
     workers: Vec<WorkerInfo>,
     stop: Arc<StopSignal>,
     threads: Vec<JoinHandle<()>>,
-    controls: Vec<Sender<Control>>,
-    current: Arc<SharedGen>,
+    controller: Arc<Controller>,
 }
 
 /// Binds every listener, starts the workers and returns when all of them are accepting.
@@ -122,39 +147,62 @@ pub fn start(config: Arc<Config>) -> io::Result<ServerHandle> {
     let shared = Arc::new(SharedGen::new(1, config, n));
     let epoch = clock::now();
     let (ready_tx, ready_rx) = crossbeam_channel::bounded(n);
-    let mut handle = ServerHandle {
-        addrs,
-        workers: Vec::new(),
-        stop: Arc::new(StopSignal::default()),
-        threads: Vec::new(),
-        controls: Vec::new(),
-        current: shared.clone(),
-    };
+    let stop = Arc::new(StopSignal::default());
+    let connections: Arc<[AtomicU64]> = (0..n).map(|_| AtomicU64::new(0)).collect();
+    let mut threads = Vec::new();
+    let mut controls = Vec::new();
     for (index, listeners) in per_worker.into_iter().enumerate() {
         let cpu = (!cpus.is_empty()).then(|| cpus[index % cpus.len()]);
-        let (control_tx, controls) = crossbeam_channel::unbounded();
-        handle.controls.push(control_tx);
+        let (control_tx, control_rx) = crossbeam_channel::unbounded();
+        controls.push(control_tx);
         let link = WorkerLink {
             shared: shared.clone(),
             epoch,
-            stop: handle.stop.clone(),
-            controls,
+            stop: stop.clone(),
+            controls: control_rx,
+            connections: connections.clone(),
         };
         let ready = ready_tx.clone();
         let thread = std::thread::Builder::new()
             .name(format!("ringlb-w{index}"))
             .spawn(move || worker::thread_main(index, cpu, link, listeners, ready))?;
-        handle.threads.push(thread);
+        threads.push(thread);
     }
+    let mut workers = Vec::new();
     for _ in 0..n {
         match ready_rx.recv_timeout(START_TIMEOUT) {
-            Ok(Ok(info)) => handle.workers.push(info),
-            Ok(Err(why)) => return Err(io::Error::other(why)),
-            Err(_) => return Err(io::Error::other("a worker did not start in time")),
+            Ok(Ok(info)) => workers.push(info),
+            Ok(Err(why)) => {
+                stop_all(&stop, threads);
+                return Err(io::Error::other(why));
+            }
+            Err(_) => {
+                stop_all(&stop, threads);
+                return Err(io::Error::other("a worker did not start in time"));
+            }
         }
     }
-    handle.workers.sort_by_key(|w| w.index);
-    Ok(handle)
+    workers.sort_by_key(|w| w.index);
+    let controller = Arc::new(Controller::new(
+        shared,
+        controls,
+        workers.clone(),
+        connections,
+    ));
+    Ok(ServerHandle {
+        addrs,
+        workers,
+        stop,
+        threads,
+        controller,
+    })
+}
+
+fn stop_all(stop: &StopSignal, threads: Vec<JoinHandle<()>>) {
+    stop.request(Duration::ZERO);
+    for t in threads {
+        let _ = t.join();
+    }
 }
 
 impl ServerHandle {
@@ -182,22 +230,19 @@ impl ServerHandle {
     }
 
     /// The generation new requests use.
-    pub fn current(&self) -> &Arc<SharedGen> {
-        &self.current
+    pub fn current(&self) -> Arc<SharedGen> {
+        self.controller.current()
     }
 
-    /// Switches every worker to `config` (already validated). Requests in flight finish on the
-    /// generation they started with.
-    pub fn swap(&mut self, config: Arc<Config>) {
-        let next = Arc::new(SharedGen::new(
-            self.current.number + 1,
-            config,
-            self.controls.len(),
-        ));
-        for control in &self.controls {
-            let _ = control.send(Control::Swap(next.clone()));
-        }
-        self.current = next;
+    /// The control plane: reloads and operator changes.
+    pub fn controller(&self) -> &Arc<Controller> {
+        &self.controller
+    }
+
+    /// Switches every worker to `config` (already validated), keeping operator changes and
+    /// member state. Requests in flight finish on the generation they started with.
+    pub fn reload(&self, config: Config) -> Result<u64, String> {
+        self.controller.reload(config)
     }
 
     /// Blocks until every worker has exited.

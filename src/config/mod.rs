@@ -19,6 +19,7 @@ mod flags;
 #[cfg(test)]
 mod tests;
 mod validate;
+pub(crate) use validate::values::{check_route, parse_member_url};
 
 /// Most members in one balancer: the width of the per-request failover `avoid` bitmask.
 pub const MAX_MEMBERS: usize = 64;

@@ -19,7 +19,7 @@ use super::{duration, Config, ConfigError, Forwarded, IoDriver, Limits, StatsCon
 mod balancer;
 mod failover;
 mod health;
-mod values;
+pub(crate) mod values;
 
 pub(crate) use health::hc_status_text;
 pub(crate) use values::{

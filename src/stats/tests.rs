@@ -227,7 +227,11 @@ fn latency_lands_in_its_bucket_and_seed_carries_totals() {
     assert_eq!((t.latency_count, t.latency_sum_us), (3, 60_003_700));
     assert_eq!(t.latency_buckets[0], 1);
     assert_eq!(t.latency_buckets[2], 1);
-    assert_eq!(t.latency_buckets.iter().sum::<u64>(), 2, "past the last bound: count only");
+    assert_eq!(
+        t.latency_buckets.iter().sum::<u64>(),
+        2,
+        "past the last bound: count only"
+    );
 
     let next = Stats::new(2, &[1]);
     next.seed(0, 0, &t);

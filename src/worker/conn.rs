@@ -77,7 +77,7 @@ struct OpenConnection<'a>(&'a Core);
 
 impl<'a> OpenConnection<'a> {
     fn new(worker: &'a Core) -> OpenConnection<'a> {
-        worker.connections.set(worker.connections.get() + 1);
+        worker.count_connection(true);
         OpenConnection(worker)
     }
 }

@@ -44,6 +44,8 @@ pub(crate) struct Core {
     pub(crate) epoch: Instant,
     /// Client connections open on this worker.
     pub(crate) connections: Cell<u64>,
+    /// The same count published for the metrics (this worker's slot).
+    shared_connections: Arc<[std::sync::atomic::AtomicU64]>,
     /// Set on graceful stop: connections close at their next idle point.
     pub(crate) draining: Cell<bool>,
 }
@@ -52,6 +54,19 @@ impl Core {
     /// The current generation.
     pub(crate) fn current(&self) -> Rc<Gen> {
         self.current.borrow().clone()
+    }
+
+    /// Adds `delta` (+1 or -1) to the open connections of this worker.
+    pub(crate) fn count_connection(&self, opened: bool) {
+        let n = if opened {
+            self.connections.get() + 1
+        } else {
+            self.connections.get().saturating_sub(1)
+        };
+        self.connections.set(n);
+        if let Some(slot) = self.shared_connections.get(self.index) {
+            slot.store(n, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }
 
@@ -121,6 +136,9 @@ pub(crate) struct WorkerLink {
     pub(crate) epoch: Instant,
     pub(crate) stop: Arc<StopSignal>,
     pub(crate) controls: Receiver<Control>,
+    /// Open client connections per worker, for the metrics (slot `index` written by worker
+    /// `index` only).
+    pub(crate) connections: Arc<[std::sync::atomic::AtomicU64]>,
 }
 
 async fn run(
@@ -137,6 +155,7 @@ async fn run(
         bufs,
         epoch: link.epoch,
         connections: Cell::new(0),
+        shared_connections: link.connections.clone(),
         draining: Cell::new(false),
     });
     let canceller = Canceller::new();
