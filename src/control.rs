@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use crossbeam_channel::Sender;
 
@@ -57,6 +58,7 @@ pub struct Controller {
     controls: Vec<Sender<Control>>,
     workers: Vec<WorkerInfo>,
     connections: Arc<[AtomicU64]>,
+    epoch: Instant,
 }
 
 impl Controller {
@@ -65,6 +67,7 @@ impl Controller {
         controls: Vec<Sender<Control>>,
         workers: Vec<WorkerInfo>,
         connections: Arc<[AtomicU64]>,
+        epoch: Instant,
     ) -> Controller {
         let state = State {
             base: current.config.clone(),
@@ -76,7 +79,13 @@ impl Controller {
             controls,
             workers,
             connections,
+            epoch,
         }
+    }
+
+    /// The workers' clock origin (member health times count from here).
+    pub fn epoch(&self) -> Instant {
+        self.epoch
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {

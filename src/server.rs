@@ -188,6 +188,7 @@ pub fn start(config: Arc<Config>) -> io::Result<ServerHandle> {
         controls,
         workers.clone(),
         connections,
+        epoch,
     ));
     Ok(ServerHandle {
         addrs,

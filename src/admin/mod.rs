@@ -22,6 +22,8 @@ pub mod html;
 pub mod json;
 pub mod metrics;
 pub mod model;
+pub mod server;
+pub mod snapshot;
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,113 @@
+//! Builds the admin [`Snapshot`] from the current generation: config values, counters summed
+//! over the cores, and the shared health words. Runs on the admin thread at request time.
+
+use std::time::Instant;
+
+use super::model::{BalancerView, Health, MemberView, Snapshot, WorkerView};
+use crate::balancer::{HealthState, Status};
+use crate::clock;
+use crate::control::Controller;
+use crate::stats::LATENCY_BOUNDS_US;
+
+/// A snapshot of everything the manager shows. `epoch` is the workers' clock origin.
+pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
+    let gen = controller.current();
+    let now = clock::now();
+    let now_ms = clock::ms_since(epoch, now);
+    #[allow(clippy::disallowed_methods)] // wall-clock time shown to the operator
+    let now_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let workers = controller
+        .workers()
+        .iter()
+        .map(|w| WorkerView {
+            index: w.index,
+            cpu: w.cpu,
+            driver: w.driver.to_string(),
+            connections: controller.connections(w.index),
+        })
+        .collect();
+    let balancers = gen
+        .config
+        .balancers
+        .iter()
+        .enumerate()
+        .map(|(b, bcfg)| BalancerView {
+            name: bcfg.name.clone(),
+            mount: bcfg.mount.clone(),
+            lbmethod: bcfg.lbmethod.as_str().to_string(),
+            sticky: bcfg.sticky.as_ref().map(|s| format!("{}|{}", s.cookie_name, s.url_name)),
+            nofailover: bcfg.options.nofailover,
+            forcerecovery: bcfg.options.failover.forcerecovery,
+            maxattempts: bcfg.options.failover.maxattempts,
+            members: bcfg
+                .members
+                .iter()
+                .enumerate()
+                .map(|(m, member)| {
+                    let t = gen.stats.totals(b, m);
+                    let state = gen.health.state(b, m, now_ms);
+                    let mut status = member.options.status;
+                    match state {
+                        HealthState::InError { .. } => status |= Status::ERROR,
+                        HealthState::HcFailed => status |= Status::HC_FAILED,
+                        HealthState::Ok => {}
+                    }
+                    let health = if status.contains(Status::STOPPED) {
+                        Health::Stopped
+                    } else if status.contains(Status::DISABLED) {
+                        Health::Disabled
+                    } else {
+                        match state {
+                            HealthState::Ok => Health::Ok,
+                            HealthState::HcFailed => Health::HcFailed,
+                            HealthState::InError { until_ms } => Health::InError {
+                                retry_in_secs: until_ms.saturating_sub(now_ms).div_ceil(1000),
+                            },
+                        }
+                    };
+                    let mut cumulative = 0;
+                    let latency_buckets = LATENCY_BOUNDS_US
+                        .iter()
+                        .zip(t.latency_buckets)
+                        .map(|(&bound, n)| {
+                            cumulative += n;
+                            (bound as f64 / 1e6, cumulative)
+                        })
+                        .collect();
+                    let letters = status.to_string();
+                    MemberView {
+                        url: member.url.clone(),
+                        route: member.route.clone(),
+                        redirect: member.options.redirect.clone(),
+                        loadfactor: f64::from(member.lbfactor) / 100.0,
+                        lbset: member.options.lbset,
+                        status: if letters == "-" { String::new() } else { letters },
+                        health,
+                        busy: t.busy,
+                        requests: t.requests,
+                        bytes_in: t.bytes_in,
+                        bytes_out: t.bytes_out,
+                        errors: t.errors,
+                        responses: t.responses,
+                        last_error: None,
+                        state_since_secs: now_ms
+                            .saturating_sub(gen.health.usable_since(b, m))
+                            .div_ceil(1000),
+                        latency_buckets,
+                        latency_sum_secs: t.latency_sum_us as f64 / 1e6,
+                        latency_count: t.latency_count,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Snapshot {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        now_unix,
+        uptime_secs: now.saturating_duration_since(epoch).as_secs(),
+        workers,
+        balancers,
+    }
+}
