@@ -12,9 +12,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::admin::{self, server::AdminServer};
 use crate::cli::DemoArgs;
 use crate::config::{
-    BalancerConfig, Config, Forwarded, LbMethod, Limits, MemberConfig, Sticky, Timeouts,
+    AdminConfig, BalancerConfig, Config, Forwarded, LbMethod, Limits, MemberConfig, Ops, Sticky,
+    Timeouts,
 };
 use crate::server::{self, ServerHandle};
 
@@ -25,6 +27,8 @@ const MEMBERS: [(&str, u32); 3] = [("node1", 1), ("node2", 1), ("node3", 2)];
 #[derive(Debug)]
 pub struct Demo {
     pub server: ServerHandle,
+    /// The manager page, JSON API and metrics (on the listen port + 1, e.g. 8081).
+    pub admin: AdminServer,
     pub members: Vec<DemoMember>,
 }
 
@@ -44,16 +48,14 @@ pub fn start(args: &DemoArgs) -> io::Result<Demo> {
         )?);
     }
     let config = demo_config(args, &members);
+    let admin_cfg = config.ops.admin.clone().unwrap_or_default();
     let server = server::start(Arc::new(config))?;
-    Ok(Demo { server, members })
-}
-
-/// Runs the demo until the process is stopped.
-pub fn run(args: &DemoArgs) -> io::Result<()> {
-    let demo = start(args)?;
-    print!("{}", banner(&demo));
-    demo.server.wait();
-    Ok(())
+    let admin = admin::server::start(&admin_cfg, server.controller().clone())?;
+    Ok(Demo {
+        server,
+        admin,
+        members,
+    })
 }
 
 /// What the demo prints on start: where everything listens and what to try.
@@ -65,6 +67,8 @@ pub fn banner(demo: &Demo) -> String {
         s += &format!("ringlb: worker {} on {cpu}, driver {}\n", w.index, w.driver);
     }
     s += &format!("ringlb demo: balancer http://{addr}/ (byrequests, sticky on JSESSIONID)\n");
+    let admin = demo.admin.local_addr();
+    s += &format!("  manager: http://{admin}/balancer-manager   metrics: http://{admin}/metrics\n");
     for (m, (route, lf)) in demo.members.iter().zip(MEMBERS) {
         s += &format!("  member {route}: http://{} loadfactor {lf}\n", m.addr);
     }
@@ -88,7 +92,10 @@ fn demo_config(args: &DemoArgs, members: &[DemoMember]) -> Config {
         limits: Limits::default(),
         forwarded: Forwarded::default(),
         stats: Default::default(),
-        ops: Default::default(),
+        ops: Ops {
+            admin: Some(admin_for(args.listen)),
+            ..Ops::default()
+        },
         balancers: vec![BalancerConfig {
             name: "demo".into(),
             mount: "/".into(),
@@ -114,6 +121,20 @@ fn demo_config(args: &DemoArgs, members: &[DemoMember]) -> Config {
                 })
                 .collect(),
         }],
+    }
+}
+
+/// The demo's admin listener: the traffic address with the next port (8080 -> 8081), or any
+/// free port when the traffic port is chosen by the system.
+fn admin_for(listen: SocketAddr) -> AdminConfig {
+    let port = if listen.port() == 0 {
+        0
+    } else {
+        listen.port().saturating_add(1)
+    };
+    AdminConfig {
+        listen: SocketAddr::new(listen.ip(), port),
+        ..AdminConfig::default()
     }
 }
 

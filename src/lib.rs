@@ -16,6 +16,7 @@ pub mod error;
 pub mod http;
 pub mod log;
 pub mod server;
+pub mod signals;
 pub mod stats;
 pub mod sticky;
 pub mod upstream;

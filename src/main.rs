@@ -3,14 +3,19 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use ringlb::admin::server::AdminServer;
 use ringlb::cli::{self, CliError, Command, RunSource};
 use ringlb::config::{self, Config};
-use ringlb::{demo, server};
+use ringlb::server::ServerHandle;
+use ringlb::signals::{self, Signal};
+use ringlb::{admin, demo, log, server};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // Before any thread starts, so every thread inherits the mask (see ringlb::signals).
+    signals::block();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match cli::parse(&args) {
         Ok(Command::Help) => {
@@ -39,8 +44,18 @@ fn main() -> ExitCode {
             }
         },
         Ok(Command::Run(RunSource::Flags(cfg))) => run(Arc::new(*cfg)),
-        Ok(Command::Demo(args)) => match demo::run(&args) {
-            Ok(()) => ExitCode::SUCCESS,
+        Ok(Command::Demo(args)) => match demo::start(&args) {
+            Ok(demo) => {
+                print!("{}", demo::banner(&demo));
+                let demo::Demo {
+                    server,
+                    admin,
+                    members,
+                } = demo;
+                let code = serve(server, Some(admin));
+                drop(members);
+                code
+            }
             Err(e) => {
                 eprintln!("ringlb demo: {e}");
                 ExitCode::FAILURE
@@ -58,21 +73,56 @@ fn main() -> ExitCode {
 }
 
 fn run(cfg: Arc<Config>) -> ExitCode {
-    match server::start(cfg.clone()) {
-        Ok(handle) => {
-            for w in handle.workers() {
-                let cpu = w.cpu.map_or("unpinned".to_string(), |c| format!("cpu {c}"));
-                eprintln!("ringlb: worker {} on {cpu}, driver {}", w.index, w.driver);
-            }
-            for addr in handle.local_addrs() {
-                eprintln!("ringlb: listening on http://{addr}/ ({})", cfg.source);
-            }
-            handle.wait();
-            ExitCode::SUCCESS
-        }
+    log::set_level(cfg.ops.log.level);
+    let handle = match server::start(cfg.clone()) {
+        Ok(handle) => handle,
         Err(e) => {
             eprintln!("ringlb: {e}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
+        }
+    };
+    for w in handle.workers() {
+        let cpu = w.cpu.map_or("unpinned".to_string(), |c| format!("cpu {c}"));
+        eprintln!("ringlb: worker {} on {cpu}, driver {}", w.index, w.driver);
+    }
+    for addr in handle.local_addrs() {
+        eprintln!("ringlb: listening on http://{addr}/ ({})", cfg.source);
+    }
+    let admin = match &cfg.ops.admin {
+        Some(admin_cfg) => match admin::server::start(admin_cfg, handle.controller().clone()) {
+            Ok(admin) => {
+                let addr = admin.local_addr();
+                eprintln!("ringlb: manager on http://{addr}/balancer-manager");
+                Some(admin)
+            }
+            Err(e) => {
+                eprintln!("ringlb: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
+    serve(handle, admin)
+}
+
+/// Waits for signals: SIGHUP reloads, SIGUSR1 reopens the access logs, SIGTERM/SIGINT stop
+/// gracefully (stop accepting, let open connections finish within `shutdown_grace`).
+fn serve(handle: ServerHandle, admin: Option<AdminServer>) -> ExitCode {
+    loop {
+        match signals::wait() {
+            Signal::Reload => match handle.controller().reload_file() {
+                Ok(n) => log::info(format_args!("reloaded: configuration generation {n}")),
+                Err(e) => log::error(format_args!("reload refused, nothing changed: {e}")),
+            },
+            Signal::ReopenLogs => ringlb::accesslog::sink::request_reopen(),
+            Signal::Stop => break,
         }
     }
+    let grace = handle.current().config.ops.shutdown_grace;
+    log::info(format_args!(
+        "stopping: open connections get up to {grace:?} to finish"
+    ));
+    drop(admin);
+    handle.shutdown(grace);
+    ExitCode::SUCCESS
 }

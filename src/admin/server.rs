@@ -80,22 +80,33 @@ pub fn start(cfg: &AdminConfig, controller: Arc<Controller>) -> io::Result<Admin
     let listener = TcpListener::bind(cfg.listen)
         .map_err(|e| io::Error::new(e.kind(), format!("admin listener {}: {e}", cfg.listen)))?;
     let addr = listener.local_addr()?;
-    let ctx = Arc::new(Ctx { controller, allow, htpasswd, nonce: random_hex()? });
+    let ctx = Arc::new(Ctx {
+        controller,
+        allow,
+        htpasswd,
+        nonce: random_hex()?,
+    });
     let stop = Arc::new(AtomicBool::new(false));
     let stop_flag = stop.clone();
-    let thread = std::thread::Builder::new().name("ringlb-admin".into()).spawn(move || {
-        for stream in listener.incoming() {
-            if stop_flag.load(Ordering::Relaxed) {
-                break;
+    let thread = std::thread::Builder::new()
+        .name("ringlb-admin".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                if stop_flag.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let ctx = ctx.clone();
+                let _ = std::thread::Builder::new()
+                    .name("ringlb-admin-conn".into())
+                    .spawn(move || serve(stream, &ctx));
             }
-            let Ok(stream) = stream else { continue };
-            let ctx = ctx.clone();
-            let _ = std::thread::Builder::new()
-                .name("ringlb-admin-conn".into())
-                .spawn(move || serve(stream, &ctx));
-        }
-    })?;
-    Ok(AdminServer { addr, stop, thread: Some(thread) })
+        })?;
+    Ok(AdminServer {
+        addr,
+        stop,
+        thread: Some(thread),
+    })
 }
 
 /// 128 random bits as hex, from the kernel.
@@ -122,7 +133,12 @@ struct Response {
 
 impl Response {
     fn new(status: u16, content_type: &'static str, body: String) -> Response {
-        Response { status, content_type, headers: Vec::new(), body }
+        Response {
+            status,
+            content_type,
+            headers: Vec::new(),
+            body,
+        }
     }
 
     fn text(status: u16, body: impl Into<String>) -> Response {
@@ -137,7 +153,9 @@ impl Response {
 fn serve(mut stream: TcpStream, ctx: &Ctx) {
     let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
     let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
-    let peer = stream.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    let peer = stream
+        .peer_addr()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
     let response = match read_request(&mut stream) {
         Ok(req) => route(&req, peer, ctx),
         Err(why) => Response::text(400, why),
@@ -183,8 +201,11 @@ fn read_request(stream: &mut TcpStream) -> Result<Request, String> {
                 if length > MAX_BODY {
                     return Err("request body too large".into());
                 }
-                let (method, path, query) =
-                    (req.method.unwrap_or("").to_string(), path.to_string(), query.to_string());
+                let (method, path, query) = (
+                    req.method.unwrap_or("").to_string(),
+                    path.to_string(),
+                    query.to_string(),
+                );
                 let mut body = buf[len..].to_vec();
                 while body.len() < length {
                     let n = stream.read(&mut chunk).map_err(|e| e.to_string())?;
@@ -194,7 +215,13 @@ fn read_request(stream: &mut TcpStream) -> Result<Request, String> {
                     body.extend_from_slice(&chunk[..n]);
                 }
                 body.truncate(length);
-                return Ok(Request { method, path, query, authorization, body });
+                return Ok(Request {
+                    method,
+                    path,
+                    query,
+                    authorization,
+                    body,
+                });
             }
             Ok(httparse::Status::Partial) if buf.len() < MAX_BODY => {}
             Ok(httparse::Status::Partial) => return Err("request head too large".into()),
@@ -210,9 +237,14 @@ fn read_request(stream: &mut TcpStream) -> Result<Request, String> {
 
 fn route(req: &Request, peer: IpAddr, ctx: &Ctx) -> Response {
     if let Some(users) = &ctx.htpasswd {
-        if !req.authorization.as_deref().is_some_and(|a| users.verify(a)) {
+        if !req
+            .authorization
+            .as_deref()
+            .is_some_and(|a| users.verify(a))
+        {
             let mut r = Response::text(401, "authentication required");
-            r.headers.push(("WWW-Authenticate", auth::basic_challenge("ringlb")));
+            r.headers
+                .push(("WWW-Authenticate", auth::basic_challenge("ringlb")));
             return r;
         }
     }
@@ -233,17 +265,28 @@ fn route(req: &Request, peer: IpAddr, ctx: &Ctx) -> Response {
             }
             Response::json(200, &value)
         }
-        ("GET" | "HEAD", "/api/config") => {
-            Response::new(200, "application/toml", ctx.controller.current().config.to_string())
-        }
+        ("GET" | "HEAD", "/api/config") => Response::new(
+            200,
+            "application/toml",
+            ctx.controller.current().config.to_string(),
+        ),
         ("POST", "/api/members") => {
             let parsed = form::parse_json_action(&req.body);
-            api_result(parsed.map_err(|e| e.to_string()).and_then(|r| change(r, allowed, ctx)))
+            api_result(
+                parsed
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| change(r, allowed, ctx)),
+            )
         }
         ("POST", "/api/reload") => {
             let nonce = form::decode_pairs(req.query.as_bytes())
                 .ok()
-                .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "nonce").map(|(_, v)| v));
+                .and_then(|pairs| {
+                    pairs
+                        .into_iter()
+                        .find(|(k, _)| k == "nonce")
+                        .map(|(_, v)| v)
+                });
             let checked = check_access(nonce.as_deref(), allowed, ctx);
             api_result(checked.and_then(|()| {
                 let number = ctx.controller.reload_file()?;
@@ -263,7 +306,11 @@ fn route(req: &Request, peer: IpAddr, ctx: &Ctx) -> Response {
 
 fn page(ctx: &Ctx, message: Option<&str>) -> Response {
     let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
-    Response::new(200, "text/html; charset=utf-8", html::render_manager(&snap, &ctx.nonce, PAGE, message))
+    Response::new(
+        200,
+        "text/html; charset=utf-8",
+        html::render_manager(&snap, &ctx.nonce, PAGE, message),
+    )
 }
 
 fn redirect(location: String) -> Response {
@@ -283,14 +330,19 @@ fn form_change(
     allowed: bool,
     ctx: &Ctx,
 ) -> Response {
-    let outcome = parsed.map_err(|e| e.to_string()).and_then(|r| change(r, allowed, ctx));
+    let outcome = parsed
+        .map_err(|e| e.to_string())
+        .and_then(|r| change(r, allowed, ctx));
     match outcome {
         Ok(message) => {
             log::info(format_args!("admin change from {peer}: {message}"));
             redirect(format!("{PAGE}?msg={}", percent_encode(&message)))
         }
         Err(why) if why.starts_with("forbidden") => Response::text(403, why),
-        Err(why) => redirect(format!("{PAGE}?msg={}", percent_encode(&format!("refused: {why}")))),
+        Err(why) => redirect(format!(
+            "{PAGE}?msg={}",
+            percent_encode(&format!("refused: {why}"))
+        )),
     }
 }
 
@@ -298,7 +350,11 @@ fn api_result(outcome: Result<String, String>) -> Response {
     match outcome {
         Ok(message) => Response::json(200, &serde_json::json!({ "ok": true, "message": message })),
         Err(why) => {
-            let status = if why.starts_with("forbidden") { 403 } else { 400 };
+            let status = if why.starts_with("forbidden") {
+                403
+            } else {
+                400
+            };
             Response::json(status, &serde_json::json!({ "ok": false, "error": why }))
         }
     }
@@ -320,7 +376,16 @@ fn change(req: AdminRequest, allowed: bool, ctx: &Ctx) -> Result<String, String>
     check_access(req.nonce.as_deref(), allowed, ctx)?;
     let c = &ctx.controller;
     match req.action {
-        AdminAction::Update { balancer, member, loadfactor, lbset, route, redirect, set, clear } => {
+        AdminAction::Update {
+            balancer,
+            member,
+            loadfactor,
+            lbset,
+            route,
+            redirect,
+            set,
+            clear,
+        } => {
             let change = MemberChange {
                 lbfactor: loadfactor.map(|lf| (lf * 100.0).round() as u32),
                 lbset,
@@ -331,15 +396,21 @@ fn change(req: AdminRequest, allowed: bool, ctx: &Ctx) -> Result<String, String>
             };
             c.change_member(&balancer, &member, change)
         }
-        AdminAction::Add { balancer, url, route, loadfactor } => {
-            c.add_member(&balancer, &url, &route, (loadfactor * 100.0).round() as u32)
-        }
+        AdminAction::Add {
+            balancer,
+            url,
+            route,
+            loadfactor,
+        } => c.add_member(&balancer, &url, &route, (loadfactor * 100.0).round() as u32),
         AdminAction::Remove { balancer, member } => c.remove_member(&balancer, &member),
     }
 }
 
 fn to_status(letters: StatusLetters) -> Status {
-    letters.iter().filter_map(Status::from_letter).fold(Status::NONE, |acc, s| acc | s)
+    letters
+        .iter()
+        .filter_map(Status::from_letter)
+        .fold(Status::NONE, |acc, s| acc | s)
 }
 
 fn percent_encode(text: &str) -> String {

@@ -37,7 +37,10 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
             name: bcfg.name.clone(),
             mount: bcfg.mount.clone(),
             lbmethod: bcfg.lbmethod.as_str().to_string(),
-            sticky: bcfg.sticky.as_ref().map(|s| format!("{}|{}", s.cookie_name, s.url_name)),
+            sticky: bcfg
+                .sticky
+                .as_ref()
+                .map(|s| format!("{}|{}", s.cookie_name, s.url_name)),
             nofailover: bcfg.options.nofailover,
             forcerecovery: bcfg.options.failover.forcerecovery,
             maxattempts: bcfg.options.failover.maxattempts,
@@ -83,7 +86,11 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
                         redirect: member.options.redirect.clone(),
                         loadfactor: f64::from(member.lbfactor) / 100.0,
                         lbset: member.options.lbset,
-                        status: if letters == "-" { String::new() } else { letters },
+                        status: if letters == "-" {
+                            String::new()
+                        } else {
+                            letters
+                        },
                         health,
                         busy: t.busy,
                         requests: t.requests,
