@@ -17,3 +17,9 @@ pub fn ms_since(epoch: Instant, now: Instant) -> u64 {
 pub fn elapsed(then: Instant) -> Duration {
     now().saturating_duration_since(then)
 }
+
+/// Seconds since the Unix epoch (wall clock), for log lines.
+#[allow(clippy::disallowed_methods)]
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}

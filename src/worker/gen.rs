@@ -10,7 +10,10 @@ use std::time::Instant;
 use super::BufPool;
 use crate::balancer::{Balancer, Health, HealthState};
 use crate::clock;
-use crate::config::{Config, Sticky};
+use crate::accesslog::format::Format;
+use crate::accesslog::sink::Sink;
+use crate::accesslog::AccessLog;
+use crate::config::{AccessTarget, Config, Sticky};
 use crate::error::{ProxyError, Retry};
 use crate::log;
 use crate::server::SharedGen;
@@ -40,6 +43,8 @@ pub(crate) struct Gen {
     pub(crate) epoch: Instant,
     /// Member health words shared by every core.
     pub(crate) health: Arc<Health>,
+    /// This worker's access log for this generation, when configured.
+    pub(crate) access: RefCell<Option<AccessLog>>,
     /// Set when a newer generation replaced this one (its probe tasks end).
     pub(crate) retired: std::cell::Cell<bool>,
     /// This core's slot in the cross-core counters.
@@ -76,6 +81,7 @@ impl Gen {
             mounts,
             bufs,
             epoch,
+            access: RefCell::new(open_access_log(&shared.config)),
             health: shared.health.clone(),
             retired: std::cell::Cell::new(false),
             stats: stats.writer(index),
@@ -166,6 +172,29 @@ impl Gen {
                 last[i] = down;
                 i += 1;
             }
+        }
+    }
+}
+
+/// Opens the access log `config` asks for; a failure is logged and leaves logging off.
+fn open_access_log(config: &Config) -> Option<AccessLog> {
+    let target = config.ops.log.access.as_ref()?;
+    let format = match Format::parse(&config.ops.log.access_format) {
+        Ok(f) => f,
+        Err(e) => {
+            log::error(format_args!("access log format: {e}"));
+            return None;
+        }
+    };
+    let sink = match target {
+        AccessTarget::Stdout => Sink::stdout(),
+        AccessTarget::File(path) => Sink::open(path),
+    };
+    match sink {
+        Ok(sink) => Some(AccessLog::new(Arc::new(format), sink)),
+        Err(e) => {
+            log::error(format_args!("access log {target:?}: {e}"));
+            None
         }
     }
 }

@@ -188,6 +188,9 @@ async fn run(
         monoio::time::sleep(gen.config.stats.merge_interval.min(TICK)).await;
         gen.merge_stats(&mut totals);
         let now = clock::now();
+        if let Some(access) = gen.access.borrow_mut().as_mut() {
+            access.tick(clock::ms_since(core.epoch, now));
+        }
         if now.saturating_duration_since(last_sweep) >= TICK {
             last_sweep = now;
             for b in &gen.balancers {
