@@ -513,6 +513,9 @@ pub fn from_flags(
 }
 
 /// Reads and validates a config file.
+///
+/// Relative paths in it (`admin.htpasswd`, `log.access`) are resolved against the file's
+/// directory made absolute, so that the printed config means the same from any directory.
 pub fn load(path: &Path) -> Result<Arc<Config>, ConfigError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
@@ -521,5 +524,8 @@ pub fn load(path: &Path) -> Result<Arc<Config>, ConfigError> {
         key: String::new(),
         message: format!("cannot read: {e}"),
     })?;
-    parse_str(&text, &name).map(Arc::new)
+    let dir = std::path::absolute(path)
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf));
+    validate::parse_str_in(&text, &name, dir.as_deref()).map(Arc::new)
 }

@@ -9,6 +9,7 @@ use super::*;
 mod display;
 mod failover;
 mod flags;
+mod operations;
 mod options;
 
 const EXAMPLE: &str = r#"workers = 2              # or "auto" (default) -> Config.workers = None
