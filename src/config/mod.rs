@@ -4,7 +4,8 @@
 //! producer of [`Config`] (from a file, or from command-line flags via [`from_flags`]); every
 //! error names the file, the line and the key. Pure except [`load`], which reads the file.
 //! `Display for Config` prints the effective configuration (defaults filled in) as TOML in the
-//! same schema, which parses back to an equal `Config`.
+//! same schema, which parses back to an equal `Config`. [`diff`] lists what a reload from one
+//! `Config` to another would change.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -12,6 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod diff;
 mod display;
 mod duration;
 mod file;
@@ -19,6 +21,8 @@ mod flags;
 #[cfg(test)]
 mod tests;
 mod validate;
+
+pub use diff::{diff, Change};
 
 /// Most members in one balancer: the width of the per-request failover `avoid` bitmask.
 pub const MAX_MEMBERS: usize = 64;
@@ -493,6 +497,9 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Parses and validates TOML text; `file` names it in errors and becomes `Config::source`.
+/// Relative paths in it (`admin.htpasswd`, `log.access`) are resolved against `file`'s
+/// directory, unless `file` is a pseudo-name starting with `<` (`<command line>`,
+/// `<running config at URL>`), in which case they are kept as written.
 pub fn parse_str(text: &str, file: &str) -> Result<Config, ConfigError> {
     validate::parse_str(text, file)
 }
