@@ -2,7 +2,8 @@
 //!
 //! `config.toml -> file::File* (raw, with spans) -> validate -> Config`. `validate` is the only
 //! producer of [`Config`] (from a file, or from command-line flags via [`from_flags`]); every
-//! error names the file, the line and the key. Pure except [`load`], which reads the file.
+//! error names the file, the line and the key. Pure except [`load`], which reads the file, and
+//! [`remote`] ([`load_old`], [`fetch_running`]), which fetches a running config for `check --diff`.
 //! `Display for Config` prints the effective configuration (defaults filled in) as TOML in the
 //! same schema, which parses back to an equal `Config`. [`diff`] lists what a reload from one
 //! `Config` to another would change.
@@ -18,11 +19,13 @@ mod display;
 mod duration;
 mod file;
 mod flags;
+pub mod remote;
 #[cfg(test)]
 mod tests;
 mod validate;
 
 pub use diff::{diff, Change};
+pub use remote::{fetch_running, load_old};
 
 /// Most members in one balancer: the width of the per-request failover `avoid` bitmask.
 pub const MAX_MEMBERS: usize = 64;

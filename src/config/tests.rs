@@ -12,6 +12,7 @@ mod failover;
 mod flags;
 mod operations;
 mod options;
+mod remote;
 
 const EXAMPLE: &str = r#"workers = 2              # or "auto" (default) -> Config.workers = None
 io_driver = "auto"       # auto | io_uring | epoll
