@@ -11,6 +11,8 @@ impl fmt::Display for Config {
     /// member's effective `retry`, `slowstart` and health check are written on the member, so
     /// balancer-level defaults are not reconstructed);
     /// [`super::parse_str`] of the output gives back an equal `Config` (with the same `file`).
+    /// Paths (`admin.htpasswd`, `log.access`) print as resolved; they are absolute when the
+    /// config came from [`super::load`], so the round trip holds for any `file` then.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let source: String = self.source.chars().filter(|c| !c.is_control()).collect();
         writeln!(f, "# effective configuration of {source}")?;
