@@ -4,7 +4,7 @@
 //! asks for help):
 //! - `run -c FILE` | `run --member SPEC... [--listen ADDR...] [--workers N|auto]
 //!   [--io-driver D] [--stickysession NAMES] [--lbmethod M]`; the two forms do not mix.
-//! - `check -c FILE`
+//! - `check -c FILE [--diff OLD]`, OLD a config file or an admin URL `http://HOST:PORT`
 //! - `demo [--listen ADDR] [--member-port PORT] [--workers N|auto] [--io-driver D]`
 //! - `help`, `-h`, `--help`, nothing -> help; `-V`, `--version`, `version` -> version.
 //!
@@ -25,9 +25,12 @@ mod tests;
 pub enum Command {
     /// `ringlb run -c FILE` or the config-free `ringlb run --listen ... --member ...`.
     Run(RunSource),
-    /// `ringlb check -c FILE`.
+    /// `ringlb check -c FILE [--diff OLD]`.
     Check {
         config: PathBuf,
+        /// The config to compare with: a file path, or an admin URL (`http://HOST:PORT`) whose
+        /// `GET /api/config` gives the running config.
+        diff: Option<String>,
     },
     /// `ringlb demo [--listen ADDR] [--workers N] [--io-driver D]`.
     Demo(DemoArgs),
@@ -114,14 +117,15 @@ ringlb - thread-per-core HTTP load balancer with Apache mod_proxy_balancer / mod
 USAGE:
     ringlb run -c FILE
     ringlb run --member SPEC [--member SPEC ...] [RUN FLAGS]
-    ringlb check -c FILE
+    ringlb check -c FILE [--diff OLD]
     ringlb demo [DEMO FLAGS]
     ringlb help | -h | --help
     ringlb -V | --version
 
 COMMANDS:
     run      Serve, configured by a TOML file or by flags (one balancer \"cluster\" at /)
-    check    Validate a config file and print the effective configuration (defaults filled in)
+    check    Validate a config file and print the effective configuration (defaults filled in),
+             or with --diff what reloading it in place of OLD would change
     demo     Start demo members on loopback and a balancer in front of them
     help     Print this text
 
@@ -138,6 +142,10 @@ RUN FLAGS:
 
 CHECK FLAGS:
     -c, --config FILE       TOML config file to validate
+    --diff OLD              Instead of printing it, list what changes from OLD, one line each
+                            (+ added, - removed, ~ changed, ! orphaned route): OLD is a config
+                            file, or the admin URL http://HOST:PORT of a running ringlb, whose
+                            GET /api/config gives its effective config
 
 DEMO FLAGS:
     --listen ADDR           Balancer address IP:PORT [127.0.0.1:8080]
@@ -151,6 +159,7 @@ EXAMPLES:
     ringlb run -c /etc/ringlb/ringlb.toml
     ringlb run --listen 127.0.0.1:8080 --workers 1 --member http://127.0.0.1:9001,route=node1 --member http://127.0.0.1:9002,route=node2,loadfactor=3 --stickysession 'JSESSIONID|jsessionid'
     ringlb check -c ringlb.toml
+    ringlb check -c ringlb.toml --diff http://127.0.0.1:8081
     ringlb demo --listen 127.0.0.1:8080 --member-port 8180 --workers 2
 ";
 
@@ -305,17 +314,42 @@ fn parse_run(args: &[String]) -> Result<Command, CliError> {
 fn parse_check(args: &[String]) -> Result<Command, CliError> {
     let mut flags = Flags::new("check", args);
     let mut file: Option<PathBuf> = None;
+    let mut diff: Option<String> = None;
     while let Some(flag) = flags.next_flag()? {
         match flag.name {
             _ if is_help(&flag) => return Ok(Command::Help),
             "-c" | "--config" => set_once(&mut file, flags.value(&flag)?.into(), flag.name)?,
+            "--diff" => {
+                let value = flags.value(&flag)?;
+                if value.is_empty() {
+                    return Err(usage(
+                        "`--diff` expects a config file or http://HOST:PORT".to_owned(),
+                    ));
+                }
+                set_once(&mut diff, value.to_owned(), flag.name)?;
+            }
             _ => return Err(flags.unknown(&flag)),
         }
     }
     match file {
-        Some(config) => Ok(Command::Check { config }),
+        Some(config) => Ok(Command::Check { config, diff }),
         None => Err(usage("`check` needs `-c FILE`".to_owned())),
     }
+}
+
+/// The output of `check -c FILE --diff OLD` once both configs are valid: the validation
+/// result, then one line per change from `old` to `new` (see [`config::Change`]), or
+/// `no changes`.
+pub fn diff_report(old: &Config, new: &Config) -> String {
+    let changes = config::diff(old, new);
+    let mut out = format!("{}: valid; compared with {}\n", new.source, old.source);
+    if changes.is_empty() {
+        out.push_str("no changes\n");
+    }
+    for change in &changes {
+        out.push_str(&format!("{change}\n"));
+    }
+    out
 }
 
 fn parse_demo(args: &[String]) -> Result<Command, CliError> {

@@ -21,5 +21,7 @@ pub fn elapsed(then: Instant) -> Duration {
 /// Seconds since the Unix epoch (wall clock), for log lines.
 #[allow(clippy::disallowed_methods)]
 pub fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

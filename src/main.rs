@@ -26,12 +26,22 @@ fn main() -> ExitCode {
             println!("ringlb {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        Ok(Command::Check { config }) => match config::load(&config) {
-            Ok(cfg) => {
+        Ok(Command::Check { config, diff }) => match (config::load(&config), diff) {
+            (Ok(cfg), None) => {
                 print!("{cfg}");
                 ExitCode::SUCCESS
             }
-            Err(e) => {
+            (Ok(cfg), Some(old)) => match config::load_old(&old) {
+                Ok(old) => {
+                    print!("{}", cli::diff_report(&old, &cfg));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("ringlb: --diff: {e}");
+                    ExitCode::FAILURE
+                }
+            },
+            (Err(e), _) => {
                 eprintln!("{e}");
                 ExitCode::FAILURE
             }

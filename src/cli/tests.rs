@@ -212,12 +212,80 @@ fn check_forms() {
         assert_eq!(
             ok(line),
             Command::Check {
-                config: "a.toml".into()
+                config: "a.toml".into(),
+                diff: None,
             },
             "{line}"
         );
     }
     usage_err("check", "`check` needs `-c FILE`");
+}
+
+#[test]
+fn check_with_diff() {
+    for (line, old) in [
+        ("check -c a.toml --diff old.toml", "old.toml"),
+        ("check --diff=old.toml --config a.toml", "old.toml"),
+        (
+            "check -c a.toml --diff http://127.0.0.1:8081",
+            "http://127.0.0.1:8081",
+        ),
+        (
+            "check --diff=http://[::1]:8081/ -c a.toml",
+            "http://[::1]:8081/",
+        ),
+    ] {
+        assert_eq!(
+            ok(line),
+            Command::Check {
+                config: "a.toml".into(),
+                diff: Some(old.into()),
+            },
+            "{line}"
+        );
+    }
+    assert_eq!(ok("check -c a.toml --diff old.toml -h"), Command::Help);
+    usage_err("check --diff old.toml", "`check` needs `-c FILE`");
+    usage_err("check -c a.toml --diff", "`--diff` needs a value");
+    usage_err(
+        "check -c a.toml --diff --config b",
+        "`--diff` needs a value",
+    );
+    usage_err("check -c a.toml --diff=", "`--diff` expects a config file");
+    usage_err(
+        "check -c a.toml --diff a --diff b",
+        "`--diff` is given twice",
+    );
+    usage_err("check -c a.toml old.toml", "unexpected argument `old.toml`");
+    usage_err(
+        "check -c a.toml --dif x",
+        "unknown flag `--dif` for `check`",
+    );
+    assert!(USAGE.contains("ringlb check -c FILE [--diff OLD]"));
+    assert!(USAGE.contains("--diff OLD"));
+}
+
+#[test]
+fn diff_report_lines() {
+    let text = "[[balancer]]\nname = \"c\"\nstickysession = \"JSESSIONID\"\n\
+                [[balancer.member]]\nurl = \"http://127.0.0.1:9001\"\nroute = \"n1\"\n";
+    let old = config::parse_str(text, "old.toml").unwrap();
+    assert_eq!(
+        diff_report(&old, &old),
+        "old.toml: valid; compared with old.toml\nno changes\n"
+    );
+    let new_text = text
+        .replace("n1", "n2")
+        .replace("[[balancer]]", "workers = 4\n[[balancer]]");
+    let new = config::parse_str(&new_text, "new.toml").unwrap();
+    assert_eq!(
+        diff_report(&old, &new),
+        "new.toml: valid; compared with old.toml\n\
+         ~ workers: auto -> 4 (needs a restart)\n\
+         ~ balancer \"c\" member http://127.0.0.1:9001: route: \"n1\" -> \"n2\"\n\
+         ! balancer \"c\": route \"n1\" is ORPHANED: no member has it any more; sessions \
+         pinned to it will be re-balanced\n"
+    );
 }
 
 #[test]

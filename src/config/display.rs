@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{duration, validate, BalancerOptions, Config, HealthCheck};
+use super::{duration, validate, BalancerOptions, Config, HealthCheck, Ops};
 
 impl fmt::Display for Config {
     /// The effective configuration as TOML in the file schema, every default written out
@@ -11,6 +11,8 @@ impl fmt::Display for Config {
     /// member's effective `retry`, `slowstart` and health check are written on the member, so
     /// balancer-level defaults are not reconstructed);
     /// [`super::parse_str`] of the output gives back an equal `Config` (with the same `file`).
+    /// Paths (`admin.htpasswd`, `log.access`) print as resolved; they are absolute when the
+    /// config came from [`super::load`], so the round trip holds for any `file` then.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let source: String = self.source.chars().filter(|c| !c.is_control()).collect();
         writeln!(f, "# effective configuration of {source}")?;
@@ -21,6 +23,8 @@ impl fmt::Display for Config {
         writeln!(f, "io_driver = \"{}\"", self.io_driver.as_str())?;
         let listen: Vec<String> = self.listen.iter().map(|a| format!("\"{a}\"")).collect();
         writeln!(f, "listen = [{}]", listen.join(", "))?;
+        let grace = duration::format(self.ops.shutdown_grace);
+        writeln!(f, "shutdown_grace = \"{grace}\"")?;
         let t = &self.timeouts;
         writeln!(f, "\n[timeouts]")?;
         for (key, value) in [
@@ -47,6 +51,7 @@ impl fmt::Display for Config {
         writeln!(f, "\n[stats]")?;
         let merge = duration::format(self.stats.merge_interval);
         writeln!(f, "merge_interval = \"{merge}\"")?;
+        write_ops(f, &self.ops)?;
         for b in &self.balancers {
             writeln!(f, "\n[[balancer]]")?;
             writeln!(f, "name = {}", toml_string(&b.name))?;
@@ -84,6 +89,25 @@ impl fmt::Display for Config {
         }
         Ok(())
     }
+}
+
+/// `[admin]` when the admin listener is on, then `[log]` with every key.
+fn write_ops(f: &mut fmt::Formatter<'_>, ops: &Ops) -> fmt::Result {
+    if let Some(a) = &ops.admin {
+        writeln!(f, "\n[admin]")?;
+        writeln!(f, "listen = \"{}\"", a.listen)?;
+        let allow: Vec<String> = a.allow.iter().map(|c| toml_string(c)).collect();
+        writeln!(f, "allow = [{}]", allow.join(", "))?;
+        if let Some(path) = &a.htpasswd {
+            writeln!(f, "htpasswd = {}", toml_string(&path.to_string_lossy()))?;
+        }
+    }
+    let l = &ops.log;
+    writeln!(f, "\n[log]")?;
+    let access = validate::access_text(&l.access);
+    writeln!(f, "access = {}", toml_string(&access))?;
+    writeln!(f, "access_format = {}", toml_string(&l.access_format))?;
+    writeln!(f, "level = \"{}\"", l.level.as_str())
 }
 
 /// The balancer's option keys, then its `[balancer.insert_cookie]` table when on (which must
@@ -138,7 +162,7 @@ fn write_health(f: &mut fmt::Formatter<'_>, h: &HealthCheck) -> fmt::Result {
 }
 
 /// A TOML basic string: quotes, backslashes and control characters escaped.
-fn toml_string(s: &str) -> String {
+pub(crate) fn toml_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -155,7 +179,7 @@ fn toml_string(s: &str) -> String {
 
 /// `lbfactor / 100` as a TOML float with no trailing zeros past the first decimal: `1.0`,
 /// `1.5`, `1.25`.
-fn loadfactor_text(lbfactor: u32) -> String {
+pub(crate) fn loadfactor_text(lbfactor: u32) -> String {
     let (whole, hundredths) = (lbfactor / 100, lbfactor % 100);
     if hundredths % 10 == 0 {
         format!("{whole}.{}", hundredths / 10)

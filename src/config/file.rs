@@ -26,6 +26,11 @@ pub(crate) struct FileConfig {
     pub(crate) limits: Option<FileLimits>,
     pub(crate) headers: Option<FileHeaders>,
     pub(crate) stats: Option<FileStats>,
+    /// Graceful stop: a duration in the timeout spellings, 0..=10m.
+    pub(crate) shutdown_grace: Option<Spanned<Scalar>>,
+    /// `[admin]`: present (even empty) = the admin listener is on.
+    pub(crate) admin: Option<Spanned<FileAdmin>>,
+    pub(crate) log: Option<FileLog>,
     pub(crate) balancer: Option<Vec<Spanned<FileBalancer>>>,
 }
 
@@ -65,6 +70,25 @@ pub(crate) struct FileHeaders {
 #[serde(deny_unknown_fields)]
 pub(crate) struct FileStats {
     pub(crate) merge_interval: Option<Spanned<Scalar>>,
+}
+
+/// `[admin]`: the table's presence turns the admin listener on.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileAdmin {
+    pub(crate) listen: Option<Spanned<String>>,
+    pub(crate) allow: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) htpasswd: Option<Spanned<String>>,
+}
+
+/// `[log]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileLog {
+    /// A file path, `"stdout"` or `"off"`.
+    pub(crate) access: Option<Spanned<String>>,
+    pub(crate) access_format: Option<Spanned<String>>,
+    pub(crate) level: Option<Spanned<String>>,
 }
 
 /// One `[[balancer]]`. The switches (`scolonpathdelim`, `nofailover`, `balancer_headers`,

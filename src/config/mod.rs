@@ -2,9 +2,11 @@
 //!
 //! `config.toml -> file::File* (raw, with spans) -> validate -> Config`. `validate` is the only
 //! producer of [`Config`] (from a file, or from command-line flags via [`from_flags`]); every
-//! error names the file, the line and the key. Pure except [`load`], which reads the file.
+//! error names the file, the line and the key. Pure except [`load`], which reads the file, and
+//! [`remote`] ([`load_old`], [`fetch_running`]), which fetches a running config for `check --diff`.
 //! `Display for Config` prints the effective configuration (defaults filled in) as TOML in the
-//! same schema, which parses back to an equal `Config`.
+//! same schema, which parses back to an equal `Config`. [`diff`] lists what a reload from one
+//! `Config` to another would change.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -12,14 +14,19 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod diff;
 mod display;
 mod duration;
 mod file;
 mod flags;
+pub mod remote;
 #[cfg(test)]
 mod tests;
 mod validate;
 pub(crate) use validate::values::{check_route, parse_member_url};
+
+pub use diff::{diff, Change};
+pub use remote::{fetch_running, load_old};
 
 /// Most members in one balancer: the width of the per-request failover `avoid` bitmask.
 pub const MAX_MEMBERS: usize = 64;
@@ -494,6 +501,9 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Parses and validates TOML text; `file` names it in errors and becomes `Config::source`.
+/// Relative paths in it (`admin.htpasswd`, `log.access`) are resolved against `file`'s
+/// directory, unless `file` is a pseudo-name starting with `<` (`<command line>`,
+/// `<running config at URL>`), in which case they are kept as written.
 pub fn parse_str(text: &str, file: &str) -> Result<Config, ConfigError> {
     validate::parse_str(text, file)
 }
@@ -514,6 +524,9 @@ pub fn from_flags(
 }
 
 /// Reads and validates a config file.
+///
+/// Relative paths in it (`admin.htpasswd`, `log.access`) are resolved against the file's
+/// directory made absolute, so that the printed config means the same from any directory.
 pub fn load(path: &Path) -> Result<Arc<Config>, ConfigError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
@@ -522,5 +535,8 @@ pub fn load(path: &Path) -> Result<Arc<Config>, ConfigError> {
         key: String::new(),
         message: format!("cannot read: {e}"),
     })?;
-    parse_str(&text, &name).map(Arc::new)
+    let dir = std::path::absolute(path)
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf));
+    validate::parse_str_in(&text, &name, dir.as_deref()).map(Arc::new)
 }

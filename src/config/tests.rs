@@ -6,10 +6,13 @@ use std::time::Duration;
 
 use super::*;
 
+mod diff;
 mod display;
 mod failover;
 mod flags;
+mod operations;
 mod options;
+mod remote;
 
 const EXAMPLE: &str = r#"workers = 2              # or "auto" (default) -> Config.workers = None
 io_driver = "auto"       # auto | io_uring | epoll

@@ -5,10 +5,12 @@
 //! first error in validation order is returned. The value checks (`check_*`, `parse_*`, in
 //! `values`) are pure functions returning a message without a location, shared with
 //! `from_flags`. This file holds the top-level tables; `balancer` the balancers and members,
-//! `failover` their failover keys and member timings, `health` the health check tables.
+//! `failover` their failover keys and member timings, `health` the health check tables, `ops`
+//! the admin listener, the logs and `shutdown_grace`.
 
 use std::net::SocketAddr;
 use std::ops::Range;
+use std::path::Path;
 use std::time::Duration;
 
 use toml::Spanned;
@@ -19,18 +21,22 @@ use super::{duration, Config, ConfigError, Forwarded, IoDriver, Limits, StatsCon
 mod balancer;
 mod failover;
 mod health;
+mod ops;
 pub(crate) mod values;
 
 pub(crate) use health::hc_status_text;
+pub(crate) use ops::access_text;
 pub(crate) use values::{
     check_route, parse_io_driver, parse_listen, parse_loadfactor, parse_member_url, parse_sticky,
     parse_workers, status_text, sticky_sep_text,
 };
 
-/// Where errors point: the file name and its text (for line numbers).
+/// Where errors point: the file name and its text (for line numbers); and the directory that
+/// relative paths in the file are resolved against (`None`: left as written).
 struct Ctx<'a> {
     file: &'a str,
     text: &'a str,
+    base: Option<&'a Path>,
 }
 
 impl Ctx<'_> {
@@ -55,8 +61,25 @@ impl Ctx<'_> {
 }
 
 /// Parses TOML `text` and validates it; `file` names it in errors and becomes `Config::source`.
+/// Relative paths are resolved against `file`'s directory, unless `file` is a pseudo-name such
+/// as `<command line>` (starts with `<`).
 pub(crate) fn parse_str(text: &str, file: &str) -> Result<Config, ConfigError> {
-    let ctx = Ctx { file, text };
+    let base = if file.starts_with('<') {
+        None
+    } else {
+        Path::new(file).parent()
+    };
+    parse_str_in(text, file, base)
+}
+
+/// [`parse_str`] with the directory for relative paths given (`None`: left as written).
+pub(crate) fn parse_str_in(
+    text: &str,
+    file: &str,
+    base: Option<&Path>,
+) -> Result<Config, ConfigError> {
+    let base = base.filter(|dir| !dir.as_os_str().is_empty());
+    let ctx = Ctx { file, text, base };
     let raw: FileConfig = toml::from_str(text).map_err(|e| toml_error(&ctx, &e))?;
     validate(&ctx, raw)
 }
@@ -103,6 +126,13 @@ fn validate(ctx: &Ctx<'_>, raw: FileConfig) -> Result<Config, ConfigError> {
         preserve_host: h.preserve_host.unwrap_or(d.preserve_host),
     };
     let stats = stats(ctx, raw.stats.unwrap_or_default())?;
+    let ops = ops::ops(
+        ctx,
+        raw.shutdown_grace.as_ref(),
+        raw.admin.as_ref(),
+        raw.log.as_ref(),
+        &listen,
+    )?;
     let balancers = balancer::balancers(ctx, raw.balancer.unwrap_or_default())?;
     Ok(Config {
         source: ctx.file.to_owned(),
@@ -113,7 +143,7 @@ fn validate(ctx: &Ctx<'_>, raw: FileConfig) -> Result<Config, ConfigError> {
         limits,
         forwarded,
         stats,
-        ops: Default::default(),
+        ops,
         balancers,
     })
 }

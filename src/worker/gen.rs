@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::BufPool;
-use crate::balancer::{Balancer, Health, HealthState};
-use crate::clock;
 use crate::accesslog::format::Format;
 use crate::accesslog::sink::Sink;
 use crate::accesslog::AccessLog;
+use crate::balancer::{Balancer, Health, HealthState};
+use crate::clock;
 use crate::config::{AccessTarget, Config, Sticky};
 use crate::error::{ProxyError, Retry};
 use crate::log;

@@ -1,0 +1,499 @@
+//! What a reload from one [`Config`] to another would change: [`diff`] and [`Change`].
+//!
+//! Pure. Balancers are matched by name, members by balancer name and URL (a trailing `/` of
+//! the URL does not count). Values are compared and shown in the spellings of the printed
+//! config (`Display for Config`), so `5s`, `1.5`, `"+H"`. `Config::source` is not compared.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use super::display::{loadfactor_text, toml_string};
+use super::{
+    duration, validate, AdminConfig, BalancerConfig, Config, HealthCheck, InsertCookie,
+    MemberConfig,
+};
+
+/// One difference between an old and a new config.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A top-level setting; `key` is its dotted file key (`listen`, `timeouts.connect`,
+    /// `admin.listen`, `log.level`...). `restart`: a reload cannot apply it (listen
+    /// addresses, workers, io_driver, the admin listener).
+    Setting {
+        key: String,
+        old: String,
+        new: String,
+        restart: bool,
+    },
+    BalancerAdded {
+        balancer: String,
+        mount: String,
+        members: usize,
+    },
+    BalancerRemoved {
+        balancer: String,
+    },
+    /// A balancer-level key (`mount`, `lbmethod`, `stickysession`, `maxattempts`...).
+    BalancerSetting {
+        balancer: String,
+        key: String,
+        old: String,
+        new: String,
+    },
+    MemberAdded {
+        balancer: String,
+        url: String,
+        route: String,
+    },
+    MemberRemoved {
+        balancer: String,
+        url: String,
+        route: String,
+    },
+    /// A member key (`route`, `loadfactor`, `lbset`, `status`, `redirect`, `retry`,
+    /// `slowstart`, `health`).
+    MemberSetting {
+        balancer: String,
+        url: String,
+        key: String,
+        old: String,
+        new: String,
+    },
+    /// A route some member of a sticky balancer had in the old config and no member of that
+    /// balancer has in the new one: sessions pinned to it will be re-balanced.
+    OrphanedRoute {
+        balancer: String,
+        route: String,
+    },
+}
+
+impl Change {
+    /// Whether applying this change needs a restart rather than a reload.
+    pub fn needs_restart(&self) -> bool {
+        matches!(self, Change::Setting { restart: true, .. })
+    }
+}
+
+impl fmt::Display for Change {
+    /// One line: `+` added, `-` removed, `~` changed (`old -> new`), `!` orphaned route.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Setting {
+                key,
+                old,
+                new,
+                restart,
+            } => {
+                write!(f, "~ {key}: {old} -> {new}")?;
+                if *restart {
+                    f.write_str(" (needs a restart)")?;
+                }
+                Ok(())
+            }
+            Change::BalancerAdded {
+                balancer,
+                mount,
+                members,
+            } => {
+                let s = if *members == 1 { "" } else { "s" };
+                let mount = toml_string(mount);
+                write!(
+                    f,
+                    "+ balancer {}: added (mount {mount}, {members} member{s})",
+                    toml_string(balancer)
+                )
+            }
+            Change::BalancerRemoved { balancer } => {
+                write!(f, "- balancer {}: removed", toml_string(balancer))
+            }
+            Change::BalancerSetting {
+                balancer,
+                key,
+                old,
+                new,
+            } => write!(
+                f,
+                "~ balancer {}: {key}: {old} -> {new}",
+                toml_string(balancer)
+            ),
+            Change::MemberAdded {
+                balancer,
+                url,
+                route,
+            } => write!(
+                f,
+                "+ balancer {} member {url}: added (route {})",
+                toml_string(balancer),
+                toml_string(route)
+            ),
+            Change::MemberRemoved {
+                balancer,
+                url,
+                route,
+            } => write!(
+                f,
+                "- balancer {} member {url}: removed (route {})",
+                toml_string(balancer),
+                toml_string(route)
+            ),
+            Change::MemberSetting {
+                balancer,
+                url,
+                key,
+                old,
+                new,
+            } => write!(
+                f,
+                "~ balancer {} member {url}: {key}: {old} -> {new}",
+                toml_string(balancer)
+            ),
+            Change::OrphanedRoute { balancer, route } => write!(
+                f,
+                "! balancer {}: route {} is ORPHANED: no member has it any more; sessions \
+                 pinned to it will be re-balanced",
+                toml_string(balancer),
+                toml_string(route)
+            ),
+        }
+    }
+}
+
+/// The changes a reload from `old` to `new` would make, in this order: top-level settings,
+/// removed balancers, then per balancer of `new` (in its order) added, or its settings,
+/// removed members, added members, changed members and orphaned routes. Empty when the two
+/// configs behave the same.
+pub fn diff(old: &Config, new: &Config) -> Vec<Change> {
+    let mut out = Vec::new();
+    top_level(old, new, &mut out);
+    for b in &old.balancers {
+        if !new.balancers.iter().any(|n| n.name == b.name) {
+            out.push(Change::BalancerRemoved {
+                balancer: b.name.clone(),
+            });
+        }
+    }
+    for b in &new.balancers {
+        match old.balancers.iter().find(|o| o.name == b.name) {
+            Some(o) => balancer(o, b, &mut out),
+            None => out.push(Change::BalancerAdded {
+                balancer: b.name.clone(),
+                mount: b.mount.clone(),
+                members: b.members.len(),
+            }),
+        }
+    }
+    out
+}
+
+fn top_level(old: &Config, new: &Config, out: &mut Vec<Change>) {
+    let mut cmp = |key: &str, o: String, n: String, restart: bool| {
+        if o != n {
+            out.push(Change::Setting {
+                key: key.to_owned(),
+                old: o,
+                new: n,
+                restart,
+            });
+        }
+    };
+    let workers = |c: &Config| {
+        c.workers
+            .map_or_else(|| "auto".to_owned(), |n| n.to_string())
+    };
+    cmp("workers", workers(old), workers(new), true);
+    let driver = |c: &Config| c.io_driver.as_str().to_owned();
+    cmp("io_driver", driver(old), driver(new), true);
+    let listen = |c: &Config| list(c.listen.iter());
+    cmp("listen", listen(old), listen(new), true);
+    let grace = |c: &Config| duration::format(c.ops.shutdown_grace);
+    cmp("shutdown_grace", grace(old), grace(new), false);
+    let (to, tn) = (&old.timeouts, &new.timeouts);
+    for (key, o, n) in [
+        ("timeouts.connect", to.connect, tn.connect),
+        ("timeouts.client_header", to.client_header, tn.client_header),
+        (
+            "timeouts.keepalive_idle",
+            to.keepalive_idle,
+            tn.keepalive_idle,
+        ),
+        (
+            "timeouts.upstream_response",
+            to.upstream_response,
+            tn.upstream_response,
+        ),
+        ("timeouts.upstream_idle", to.upstream_idle, tn.upstream_idle),
+        ("timeouts.ping", to.ping, tn.ping),
+        (
+            "stats.merge_interval",
+            old.stats.merge_interval,
+            new.stats.merge_interval,
+        ),
+    ] {
+        cmp(key, duration::format(o), duration::format(n), false);
+    }
+    let (lo, ln) = (&old.limits, &new.limits);
+    for (key, o, n) in [
+        (
+            "limits.max_head_bytes",
+            lo.max_head_bytes as u64,
+            ln.max_head_bytes as u64,
+        ),
+        (
+            "limits.max_headers",
+            lo.max_headers as u64,
+            ln.max_headers as u64,
+        ),
+        (
+            "limits.max_body_bytes",
+            lo.max_body_bytes,
+            ln.max_body_bytes,
+        ),
+    ] {
+        cmp(key, o.to_string(), n.to_string(), false);
+    }
+    let (ho, hn) = (&old.forwarded, &new.forwarded);
+    for (key, o, n) in [
+        (
+            "headers.x_forwarded_for",
+            ho.x_forwarded_for,
+            hn.x_forwarded_for,
+        ),
+        (
+            "headers.x_forwarded_proto",
+            ho.x_forwarded_proto,
+            hn.x_forwarded_proto,
+        ),
+        (
+            "headers.x_forwarded_host",
+            ho.x_forwarded_host,
+            hn.x_forwarded_host,
+        ),
+        ("headers.preserve_host", ho.preserve_host, hn.preserve_host),
+    ] {
+        cmp(key, o.to_string(), n.to_string(), false);
+    }
+    match (&old.ops.admin, &new.ops.admin) {
+        (Some(o), Some(n)) => {
+            cmp(
+                "admin.listen",
+                o.listen.to_string(),
+                n.listen.to_string(),
+                true,
+            );
+            cmp(
+                "admin.allow",
+                quoted_list(&o.allow),
+                quoted_list(&n.allow),
+                false,
+            );
+            cmp("admin.htpasswd", htpasswd(o), htpasswd(n), false);
+        }
+        (o, n) => cmp("admin", admin(o.as_ref()), admin(n.as_ref()), true),
+    }
+    let (go, gn) = (&old.ops.log, &new.ops.log);
+    let access = |l: &super::LogConfig| toml_string(&validate::access_text(&l.access));
+    cmp("log.access", access(go), access(gn), false);
+    let format = |l: &super::LogConfig| toml_string(&l.access_format);
+    cmp("log.access_format", format(go), format(gn), false);
+    let level = |l: &super::LogConfig| l.level.as_str().to_owned();
+    cmp("log.level", level(go), level(gn), false);
+}
+
+fn balancer(old: &BalancerConfig, new: &BalancerConfig, out: &mut Vec<Change>) {
+    let name = &new.name;
+    for (key, o, n) in balancer_settings(old)
+        .into_iter()
+        .zip(balancer_settings(new))
+        .map(|((key, o), (_, n))| (key, o, n))
+    {
+        if o != n {
+            out.push(Change::BalancerSetting {
+                balancer: name.clone(),
+                key: key.to_owned(),
+                old: o,
+                new: n,
+            });
+        }
+    }
+    let find = |members: &'_ [MemberConfig], url: &str| {
+        members
+            .iter()
+            .position(|m| member_key(&m.url) == member_key(url))
+    };
+    for m in &old.members {
+        if find(&new.members, &m.url).is_none() {
+            out.push(Change::MemberRemoved {
+                balancer: name.clone(),
+                url: m.url.clone(),
+                route: m.route.clone(),
+            });
+        }
+    }
+    for m in &new.members {
+        if find(&old.members, &m.url).is_none() {
+            out.push(Change::MemberAdded {
+                balancer: name.clone(),
+                url: m.url.clone(),
+                route: m.route.clone(),
+            });
+        }
+    }
+    for m in &new.members {
+        let Some(i) = find(&old.members, &m.url) else {
+            continue;
+        };
+        let pairs = member_settings(&old.members[i])
+            .into_iter()
+            .zip(member_settings(m));
+        for ((key, o), (_, n)) in pairs {
+            if o != n {
+                out.push(Change::MemberSetting {
+                    balancer: name.clone(),
+                    url: m.url.clone(),
+                    key: key.to_owned(),
+                    old: o,
+                    new: n,
+                });
+            }
+        }
+    }
+    if old.sticky.is_none() && old.options.insert_cookie.is_none() {
+        return; // no session was pinned to a route
+    }
+    let kept: HashSet<&str> = new.members.iter().map(|m| m.route.as_str()).collect();
+    let mut seen = HashSet::new();
+    for m in &old.members {
+        let route = m.route.as_str();
+        if !route.is_empty() && !kept.contains(route) && seen.insert(route) {
+            out.push(Change::OrphanedRoute {
+                balancer: name.clone(),
+                route: route.to_owned(),
+            });
+        }
+    }
+}
+
+/// A member's identity within its balancer: its URL without a trailing `/`.
+fn member_key(url: &str) -> &str {
+    url.strip_suffix('/').unwrap_or(url)
+}
+
+/// The balancer's keys and their shown values, in the order of the printed config.
+fn balancer_settings(b: &BalancerConfig) -> Vec<(&'static str, String)> {
+    let o = &b.options;
+    let fo = &o.failover;
+    let sticky = b.sticky.as_ref();
+    vec![
+        ("mount", toml_string(&b.mount)),
+        ("target_path", toml_string(&b.target_path)),
+        ("lbmethod", b.lbmethod.as_str().to_owned()),
+        (
+            "stickysession",
+            sticky.map_or_else(none, |s| {
+                toml_string(&format!("{}|{}", s.cookie_name, s.url_name))
+            }),
+        ),
+        (
+            "stickysessionsep",
+            sticky.map_or_else(none, |s| toml_string(&validate::sticky_sep_text(s.sep))),
+        ),
+        (
+            "scolonpathdelim",
+            sticky.map_or_else(none, |s| s.scolonpathdelim.to_string()),
+        ),
+        ("nofailover", o.nofailover.to_string()),
+        ("balancer_headers", o.balancer_headers.to_string()),
+        (
+            "activation_header",
+            o.activation_header
+                .as_deref()
+                .map_or_else(none, toml_string),
+        ),
+        (
+            "insert_cookie",
+            o.insert_cookie.as_ref().map_or_else(none, cookie_text),
+        ),
+        (
+            "maxattempts",
+            fo.maxattempts
+                .map_or_else(|| "members - 1".to_owned(), |n| n.to_string()),
+        ),
+        ("forcerecovery", fo.forcerecovery.to_string()),
+        ("failonstatus", list(fo.failonstatus.iter())),
+        ("failontimeout", fo.failontimeout.to_string()),
+    ]
+}
+
+/// The member's keys and their shown values, in the order of the printed config.
+fn member_settings(m: &MemberConfig) -> Vec<(&'static str, String)> {
+    let o = &m.options;
+    vec![
+        ("route", toml_string(&m.route)),
+        ("loadfactor", loadfactor_text(m.lbfactor)),
+        ("lbset", o.lbset.to_string()),
+        ("status", toml_string(&validate::status_text(o.status))),
+        ("redirect", toml_string(&o.redirect)),
+        ("retry", duration::format(o.retry)),
+        ("slowstart", duration::format(o.slowstart)),
+        ("health", o.health.as_ref().map_or_else(none, health_text)),
+    ]
+}
+
+fn none() -> String {
+    "none".to_owned()
+}
+
+/// `[a, b]` of the items' `Display`.
+fn list<T: fmt::Display>(items: impl Iterator<Item = T>) -> String {
+    let items: Vec<String> = items.map(|i| i.to_string()).collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn quoted_list(items: &[String]) -> String {
+    list(items.iter().map(|s| toml_string(s)))
+}
+
+fn admin(admin: Option<&AdminConfig>) -> String {
+    admin.map_or_else(|| "off".to_owned(), |a| format!("on (listen {})", a.listen))
+}
+
+fn htpasswd(admin: &AdminConfig) -> String {
+    admin
+        .htpasswd
+        .as_ref()
+        .map_or_else(none, |p| toml_string(&p.to_string_lossy()))
+}
+
+/// Like a `Set-Cookie` value without one: `ROUTEID; Path=/; HttpOnly`.
+fn cookie_text(c: &InsertCookie) -> String {
+    let mut out = format!("{}; Path={}", c.name, c.path);
+    if let Some(domain) = &c.domain {
+        out.push_str(&format!("; Domain={domain}"));
+    }
+    if let Some(max_age) = c.max_age {
+        out.push_str(&format!("; Max-Age={max_age}"));
+    }
+    if c.http_only {
+        out.push_str("; HttpOnly");
+    }
+    if c.secure {
+        out.push_str("; Secure");
+    }
+    if let Some(same_site) = &c.same_site {
+        out.push_str(&format!("; SameSite={same_site}"));
+    }
+    out
+}
+
+/// `GET "/health" every 10s, passes 1, fails 3, status 200-399`.
+fn health_text(h: &HealthCheck) -> String {
+    format!(
+        "{} {} every {}, passes {}, fails {}, status {}",
+        h.method.as_str(),
+        toml_string(&h.uri),
+        duration::format(h.interval),
+        h.passes,
+        h.fails,
+        validate::hc_status_text(h.status)
+    )
+}

@@ -1,0 +1,182 @@
+//! `[admin]`, `[log]` and `shutdown_grace` -> [`Ops`].
+//!
+//! Paths (`admin.htpasswd`, a file `log.access`) relative to the config file are resolved
+//! against its directory here; the files themselves are opened later, not at validation.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::super::file::{FileAdmin, FileLog, Scalar};
+use super::super::{duration, AccessTarget, AdminConfig, ConfigError, LogConfig, Ops};
+use super::{parse_listen, Ctx};
+use crate::log::Level;
+
+/// Longest `shutdown_grace`.
+pub(crate) const MAX_SHUTDOWN_GRACE: Duration = Duration::from_secs(600);
+
+/// Validates the operations settings; `listen` are the validated client listen addresses,
+/// which the admin listener must not share.
+pub(super) fn ops(
+    ctx: &Ctx<'_>,
+    shutdown_grace: Option<&Spanned<Scalar>>,
+    admin: Option<&Spanned<FileAdmin>>,
+    log: Option<&FileLog>,
+    listen: &[SocketAddr],
+) -> Result<Ops, ConfigError> {
+    let d = Ops::default();
+    let shutdown_grace = match shutdown_grace {
+        Some(v) => ctx.check(v, "shutdown_grace", parse_shutdown_grace)?,
+        None => d.shutdown_grace,
+    };
+    let admin = match admin {
+        Some(a) => Some(admin_config(ctx, a, listen)?),
+        None => None,
+    };
+    let log = match log {
+        Some(l) => log_config(ctx, l)?,
+        None => d.log,
+    };
+    Ok(Ops {
+        admin,
+        log,
+        shutdown_grace,
+    })
+}
+
+/// `shutdown_grace`: the timeout spellings, `0..=10m` (zero = stop at once).
+pub(crate) fn parse_shutdown_grace(value: &Scalar) -> Result<Duration, String> {
+    duration::parse_within(value, Duration::ZERO, MAX_SHUTDOWN_GRACE)
+}
+
+fn admin_config(
+    ctx: &Ctx<'_>,
+    raw: &Spanned<FileAdmin>,
+    listen: &[SocketAddr],
+) -> Result<AdminConfig, ConfigError> {
+    let d = AdminConfig::default();
+    let a = raw.get_ref();
+    let admin_listen = match &a.listen {
+        Some(l) => ctx.check(l, "admin.listen", |s| parse_listen(s))?,
+        None => d.listen,
+    };
+    if let Some(i) = listen.iter().position(|&l| clashes(l, admin_listen)) {
+        let span = a.listen.as_ref().map_or(raw.span(), |l| l.span());
+        let msg = format!(
+            "{admin_listen} clashes with listen[{i}] = {}; the admin listener needs an address \
+             of its own",
+            listen[i]
+        );
+        return Err(ctx.err(&span, "admin.listen", msg));
+    }
+    let allow = match &a.allow {
+        Some(list) => {
+            let mut out = Vec::with_capacity(list.get_ref().len());
+            for (i, item) in list.get_ref().iter().enumerate() {
+                let entry = ctx.check(item, &format!("admin.allow[{i}]"), |s| check_cidr(s))?;
+                out.push(entry);
+            }
+            out
+        }
+        None => d.allow,
+    };
+    let htpasswd = match &a.htpasswd {
+        Some(p) => Some(ctx.check(p, "admin.htpasswd", |s| {
+            if s.trim().is_empty() {
+                return Err("must be a file path, not empty".to_owned());
+            }
+            Ok(resolve(ctx.base, s))
+        })?),
+        None => None,
+    };
+    Ok(AdminConfig {
+        listen: admin_listen,
+        allow,
+        htpasswd,
+    })
+}
+
+/// Whether two listen addresses cannot both be bound: the same port on the same IP, or on a
+/// wildcard (`0.0.0.0`, `::`) and anything.
+fn clashes(a: SocketAddr, b: SocketAddr) -> bool {
+    a.port() == b.port() && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
+}
+
+/// One `admin.allow` entry, checked with the admin's own parser; returned trimmed.
+fn check_cidr(entry: &str) -> Result<String, String> {
+    let entry = entry.trim().to_owned();
+    crate::admin::auth::parse_allow(std::slice::from_ref(&entry))
+        .map_err(|m| format!("expected an address or a CIDR block such as 10.0.0.0/8: {m}"))?;
+    Ok(entry)
+}
+
+fn log_config(ctx: &Ctx<'_>, raw: &FileLog) -> Result<LogConfig, ConfigError> {
+    let d = LogConfig::default();
+    let access = match &raw.access {
+        Some(a) => ctx.check(a, "log.access", |s| parse_access(ctx.base, s))?,
+        None => d.access,
+    };
+    let access_format = match &raw.access_format {
+        Some(f) => ctx.check(f, "log.access_format", |s| {
+            crate::accesslog::format::Format::parse(s)
+                .map(|_| s.clone())
+                .map_err(|m| {
+                    format!("expected combined, common, balancer or a LogFormat string: {m}")
+                })
+        })?,
+        None => d.access_format,
+    };
+    let level = match &raw.level {
+        Some(l) => ctx.check(l, "log.level", |s| parse_level(s))?,
+        None => d.level,
+    };
+    Ok(LogConfig {
+        access,
+        access_format,
+        level,
+    })
+}
+
+/// `log.access`: `"off"` (`None`), `"stdout"` (both case-insensitive), or a file path,
+/// resolved against `base` when relative.
+pub(crate) fn parse_access(
+    base: Option<&Path>,
+    text: &str,
+) -> Result<Option<AccessTarget>, String> {
+    if text.eq_ignore_ascii_case("off") {
+        Ok(None)
+    } else if text.eq_ignore_ascii_case("stdout") {
+        Ok(Some(AccessTarget::Stdout))
+    } else if text.trim().is_empty() {
+        Err("expected a file path, \"stdout\" or \"off\", found an empty string".to_owned())
+    } else {
+        Ok(Some(AccessTarget::File(resolve(base, text))))
+    }
+}
+
+/// The text of `log.access` as [`parse_access`] reads it back.
+pub(crate) fn access_text(access: &Option<AccessTarget>) -> String {
+    match access {
+        None => "off".to_owned(),
+        Some(AccessTarget::Stdout) => "stdout".to_owned(),
+        Some(AccessTarget::File(path)) => path.to_string_lossy().into_owned(),
+    }
+}
+
+/// `log.level`: `error`, `warn`, `info` or `debug`, case-insensitive.
+pub(crate) fn parse_level(text: &str) -> Result<Level, String> {
+    [Level::Error, Level::Warn, Level::Info, Level::Debug]
+        .into_iter()
+        .find(|l| l.as_str().eq_ignore_ascii_case(text))
+        .ok_or_else(|| format!("unknown level {text:?}; expected error, warn, info or debug"))
+}
+
+/// `path` joined to `base` when relative (and `base` is known).
+fn resolve(base: Option<&Path>, path: &str) -> PathBuf {
+    match base {
+        Some(dir) if Path::new(path).is_relative() => dir.join(path),
+        _ => PathBuf::from(path),
+    }
+}
