@@ -10,9 +10,14 @@ use monoio::net::TcpStream;
 use super::exchange::{self, Next};
 use super::forward::{self, Read};
 use super::{Core, Gen};
+use crate::accesslog::{HeaderView, Record};
 use crate::clock;
 use crate::http::head::{self, RequestHead};
 use crate::http::rewrite;
+use crate::http::Version;
+use crate::sticky;
+
+use super::signals;
 
 /// Initial capacity of a connection's head buffer; it grows up to `max_head_bytes`.
 const HEAD_BUF: usize = 4096;
@@ -25,6 +30,24 @@ pub(super) struct Client {
     /// Bytes received and not yet consumed: the current head, then its body or pipelined
     /// requests.
     pub(super) buf: Vec<u8>,
+    /// What the current exchange did, for the access log.
+    pub(super) done: Done,
+    /// A copy of the current request head, kept only when an access log is written (the head
+    /// bytes leave `buf` as the body streams).
+    log_head: Vec<u8>,
+}
+
+/// The outcome of one exchange as the access log reports it.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Done {
+    pub(super) status: u16,
+    pub(super) body_bytes: u64,
+    pub(super) bytes_out: u64,
+    pub(super) upstream_us: Option<u64>,
+    /// (balancer, member) of the last attempt.
+    pub(super) member: Option<(usize, usize)>,
+    pub(super) route_changed: bool,
+    pub(super) attempts: u32,
 }
 
 /// Serves one accepted connection until either side ends it.
@@ -34,6 +57,8 @@ pub(super) async fn serve(worker: Rc<Core>, stream: TcpStream, peer: SocketAddr)
         stream,
         peer,
         buf: Vec::with_capacity(HEAD_BUF),
+        done: Done::default(),
+        log_head: Vec::new(),
     };
     let mut first = true;
     loop {
@@ -50,7 +75,20 @@ pub(super) async fn serve(worker: Rc<Core>, stream: TcpStream, peer: SocketAddr)
             }
         };
         first = false;
-        match exchange::handle(&core, &mut client, head).await {
+        client.done = Done::default();
+        let logging = core.access.borrow().is_some();
+        let started = if logging {
+            client.log_head.clear();
+            client.log_head.extend_from_slice(&client.buf[..head.len]);
+            Some(clock::now())
+        } else {
+            None
+        };
+        let next = exchange::handle(&core, &mut client, &head).await;
+        if let Some(started) = started {
+            log_exchange(&core, &worker, &client, &head, started);
+        }
+        match next {
             Next::KeepAlive => {}
             Next::Close => return,
             Next::Tunnel(member, to_client) => {
@@ -70,6 +108,62 @@ enum HeadRead {
     Closed,
     /// Answer with this status and close.
     Refused(u16, &'static str),
+}
+
+/// Writes the access log line of the exchange that just ended.
+fn log_exchange(core: &Gen, worker: &Core, client: &Client, head: &RequestHead, started: Instant) {
+    let buf = &client.log_head;
+    let done = &client.done;
+    let (b, m) = done.member.unzip();
+    let bcfg = b.map(|b| &core.config.balancers[b]);
+    let member = bcfg.zip(m).map(|(bcfg, m)| &bcfg.members[m]);
+    let mut routes = sticky::Routes::new();
+    let mut sticky_name = None;
+    if let Some(cfg) = bcfg.and_then(|b| b.sticky.as_ref()) {
+        let target = head.target.get(buf);
+        sticky::collect_routes(cfg, target, signals::cookies(head, buf), &mut routes);
+        if !routes.is_empty() {
+            let by_url = sticky::url_session_id(target, cfg.url_name.as_bytes()).is_some();
+            sticky_name = Some(if by_url {
+                &cfg.url_name
+            } else {
+                &cfg.cookie_name
+            });
+        }
+    }
+    let version: &[u8] = match head.version {
+        Version::Http10 => b"HTTP/1.0",
+        Version::Http11 => b"HTTP/1.1",
+    };
+    let record = Record {
+        client_ip: client.peer.ip(),
+        method: head.method.get(buf),
+        target: head.target.get(buf),
+        version,
+        status: done.status,
+        body_bytes: done.body_bytes,
+        bytes_out: done.bytes_out,
+        bytes_in: head.len as u64,
+        total_us: clock::elapsed(started).as_micros() as u64,
+        upstream_us: done.upstream_us,
+        balancer: bcfg.map(|b| b.name.as_str()),
+        worker_name: member.map(|m| m.url.as_str()),
+        worker_route: member.map(|m| m.route.as_str()),
+        session_sticky: sticky_name.map(|n| n.as_bytes()),
+        session_route: routes.first().copied(),
+        route_changed: done.route_changed,
+        worker: worker.index,
+        attempts: done.attempts,
+        request_headers: HeaderView::Spans {
+            buf,
+            headers: &head.headers,
+        },
+        response_headers: HeaderView::NONE,
+        unix_time: clock::unix_now(),
+    };
+    if let Some(access) = core.access.borrow_mut().as_mut() {
+        access.log(&record);
+    }
 }
 
 /// Counts an open client connection on its worker for as long as it lives.
@@ -144,6 +238,10 @@ pub(super) async fn send_error(
     let retry_after: &[(&[u8], &[u8])] = &[(b"Retry-After", b"1")];
     let extra = if status == 503 { retry_after } else { &[] };
     rewrite::write_error(&mut out, status, detail, close, extra);
+    client.done.status = status;
+    client.done.bytes_out = out.len() as u64;
+    client.done.body_bytes =
+        (out.len() - memchr::memmem::find(&out, b"\r\n\r\n").map_or(0, |i| i + 4)) as u64;
     let out = forward::write_from(&mut client.stream, out, 0, write_timeout(core)).await?;
     core.bufs.put(out);
     Ok(())

@@ -83,8 +83,8 @@ pub(super) struct Request {
 }
 
 /// Handles one request whose head is at the start of `client.buf`.
-pub(super) async fn handle(core: &Rc<Gen>, client: &mut Client, head: RequestHead) -> Next {
-    let req = match classify(core, client, &head) {
+pub(super) async fn handle(core: &Rc<Gen>, client: &mut Client, head: &RequestHead) -> Next {
+    let req = match classify(core, client, head) {
         Ok(req) => req,
         Err((status, why)) => {
             let _ = send_error(core, client, status, why, true).await;
@@ -103,7 +103,7 @@ pub(super) async fn handle(core: &Rc<Gen>, client: &mut Client, head: RequestHea
     let mut stale_retries = 0;
     loop {
         let now = clock::now();
-        let pick = match pick_member(core, client, &head, &req, avoid, now) {
+        let pick = match pick_member(core, client, head, &req, avoid, now) {
             Ok(pick) => pick,
             Err(no) => {
                 let detail = match no {
@@ -115,8 +115,11 @@ pub(super) async fn handle(core: &Rc<Gen>, client: &mut Client, head: RequestHea
             }
         };
         core.stats.add_request(req.balancer, pick.member);
+        client.done.attempts += 1;
+        client.done.member = Some((req.balancer, pick.member));
+        client.done.route_changed = pick.route_changed || client.done.attempts > 1;
         let error = match connect(core, &req, pick, now).await {
-            Ok(conn) => match exchange(core, client, &head, &req, pick, conn).await {
+            Ok(conn) => match exchange(core, client, head, &req, pick, conn).await {
                 Ok(next) => return next,
                 Err(Fail::Abort) => return Next::Close,
                 Err(Fail::Retry { stale: true, .. }) if stale_retries < MAX_STALE_RETRIES => {
@@ -329,6 +332,7 @@ async fn exchange(
     }
 
     // 2. The response head, relaying interim responses.
+    let sent_at = clock::now();
     let mut relayed_interim = wait_continue;
     let (resp, resp_facts) = loop {
         let resp = match read_response_head(&mut up, &mut up_buf, timeouts.upstream_response).await
@@ -410,6 +414,12 @@ async fn exchange(
     rewrite::write_response_head(&mut out, &up_buf, &resp, &rw);
     up_buf.drain(..resp.len);
     inflight.bytes_in += resp.len as u64;
+    let upstream_us = clock::elapsed(sent_at).as_micros() as u64;
+    core.stats
+        .observe_latency(req.balancer, member_index, upstream_us);
+    client.done.upstream_us = Some(upstream_us);
+    client.done.status = resp.status;
+    client.done.bytes_out = out.len() as u64;
     let transfer_down = Transfer {
         read_timeout: timeouts.upstream_response,
         write_timeout: write_timeout(core),
@@ -429,6 +439,8 @@ async fn exchange(
     core.bufs.put(scratch);
     core.bufs.put(out);
     inflight.bytes_in += result.unwrap_or(0);
+    client.done.body_bytes = result.unwrap_or(0);
+    client.done.bytes_out += client.done.body_bytes;
     if result.is_err() {
         // Part of the response may have reached the client: it can only be cut off.
         core.bufs.put(up_buf);
