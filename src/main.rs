@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ringlb::cli::{self, CliError, Command, RunSource};
 use ringlb::config::{self, Config};
-use ringlb::{demo, server};
+use ringlb::{benchmember, demo, server};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -43,6 +43,13 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("ringlb demo: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Ok(Command::BenchMember(args)) => match benchmember::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("ringlb bench-member: {e}");
                 ExitCode::FAILURE
             }
         },
