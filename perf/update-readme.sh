@@ -17,7 +17,7 @@ trap 'rm -f "$block"' EXIT
 {
     date_line=$(sed -n 's/^- date: //p' "$md")
     label=$(sed -n 's/^> \*\*\(.*\)\*\*$/\1/p' "$md" | head -1)
-    echo "From \`$md\` ($date_line${label:+; $label}); environment and per-workload tables there."
+    echo "From \`${md#"$PWD"/}\` ($date_line${label:+; $label}); environment and per-workload tables there."
     echo
     sed -n '/<!-- summary:start -->/,/<!-- summary:end -->/p' "$md" | sed '1d;$d'
 } >"$block"
