@@ -111,7 +111,7 @@ inferno-flamegraph --title "ringlb 1 worker, wrk -c$CONNS keep-alive GET, $STAMP
     echo
     echo "## perf report --no-children (self time), top entries"
     perf report -i "$TMP/perf.data" --no-children --stdio --percent-limit 0.5 \
-        --sort dso,symbol -g none 2>/dev/null | grep -vE '^#|^$' | head -40
+        --sort dso,symbol -g none 2>/dev/null | grep -vE '^#|^$' | sed -e 's/[ -]*$//' -n -e '1,40p' || true
 } >"$TXT"
 echo "flame graph: $SVG" >&2
 echo "top entries: $TXT" >&2

@@ -370,8 +370,7 @@ async fn exchange(
             .await
             .map_err(|()| Fail::Abort)?;
     };
-    core.stats
-        .add_response(req.balancer, member_index, resp.status);
+    core.stats.add_response(req.balancer, member_index, resp.status);
     if bcfg.options.failover.failonstatus.contains(&resp.status) {
         // Apache's failonstatus: the member goes in error, the response still goes out.
         core.put_in_error(req.balancer, member_index, "failonstatus");
