@@ -6,6 +6,7 @@
 //!   [--io-driver D] [--stickysession NAMES] [--lbmethod M]`; the two forms do not mix.
 //! - `check -c FILE [--diff OLD]`, OLD a config file or an admin URL `http://HOST:PORT`
 //! - `demo [--listen ADDR] [--member-port PORT] [--workers N|auto] [--io-driver D]`
+//! - `bench-member --listen ADDR [--body-bytes N] [--route NAME] [--workers N] [--io-driver D]`
 //! - `help`, `-h`, `--help`, nothing -> help; `-V`, `--version`, `version` -> version.
 //!
 //! Mistakes in the command line are [`CliError::Usage`] naming the flag; a flag-built config
@@ -34,6 +35,8 @@ pub enum Command {
     },
     /// `ringlb demo [--listen ADDR] [--workers N] [--io-driver D]`.
     Demo(DemoArgs),
+    /// `ringlb bench-member --listen ADDR [--body-bytes N] [--route NAME] [--workers N]`.
+    BenchMember(BenchMemberArgs),
     Help,
     Version,
 }
@@ -68,6 +71,22 @@ impl Default for DemoArgs {
     }
 }
 
+/// Options of `ringlb bench-member` (the fixed-response member of `perf/bench.sh`).
+#[derive(Debug, PartialEq, Eq, Clone)]
+pub struct BenchMemberArgs {
+    pub listen: SocketAddr,
+    /// Response body size in bytes [13: `Hello, world!`].
+    pub body_bytes: usize,
+    /// Sent back as `X-Member: <route>` [member].
+    pub route: String,
+    /// Worker threads [1]; `None` is one per CPU.
+    pub workers: Option<usize>,
+    pub io_driver: IoDriver,
+}
+
+/// Largest `--body-bytes` (1 GiB).
+pub const MAX_BODY_BYTES: usize = 1 << 30;
+
 /// Parses `args` (without the program name).
 pub fn parse(args: &[String]) -> Result<Command, CliError> {
     let Some((first, rest)) = args.split_first() else {
@@ -79,11 +98,12 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
         "run" => parse_run(rest),
         "check" => parse_check(rest),
         "demo" => parse_demo(rest),
+        "bench-member" => parse_bench_member(rest),
         other if other.starts_with('-') => Err(usage(format!(
-            "unknown flag `{other}` before the command; expected run, check or demo"
+            "unknown flag `{other}` before the command; expected run, check, demo or bench-member"
         ))),
         other => Err(usage(format!(
-            "unknown command `{other}`; expected run, check, demo or help"
+            "unknown command `{other}`; expected run, check, demo, bench-member or help"
         ))),
     }
 }
@@ -119,6 +139,7 @@ USAGE:
     ringlb run --member SPEC [--member SPEC ...] [RUN FLAGS]
     ringlb check -c FILE [--diff OLD]
     ringlb demo [DEMO FLAGS]
+    ringlb bench-member --listen ADDR [BENCH-MEMBER FLAGS]
     ringlb help | -h | --help
     ringlb -V | --version
 
@@ -127,6 +148,8 @@ COMMANDS:
     check    Validate a config file and print the effective configuration (defaults filled in),
              or with --diff what reloading it in place of OLD would change
     demo     Start demo members on loopback and a balancer in front of them
+    bench-member
+             A fast fixed-response member for benchmarks (perf/bench.sh)
     help     Print this text
 
 RUN FLAGS:
@@ -153,6 +176,13 @@ DEMO FLAGS:
     --workers N|auto        Worker threads, 1..1024 [auto]
     --io-driver DRIVER      auto, io_uring or epoll [auto]
 
+BENCH-MEMBER FLAGS:
+    --listen ADDR           Listen on IP:PORT (required)
+    --body-bytes N          Response body size, 0..1073741824 [13: Hello, world!]
+    --route NAME            Sent back as the X-Member header [member]
+    --workers N|auto        Worker threads, 1..1024 [1]
+    --io-driver DRIVER      auto, io_uring or epoll [auto]
+
 Every --flag VALUE can also be written --flag=VALUE.
 
 EXAMPLES:
@@ -161,6 +191,7 @@ EXAMPLES:
     ringlb check -c ringlb.toml
     ringlb check -c ringlb.toml --diff http://127.0.0.1:8081
     ringlb demo --listen 127.0.0.1:8080 --member-port 8180 --workers 2
+    ringlb bench-member --listen 127.0.0.1:9002 --route node2 --body-bytes 1048576
 ";
 
 fn usage(message: String) -> CliError {
@@ -404,6 +435,74 @@ fn parse_demo(args: &[String]) -> Result<Command, CliError> {
         member_port: member_port.unwrap_or(d.member_port),
         workers: workers.unwrap_or(d.workers),
         io_driver: io_driver.unwrap_or(d.io_driver),
+    }))
+}
+
+fn parse_bench_member(args: &[String]) -> Result<Command, CliError> {
+    let mut flags = Flags::new("bench-member", args);
+    let mut listen = None;
+    let mut body_bytes = None;
+    let mut route = None;
+    let mut workers = None;
+    let mut io_driver = None;
+    while let Some(flag) = flags.next_flag()? {
+        match flag.name {
+            _ if is_help(&flag) => return Ok(Command::Help),
+            "--listen" => set_once(
+                &mut listen,
+                parse_addr(flags.value(&flag)?, flag.name)?,
+                flag.name,
+            )?,
+            "--body-bytes" => {
+                let value = flags.value(&flag)?;
+                let n = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&n| n <= MAX_BODY_BYTES)
+                    .ok_or_else(|| {
+                        usage(format!(
+                            "`--body-bytes` expects a number 0..{MAX_BODY_BYTES}, found `{value}`"
+                        ))
+                    })?;
+                set_once(&mut body_bytes, n, flag.name)?;
+            }
+            "--route" => {
+                let value = flags.value(&flag)?;
+                if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(usage(format!(
+                        "`--route` expects a visible ASCII name, found `{value}`"
+                    )));
+                }
+                set_once(&mut route, value.to_owned(), flag.name)?;
+            }
+            "--workers" => {
+                let value = flags.value(&flag)?;
+                let n = parse_workers(value)?;
+                if n.is_some_and(|n| n > config::MAX_WORKERS) {
+                    let max = config::MAX_WORKERS;
+                    return Err(usage(format!(
+                        "`--workers` is at most {max}, found `{value}`"
+                    )));
+                }
+                set_once(&mut workers, n, flag.name)?;
+            }
+            "--io-driver" => set_once(
+                &mut io_driver,
+                parse_io_driver(flags.value(&flag)?)?,
+                flag.name,
+            )?,
+            _ => return Err(flags.unknown(&flag)),
+        }
+    }
+    let Some(listen) = listen else {
+        return Err(usage("`bench-member` needs `--listen ADDR`".to_owned()));
+    };
+    Ok(Command::BenchMember(BenchMemberArgs {
+        listen,
+        body_bytes: body_bytes.unwrap_or(crate::benchmember::DEFAULT_BODY.len()),
+        route: route.unwrap_or_else(|| "member".to_owned()),
+        workers: workers.unwrap_or(Some(1)),
+        io_driver: io_driver.unwrap_or(IoDriver::Auto),
     }))
 }
 

@@ -2,11 +2,12 @@
 //! semantics. See README.md for the architecture; modules below say what they own.
 //!
 //! Pure modules (no I/O, no clock): [`config`] (validation), [`balancer`], [`sticky`], [`http`],
-//! [`error`]. I/O modules: [`worker`], [`upstream`], [`server`], [`demo`].
+//! [`error`]. I/O modules: [`worker`], [`upstream`], [`server`], [`demo`], [`benchmember`].
 
 pub mod accesslog;
 pub mod admin;
 pub mod balancer;
+pub mod benchmember;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -8,7 +8,7 @@ use ringlb::cli::{self, CliError, Command, RunSource};
 use ringlb::config::{self, Config};
 use ringlb::server::ServerHandle;
 use ringlb::signals::{self, Signal};
-use ringlb::{admin, demo, log, server};
+use ringlb::{admin, benchmember, demo, log, server};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -68,6 +68,13 @@ fn main() -> ExitCode {
             }
             Err(e) => {
                 eprintln!("ringlb demo: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Ok(Command::BenchMember(args)) => match benchmember::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("ringlb bench-member: {e}");
                 ExitCode::FAILURE
             }
         },

@@ -362,3 +362,47 @@ fn error_display() {
         "{e}"
     );
 }
+
+#[test]
+fn bench_member_defaults_and_flags() {
+    let want = BenchMemberArgs {
+        listen: "127.0.0.1:9001".parse().unwrap(),
+        body_bytes: 13,
+        route: "member".to_owned(),
+        workers: Some(1),
+        io_driver: IoDriver::Auto,
+    };
+    assert_eq!(
+        ok("bench-member --listen 127.0.0.1:9001"),
+        Command::BenchMember(want)
+    );
+    let want = BenchMemberArgs {
+        listen: "127.0.0.1:9002".parse().unwrap(),
+        body_bytes: 1_048_576,
+        route: "node2".to_owned(),
+        workers: None,
+        io_driver: IoDriver::Epoll,
+    };
+    let line = "bench-member --listen=127.0.0.1:9002 --body-bytes 1048576 --route node2 \
+                --workers auto --io-driver epoll";
+    assert_eq!(ok(line), Command::BenchMember(want));
+}
+
+#[test]
+fn bench_member_bad_values() {
+    usage_err("bench-member", "--listen");
+    usage_err(
+        "bench-member --listen 127.0.0.1:1 --body-bytes -1",
+        "--body-bytes",
+    );
+    usage_err(
+        "bench-member --listen 127.0.0.1:1 --body-bytes 2000000000",
+        "--body-bytes",
+    );
+    usage_err("bench-member --listen 127.0.0.1:1 --workers 0", "--workers");
+    usage_err(
+        "bench-member --listen 127.0.0.1:1 --route a --route b",
+        "twice",
+    );
+    usage_err("bench-member --listen 127.0.0.1:1 --bogus 1", "--bogus");
+}
