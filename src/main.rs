@@ -14,8 +14,6 @@ use ringlb::{admin, benchmember, demo, log, server};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    // Before any thread starts, so every thread inherits the mask (see ringlb::signals).
-    signals::block();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match cli::parse(&args) {
         Ok(Command::Help) => {
@@ -54,7 +52,7 @@ fn main() -> ExitCode {
             }
         },
         Ok(Command::Run(RunSource::Flags(cfg))) => run(Arc::new(*cfg)),
-        Ok(Command::Demo(args)) => match demo::start(&args) {
+        Ok(Command::Demo(args)) => match block_signals_then(|| demo::start(&args)) {
             Ok(demo) => {
                 print!("{}", demo::banner(&demo));
                 let demo::Demo {
@@ -91,7 +89,7 @@ fn main() -> ExitCode {
 
 fn run(cfg: Arc<Config>) -> ExitCode {
     log::set_level(cfg.ops.log.level);
-    let handle = match server::start(cfg.clone()) {
+    let handle = match block_signals_then(|| server::start(cfg.clone())) {
         Ok(handle) => handle,
         Err(e) => {
             eprintln!("ringlb: {e}");
@@ -120,6 +118,13 @@ fn run(cfg: Arc<Config>) -> ExitCode {
         None => None,
     };
     serve(handle, admin)
+}
+
+/// Blocks the handled signals before `start` creates any thread, so every thread inherits the
+/// mask and only the main thread receives them (see `ringlb::signals`).
+fn block_signals_then<T>(start: impl FnOnce() -> T) -> T {
+    signals::block();
+    start()
 }
 
 /// Waits for signals: SIGHUP reloads, SIGUSR1 reopens the access logs, SIGTERM/SIGINT stop
