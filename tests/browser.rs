@@ -58,11 +58,21 @@ fn start_driver() -> Option<Driver> {
         .unwrap();
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let driver = Driver { child, addr };
-    assert!(
-        poll_until(secs(20), || TcpStream::connect(addr).is_ok()),
-        "chromedriver starts"
-    );
+    let ready = poll_until(secs(20), || {
+        try_wd(&driver, "GET", "/status", None).is_ok_and(|v| v["ready"] == json!(true))
+    });
+    assert!(ready, "chromedriver starts");
     Some(driver)
+}
+
+/// `read`, retried when a signal interrupts it.
+fn read_retrying(s: &mut TcpStream, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match s.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
 }
 
 /// One WebDriver call; returns the `value` of the answer.
@@ -89,7 +99,7 @@ fn try_wd(
     let mut out = Vec::new();
     let mut chunk = [0u8; 8192];
     let (head_end, length) = loop {
-        let n = s.read(&mut chunk)?;
+        let n = read_retrying(&mut s, &mut chunk)?;
         if n == 0 {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
@@ -104,7 +114,7 @@ fn try_wd(
         }
     };
     while out.len() < head_end + length {
-        let n = s.read(&mut chunk)?;
+        let n = read_retrying(&mut s, &mut chunk)?;
         if n == 0 {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         }

@@ -212,13 +212,14 @@ async fn read_head(core: &Gen, client: &mut Client, first: bool) -> HeadRead {
         };
         let room = limits.max_head_bytes + 1 - client.buf.len();
         let buf = std::mem::take(&mut client.buf);
+        let started = !buf.is_empty();
         let (read, buf) = forward::read_into(&mut client.stream, buf, room, wait).await;
         client.buf = buf;
         match read {
             Read::Data => {
                 deadline.get_or_insert_with(|| clock::now() + timeouts.client_header);
             }
-            Read::TimedOut if !client.buf.is_empty() => {
+            Read::TimedOut if started => {
                 return HeadRead::Refused(408, "request head not received in time")
             }
             Read::TimedOut | Read::Eof | Read::Failed => return HeadRead::Closed,

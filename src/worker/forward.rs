@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use monoio::buf::{IoBuf, IoBufMut};
 use monoio::io::{
-    AsyncWriteRent, AsyncWriteRentExt, CancelableAsyncReadRent, Canceller, Splitable,
+    AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt, CancelableAsyncReadRent, Canceller, Splitable,
 };
 use monoio::net::TcpStream;
 
@@ -26,9 +26,19 @@ pub(super) enum Read {
     Failed,
 }
 
-/// Appends at most `limit` bytes read from `stream` to `buf` (whose spare capacity is grown to
-/// at least `IO_BUF` first). On timeout the read is cancelled and the buffer comes back intact,
-/// with any bytes that arrived meanwhile: nothing is lost.
+/// Makes room for a read into `buf`: at least a little spare capacity, growing in steps of at
+/// most [`IO_BUF`] (a head buffer grows only as far as the head needs).
+fn make_room(buf: &mut Vec<u8>, limit: usize) -> usize {
+    let len = buf.len();
+    if buf.capacity() - len < 512.min(limit.max(1)) {
+        buf.reserve(buf.capacity().clamp(512, IO_BUF).min(limit.max(1)));
+    }
+    buf.capacity().min(len.saturating_add(limit.max(1)))
+}
+
+/// Appends at most `limit` bytes read from `stream` to `buf`. On timeout the read is dropped
+/// (cancelled) with the buffer: the caller gets an empty vector back and must give up on the
+/// connection, which every caller does. See [`read_into_keep`] for the one case that goes on.
 pub(super) async fn read_into(
     stream: &mut TcpStream,
     mut buf: Vec<u8>,
@@ -36,10 +46,31 @@ pub(super) async fn read_into(
     timeout: Duration,
 ) -> (Read, Vec<u8>) {
     let len = buf.len();
-    if buf.capacity() - len < IO_BUF.min(limit) {
-        buf.reserve(IO_BUF.min(limit));
+    let end = make_room(&mut buf, limit);
+    match monoio::time::timeout(timeout, stream.read(buf.slice_mut(len..end))).await {
+        Ok((res, slice)) => {
+            let outcome = match res {
+                Ok(0) => Read::Eof,
+                Ok(_) => Read::Data,
+                Err(_) => Read::Failed,
+            };
+            (outcome, slice.into_inner())
+        }
+        Err(_) => (Read::TimedOut, Vec::new()),
     }
-    let end = buf.capacity().min(len.saturating_add(limit.max(1)));
+}
+
+/// Like [`read_into`], but on timeout the read is cancelled and the buffer comes back intact,
+/// with any bytes that arrived meanwhile: nothing is lost (for waiting on `100 Continue`,
+/// where the exchange goes on after the timeout). Costs a canceller allocation per call.
+pub(super) async fn read_into_keep(
+    stream: &mut TcpStream,
+    mut buf: Vec<u8>,
+    limit: usize,
+    timeout: Duration,
+) -> (Read, Vec<u8>) {
+    let len = buf.len();
+    let end = make_room(&mut buf, limit);
     let canceller = Canceller::new();
     let mut read = pin!(stream.cancelable_read(buf.slice_mut(len..end), canceller.handle()));
     let (res, slice) = monoio::select! {

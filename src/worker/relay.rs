@@ -113,7 +113,7 @@ pub(super) async fn await_continue(
             continue;
         }
         let wait = deadline.saturating_duration_since(clock::now());
-        let (read, buf) = forward::read_into(up, up_buf, MAX_RESPONSE_HEAD, wait).await;
+        let (read, buf) = forward::read_into_keep(up, up_buf, MAX_RESPONSE_HEAD, wait).await;
         up_buf = buf;
         match read {
             Read::Data => {}
