@@ -19,9 +19,6 @@ use crate::sticky;
 
 use super::signals;
 
-/// Initial capacity of a connection's head buffer; it grows up to `max_head_bytes`.
-const HEAD_BUF: usize = 4096;
-
 /// The client side of one connection.
 #[derive(Debug)]
 pub(super) struct Client {
@@ -50,31 +47,91 @@ pub(super) struct Done {
     pub(super) attempts: u32,
 }
 
+/// How long an active connection waits for its next request before going idle (returning its
+/// buffer and request state); the rest of `keepalive_idle` is spent idle.
+const LINGER: Duration = Duration::from_millis(1000);
+
+/// What ended an active phase.
+enum Phase {
+    /// No request came within the linger time: wait idle.
+    Idle,
+    /// The connection is finished.
+    Done,
+    /// A `101` was relayed: tunnel to this member connection (see [`Next::Tunnel`]).
+    Tunnel(TcpStream, Vec<u8>),
+}
+
 /// Serves one accepted connection until either side ends it.
+///
+/// An idle connection holds only its socket and this small future: no read buffer and no
+/// request state. When bytes arrive, the request-handling future is allocated and kept while
+/// requests keep coming (so a busy connection allocates nothing per request), and released
+/// when the connection has been quiet for [`LINGER`].
 pub(super) async fn serve(worker: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
     let _open = OpenConnection::new(&worker);
     let mut client = Client {
         stream,
         peer,
-        buf: Vec::with_capacity(HEAD_BUF),
+        buf: Vec::new(),
         done: Done::default(),
         log_head: Vec::new(),
     };
     let mut first = true;
     loop {
-        if worker.draining.get() && client.buf.is_empty() {
+        if worker.draining.get() {
             return; // graceful stop: close at an idle point
         }
-        let core = worker.current();
-        let head = match read_head(&core, &mut client, first).await {
-            HeadRead::Head(head) => head,
-            HeadRead::Closed => return,
-            HeadRead::Refused(status, why) => {
-                let _ = send_error(&core, &mut client, status, why, true).await;
+        let timeouts = worker.current().config.timeouts;
+        let wait = if first {
+            timeouts.client_header
+        } else {
+            timeouts.keepalive_idle.saturating_sub(linger(&timeouts))
+        };
+        match monoio::time::timeout(wait, client.stream.readable(false)).await {
+            Ok(Ok(())) => {}
+            _ => return,
+        }
+        match Box::pin(active(&worker, &mut client, &mut first)).await {
+            Phase::Idle => {}
+            Phase::Done => return,
+            Phase::Tunnel(member, to_client) => {
+                let to_member = std::mem::take(&mut client.buf);
+                forward::tunnel(client.stream, member, to_member, to_client).await;
                 return;
             }
+        }
+    }
+}
+
+fn linger(timeouts: &crate::config::Timeouts) -> Duration {
+    LINGER.min(timeouts.keepalive_idle / 2)
+}
+
+/// Requests one after another while they keep coming.
+async fn active(worker: &Rc<Core>, client: &mut Client, first: &mut bool) -> Phase {
+    if client.buf.capacity() == 0 {
+        client.buf = worker.bufs.get();
+    }
+    loop {
+        if worker.draining.get() && client.buf.is_empty() {
+            return Phase::Done;
+        }
+        let core = worker.current();
+        let head = match read_head(&core, client, *first).await {
+            HeadRead::Head(head) => head,
+            HeadRead::Idle => {
+                let buf = std::mem::take(&mut client.buf);
+                worker.bufs.put(buf);
+                client.log_head = Vec::new();
+                return Phase::Idle;
+            }
+            HeadRead::Closed => return Phase::Done,
+            HeadRead::Refused(status, why) => {
+                let _ = send_error(&core, client, status, why, true).await;
+                return Phase::Done;
+            }
         };
-        first = false;
+        *first = false;
         client.done = Done::default();
         let logging = core.access.borrow().is_some();
         let started = if logging {
@@ -84,18 +141,14 @@ pub(super) async fn serve(worker: Rc<Core>, stream: TcpStream, peer: SocketAddr)
         } else {
             None
         };
-        let next = exchange::handle(&core, &mut client, &head).await;
+        let next = exchange::handle(&core, client, &head).await;
         if let Some(started) = started {
-            log_exchange(&core, &worker, &client, &head, started);
+            log_exchange(&core, worker, client, &head, started);
         }
         match next {
             Next::KeepAlive => {}
-            Next::Close => return,
-            Next::Tunnel(member, to_client) => {
-                let to_member = std::mem::take(&mut client.buf);
-                forward::tunnel(client.stream, member, to_member, to_client).await;
-                return;
-            }
+            Next::Close => return Phase::Done,
+            Next::Tunnel(member, to_client) => return Phase::Tunnel(member, to_client),
         }
     }
 }
@@ -104,6 +157,8 @@ pub(super) async fn serve(worker: Rc<Core>, stream: TcpStream, peer: SocketAddr)
 #[allow(clippy::large_enum_variant)]
 enum HeadRead {
     Head(RequestHead),
+    /// No byte of a next request came within the linger time.
+    Idle,
     /// The client closed or idled out between requests: close quietly.
     Closed,
     /// Answer with this status and close.
@@ -208,7 +263,7 @@ async fn read_head(core: &Gen, client: &mut Client, first: bool) -> HeadRead {
         let wait = match deadline {
             Some(d) => d.saturating_duration_since(clock::now()),
             None if first => timeouts.client_header,
-            None => timeouts.keepalive_idle,
+            None => linger(&timeouts),
         };
         let room = limits.max_head_bytes + 1 - client.buf.len();
         let buf = std::mem::take(&mut client.buf);
@@ -222,6 +277,7 @@ async fn read_head(core: &Gen, client: &mut Client, first: bool) -> HeadRead {
             Read::TimedOut if started => {
                 return HeadRead::Refused(408, "request head not received in time")
             }
+            Read::TimedOut if !first => return HeadRead::Idle,
             Read::TimedOut | Read::Eof | Read::Failed => return HeadRead::Closed,
         }
     }
