@@ -8,6 +8,7 @@
 mod common;
 
 use std::net::TcpStream;
+use std::time::Duration;
 
 use common::{
     addr, get, poll_until, post, proxy_for, secs, single, start_proxy, Client, MockMember, Reply,
@@ -15,6 +16,7 @@ use common::{
 use ringlb::config::IoDriver;
 
 both_drivers!(
+    idle_keepalive_connection_is_closed_after_keepalive_idle,
     start_reports_workers_and_stop_closes_listener,
     get_is_forwarded,
     post_with_content_length,
@@ -312,4 +314,24 @@ fn pipelined_requests_answered_in_order(driver: IoDriver) {
     // And the connection goes on afterwards.
     let resp = client.request(&get("/fourth"));
     assert_eq!(resp.body, b"/fourth");
+}
+
+fn idle_keepalive_connection_is_closed_after_keepalive_idle(driver: IoDriver) {
+    let member = MockMember::named("m");
+    let mut cfg = single(driver, &member);
+    cfg.timeouts.keepalive_idle = Duration::from_millis(400);
+    let handle = start_proxy(cfg);
+    let mut client = Client::connect(addr(&handle));
+    assert_eq!(client.request(&get("/")).status, 200);
+    let started = std::time::Instant::now();
+    client.expect_closed();
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(300),
+        "closed too early: {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_secs(3),
+        "closed too late: {waited:?}"
+    );
 }

@@ -2,6 +2,7 @@
 //! hands the request to the exchange, and repeats while both sides keep the connection.
 
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -9,6 +10,7 @@ use monoio::net::TcpStream;
 
 use super::exchange::{self, Next};
 use super::forward::{self, Read};
+use super::idle::{Ticket, Wait};
 use super::{Core, Gen};
 use crate::accesslog::{HeaderView, Record};
 use crate::clock;
@@ -77,26 +79,35 @@ pub(super) async fn serve(worker: Rc<Core>, stream: TcpStream, peer: SocketAddr)
         log_head: Vec::new(),
     };
     let mut first = true;
+    let ticket = Rc::new(Ticket::new(client.stream.as_raw_fd()));
     loop {
         if worker.draining.get() {
             return; // graceful stop: close at an idle point
         }
         let timeouts = worker.current().config.timeouts;
-        let wait = if first {
-            timeouts.client_header
+        let (kind, wait) = if first {
+            (Wait::FirstRequest, timeouts.client_header)
         } else {
-            timeouts.keepalive_idle.saturating_sub(linger(&timeouts))
+            (
+                Wait::KeepAlive,
+                timeouts.keepalive_idle.saturating_sub(linger(&timeouts)),
+            )
         };
-        match monoio::time::timeout(wait, client.stream.readable(false)).await {
-            Ok(Ok(())) => {}
-            _ => return,
+        // No timer of its own (a timer future is ~700 bytes): the worker's reaper shuts the
+        // socket down at the deadline, which ends this wait.
+        worker.reaper.arm(&ticket, kind, clock::now() + wait);
+        let ready = client.stream.readable(false).await;
+        worker.reaper.disarm(&ticket);
+        if ready.is_err() {
+            return;
         }
         match Box::pin(active(&worker, &mut client, &mut first)).await {
             Phase::Idle => {}
             Phase::Done => return,
             Phase::Tunnel(member, to_client) => {
                 let to_member = std::mem::take(&mut client.buf);
-                forward::tunnel(client.stream, member, to_member, to_client).await;
+                // Boxed: tunnels are rare, and the idle connection future stays small.
+                Box::pin(forward::tunnel(client.stream, member, to_member, to_client)).await;
                 return;
             }
         }
@@ -110,7 +121,7 @@ fn linger(timeouts: &crate::config::Timeouts) -> Duration {
 /// Requests one after another while they keep coming.
 async fn active(worker: &Rc<Core>, client: &mut Client, first: &mut bool) -> Phase {
     if client.buf.capacity() == 0 {
-        client.buf = worker.bufs.get();
+        client.buf = worker.head_bufs.get();
     }
     loop {
         if worker.draining.get() && client.buf.is_empty() {
@@ -121,7 +132,7 @@ async fn active(worker: &Rc<Core>, client: &mut Client, first: &mut bool) -> Pha
             HeadRead::Head(head) => head,
             HeadRead::Idle => {
                 let buf = std::mem::take(&mut client.buf);
-                worker.bufs.put(buf);
+                worker.head_bufs.put(buf);
                 client.log_head = Vec::new();
                 return Phase::Idle;
             }

@@ -9,6 +9,7 @@ mod conn;
 mod exchange;
 mod forward;
 mod gen;
+mod idle;
 mod probe;
 mod relay;
 mod signals;
@@ -41,6 +42,10 @@ pub(crate) struct Core {
     /// The generation new requests use; replaced between requests on reload.
     current: RefCell<Rc<Gen>>,
     pub(crate) bufs: Rc<BufPool>,
+    /// Request-head buffers of active connections (idle ones hold none).
+    pub(crate) head_bufs: BufPool,
+    /// Deadlines of idle connections.
+    pub(crate) reaper: idle::Reaper,
     pub(crate) epoch: Instant,
     /// Client connections open on this worker.
     pub(crate) connections: Cell<u64>,
@@ -147,12 +152,14 @@ async fn run(
     listeners: Vec<std::net::TcpListener>,
     ready: Sender<Result<WorkerInfo, String>>,
 ) {
-    let bufs = Rc::new(BufPool::new());
+    let bufs = Rc::new(BufPool::new(bufs::IO_BUF));
     let gen = Gen::new(&link.shared, info.index, bufs.clone(), link.epoch);
     let core = Rc::new(Core {
         index: info.index,
         current: RefCell::new(Rc::new(gen)),
         bufs,
+        head_bufs: BufPool::new(bufs::HEAD_BUF),
+        reaper: idle::Reaper::default(),
         epoch: link.epoch,
         connections: Cell::new(0),
         shared_connections: link.connections.clone(),
@@ -188,6 +195,7 @@ async fn run(
         monoio::time::sleep(gen.config.stats.merge_interval.min(TICK)).await;
         gen.merge_stats(&mut totals);
         let now = clock::now();
+        core.reaper.reap(now);
         if let Some(access) = gen.access.borrow_mut().as_mut() {
             access.tick(clock::ms_since(core.epoch, now));
         }
@@ -214,6 +222,7 @@ async fn run(
     // Stop accepting at once, then let open connections finish until the grace period ends.
     stopping.set(true);
     core.draining.set(true);
+    core.reaper.reap_all();
     let _ = canceller.cancel();
     // The accept tasks own the listeners: wait (briefly) until they have dropped them.
     for _ in 0..100 {
