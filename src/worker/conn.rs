@@ -51,7 +51,7 @@ pub(super) struct Done {
 
 /// How long an active connection waits for its next request before going idle (returning its
 /// buffer and request state); the rest of `keepalive_idle` is spent idle.
-const LINGER: Duration = Duration::from_millis(1000);
+const LINGER: Duration = Duration::from_millis(250);
 
 /// What ended an active phase.
 enum Phase {
