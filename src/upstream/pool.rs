@@ -17,6 +17,10 @@ struct Idle {
     since: Instant,
 }
 
+/// Idle time after which a pooled connection is checked before reuse even for a replayable
+/// request.
+pub(crate) const CHECK_AFTER: Duration = Duration::from_secs(1);
+
 /// Idle connections per member index.
 #[derive(Debug)]
 pub struct Pool {
@@ -38,13 +42,18 @@ impl Pool {
     /// of being closed by the member (no pending EOF, reset or unexpected bytes). Connections
     /// idle longer than the timeout, or nearly so, are dropped: the member may be closing them
     /// right now, and a request written into that race would be lost.
-    pub fn checkout(&self, member: usize, now: Instant) -> Option<TcpStream> {
+    ///
+    /// The liveness check costs a syscall, so it runs when `careful` (a request that must not
+    /// be replayed) or when the connection has been idle longer than [`CHECK_AFTER`]; a
+    /// replayable request on a connection used moments ago is simply retried if it was stale.
+    pub fn checkout(&self, member: usize, now: Instant, careful: bool) -> Option<TcpStream> {
         let mut idle = self.idle.borrow_mut();
         let list = idle.get_mut(member)?;
         // Keep a margin of a tenth of the timeout before the member's own idle close.
         let max_age = self.idle_timeout - self.idle_timeout / 10;
         while let Some(conn) = list.pop() {
-            if now.saturating_duration_since(conn.since) < max_age && looks_alive(&conn.stream) {
+            let age = now.saturating_duration_since(conn.since);
+            if age < max_age && ((!careful && age < CHECK_AFTER) || looks_alive(&conn.stream)) {
                 return Some(conn.stream);
             }
         }

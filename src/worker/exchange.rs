@@ -223,7 +223,7 @@ fn pick_member(
 /// A pooled connection to the picked member, or a new one.
 async fn connect(core: &Gen, req: &Request, pick: Pick, now: Instant) -> Result<UpstreamConn, ()> {
     let rt = &core.balancers[req.balancer];
-    if let Some(stream) = rt.pool.checkout(pick.member, now) {
+    if let Some(stream) = rt.pool.checkout(pick.member, now, !req.replayable) {
         return Ok(UpstreamConn {
             stream,
             member: pick.member,
