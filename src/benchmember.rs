@@ -20,7 +20,6 @@ use bytes::Bytes;
 use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt, CancelHandle, Canceller};
 use monoio::net::{TcpListener, TcpStream};
-use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::cli::BenchMemberArgs;
 use crate::config::IoDriver;
@@ -34,9 +33,6 @@ const BATCH_BYTES: usize = 64 * 1024;
 
 /// How often a worker checks its stop flag.
 const TICK: Duration = Duration::from_millis(50);
-
-/// Accept backlog per worker listener.
-const BACKLOG: i32 = 4096;
 
 /// The default body: 13 bytes.
 pub const DEFAULT_BODY: &[u8] = b"Hello, world!";
@@ -120,12 +116,12 @@ impl Drop for BenchMember {
 pub fn start(args: &BenchMemberArgs) -> io::Result<BenchMember> {
     let cpus = server::allowed_cpus();
     let n = args.workers.unwrap_or(1).max(1);
-    let first = bind_reuseport(args.listen)
+    let first = crate::server::bind_reuseport(args.listen)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = first.local_addr()?;
     let mut listeners = vec![first];
     for _ in 1..n {
-        listeners.push(bind_reuseport(addr)?);
+        listeners.push(crate::server::bind_reuseport(addr)?);
     }
     let stop = Arc::new(AtomicBool::new(false));
     let (ready_tx, ready_rx) = crossbeam_channel::bounded(n);
@@ -177,19 +173,6 @@ pub fn run(args: &BenchMemberArgs) -> io::Result<()> {
     );
     member.wait();
     Ok(())
-}
-
-fn bind_reuseport(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    socket.set_reuse_address(true)?;
-    socket.set_reuse_port(true)?;
-    socket.set_nonblocking(true)?;
-    if addr.is_ipv6() {
-        socket.set_only_v6(true)?;
-    }
-    socket.bind(&addr.into())?;
-    socket.listen(BACKLOG)?;
-    Ok(socket.into())
 }
 
 type Ready = crossbeam_channel::Sender<Result<MemberWorker, String>>;

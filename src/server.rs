@@ -265,7 +265,9 @@ impl Drop for ServerHandle {
     }
 }
 
-fn bind_reuseport(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+/// A non-blocking listener on `addr` with `SO_REUSEPORT` (and `SO_REUSEADDR`), so that every
+/// worker can bind the same address.
+pub(crate) fn bind_reuseport(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?;
     socket.set_reuse_port(true)?;
