@@ -383,6 +383,19 @@ pub fn diff_report(old: &Config, new: &Config) -> String {
     out
 }
 
+/// `--workers N|auto` for the commands that start threads themselves, at most
+/// [`config::MAX_WORKERS`].
+fn parse_bounded_workers(value: &str) -> Result<Option<usize>, CliError> {
+    let n = parse_workers(value)?;
+    if n.is_some_and(|n| n > config::MAX_WORKERS) {
+        let max = config::MAX_WORKERS;
+        return Err(usage(format!(
+            "`--workers` is at most {max}, found `{value}`"
+        )));
+    }
+    Ok(n)
+}
+
 fn parse_demo(args: &[String]) -> Result<Command, CliError> {
     let mut flags = Flags::new("demo", args);
     let mut listen = None;
@@ -411,14 +424,7 @@ fn parse_demo(args: &[String]) -> Result<Command, CliError> {
                 set_once(&mut member_port, port, flag.name)?;
             }
             "--workers" => {
-                let value = flags.value(&flag)?;
-                let n = parse_workers(value)?;
-                if n.is_some_and(|n| n > config::MAX_WORKERS) {
-                    let max = config::MAX_WORKERS;
-                    return Err(usage(format!(
-                        "`--workers` is at most {max}, found `{value}`"
-                    )));
-                }
+                let n = parse_bounded_workers(flags.value(&flag)?)?;
                 set_once(&mut workers, n, flag.name)?;
             }
             "--io-driver" => set_once(
@@ -476,14 +482,7 @@ fn parse_bench_member(args: &[String]) -> Result<Command, CliError> {
                 set_once(&mut route, value.to_owned(), flag.name)?;
             }
             "--workers" => {
-                let value = flags.value(&flag)?;
-                let n = parse_workers(value)?;
-                if n.is_some_and(|n| n > config::MAX_WORKERS) {
-                    let max = config::MAX_WORKERS;
-                    return Err(usage(format!(
-                        "`--workers` is at most {max}, found `{value}`"
-                    )));
-                }
+                let n = parse_bounded_workers(flags.value(&flag)?)?;
                 set_once(&mut workers, n, flag.name)?;
             }
             "--io-driver" => set_once(
