@@ -220,7 +220,7 @@ fn serve_member(mut stream: TcpStream, state: &MemberState) {
         let mut need = head_len + body_len;
         while buf.len() < need {
             let mut chunk = [0u8; 4096];
-            match read_retrying(&mut stream, &mut chunk) {
+            match crate::blocking::read_retrying(&mut stream, &mut chunk) {
                 Ok(0) | Err(_) => return,
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
             }
@@ -265,7 +265,7 @@ fn read_request(
             return Some((len, body, session, keep_alive));
         }
         let mut chunk = [0u8; 4096];
-        match read_retrying(stream, &mut chunk) {
+        match crate::blocking::read_retrying(stream, &mut chunk) {
             Ok(0) | Err(_) => return None,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
@@ -319,14 +319,4 @@ fn respond(state: &MemberState, session: Option<&str>) -> String {
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n{cookie}\r\n{body}",
         body.len()
     )
-}
-
-/// `read`, repeated when a signal interrupts it (blocking reads on other threads can see EINTR).
-fn read_retrying(stream: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    loop {
-        match stream.read(buf) {
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            other => return other,
-        }
-    }
 }

@@ -8,6 +8,7 @@ pub mod accesslog;
 pub mod admin;
 pub mod balancer;
 pub mod benchmember;
+pub mod blocking;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -208,7 +208,8 @@ fn read_request(stream: &mut TcpStream) -> Result<Request, String> {
                 );
                 let mut body = buf[len..].to_vec();
                 while body.len() < length {
-                    let n = read_retrying(stream, &mut chunk).map_err(|e| e.to_string())?;
+                    let n = crate::blocking::read_retrying(stream, &mut chunk)
+                        .map_err(|e| e.to_string())?;
                     if n == 0 {
                         return Err("connection closed mid-body".into());
                     }
@@ -227,7 +228,7 @@ fn read_request(stream: &mut TcpStream) -> Result<Request, String> {
             Ok(httparse::Status::Partial) => return Err("request head too large".into()),
             Err(e) => return Err(format!("malformed request: {e}")),
         }
-        let n = read_retrying(stream, &mut chunk).map_err(|e| e.to_string())?;
+        let n = crate::blocking::read_retrying(stream, &mut chunk).map_err(|e| e.to_string())?;
         if n == 0 {
             return Err("connection closed mid-head".into());
         }
@@ -422,14 +423,4 @@ fn percent_encode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-/// `read`, repeated when a signal interrupts it (blocking reads on other threads can see EINTR).
-fn read_retrying(stream: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    loop {
-        match stream.read(buf) {
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            other => return other,
-        }
-    }
 }

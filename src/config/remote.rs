@@ -234,7 +234,7 @@ fn exchange(url: &AdminUrl) -> Result<Vec<u8>, String> {
             return Err(io(std::io::ErrorKind::TimedOut.into()));
         }
         stream.set_read_timeout(Some(left)).map_err(io)?;
-        let n = read_retrying(&mut stream, &mut buf).map_err(io)?;
+        let n = crate::blocking::read_retrying(&mut stream, &mut buf).map_err(io)?;
         if n == 0 {
             return Ok(out);
         }
@@ -265,14 +265,4 @@ pub(crate) fn base64(data: &[u8]) -> String {
         }
     }
     out
-}
-
-/// `read`, repeated when a signal interrupts it (blocking reads on other threads can see EINTR).
-fn read_retrying(stream: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    loop {
-        match stream.read(buf) {
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            other => return other,
-        }
-    }
 }

@@ -272,25 +272,21 @@ pub(super) async fn tunnel(
 ) {
     let (mut client_rd, mut client_wr) = client.into_split();
     let (mut member_rd, mut member_wr) = member.into_split();
-    let upstream = async {
-        if !to_member.is_empty() {
-            let (res, _) = member_wr.write_all(to_member).await;
-            if res.is_err() {
-                return;
-            }
+    monoio::join!(
+        pump(to_member, &mut client_rd, &mut member_wr),
+        pump(to_client, &mut member_rd, &mut client_wr),
+    );
+}
+
+/// One direction of a tunnel: `first` (bytes already read), then everything `from` sends,
+/// then a half-close of `to`.
+async fn pump<R: AsyncReadRent, W: AsyncWriteRent>(first: Vec<u8>, from: &mut R, to: &mut W) {
+    if !first.is_empty() {
+        let (res, _) = to.write_all(first).await;
+        if res.is_err() {
+            return;
         }
-        let _ = monoio::io::copy(&mut client_rd, &mut member_wr).await;
-        let _ = member_wr.shutdown().await;
-    };
-    let downstream = async {
-        if !to_client.is_empty() {
-            let (res, _) = client_wr.write_all(to_client).await;
-            if res.is_err() {
-                return;
-            }
-        }
-        let _ = monoio::io::copy(&mut member_rd, &mut client_wr).await;
-        let _ = client_wr.shutdown().await;
-    };
-    monoio::join!(upstream, downstream);
+    }
+    let _ = monoio::io::copy(from, to).await;
+    let _ = to.shutdown().await;
 }
