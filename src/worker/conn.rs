@@ -106,8 +106,10 @@ pub(super) async fn serve(worker: Rc<Core>, stream: TcpStream, peer: SocketAddr)
             Phase::Done => return,
             Phase::Tunnel(member, to_client) => {
                 let to_member = std::mem::take(&mut client.buf);
+                let idle = worker.current().config.timeouts.tunnel_idle;
                 // Boxed: tunnels are rare, and the idle connection future stays small.
-                Box::pin(forward::tunnel(client.stream, member, to_member, to_client)).await;
+                let tunnel = forward::tunnel(client.stream, member, to_member, to_client, idle);
+                Box::pin(tunnel).await;
                 return;
             }
         }
@@ -244,9 +246,7 @@ impl<'a> OpenConnection<'a> {
 
 impl Drop for OpenConnection<'_> {
     fn drop(&mut self) {
-        self.0
-            .connections
-            .set(self.0.connections.get().saturating_sub(1));
+        self.0.count_connection(false);
     }
 }
 

@@ -14,6 +14,7 @@ use smallvec::SmallVec;
 
 use super::accounting::Inflight;
 use super::conn::{send_error, write_timeout, Client};
+use super::deadline::BodyTimeout;
 use super::forward::{self, Framing, Transfer};
 use super::relay::{
     await_continue, origin_form_offset, read_response_head, response_framing, send_body,
@@ -304,6 +305,7 @@ async fn exchange(
         read_timeout: timeouts.client_header,
         write_timeout: timeouts.upstream_response,
         max_bytes: core.config.limits.max_body_bytes,
+        body_timeout: Some(BodyTimeout::new(&timeouts, &core.config.limits)),
     };
 
     // 1. The request head, and the body unless the client waits for 100 Continue.
@@ -434,6 +436,7 @@ async fn exchange(
         read_timeout: timeouts.upstream_response,
         write_timeout: write_timeout(core),
         max_bytes: 0,
+        body_timeout: None,
     };
     let scratch = core.bufs.get();
     let (result, out, scratch) = forward::forward_body(
