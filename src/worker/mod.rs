@@ -294,7 +294,8 @@ async fn accept_loop(
         match listener.cancelable_accept(cancel.clone()).await {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
-                monoio::spawn(conn::serve(core.clone(), stream, peer));
+                let open = conn::OpenConnection::new(core.clone());
+                monoio::spawn(conn::serve(open, stream, peer));
             }
             Err(_) if stopping.get() => return,
             Err(e) => accept_backoff(e).await,
