@@ -189,7 +189,7 @@ pub struct Limits {
     pub min_body_rate: u64,
     /// Client connections one worker holds open at most; beyond it the worker stops accepting
     /// (the kernel queues new connections) until one closes (HAProxy `maxconn`, per worker).
-    /// `None` = auto: derived from the open files limit at start (see `worker::accept`).
+    /// `None` = auto: (open files limit - 64) / 2 / workers, worked out by each worker.
     pub max_connections: Option<u32>,
 }
 
