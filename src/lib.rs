@@ -2,7 +2,7 @@
 //! semantics. See README.md for the architecture; modules below say what they own.
 //!
 //! Pure modules (no I/O, no clock): [`config`] (validation), [`balancer`], [`sticky`], [`http`],
-//! [`error`]. I/O modules: [`worker`], [`upstream`], [`server`], [`demo`], [`benchmember`].
+//! [`error`]. I/O modules: [`worker`], [`upstream`], [`server`], [`rlimit`], [`demo`], [`benchmember`].
 
 pub mod accesslog;
 pub mod admin;
@@ -17,6 +17,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod log;
+pub mod rlimit;
 pub mod server;
 pub mod signals;
 pub mod stats;

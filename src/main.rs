@@ -53,7 +53,10 @@ fn main() -> ExitCode {
             }
         },
         Ok(Command::Run(RunSource::Flags(cfg))) => run(Arc::new(*cfg)),
-        Ok(Command::Demo(args)) => match block_signals_then(|| demo::start(&args)) {
+        Ok(Command::Demo(args)) => match block_signals_then(|| {
+            raise_open_files();
+            demo::start(&args)
+        }) {
             Ok(demo) => {
                 print!("{}", demo::banner(&demo));
                 let demo::Demo {
@@ -90,6 +93,7 @@ fn main() -> ExitCode {
 
 fn run(cfg: Arc<Config>) -> ExitCode {
     log::set_level(cfg.ops.log.level);
+    raise_open_files();
     let handle = match block_signals_then(|| server::start(cfg.clone())) {
         Ok(handle) => handle,
         Err(e) => {
@@ -119,6 +123,15 @@ fn run(cfg: Arc<Config>) -> ExitCode {
         None => None,
     };
     serve(handle, admin)
+}
+
+/// Raises the open files limit to the hard limit before any listener or member connection
+/// exists, and says what it is.
+fn raise_open_files() {
+    match ringlb::rlimit::raise_open_files() {
+        Ok(files) => eprintln!("ringlb: {files}"),
+        Err(e) => eprintln!("ringlb: cannot raise the open files limit: {e}"),
+    }
 }
 
 /// mimalloc purges freed memory only on later allocator activity, which an idle worker never

@@ -133,6 +133,10 @@ pub fn start(config: Arc<Config>) -> io::Result<ServerHandle> {
     let n = config.workers.unwrap_or(cpus.len()).max(1);
     let mut per_worker: Vec<Vec<std::net::TcpListener>> = (0..n).map(|_| Vec::new()).collect();
     let mut addrs = Vec::with_capacity(config.listen.len());
+    // All probes first: our own first listener must not count as "another process".
+    for &addr in &config.listen {
+        refuse_if_in_use(addr)?;
+    }
     for &addr in &config.listen {
         let first = bind_reuseport(addr)
             .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
@@ -262,6 +266,36 @@ impl Drop for ServerHandle {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
+    }
+}
+
+/// Fails with "ADDR: address in use by another process" when a socket already listens on
+/// `addr` (or on a wildcard or specific address that overlaps it). Our listeners share their
+/// address through `SO_REUSEPORT`, so a second ringlb of the same user would otherwise bind
+/// beside the first and take half its connections in silence; the probe is bound without
+/// `SO_REUSEPORT`, which no existing listener can share with. `SO_REUSEADDR` lets it ignore
+/// `TIME_WAIT` leftovers of an earlier run. Port 0 is not probed (the kernel picks a free
+/// port). Listeners are bound once per process (a reload keeps them), so nothing of ours is
+/// bound while this runs.
+fn refuse_if_in_use(addr: SocketAddr) -> io::Result<()> {
+    if addr.port() == 0 {
+        return Ok(());
+    }
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    match socket.bind(&addr.into()) {
+        Err(e) if e.kind() == io::ErrorKind::AddrInUse => Err(io::Error::new(
+            e.kind(),
+            format!("{addr}: address in use by another process"),
+        )),
+        Err(e) => Err(io::Error::new(
+            e.kind(),
+            format!("cannot listen on {addr}: {e}"),
+        )),
+        Ok(()) => Ok(()),
     }
 }
 

@@ -223,6 +223,13 @@ fn top_level(old: &Config, new: &Config, out: &mut Vec<Change>) {
         ),
         ("timeouts.upstream_idle", to.upstream_idle, tn.upstream_idle),
         ("timeouts.ping", to.ping, tn.ping),
+        ("timeouts.client_body", to.client_body, tn.client_body),
+        (
+            "timeouts.client_body_max",
+            to.client_body_max,
+            tn.client_body_max,
+        ),
+        ("timeouts.tunnel_idle", to.tunnel_idle, tn.tunnel_idle),
         (
             "stats.merge_interval",
             old.stats.merge_interval,
@@ -248,9 +255,15 @@ fn top_level(old: &Config, new: &Config, out: &mut Vec<Change>) {
             lo.max_body_bytes,
             ln.max_body_bytes,
         ),
+        ("limits.min_body_rate", lo.min_body_rate, ln.min_body_rate),
     ] {
         cmp(key, o.to_string(), n.to_string(), false);
     }
+    let conns = |l: &super::Limits| {
+        l.max_connections
+            .map_or("auto".to_owned(), |n| n.to_string())
+    };
+    cmp("limits.max_connections", conns(lo), conns(ln), false);
     let (ho, hn) = (&old.forwarded, &new.forwarded);
     for (key, o, n) in [
         (

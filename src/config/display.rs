@@ -34,6 +34,9 @@ impl fmt::Display for Config {
             ("upstream_response", t.upstream_response),
             ("upstream_idle", t.upstream_idle),
             ("ping", t.ping),
+            ("client_body", t.client_body),
+            ("client_body_max", t.client_body_max),
+            ("tunnel_idle", t.tunnel_idle),
         ] {
             writeln!(f, "{key} = \"{}\"", duration::format(value))?;
         }
@@ -42,6 +45,11 @@ impl fmt::Display for Config {
         writeln!(f, "max_head_bytes = {}", l.max_head_bytes)?;
         writeln!(f, "max_headers = {}", l.max_headers)?;
         writeln!(f, "max_body_bytes = {}", l.max_body_bytes)?;
+        writeln!(f, "min_body_rate = {}", l.min_body_rate)?;
+        match l.max_connections {
+            Some(n) => writeln!(f, "max_connections = {n}")?,
+            None => writeln!(f, "max_connections = \"auto\"")?,
+        }
         let h = &self.forwarded;
         writeln!(f, "\n[headers]")?;
         writeln!(f, "x_forwarded_for = {}", h.x_forwarded_for)?;

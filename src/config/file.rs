@@ -44,6 +44,9 @@ pub(crate) struct FileTimeouts {
     pub(crate) upstream_response: Option<Spanned<Scalar>>,
     pub(crate) upstream_idle: Option<Spanned<Scalar>>,
     pub(crate) ping: Option<Spanned<Scalar>>,
+    pub(crate) client_body: Option<Spanned<Scalar>>,
+    pub(crate) client_body_max: Option<Spanned<Scalar>>,
+    pub(crate) tunnel_idle: Option<Spanned<Scalar>>,
 }
 
 /// `[limits]`.
@@ -53,6 +56,9 @@ pub(crate) struct FileLimits {
     pub(crate) max_head_bytes: Option<Spanned<Scalar>>,
     pub(crate) max_headers: Option<Spanned<Scalar>>,
     pub(crate) max_body_bytes: Option<Spanned<Scalar>>,
+    pub(crate) min_body_rate: Option<Spanned<Scalar>>,
+    /// An integer or `"auto"`.
+    pub(crate) max_connections: Option<Spanned<Scalar>>,
 }
 
 /// `[headers]`.

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 
 use super::file::Scalar;
 use super::validate::{
-    check_route, parse_loadfactor, parse_member_url, parse_sticky, parse_workers,
+    check_not_self, check_route, parse_loadfactor, parse_member_url, parse_sticky, parse_workers,
 };
 use super::{
     BalancerConfig, Config, ConfigError, Forwarded, IoDriver, LbMethod, Limits, MemberConfig,
@@ -54,8 +54,11 @@ pub(crate) fn from_flags(
     };
     let mut members: Vec<MemberConfig> = Vec::with_capacity(member_specs.len());
     let mut routes: HashMap<String, usize> = HashMap::new();
+    let own: Vec<(SocketAddr, String)> = listen.iter().map(|&a| (a, "--listen".into())).collect();
     for spec in member_specs {
-        let member = member_spec(spec).map_err(|m| err("--member", format!("{spec:?}: {m}")))?;
+        let member = member_spec(spec)
+            .and_then(|m| check_not_self(m.addr, &own).map(|()| m))
+            .map_err(|m| err("--member", format!("{spec:?}: {m}")))?;
         if !member.route.is_empty() && routes.insert(member.route.clone(), members.len()).is_some()
         {
             let msg = format!("{spec:?}: duplicate route {:?}", member.route);

@@ -165,6 +165,15 @@ pub struct Timeouts {
     pub upstream_idle: Duration,
     /// Waiting for `100 Continue` from the member before sending the body anyway (Apache `ping`).
     pub ping: Duration,
+    /// Receiving a request body: its deadline, counted from the end of the head, is this plus
+    /// one second per [`Limits::min_body_rate`] bytes received (httpd `mod_reqtimeout`
+    /// `body=`, `MinRate=`); 408 when it passes before the body is complete.
+    pub client_body: Duration,
+    /// Cap on the extended body deadline (counted like `client_body`); zero = no cap.
+    pub client_body_max: Duration,
+    /// A tunnel after `101` is closed (both sides) when no byte flowed either way for this
+    /// long (HAProxy `timeout tunnel`).
+    pub tunnel_idle: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,11 +184,19 @@ pub struct Limits {
     pub max_headers: usize,
     /// Largest request body in bytes, 0 = unlimited (413 above; Apache `LimitRequestBody`).
     pub max_body_bytes: u64,
+    /// Bytes per second that extend the body deadline by one second each (httpd `MinRate`);
+    /// 0 = no extension: the whole body must arrive within `client_body`.
+    pub min_body_rate: u64,
+    /// Client connections one worker holds open at most; beyond it the worker stops accepting
+    /// (the kernel queues new connections) until one closes (HAProxy `maxconn`, per worker).
+    /// `None` = auto: (open files limit - 64) / 2 / workers, worked out by each worker.
+    pub max_connections: Option<u32>,
 }
 
 impl Default for Timeouts {
     /// connect 5 s, client_header 20 s, keepalive_idle 5 s, upstream_response 60 s,
-    /// upstream_idle 15 s (below Tomcat's 20 s `keepAliveTimeout`), ping 1 s.
+    /// upstream_idle 15 s (below Tomcat's 20 s `keepAliveTimeout`), ping 1 s, client_body 20 s
+    /// without a cap (httpd's `body=20,MinRate=500`), tunnel_idle 1 h.
     fn default() -> Self {
         Timeouts {
             connect: Duration::from_secs(5),
@@ -188,17 +205,23 @@ impl Default for Timeouts {
             upstream_response: Duration::from_secs(60),
             upstream_idle: Duration::from_secs(15),
             ping: Duration::from_secs(1),
+            client_body: Duration::from_secs(20),
+            client_body_max: Duration::ZERO,
+            tunnel_idle: Duration::from_secs(3600),
         }
     }
 }
 
 impl Default for Limits {
-    /// 64 KiB heads, 100 header fields, 1 GiB bodies (Apache `LimitRequestBody`).
+    /// 64 KiB heads, 100 header fields, 1 GiB bodies (Apache `LimitRequestBody`), a body rate
+    /// of 500 bytes/s (httpd `MinRate`), connections per worker from the open files limit.
     fn default() -> Self {
         Limits {
             max_head_bytes: 65536,
             max_headers: 100,
             max_body_bytes: 1 << 30,
+            min_body_rate: 500,
+            max_connections: None,
         }
     }
 }

@@ -10,6 +10,7 @@ mod diff;
 mod display;
 mod failover;
 mod flags;
+mod limits;
 mod operations;
 mod options;
 mod remote;
@@ -86,11 +87,16 @@ fn example_config() -> Config {
             upstream_response: Duration::from_secs(60),
             upstream_idle: Duration::from_secs(15),
             ping: Duration::from_secs(1),
+            client_body: Duration::from_secs(20),
+            client_body_max: Duration::ZERO,
+            tunnel_idle: Duration::from_secs(3600),
         },
         limits: Limits {
             max_head_bytes: 65536,
             max_headers: 100,
             max_body_bytes: 1 << 30,
+            min_body_rate: 500,
+            max_connections: None,
         },
         forwarded: Forwarded {
             x_forwarded_for: true,
@@ -160,7 +166,7 @@ fn minimal_file_gets_all_defaults() {
 fn other_spellings() {
     let text = r#"workers = "auto"
 io_driver = "epoll"
-listen = ["0.0.0.0:80", "[::1]:8080"]
+listen = ["0.0.0.0:81", "[::1]:8080"]
 [timeouts]
 connect = "500ms"
 ping = 0.25
@@ -181,7 +187,7 @@ loadfactor = 100
 "#;
     let cfg = parse_str(text, "o.toml").unwrap();
     assert_eq!(cfg.io_driver, IoDriver::Epoll);
-    assert_eq!(cfg.listen, vec![addr("0.0.0.0:80"), addr("[::1]:8080")]);
+    assert_eq!(cfg.listen, vec![addr("0.0.0.0:81"), addr("[::1]:8080")]);
     assert_eq!(cfg.timeouts.connect, Duration::from_millis(500));
     assert_eq!(cfg.timeouts.ping, Duration::from_millis(250));
     assert_eq!(cfg.timeouts.upstream_response, Duration::from_secs(120));

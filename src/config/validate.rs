@@ -27,8 +27,8 @@ pub(crate) mod values;
 pub(crate) use health::hc_status_text;
 pub(crate) use ops::access_text;
 pub(crate) use values::{
-    check_route, parse_io_driver, parse_listen, parse_loadfactor, parse_member_url, parse_sticky,
-    parse_workers, status_text, sticky_sep_text,
+    check_not_self, check_route, parse_io_driver, parse_listen, parse_loadfactor, parse_member_url,
+    parse_sticky, parse_workers, status_text, sticky_sep_text,
 };
 
 /// Where errors point: the file name and its text (for line numbers); and the directory that
@@ -133,7 +133,31 @@ fn validate(ctx: &Ctx<'_>, raw: FileConfig) -> Result<Config, ConfigError> {
         raw.log.as_ref(),
         &listen,
     )?;
-    let balancers = balancer::balancers(ctx, raw.balancer.unwrap_or_default())?;
+    let raw_balancers = raw.balancer.unwrap_or_default();
+    let balancers = balancer::balancers(ctx, &raw_balancers)?;
+    let mut own: Vec<(SocketAddr, String)> = (listen.iter().enumerate())
+        .map(|(i, &a)| (a, format!("listen[{i}]")))
+        .collect();
+    own.extend(
+        ops.admin
+            .as_ref()
+            .map(|a| (a.listen, "admin.listen".to_owned())),
+    );
+    for (i, b) in balancers.iter().enumerate() {
+        for (j, m) in b.members.iter().enumerate() {
+            if let Err(msg) = check_not_self(m.addr, &own) {
+                let raw_member = raw_balancers[i]
+                    .get_ref()
+                    .member
+                    .as_ref()
+                    .and_then(|v| v.get(j));
+                let span = raw_member
+                    .and_then(|rm| rm.get_ref().url.as_ref().map(|u| u.span()))
+                    .unwrap_or_else(|| raw_balancers[i].span());
+                return Err(ctx.err(&span, format!("balancer[{i}].member[{j}].url"), msg));
+            }
+        }
+    }
     Ok(Config {
         source: ctx.file.to_owned(),
         workers,
@@ -186,7 +210,34 @@ fn timeouts(ctx: &Ctx<'_>, raw: file::FileTimeouts) -> Result<Timeouts, ConfigEr
         )?,
         upstream_idle: get(&raw.upstream_idle, "upstream_idle", d.upstream_idle)?,
         ping: get(&raw.ping, "ping", d.ping)?,
+        client_body: get(&raw.client_body, "client_body", d.client_body)?,
+        client_body_max: client_body_max(ctx, &raw)?,
+        tunnel_idle: get(&raw.tunnel_idle, "tunnel_idle", d.tunnel_idle)?,
     })
+}
+
+/// `timeouts.client_body_max`: zero (no cap, the default) or at least `client_body`.
+fn client_body_max(ctx: &Ctx<'_>, raw: &file::FileTimeouts) -> Result<Duration, ConfigError> {
+    let Some(v) = &raw.client_body_max else {
+        return Ok(Timeouts::default().client_body_max);
+    };
+    let key = "timeouts.client_body_max";
+    let max = ctx.check(v, key, |s| {
+        duration::parse_within(s, Duration::ZERO, duration::MAX)
+    })?;
+    let body = match &raw.client_body {
+        Some(b) => duration::parse(b.get_ref()).unwrap_or_default(),
+        None => Timeouts::default().client_body,
+    };
+    if !max.is_zero() && max < body {
+        let msg = format!(
+            "{} is below timeouts.client_body ({}); use 0 for no cap",
+            duration::format(max),
+            duration::format(body)
+        );
+        return Err(ctx.err(&v.span(), key, msg));
+    }
+    Ok(max)
 }
 
 fn limits(ctx: &Ctx<'_>, raw: file::FileLimits) -> Result<Limits, ConfigError> {
@@ -219,6 +270,10 @@ fn limits(ctx: &Ctx<'_>, raw: file::FileLimits) -> Result<Limits, ConfigError> {
         headers_range,
         d.max_headers as u64,
     )?;
+    let max_connections = match &raw.max_connections {
+        None => d.max_connections,
+        Some(v) => ctx.check(v, "limits.max_connections", parse_max_connections)?,
+    };
     Ok(Limits {
         max_head_bytes: head as usize,
         max_headers: headers as usize,
@@ -228,8 +283,28 @@ fn limits(ctx: &Ctx<'_>, raw: file::FileLimits) -> Result<Limits, ConfigError> {
             0..i64::MAX,
             d.max_body_bytes,
         )?,
+        min_body_rate: get(
+            &raw.min_body_rate,
+            "min_body_rate",
+            0..i64::MAX,
+            d.min_body_rate,
+        )?,
+        max_connections,
     })
 }
+
+/// `limits.max_connections`: `"auto"` (`None`) or 1..=[`MAX_CONNECTIONS`].
+fn parse_max_connections(value: &Scalar) -> Result<Option<u32>, String> {
+    match value {
+        Scalar::Str(s) if s == "auto" => Ok(None),
+        Scalar::Int(n) if (1..=i64::from(MAX_CONNECTIONS)).contains(n) => Ok(Some(*n as u32)),
+        Scalar::Int(n) => Err(format!("{n} is out of range 1..={MAX_CONNECTIONS}")),
+        other => Err(format!("expected an integer or \"auto\", found {other}")),
+    }
+}
+
+/// Most client connections per worker that `limits.max_connections` may ask for.
+const MAX_CONNECTIONS: u32 = 10_000_000;
 
 /// `[stats]`: `merge_interval` in the timeout spellings, 1ms..=1s.
 fn stats(ctx: &Ctx<'_>, raw: file::FileStats) -> Result<StatsConfig, ConfigError> {

@@ -27,9 +27,24 @@ pub struct UpstreamConn {
 pub enum ConnectError {
     Refused,
     TimedOut,
+    /// This host ran out of something (descriptors, memory, buffers, local ports): says
+    /// nothing about the member, whose state must not change (see [`is_local_errno`]).
+    Local,
 }
 
-/// Connects to `addr` within `timeout`, with `TCP_NODELAY` set.
+/// Whether a `socket()`/`connect()` failure with `errno` is this host's shortage rather than
+/// the member's fault: out of descriptors (`EMFILE` per process, `ENFILE` system-wide), of
+/// memory or socket buffers (`ENOMEM`, `ENOBUFS`), or of local ports (`EADDRNOTAVAIL`).
+/// Pure, so the classification is table-tested.
+pub fn is_local_errno(errno: i32) -> bool {
+    matches!(
+        errno,
+        libc::EMFILE | libc::ENFILE | libc::ENOMEM | libc::ENOBUFS | libc::EADDRNOTAVAIL
+    )
+}
+
+/// Connects to `addr` within `timeout`, with `TCP_NODELAY` set. A local shortage (the socket
+/// could not even be made) is [`ConnectError::Local`], never `Refused`.
 pub async fn connect(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, ConnectError> {
     match monoio::time::timeout(timeout, TcpStream::connect_addr(addr)).await {
         Ok(Ok(stream)) => {
@@ -37,8 +52,33 @@ pub async fn connect(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, C
             let _ = stream.set_nodelay(true);
             Ok(stream)
         }
+        Ok(Err(e)) if e.raw_os_error().is_some_and(is_local_errno) => Err(ConnectError::Local),
         Ok(Err(e)) if e.kind() == io::ErrorKind::TimedOut => Err(ConnectError::TimedOut),
         Ok(Err(_)) => Err(ConnectError::Refused),
         Err(_) => Err(ConnectError::TimedOut),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_errnos_are_this_hosts_shortages() {
+        let cases = [
+            (libc::EMFILE, true),
+            (libc::ENFILE, true),
+            (libc::ENOMEM, true),
+            (libc::ENOBUFS, true),
+            (libc::EADDRNOTAVAIL, true),
+            (libc::ECONNREFUSED, false),
+            (libc::ETIMEDOUT, false),
+            (libc::EHOSTUNREACH, false),
+            (libc::ENETUNREACH, false),
+            (libc::ECONNRESET, false),
+        ];
+        for (errno, local) in cases {
+            assert_eq!(is_local_errno(errno), local, "errno {errno}");
+        }
     }
 }

@@ -69,8 +69,8 @@ enum Phase {
 /// request state. When bytes arrive, the request-handling future is allocated and kept while
 /// requests keep coming (so a busy connection allocates nothing per request), and released
 /// when the connection has been quiet for [`LINGER`].
-pub(super) async fn serve(worker: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
-    let _open = OpenConnection::new(&worker);
+pub(super) async fn serve(open: OpenConnection, stream: TcpStream, peer: SocketAddr) {
+    let worker = open.0.clone();
     let mut client = Client {
         stream,
         peer,
@@ -106,8 +106,10 @@ pub(super) async fn serve(worker: Rc<Core>, stream: TcpStream, peer: SocketAddr)
             Phase::Done => return,
             Phase::Tunnel(member, to_client) => {
                 let to_member = std::mem::take(&mut client.buf);
+                let idle = worker.current().config.timeouts.tunnel_idle;
                 // Boxed: tunnels are rare, and the idle connection future stays small.
-                Box::pin(forward::tunnel(client.stream, member, to_member, to_client)).await;
+                let tunnel = forward::tunnel(client.stream, member, to_member, to_client, idle);
+                Box::pin(tunnel).await;
                 return;
             }
         }
@@ -232,21 +234,22 @@ fn log_exchange(core: &Gen, worker: &Core, client: &Client, head: &RequestHead, 
     }
 }
 
-/// Counts an open client connection on its worker for as long as it lives.
-struct OpenConnection<'a>(&'a Core);
+/// Counts an open client connection on its worker from its accept until it is dropped with
+/// its task: counted at accept, before the task first runs, so that the accept loop never
+/// sees fewer connections than it let in.
+#[derive(Debug)]
+pub(super) struct OpenConnection(Rc<Core>);
 
-impl<'a> OpenConnection<'a> {
-    fn new(worker: &'a Core) -> OpenConnection<'a> {
+impl OpenConnection {
+    pub(super) fn new(worker: Rc<Core>) -> OpenConnection {
         worker.count_connection(true);
         OpenConnection(worker)
     }
 }
 
-impl Drop for OpenConnection<'_> {
+impl Drop for OpenConnection {
     fn drop(&mut self) {
-        self.0
-            .connections
-            .set(self.0.connections.get().saturating_sub(1));
+        self.0.count_connection(false);
     }
 }
 

@@ -14,6 +14,7 @@ use smallvec::SmallVec;
 
 use super::accounting::Inflight;
 use super::conn::{send_error, write_timeout, Client};
+use super::deadline::BodyTimeout;
 use super::forward::{self, Framing, Transfer};
 use super::relay::{
     await_continue, origin_form_offset, read_response_head, response_framing, send_body,
@@ -29,7 +30,7 @@ use crate::http::head::RequestHead;
 use crate::http::rewrite::{self, BodyOut, ResponseRewrite};
 use crate::http::Version;
 use crate::sticky::{self, Routes};
-use crate::upstream::{self, UpstreamConn};
+use crate::upstream::{self, ConnectError, UpstreamConn};
 
 /// What the connection loop does after an exchange.
 #[derive(Debug)]
@@ -138,7 +139,13 @@ pub(super) async fn handle(core: &Rc<Gen>, client: &mut Client, head: &RequestHe
                     return respond(core, client, &req, error).await;
                 }
             },
-            Err(()) => {
+            Err(ConnectError::Local) => {
+                // This host is short of descriptors, memory or ports: not the member's fault,
+                // and another member would fare no better.
+                let e = ProxyError::upstream(503, LOCAL_SHORTAGE, Retry::No);
+                return respond(core, client, &req, e).await;
+            }
+            Err(ConnectError::Refused | ConnectError::TimedOut) => {
                 let error = ProxyError::upstream(503, UNREACHABLE, Retry::NothingSent);
                 core.member_failed(req.balancer, pick.member, error);
                 error
@@ -157,6 +164,7 @@ const NO_RESPONSE: &str = "the member did not respond in time";
 const SESSION_FORCED: &str = "the session's member is unavailable (nofailover)";
 const NO_MEMBER: &str = "no member is available";
 const UNREACHABLE: &str = "no member could be reached";
+const LOCAL_SHORTAGE: &str = "ringlb is out of local resources (open files, memory or ports)";
 pub(super) const CLOSED_EARLY: &str = "the member closed the connection without responding";
 
 /// Validates what the head alone decides and finds the balancer. Errors are (status, cause).
@@ -221,7 +229,12 @@ fn pick_member(
 }
 
 /// A pooled connection to the picked member, or a new one.
-async fn connect(core: &Gen, req: &Request, pick: Pick, now: Instant) -> Result<UpstreamConn, ()> {
+async fn connect(
+    core: &Gen,
+    req: &Request,
+    pick: Pick,
+    now: Instant,
+) -> Result<UpstreamConn, ConnectError> {
     let rt = &core.balancers[req.balancer];
     if let Some(stream) = rt.pool.checkout(pick.member, now, !req.replayable) {
         return Ok(UpstreamConn {
@@ -231,14 +244,12 @@ async fn connect(core: &Gen, req: &Request, pick: Pick, now: Instant) -> Result<
         });
     }
     let member = &core.config.balancers[req.balancer].members[pick.member];
-    match upstream::connect(member.addr, core.config.timeouts.connect).await {
-        Ok(stream) => Ok(UpstreamConn {
-            stream,
-            member: pick.member,
-            reused: false,
-        }),
-        Err(_) => Err(()),
-    }
+    let stream = upstream::connect(member.addr, core.config.timeouts.connect).await?;
+    Ok(UpstreamConn {
+        stream,
+        member: pick.member,
+        reused: false,
+    })
 }
 
 /// Answers with a ringlb-made error. The connection stays open only when the request had no
@@ -294,6 +305,7 @@ async fn exchange(
         read_timeout: timeouts.client_header,
         write_timeout: timeouts.upstream_response,
         max_bytes: core.config.limits.max_body_bytes,
+        body_timeout: Some(BodyTimeout::new(&timeouts, &core.config.limits)),
     };
 
     // 1. The request head, and the body unless the client waits for 100 Continue.
@@ -424,6 +436,7 @@ async fn exchange(
         read_timeout: timeouts.upstream_response,
         write_timeout: write_timeout(core),
         max_bytes: 0,
+        body_timeout: None,
     };
     let scratch = core.bufs.get();
     let (result, out, scratch) = forward::forward_body(

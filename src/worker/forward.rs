@@ -4,8 +4,9 @@
 //! Bodies are streamed through one pooled buffer at a time; nothing is buffered whole, so the
 //! memory of a connection is bounded whatever the body size.
 
+use std::cell::Cell;
 use std::pin::pin;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use monoio::buf::{IoBuf, IoBufMut};
 use monoio::io::{
@@ -14,6 +15,8 @@ use monoio::io::{
 use monoio::net::TcpStream;
 
 use super::bufs::IO_BUF;
+use super::deadline::BodyTimeout;
+use crate::clock;
 use crate::http::chunked::{ChunkedDecoder, ChunkedError};
 
 /// The result of a read with a deadline.
@@ -121,6 +124,8 @@ pub(super) enum BodyError {
     BadChunk(&'static str),
     /// The request body exceeded the configured limit.
     TooLarge,
+    /// The sending side was silent past the read timeout, or the body deadline passed.
+    TimedOut,
 }
 
 impl From<ChunkedError> for BodyError {
@@ -136,6 +141,8 @@ pub(super) struct Transfer {
     pub(super) write_timeout: Duration,
     /// Most body bytes accepted (chunked framing included for chunked); 0 = unlimited.
     pub(super) max_bytes: u64,
+    /// The whole body's deadline, started when the transfer starts (request bodies).
+    pub(super) body_timeout: Option<BodyTimeout>,
 }
 
 /// How a body is laid out on the wire and what to do with it.
@@ -165,6 +172,7 @@ pub(super) async fn forward_body(
     scratch: Vec<u8>,
 ) -> (Result<u64, BodyError>, Vec<u8>, Vec<u8>) {
     let mut decoder = ChunkedDecoder::new();
+    let mut deadline = io.body_timeout.map(|t| t.start(clock::now()));
     let mut total: u64 = 0;
     let mut remaining = match framing {
         Framing::Length(n) => n,
@@ -191,12 +199,19 @@ pub(super) async fn forward_body(
         }
         chunk.clear();
         let limit = usize::try_from(remaining).unwrap_or(usize::MAX);
-        let (read, buf) = read_into(src, chunk, limit, io.read_timeout).await;
+        let wait = deadline.map_or(io.read_timeout, |d| {
+            d.remaining(clock::now()).min(io.read_timeout)
+        });
+        let (read, buf) = read_into(src, chunk, limit, wait).await;
         chunk = buf;
         match read {
             Read::Data => {}
             Read::Eof if framing == Framing::UntilClose => break,
-            _ => return (Err(BodyError::SourceGone), pending, chunk),
+            Read::TimedOut => return (Err(BodyError::TimedOut), pending, chunk),
+            Read::Eof | Read::Failed => return (Err(BodyError::SourceGone), pending, chunk),
+        }
+        if let Some(d) = deadline.as_mut() {
+            d.received(chunk.len() as u64);
         }
         pending.clear();
         match take_body(&mut decoder, framing, &chunk, &mut pending, remaining) {
@@ -262,31 +277,100 @@ fn take_body(
     })
 }
 
-/// Relays bytes both ways after a `101 Switching Protocols` until both directions end.
-/// `to_member` and `to_client` are bytes already read from the other side.
+/// Relays bytes both ways after a `101 Switching Protocols` until both directions end, or
+/// until no byte flowed either way for `idle` (HAProxy `timeout tunnel`): then both sides are
+/// shut down and closed. `to_member` and `to_client` are bytes already read from the other side.
 pub(super) async fn tunnel(
     client: TcpStream,
     member: TcpStream,
     to_member: Vec<u8>,
     to_client: Vec<u8>,
+    idle: Duration,
 ) {
     let (mut client_rd, mut client_wr) = client.into_split();
     let (mut member_rd, mut member_wr) = member.into_split();
+    let last = Cell::new(clock::now());
+    let activity = Activity { last: &last, idle };
     monoio::join!(
-        pump(to_member, &mut client_rd, &mut member_wr),
-        pump(to_client, &mut member_rd, &mut client_wr),
+        pump(to_member, &mut client_rd, &mut member_wr, activity),
+        pump(to_client, &mut member_rd, &mut client_wr, activity),
     );
 }
 
+/// When a tunnel last carried a byte in either direction, shared by its two pumps, and how
+/// long it may stay silent.
+#[derive(Clone, Copy)]
+struct Activity<'a> {
+    last: &'a Cell<Instant>,
+    idle: Duration,
+}
+
+impl Activity<'_> {
+    fn touch(&self) {
+        self.last.set(clock::now());
+    }
+
+    /// Time left before the tunnel counts as idle (zero: it is).
+    fn left(&self) -> Duration {
+        (self.last.get() + self.idle).saturating_duration_since(clock::now())
+    }
+}
+
 /// One direction of a tunnel: `first` (bytes already read), then everything `from` sends,
-/// then a half-close of `to`.
-async fn pump<R: AsyncReadRent, W: AsyncWriteRent>(first: Vec<u8>, from: &mut R, to: &mut W) {
-    if !first.is_empty() {
-        let (res, _) = to.write_all(first).await;
-        if res.is_err() {
-            return;
+/// then a half-close of `to`. Ends early when the tunnel was idle both ways for its limit
+/// (both pumps see the same activity clock, so both end), or a write stalls that long.
+async fn pump<R: CancelableAsyncReadRent, W: AsyncWriteRent>(
+    first: Vec<u8>,
+    from: &mut R,
+    to: &mut W,
+    activity: Activity<'_>,
+) {
+    let mut buf = first;
+    buf.reserve(IO_BUF.saturating_sub(buf.len()));
+    loop {
+        if !buf.is_empty() {
+            match monoio::time::timeout(activity.idle, to.write_all(buf)).await {
+                Ok((Ok(_), written)) => buf = written,
+                _ => break,
+            }
+            activity.touch();
+        }
+        buf.clear();
+        let (res, read) = loop {
+            let left = activity.left();
+            if left.is_zero() {
+                let _ = to.shutdown().await;
+                return;
+            }
+            // Cancelled, not dropped, at the deadline: bytes that raced the timer are kept.
+            let canceller = Canceller::new();
+            let mut read = pin!(from.cancelable_read(buf, canceller.handle()));
+            let (res, read) = monoio::select! {
+                done = &mut read => done,
+                _ = monoio::time::sleep(left) => {
+                    canceller.cancel();
+                    read.as_mut().await
+                }
+            };
+            match res {
+                Ok(n) if n > 0 => break (Ok(n), read),
+                Ok(0) => break (Ok(0), read),
+                // Cancelled at the deadline (or interrupted): look at the shared clock again.
+                Err(ref e) if is_cancel_or_interrupt(e) => buf = read,
+                _ => break (res, read),
+            }
+        };
+        buf = read;
+        match res {
+            Ok(n) if n > 0 => activity.touch(),
+            _ => break,
         }
     }
-    let _ = monoio::io::copy(from, to).await;
     let _ = to.shutdown().await;
+}
+
+/// A read ended by our own cancellation (`ECANCELED` on both drivers) or by a signal, rather
+/// than by the peer.
+fn is_cancel_or_interrupt(e: &std::io::Error) -> bool {
+    e.raw_os_error() == Some(libc::ECANCELED) || e.kind() == std::io::ErrorKind::Interrupted
 }

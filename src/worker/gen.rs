@@ -49,6 +49,9 @@ pub(crate) struct Gen {
     pub(crate) retired: std::cell::Cell<bool>,
     /// This core's slot in the cross-core counters.
     pub(crate) stats: CoreWriter,
+    /// Client connections this worker holds at most (`limits.max_connections`, or derived
+    /// from the open files limit when that is `auto`).
+    pub(crate) max_connections: u64,
     all_stats: Arc<Stats>,
 }
 
@@ -84,6 +87,10 @@ impl Gen {
             access: RefCell::new(open_access_log(&shared.config)),
             health: shared.health.clone(),
             retired: std::cell::Cell::new(false),
+            max_connections: shared.config.limits.max_connections.map_or_else(
+                || super::auto_max_connections(crate::rlimit::open_files_limit(), stats.cores()),
+                u64::from,
+            ),
             stats: stats.writer(index),
             all_stats: stats,
         }

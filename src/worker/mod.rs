@@ -6,6 +6,7 @@
 mod accounting;
 mod bufs;
 mod conn;
+mod deadline;
 mod exchange;
 mod forward;
 mod gen;
@@ -18,6 +19,7 @@ use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
@@ -53,6 +55,8 @@ pub(crate) struct Core {
     shared_connections: Arc<[std::sync::atomic::AtomicU64]>,
     /// Set on graceful stop: connections close at their next idle point.
     pub(crate) draining: Cell<bool>,
+    /// Accept loops paused at the connection cap, woken when a connection ends.
+    accept_waiters: RefCell<Vec<Waker>>,
 }
 
 impl Core {
@@ -72,7 +76,42 @@ impl Core {
         if let Some(slot) = self.shared_connections.get(self.index) {
             slot.store(n, std::sync::atomic::Ordering::Relaxed);
         }
+        if !opened {
+            self.wake_acceptors();
+        }
     }
+
+    /// Resumes paused accept loops so they look at the cap (and the stop flag) again.
+    fn wake_acceptors(&self) {
+        let waiters = std::mem::take(&mut *self.accept_waiters.borrow_mut());
+        for waker in waiters {
+            waker.wake();
+        }
+    }
+
+    /// Waits while this worker holds its generation's `max_connections` client connections, or
+    /// until `stopping` is set (HAProxy `maxconn`: new connections wait in the kernel's
+    /// accept queue meanwhile). Woken by [`Core::count_connection`] when one closes.
+    async fn below_connection_cap(&self, stopping: &Cell<bool>) {
+        std::future::poll_fn(|cx| {
+            if stopping.get() || self.connections.get() < self.current().max_connections {
+                return Poll::Ready(());
+            }
+            self.accept_waiters.borrow_mut().push(cx.waker().clone());
+            Poll::Pending
+        })
+        .await;
+    }
+}
+
+/// Descriptors kept out of the automatic connection cap: listeners, the runtime's own, the
+/// admin listener, health probes, log files.
+const RESERVED_FDS: u64 = 64;
+
+/// The automatic `max_connections` of each of `workers` workers: the open files limit less
+/// [`RESERVED_FDS`], halved (a client connection and its member connection), shared out.
+pub(crate) fn auto_max_connections(open_files: u64, workers: usize) -> u64 {
+    (open_files.saturating_sub(RESERVED_FDS) / 2 / workers.max(1) as u64).max(1)
 }
 
 /// Body of a worker thread: pin, build the runtime, serve until `stop` is set. Reports
@@ -164,6 +203,7 @@ async fn run(
         connections: Cell::new(0),
         shared_connections: link.connections.clone(),
         draining: Cell::new(false),
+        accept_waiters: RefCell::new(Vec::new()),
     });
     let canceller = Canceller::new();
     let stopping = Rc::new(Cell::new(false));
@@ -215,12 +255,14 @@ async fn run(
                     let old = core.current.replace(Rc::new(next));
                     old.retired.set(true);
                     probe::start(&core.current(), core.index, shared.stats.cores());
+                    core.wake_acceptors(); // the cap may have changed
                 }
             }
         }
     }
     // Stop accepting at once, then let open connections finish until the grace period ends.
     stopping.set(true);
+    core.wake_acceptors();
     core.draining.set(true);
     core.reaper.reap_all();
     let _ = canceller.cancel();
@@ -245,10 +287,15 @@ async fn accept_loop(
     stopping: &Cell<bool>,
 ) {
     loop {
+        core.below_connection_cap(stopping).await;
+        if stopping.get() {
+            return;
+        }
         match listener.cancelable_accept(cancel.clone()).await {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
-                monoio::spawn(conn::serve(core.clone(), stream, peer));
+                let open = conn::OpenConnection::new(core.clone());
+                monoio::spawn(conn::serve(open, stream, peer));
             }
             Err(_) if stopping.get() => return,
             Err(e) => accept_backoff(e).await,
@@ -263,4 +310,26 @@ async fn accept_backoff(e: io::Error) {
         _ => 1,
     };
     monoio::time::sleep(Duration::from_millis(pause)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn auto_cap_halves_the_open_files_left_and_shares_them_out() {
+        let cases = [
+            (1024, 1, 480),
+            (1024, 2, 240),
+            (1_048_576, 16, 32_766),
+            (64, 4, 1),
+            (10, 1, 1),
+            (u64::MAX, 0, (u64::MAX - 64) / 2),
+        ];
+        for (files, workers, want) in cases {
+            assert_eq!(
+                super::auto_max_connections(files, workers),
+                want,
+                "{files} {workers}"
+            );
+        }
+    }
 }

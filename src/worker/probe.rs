@@ -15,7 +15,7 @@ use crate::clock;
 use crate::config::{HcMethod, HealthCheck, MemberConfig};
 use crate::http::head;
 use crate::log;
-use crate::upstream;
+use crate::upstream::{self, ConnectError};
 
 /// Largest response head a probe reads.
 const MAX_PROBE_HEAD: usize = 16 * 1024;
@@ -57,7 +57,8 @@ async fn probe_loop(core: Rc<Gen>, b: usize, m: usize) {
                     ));
                 }
             }
-            Err(why) => {
+            Err(None) => {}
+            Err(Some(why)) => {
                 (passes, fails) = (0, fails.saturating_add(1));
                 if fails >= hc.fails && core.set_hc_failed(b, m, true, now_ms) {
                     log::warn(format_args!(
@@ -71,15 +72,19 @@ async fn probe_loop(core: Rc<Gen>, b: usize, m: usize) {
 }
 
 /// One probe: connect, and for the HTTP methods send the request and check the status.
+/// `Err(None)`: this host could not make the connection ([`ConnectError::Local`]), which says
+/// nothing about the member; `Err(Some(why))`: the member failed the check.
 async fn probe(
     member: &MemberConfig,
     hc: &HealthCheck,
     connect_timeout: Duration,
     timeout: Duration,
-) -> Result<(), &'static str> {
-    let mut stream = upstream::connect(member.addr, connect_timeout)
-        .await
-        .map_err(|_| "connect failed")?;
+) -> Result<(), Option<&'static str>> {
+    let mut stream = match upstream::connect(member.addr, connect_timeout).await {
+        Ok(stream) => stream,
+        Err(ConnectError::Local) => return Err(None),
+        Err(ConnectError::Refused | ConnectError::TimedOut) => return Err(Some("connect failed")),
+    };
     let method = match hc.method {
         HcMethod::Tcp => return Ok(()),
         HcMethod::Options => "OPTIONS",
@@ -92,24 +97,24 @@ async fn probe(
     );
     let write = monoio::time::timeout(timeout, stream.write_all(request.into_bytes())).await;
     if !matches!(write, Ok((Ok(_), _))) {
-        return Err("request not sent");
+        return Err(Some("request not sent"));
     }
     let deadline = clock::now() + timeout;
     let mut buf = Vec::with_capacity(1024);
     loop {
         match head::parse_response(&buf, crate::http::MAX_HEADERS) {
             Ok(Some(resp)) if (hc.status.0..=hc.status.1).contains(&resp.status) => return Ok(()),
-            Ok(Some(_)) => return Err("unexpected status"),
+            Ok(Some(_)) => return Err(Some("unexpected status")),
             Ok(None) if buf.len() < MAX_PROBE_HEAD => {}
-            Ok(None) | Err(_) => return Err("invalid response"),
+            Ok(None) | Err(_) => return Err(Some("invalid response")),
         }
         let wait = deadline.saturating_duration_since(clock::now());
         let (read, b) = forward::read_into(&mut stream, buf, MAX_PROBE_HEAD, wait).await;
         buf = b;
         match read {
             Read::Data => {}
-            Read::TimedOut => return Err("no response in time"),
-            Read::Eof | Read::Failed => return Err("connection closed"),
+            Read::TimedOut => return Err(Some("no response in time")),
+            Read::Eof | Read::Failed => return Err(Some("connection closed")),
         }
     }
 }

@@ -68,6 +68,12 @@ pub(super) async fn send_body(
     match result {
         Ok(sent) => Ok((out, sent)),
         Err(BodyError::SourceGone) => Err(Fail::Abort),
+        // Nothing of a response went out yet: the client can still be told (and the member
+        // connection is released when the exchange drops it).
+        Err(BodyError::TimedOut) => Err(Fail::Respond(ProxyError::client(
+            408,
+            "request body not received in time",
+        ))),
         Err(BodyError::SinkGone) => Err(Fail::Respond(upstream_err(
             502,
             "the member closed the connection mid-request",

@@ -113,11 +113,13 @@ pub(crate) fn config(driver: IoDriver, members: Vec<MemberConfig>) -> Config {
             upstream_response: secs(10),
             upstream_idle: secs(30),
             ping: millis(500),
+            ..Timeouts::default()
         },
         limits: Limits {
             max_head_bytes: 16 * 1024,
             max_headers: 64,
             max_body_bytes: 0,
+            ..Limits::default()
         },
         forwarded: Forwarded {
             x_forwarded_for: true,

@@ -23,7 +23,7 @@ use crate::balancer::Status;
 
 pub(super) fn balancers(
     ctx: &Ctx<'_>,
-    raw: Vec<Spanned<FileBalancer>>,
+    raw: &[Spanned<FileBalancer>],
 ) -> Result<Vec<BalancerConfig>, ConfigError> {
     if raw.is_empty() {
         let line = file::KeyIndex::build(ctx.text)

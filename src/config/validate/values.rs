@@ -170,6 +170,33 @@ pub(crate) fn parse_member_url(url: &str) -> Result<(SocketAddr, String), String
 }
 
 /// Splits `host[:port]`, keeping the brackets of an IPv6 host.
+/// Refuses a member at `member` that would be ringlb itself: one of `own` (the client listen
+/// addresses, then the admin listener's, named by `what`) on the same port and address, or a
+/// wildcard listener (`0.0.0.0`, `[::]`) and a loopback or wildcard member of the same family
+/// (connecting to `0.0.0.0` reaches the local host). Other addresses of this host behind a
+/// wildcard listener cannot be known without I/O and pass. A listener on port 0 never loops.
+pub(crate) fn check_not_self(
+    member: SocketAddr,
+    own: &[(SocketAddr, String)],
+) -> Result<(), String> {
+    let local = |ip: IpAddr| ip.is_loopback() || ip.is_unspecified();
+    for (addr, what) in own {
+        let same_family = addr.is_ipv4() == member.is_ipv4();
+        let loops = addr.port() != 0
+            && addr.port() == member.port()
+            && (addr.ip() == member.ip()
+                || same_family
+                    && local(member.ip())
+                    && (addr.ip().is_unspecified() || member.ip().is_unspecified()));
+        if loops {
+            return Err(format!(
+                "{member} is ringlb's own {what} ({addr}): requests would loop back into ringlb"
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), String> {
     let host_end = if authority.starts_with('[') {
         authority
