@@ -180,8 +180,9 @@ impl Balancer {
     ///    `S`); with `forcerecovery`, when every member has `E`, all are cleared. Slow-start
     ///    weights and byrequests re-entries are settled (`slowstart.rs`).
     /// 1. **Sticky** (SEMANTICS.md 2.3 items 5 to 7). For each route of `routes`, in order
-    ///    (URL first, then each session cookie, see [`crate::sticky`]; empty routes are
-    ///    skipped), Apache's `find_route_worker`: the members whose route equals it exactly,
+    ///    (the URL's one route, or, when the URL carries no session id, each session
+    ///    cookie's: see [`crate::sticky`]; empty routes are skipped), Apache's
+    ///    `find_route_worker`: the members whose route equals it exactly,
     ///    regular members first and hot standbys second. For each such member:
     ///    * usable (after the refresh) and not avoided: it wins. Drain (`N`), hot
     ///      standby (`H`), hot spare (`R`) and `I` members take sticky traffic; lbset is
