@@ -560,8 +560,8 @@ impl Balancer {
     /// Every pick is zero-sum on `lbstatus` (the winner pays exactly what the candidates
     /// gained, counted with the same effective lbfactors, whatever the slow-start ramp does),
     /// and a byrequests re-entry (slow start) shifts every member to take back what it gave
-    /// the entering one (`slowstart.rs`), so the sum stays 0 from `new` and `reset` on. lbfactors stay
-    /// ≥ 1, and the effective ones within `1..=lbfactor`.
+    /// the entering one (`slowstart.rs`), so the sum stays 0 from `new` and `reset` on.
+    /// lbfactors stay ≥ 1, and the effective ones within `1..=lbfactor`.
     #[cfg(debug_assertions)]
     fn check_invariants(&self) {
         let sum: i64 = self.members.iter().map(Member::lbstatus).sum();
