@@ -17,7 +17,10 @@
 //!    `n1;x=y`, exactly as Apache does); a match in the path (before the first `?`) also ends
 //!    at `/`. The first match with a non-empty value is the URL's session id; there is at most
 //!    one.
-//! 3. **Then each `Cookie` header value, in order.** Cookies are separated by `;` (a `,` is
+//! 3. **Only when the URL carries no session id, each `Cookie` header value, in order**
+//!    (Apache's `find_session_route`). A URL session id decides alone, even when it has no
+//!    route (`;jsessionid=nodot`): the cookies are then not read, so a request whose URL names
+//!    an unusable member is never sent to a cookie's. Cookies are separated by `;` (a `,` is
 //!    tolerated as a separator too). The cookie name must be at the start of the value or
 //!    follow `;`, `,`, a space or a tab.
 //! 4. Optional spaces or tabs are allowed before and after the `=`. The value ends at `;`, `,`
@@ -25,14 +28,15 @@
 //!    stripped.
 //! 5. **Every** matching cookie is a candidate, in header order (mod_jk's behaviour; Apache
 //!    stops at the first). Duplicate `JSESSIONID`s from different cookie paths are common.
+//!    This deviation is among cookies only: it never adds a cookie behind a URL session id.
 //! 6. The route of a session id is the text after the **first** occurrence of `cfg.sep`
 //!    (`stickysessionsep`, default `.`). An id without the separator gives no route (it is not
 //!    used whole). With `sep = None` (`Off`) the whole id is the route. An empty route is
 //!    ignored.
 //!
-//! The routes are appended in that order: the URL's, then each cookie's. The URL and the
-//! cookies are all kept (not only the URL's), so the balancer can fall back to a cookie route
-//! when the URL's member is down.
+//! The routes are therefore either the URL's one route (or none) or the cookies' routes in
+//! order, and [`collect_routes`] says which ([`Source`]): the balancer tries them in that
+//! order, and the access log and the `X-Balancer-Session-*` headers name that source.
 
 use memchr::{memchr, memchr2, memmem};
 use smallvec::SmallVec;
@@ -42,26 +46,40 @@ use crate::config::Sticky;
 #[cfg(test)]
 mod tests;
 
-/// Candidate routes in the order they are tried: URL first, then each session cookie.
+/// Candidate routes in the order they are tried: the URL's, or else each session cookie's.
 pub type Routes<'a> = SmallVec<[&'a [u8]; 4]>;
 
-/// Appends to `out` the routes found in `target` (path parameter / query) and then in each
-/// `Cookie` header value of `cookie_headers`, in order (the grammar is in the module doc).
+/// Where [`collect_routes`] looked for the session id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The URL carries a session id under `url_name`: its route (if it has one) is the only
+    /// one, and the cookies were not read (clause 3).
+    Url,
+    /// The URL carries no session id: the routes, if any, are the cookies'.
+    Cookies,
+}
+
+/// Appends to `out` the route of the session id in `target` (path parameter / query) or, when
+/// `target` carries none, the routes in each `Cookie` header value of `cookie_headers`, in
+/// order (the grammar is in the module doc); returns which of the two it read. `out` may
+/// already hold routes: a caller with a second cookie to read (insert-cookie mode) does so
+/// only on [`Source::Cookies`], so a URL session id keeps deciding alone.
 pub fn collect_routes<'a>(
     cfg: &Sticky,
     target: &'a [u8],
     cookie_headers: impl Iterator<Item = &'a [u8]>,
     out: &mut Routes<'a>,
-) {
+) -> Source {
     let sep = cfg.sep;
-    let url_id = url_session_id_delim(target, cfg.url_name.as_bytes(), cfg.scolonpathdelim);
-    if let Some(route) = url_id.and_then(|id| route_after(id, sep)) {
-        out.push(route);
+    let url_name = cfg.url_name.as_bytes();
+    if let Some(id) = url_session_id_delim(target, url_name, cfg.scolonpathdelim) {
+        out.extend(route_after(id, sep));
+        return Source::Url;
     }
     let name = cfg.cookie_name.as_bytes();
     let mut headers = cookie_headers.peekable();
     if name.is_empty() || headers.peek().is_none() {
-        return;
+        return Source::Cookies;
     }
     // Built only when there is a header to search: building it costs about as much as
     // scanning a short header.
@@ -74,6 +92,7 @@ pub fn collect_routes<'a>(
         };
         out.extend(values.filter_map(|id| route_after(id, sep)));
     }
+    Source::Cookies
 }
 
 /// The route of a session id with the default separator `.`: [`route_after`]`(id, Some(b'.'))`.
@@ -89,12 +108,6 @@ pub fn route_after(session_id: &[u8], sep: Option<u8>) -> Option<&[u8]> {
         None => session_id,
     };
     (!route.is_empty()).then_some(route)
-}
-
-/// The session id carried in `target` under `name`, with `;` ending the value
-/// (`scolonpathdelim` on): [`url_session_id_delim`]`(target, name, true)`.
-pub fn url_session_id<'t>(target: &'t [u8], name: &[u8]) -> Option<&'t [u8]> {
-    url_session_id_delim(target, name, true)
 }
 
 /// The session id carried in `target` under `name` (clauses 1 and 2), if any. `semicolon`

@@ -22,6 +22,8 @@ both_drivers!(
     drain_member_takes_only_sticky_traffic,
     hot_standby_serves_only_when_the_others_cannot,
     lower_lbset_is_used_first,
+    a_url_session_of_a_disabled_member_never_falls_back_to_the_cookie,
+    a_url_session_id_without_a_route_is_balanced_not_sent_by_the_cookie,
 );
 
 struct Pair {
@@ -66,17 +68,22 @@ fn served(addr: SocketAddr, cookie: Option<&str>) -> (u16, String) {
     (resp.status, resp.body_text())
 }
 
+/// Insert-cookie mode with `ROUTEID` (`HttpOnly; SameSite=Lax`).
+fn route_cookie() -> Option<InsertCookie> {
+    Some(InsertCookie {
+        name: "ROUTEID".into(),
+        path: "/".into(),
+        domain: None,
+        max_age: None,
+        http_only: true,
+        secure: false,
+        same_site: Some("Lax".into()),
+    })
+}
+
 fn insert_cookie_is_set_on_new_sessions_and_read_back(driver: IoDriver) {
     let p = pair(driver, |cfg| {
-        cfg.balancers[0].options.insert_cookie = Some(InsertCookie {
-            name: "ROUTEID".into(),
-            path: "/".into(),
-            domain: None,
-            max_age: None,
-            http_only: true,
-            secure: false,
-            same_site: Some("Lax".into()),
-        });
+        cfg.balancers[0].options.insert_cookie = route_cookie();
     });
     let first = Client::connect(p.addr).request(&request("/", None));
     let member = first.body_text();
@@ -221,4 +228,81 @@ fn lower_lbset_is_used_first(driver: IoDriver) {
         "node1",
         "lbset 1 when lbset 0 has nothing usable"
     );
+}
+
+/// Issue 9 defect 13: the URL's session route names disabled node1, a cookie names live
+/// node2. Apache reads the cookie only when the URL has no session id: nofailover answers 503,
+/// and without it the request is balanced with the route change said, never sent to node2
+/// by the cookie. ringlb's own insert cookie is a cookie like the others.
+fn a_url_session_of_a_disabled_member_never_falls_back_to_the_cookie(driver: IoDriver) {
+    let tune = |nofailover: bool| {
+        move |cfg: &mut Config| {
+            let b = &mut cfg.balancers[0];
+            b.options.nofailover = nofailover;
+            b.options.balancer_headers = true;
+            b.options.insert_cookie = route_cookie();
+            b.members[0].options.status = Status::DISABLED;
+        }
+    };
+    let cookies = [
+        "JSESSIONID=s.node2",
+        "ROUTEID=.node2",
+        "JSESSIONID=nodot; ROUTEID=.node2",
+    ];
+    let forced = pair(driver, tune(true));
+    for cookie in cookies {
+        let resp =
+            Client::connect(forced.addr).request(&request("/x;jsessionid=s.node1", Some(cookie)));
+        assert_eq!(resp.status, 503, "nofailover, cookie {cookie:?}");
+    }
+    forced.node1.assert_untouched("disabled member");
+    forced.node2.assert_untouched("the cookie's member");
+    // Without a URL session id the cookie decides, nofailover or not.
+    assert_eq!(
+        served(forced.addr, Some("ROUTEID=.node2")),
+        (200, "node2".to_string())
+    );
+
+    let moved = pair(driver, tune(false));
+    for cookie in cookies {
+        let resp =
+            Client::connect(moved.addr).request(&request("/x;jsessionid=s.node1", Some(cookie)));
+        assert_eq!((resp.status, resp.body_text()), (200, "node2".to_string()));
+        let set = resp.header("set-cookie");
+        assert_eq!(
+            set.and_then(|c| c.split(';').next()),
+            Some("ROUTEID=.node2"),
+            "{cookie:?}"
+        );
+        let seen = moved.node2.requests().pop().unwrap();
+        assert_eq!(
+            seen.header("x-balancer-route-changed"),
+            Some("1"),
+            "{cookie:?}"
+        );
+        assert_eq!(seen.header("x-balancer-session-sticky"), Some("jsessionid"));
+        assert_eq!(seen.header("x-balancer-session-route"), Some("node1"));
+    }
+    moved.node1.assert_untouched("disabled member");
+}
+
+/// Issue 9 defect 13: `;jsessionid=nodot` is a session id without a route. Apache finds it in
+/// the URL, so it does not read the cookie (`.node2`): the request is balanced (node1, the
+/// first pick of a fresh balancer) with `BALANCER_ROUTE_CHANGED` and no session route, and
+/// nofailover has no route to force.
+fn a_url_session_id_without_a_route_is_balanced_not_sent_by_the_cookie(driver: IoDriver) {
+    let p = pair(driver, |cfg| {
+        cfg.balancers[0].options.nofailover = true;
+        cfg.balancers[0].options.balancer_headers = true;
+    });
+    let resp = Client::connect(p.addr).request(&request(
+        "/x;jsessionid=nodot",
+        Some("JSESSIONID=abc.node2"),
+    ));
+    assert_eq!((resp.status, resp.body_text()), (200, "node1".to_string()));
+    let seen = p.node1.requests().pop().unwrap();
+    assert_eq!(seen.header("x-balancer-route-changed"), Some("1"));
+    assert_eq!(seen.header("x-balancer-session-sticky"), None);
+    assert_eq!(seen.header("x-balancer-session-route"), None);
+    p.node2.assert_untouched("the cookie's member");
 }

@@ -180,8 +180,9 @@ impl Balancer {
     ///    `S`); with `forcerecovery`, when every member has `E`, all are cleared. Slow-start
     ///    weights and byrequests re-entries are settled (`slowstart.rs`).
     /// 1. **Sticky** (SEMANTICS.md 2.3 items 5 to 7). For each route of `routes`, in order
-    ///    (URL first, then each session cookie, see [`crate::sticky`]; empty routes are
-    ///    skipped), Apache's `find_route_worker`: the members whose route equals it exactly,
+    ///    (the URL's one route, or, when the URL carries no session id, each session
+    ///    cookie's: see [`crate::sticky`]; empty routes are skipped), Apache's
+    ///    `find_route_worker`: the members whose route equals it exactly,
     ///    regular members first and hot standbys second. For each such member:
     ///    * usable (after the refresh) and not avoided: it wins. Drain (`N`), hot
     ///      standby (`H`), hot spare (`R`) and `I` members take sticky traffic; lbset is
@@ -558,9 +559,9 @@ impl Balancer {
 
     /// Every pick is zero-sum on `lbstatus` (the winner pays exactly what the candidates
     /// gained, counted with the same effective lbfactors, whatever the slow-start ramp does),
-    /// and a byrequests re-entry shifts every member to take back what it gave the entering
-    /// one (`slowstart.rs`), so the sum stays 0 from `new` and `reset` on. lbfactors stay
-    /// ≥ 1, and the effective ones within `1..=lbfactor`.
+    /// and a byrequests re-entry (slow start) shifts every member to take back what it gave
+    /// the entering one (`slowstart.rs`), so the sum stays 0 from `new` and `reset` on.
+    /// lbfactors stay ≥ 1, and the effective ones within `1..=lbfactor`.
     #[cfg(debug_assertions)]
     fn check_invariants(&self) {
         let sum: i64 = self.members.iter().map(Member::lbstatus).sum();

@@ -1,4 +1,4 @@
-//! Slow start and the byrequests re-entry of a recovered member.
+//! Slow start and the byrequests `lbstatus` of a recovered member.
 //!
 //! # Slow start
 //!
@@ -18,22 +18,40 @@
 //! (integer, at least 1). Each pick adds and takes back the same weights, so `lbstatus`
 //! stays zero-sum whatever the ramp does.
 //!
-//! # Re-entry (mod_jk's RECOVER at the current maximum, SEMANTICS.md 2.7)
+//! # A recovered member's `lbstatus` (byrequests)
 //!
-//! Under byrequests, a member that is usable at a pick but was not at this core's previous
-//! pick (its `E` or `C` cleared, its `D` or `S` removed, or a forced recovery) does not keep
-//! the `lbstatus` it had when it left: it enters at the highest `lbstatus` of the regular
-//! members of its lbset that were already usable (mod_jk puts a recovered member at the
-//! current maximum `lb_value`, which there means "last in line", so it is not flooded).
-//! In Apache's byrequests a *higher* `lbstatus` is picked sooner, so the recovered member is
-//! among the next ones picked (it probes the member early, like mod_jk's PROBE state), and
-//! then pays `total` like everyone else: in any window of picks after it enters it gets at
-//! most its fair share plus one. Without regular incumbents in its lbset it keeps its value.
+//! **Slow start off** (`slowstart` = 0): the member comes back with the `lbstatus` it left
+//! with, exactly as in Apache. A member that is not usable is no candidate, so nothing moves
+//! its `lbstatus` while it is out (SEMANTICS.md 2.1, 2.2), and recovery does not touch it.
+//! Two equal members, `a` picked and then put in error by `failonstatus`, leave `a` at
+//! `-lbfactor` and `b` at `+lbfactor`; the picks during the window go to `b` alone and leave
+//! both there, so after it the schedule is `b a b a b a`.
+//!
+//! **Slow start on**: a member that is usable at a pick but was not at this core's previous
+//! pick (its `E` or `C` cleared, its `D` or `S` removed, or a forced recovery) re-enters
+//! **last in line**: at the lowest `lbstatus` of the regular members of its lbset that were
+//! already usable (the incumbents), but never more than one round below the highest of them
+//! (a round is the sum of the effective lbfactors of the lbset's usable regular members,
+//! what one pick charges its winner):
+//!
+//! ```text
+//! entry = max(lowest incumbent, highest incumbent - round)
+//! ```
+//!
+//! In a smooth weighted round robin the highest `lbstatus` is served first, so the lowest is
+//! last: the recovered member is not flooded (the intent of mod_jk's RECOVER at the current
+//! maximum `lb_value`, where the lowest value wins). The one-round floor only matters when an
+//! incumbent is deep in debt from sticky traffic: the recovered member then waits behind
+//! the members due service, not behind that debt. From there its ramped effective lbfactor
+//! (10 % at first) decides how soon it is picked: every incumbent within a round of the top
+//! that gains more per pick is served before it. Without regular incumbents in its lbset it
+//! keeps its value. The credit or debt it left with is dropped (a credit from sticky traffic
+//! to the others would otherwise be a burst).
 //!
 //! Setting one member's `lbstatus` would break the zero sum, so the difference is taken back
 //! from every member evenly (a uniform shift does not change the smooth WRR schedule) and the
 //! integer remainder (less than the number of members) from the entering member: it enters
-//! at most `members - 1` below the maximum. `Balancer::check_invariants` still asserts that
+//! at most `members - 1` below its entry. `Balancer::check_invariants` still asserts that
 //! the sum is 0.
 
 use crate::config::LbMethod;
@@ -62,7 +80,8 @@ fn regular_usable(m: &Member) -> bool {
 impl Balancer {
     /// The second half of a refresh: for every member, notices this core's own flags letting
     /// it back in, sets its effective lbfactor for this pick, and (byrequests) re-enters the
-    /// members that just became usable; then remembers who is usable for the next pick.
+    /// members with slow start that just became usable; then remembers who is usable for the
+    /// next pick.
     pub(super) fn settle(&mut self, now_ms: u64) {
         let mut entering = false;
         for (i, m) in self.members.iter_mut().enumerate() {
@@ -84,7 +103,7 @@ impl Balancer {
                     now_ms.saturating_sub(since),
                 )
             };
-            entering |= m.is_usable() && !m.was_usable;
+            entering |= m.is_usable() && !m.was_usable && m.slowstart_ms > 0;
         }
         if entering && self.method == LbMethod::ByRequests {
             self.reenter();
@@ -94,30 +113,41 @@ impl Balancer {
         }
     }
 
-    /// Puts each entering member at the highest `lbstatus` of its lbset's regular incumbents,
-    /// then shifts everyone to keep the sum at 0 (module doc). O(members²), only on the picks
-    /// where some member comes back.
+    /// Puts each entering member with slow start last in line among its lbset's regular
+    /// incumbents (module doc), then shifts everyone to keep the sum at 0. O(members²), only
+    /// on the picks where such a member comes back.
     fn reenter(&mut self) {
         let mut delta: i64 = 0;
         let mut first: Option<usize> = None;
         for e in 0..self.members.len() {
             let m = &self.members[e];
-            if !m.is_usable() || m.was_usable {
+            if m.slowstart_ms == 0 || !m.is_usable() || m.was_usable {
                 continue;
             }
             let lbset = m.lbset();
-            let max = self
+            let in_lbset = |j: &&Member| j.lbset() == lbset && regular_usable(j);
+            let incumbents = || {
+                self.members
+                    .iter()
+                    .filter(in_lbset)
+                    .filter(|j| j.was_usable)
+            };
+            let lowest = incumbents().map(Member::lbstatus).min();
+            let highest = incumbents().map(Member::lbstatus).max();
+            let (Some(lowest), Some(highest)) = (lowest, highest) else {
+                continue;
+            };
+            let round: i64 = self
                 .members
                 .iter()
-                .filter(|j| j.was_usable && j.lbset() == lbset && regular_usable(j))
-                .map(Member::lbstatus)
-                .max();
-            if let Some(max) = max {
-                let m = &mut self.members[e];
-                delta = delta.saturating_add(max.saturating_sub(m.load.lbstatus));
-                m.load.lbstatus = max;
-                first.get_or_insert(e);
-            }
+                .filter(in_lbset)
+                .map(|j| i64::from(j.load.weight))
+                .sum();
+            let entry = lowest.max(highest.saturating_sub(round));
+            let m = &mut self.members[e];
+            delta = delta.saturating_add(entry.saturating_sub(m.load.lbstatus));
+            m.load.lbstatus = entry;
+            first.get_or_insert(e);
         }
         let (Some(first), Ok(n)) = (first, i64::try_from(self.members.len())) else {
             return;

@@ -211,7 +211,8 @@ fn retry_window_is_shared_and_the_first_core_to_see_its_end_clears_it() {
         core0.health().state(0, 1, 59_999),
         HealthState::InError { until_ms: 60_000 }
     );
-    // b re-enters at a's lbstatus (slowstart.rs): a tie, which the earlier a wins.
+    // b comes back with the lbstatus it left with (no slow start), a's: a tie, which the
+    // earlier a wins.
     assert_eq!(schedule(&mut core0, 2, 0, 60_000), "ab");
     assert_eq!(core0.health().usable_since(0, 1), 60_000);
     // Core 1 finds it already clear; "usable since" stays core 0's.

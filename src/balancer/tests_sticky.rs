@@ -287,6 +287,71 @@ fn nofailover_only_forces_a_known_session_route() {
     assert_eq!(got(b.pick(&[b"a"], 0, 0)), Balanced('b'));
 }
 
+/// One row: label, flags on `a`, `E` window, target, Cookie header, picks without / with
+/// nofailover.
+type UrlRow = (
+    &'static str,
+    Status,
+    Option<u64>,
+    &'static str,
+    &'static str,
+    [Got; 2],
+);
+
+/// Issue 9 defect 13: what the request's URL and cookie give the balancer, through the real
+/// parser (`sticky::collect_routes`). The URL's session id decides alone (Apache
+/// `find_session_route`): a cookie naming a live member is no fallback behind it.
+#[test]
+fn a_url_session_decides_alone_against_the_cookie() {
+    let sticky = config(LbMethod::ByRequests, &[100; 3], true)
+        .sticky
+        .unwrap();
+    let session = [Sticky('a'); 2];
+    let moved = [Balanced('b'), Forced];
+    #[rustfmt::skip]
+    let table: &[UrlRow] = &[
+        ("usable", Status::NONE, None, "/x;jsessionid=1.a", "JSESSIONID=2.c", session),
+        ("D", Status::DISABLED, None, "/x;jsessionid=1.a", "JSESSIONID=2.c", moved),
+        ("D, query", Status::DISABLED, None, "/x?jsessionid=1.a", "JSESSIONID=2.c", moved),
+        ("E in window", Status::NONE, Some(50), "/x;jsessionid=1.a", "JSESSIONID=2.c", moved),
+        ("E elapsed", Status::NONE, Some(100), "/x;jsessionid=1.a", "JSESSIONID=2.c", session),
+        ("D, two cookies", Status::DISABLED, None, "/x;jsessionid=1.a",
+            "JSESSIONID=2.b; JSESSIONID=3.c", moved),
+        // A URL id without a route is still the session id: no route, so balanced (to the
+        // first member of a fresh balancer), never forced, never the cookie's c.
+        ("no route", Status::NONE, None, "/x;jsessionid=nodot", "JSESSIONID=2.c",
+            [Balanced('a'); 2]),
+        // An unknown URL route (another cluster's) is balanced too.
+        ("unknown", Status::NONE, None, "/x;jsessionid=1.zz", "JSESSIONID=2.c",
+            [Balanced('a'); 2]),
+        // Without a URL id the cookies decide; every duplicate is tried (the deviation stays,
+        // among cookies).
+        ("cookie", Status::DISABLED, None, "/x", "JSESSIONID=2.c", [Sticky('c'); 2]),
+        ("cookies", Status::DISABLED, None, "/x", "JSESSIONID=1.a; JSESSIONID=2.c",
+            [Sticky('c'); 2]),
+        ("empty URL id", Status::DISABLED, None, "/x;jsessionid=", "JSESSIONID=2.c",
+            [Sticky('c'); 2]),
+    ];
+    for (label, flags, error, target, cookie, want) in table {
+        let mut routes = crate::sticky::Routes::new();
+        crate::sticky::collect_routes(
+            &sticky,
+            target.as_bytes(),
+            [cookie.as_bytes()].into_iter(),
+            &mut routes,
+        );
+        for (v, nofailover) in [false, true].into_iter().enumerate() {
+            let mut b = three(*flags, error.is_some(), false, nofailover);
+            let now = error.unwrap_or(0);
+            assert_eq!(
+                got(b.pick(&routes, 0, now)),
+                want[v],
+                "{label}: {target} + {cookie}, nofailover {nofailover}"
+            );
+        }
+    }
+}
+
 #[test]
 fn unavailable_beats_nothing_but_forced_needs_a_session() {
     let mut b = three(Status::DISABLED, false, false, true);

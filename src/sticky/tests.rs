@@ -156,17 +156,54 @@ fn clause6_route_is_after_the_first_dot() {
     );
 }
 
+/// Runs `collect_routes` with the default names: where it looked, and the routes.
+fn found(target: &str, cookies: &[&str]) -> (Source, Vec<String>) {
+    let mut out = Routes::new();
+    let source = collect_routes(
+        &cfg(),
+        target.as_bytes(),
+        cookies.iter().map(|c| c.as_bytes()),
+        &mut out,
+    );
+    let routes = out.iter().map(|r| String::from_utf8_lossy(r).into_owned());
+    (source, routes.collect())
+}
+
 #[test]
-fn url_route_comes_before_cookie_routes() {
-    assert_eq!(
-        routes("/app;jsessionid=abc.url", &["JSESSIONID=abc.cookie"]),
-        ["url", "cookie"]
-    );
-    assert_eq!(
-        routes("/app?jsessionid=abc.url", &["JSESSIONID=abc.cookie"]),
-        ["url", "cookie"]
-    );
-    assert_eq!(routes("/app", &["JSESSIONID=abc.cookie"]), ["cookie"]);
+fn a_url_session_id_decides_alone_the_cookies_only_without_one() {
+    use Source::{Cookies, Url};
+    // (target, cookie header, where the id was found, routes)
+    let cases: &[(&str, &str, Source, &[&str])] = &[
+        // Issue 9 defect 13: the URL's route, never the cookie's behind it.
+        ("/x;jsessionid=abc.a", "JSESSIONID=abc.c", Url, &["a"]),
+        ("/x?jsessionid=abc.a", "JSESSIONID=abc.c", Url, &["a"]),
+        // A URL id without a route still decides: no route at all (Apache balances).
+        ("/x;jsessionid=nodot", "JSESSIONID=abc.c", Url, &[]),
+        ("/x;jsessionid=abc.", "JSESSIONID=abc.c", Url, &[]),
+        // Nor do duplicate cookies come back behind a URL id.
+        (
+            "/x;jsessionid=abc.a",
+            "JSESSIONID=1.b; JSESSIONID=2.c",
+            Url,
+            &["a"],
+        ),
+        // No URL id (no name, an empty value, a false prefix): every cookie, in order.
+        ("/x", "JSESSIONID=abc.c", Cookies, &["c"]),
+        ("/x;jsessionid=", "JSESSIONID=abc.c", Cookies, &["c"]),
+        ("/x;xjsessionid=abc.a", "JSESSIONID=abc.c", Cookies, &["c"]),
+        ("/x", "JSESSIONID=1.b; JSESSIONID=2.c", Cookies, &["b", "c"]),
+        ("/x", "a=1", Cookies, &[]),
+    ];
+    for (target, cookie, source, want) in cases {
+        let want: Vec<String> = want.iter().map(|r| r.to_string()).collect();
+        assert_eq!(
+            found(target, &[cookie]),
+            (*source, want),
+            "{target:?} {cookie:?}"
+        );
+    }
+    assert_eq!(found("/x;jsessionid=abc.a", &[]), (Url, vec!["a".into()]));
+    assert_eq!(found("/x", &[]), (Cookies, vec![]));
 }
 
 #[test]
@@ -179,13 +216,19 @@ fn separate_and_empty_names() {
     };
     let mut out = Routes::new();
     let cookies = ["JSESSIONID=a.n9; ROUTEID=.n2"];
-    collect_routes(
+    let source = collect_routes(
         &cfg,
         b"/a?sid=x.n1",
         cookies.iter().map(|c| c.as_bytes()),
         &mut out,
     );
-    assert_eq!(out.as_slice(), [&b"n1"[..], &b"n2"[..]]);
+    assert_eq!((source, out.as_slice()), (Source::Url, &[&b"n1"[..]][..]));
+    out.clear();
+    let source = collect_routes(&cfg, b"/a", cookies.iter().map(|c| c.as_bytes()), &mut out);
+    assert_eq!(
+        (source, out.as_slice()),
+        (Source::Cookies, &[&b"n2"[..]][..])
+    );
 
     let empty = Sticky {
         cookie_name: String::new(),
@@ -194,7 +237,8 @@ fn separate_and_empty_names() {
         scolonpathdelim: true,
     };
     let mut out = Routes::new();
-    collect_routes(&empty, b"/a;=x.n1", [&b"=x.n2"[..]].into_iter(), &mut out);
+    let source = collect_routes(&empty, b"/a;=x.n1", [&b"=x.n2"[..]].into_iter(), &mut out);
+    assert_eq!(source, Source::Cookies);
     assert!(out.is_empty());
 }
 
@@ -304,7 +348,7 @@ fn scolonpathdelim_decides_whether_a_semicolon_ends_the_url_value() {
         Some(&b"x.1;b"[..])
     );
     assert_eq!(
-        url_session_id(b"/a;jsessionid=x.1;b", b"jsessionid"),
+        url_session_id_delim(b"/a;jsessionid=x.1;b", b"jsessionid", true),
         Some(&b"x.1"[..])
     );
 }

@@ -189,10 +189,9 @@ fn log_exchange(core: &Gen, worker: &Core, client: &Client, head: &RequestHead, 
     let mut sticky_name = None;
     if let Some(cfg) = bcfg.and_then(|b| b.sticky.as_ref()) {
         let target = head.target.get(buf);
-        sticky::collect_routes(cfg, target, signals::cookies(head, buf), &mut routes);
+        let source = sticky::collect_routes(cfg, target, signals::cookies(head, buf), &mut routes);
         if !routes.is_empty() {
-            let by_url = sticky::url_session_id(target, cfg.url_name.as_bytes()).is_some();
-            sticky_name = Some(if by_url {
+            sticky_name = Some(if source == sticky::Source::Url {
                 &cfg.url_name
             } else {
                 &cfg.cookie_name

@@ -29,7 +29,7 @@ use crate::http::framing::{self, BodyKind, RequestFacts};
 use crate::http::head::RequestHead;
 use crate::http::rewrite::{self, BodyOut, ResponseRewrite};
 use crate::http::Version;
-use crate::sticky::{self, Routes};
+use crate::sticky::{self, Routes, Source};
 use crate::upstream::{self, ConnectError, UpstreamConn};
 
 /// What the connection loop does after an exchange.
@@ -218,10 +218,12 @@ fn pick_member(
     let rt = &core.balancers[req.balancer];
     let mut routes = Routes::new();
     let target = head.target.get(buf);
+    let mut source = Source::Cookies;
     if let Some(cfg) = &core.config.balancers[req.balancer].sticky {
-        sticky::collect_routes(cfg, target, signals::cookies(head, buf), &mut routes);
+        source = sticky::collect_routes(cfg, target, signals::cookies(head, buf), &mut routes);
     }
-    if let Some(cfg) = &rt.insert_sticky {
+    // ringlb's insert cookie is one more cookie: never read behind a URL session id.
+    if let (Some(cfg), Source::Cookies) = (&rt.insert_sticky, source) {
         sticky::collect_routes(cfg, target, signals::cookies(head, buf), &mut routes);
     }
     let mut balancer = rt.balancer.borrow_mut();

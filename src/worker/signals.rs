@@ -31,10 +31,9 @@ pub(super) fn request_fields<'a>(
         if let Some(cfg) = &bcfg.sticky {
             let target = head.target.get(buf);
             let mut routes = Routes::new();
-            sticky::collect_routes(cfg, target, cookies(head, buf), &mut routes);
+            let source = sticky::collect_routes(cfg, target, cookies(head, buf), &mut routes);
             if let Some(route) = routes.first() {
-                let by_url = sticky::url_session_id(target, cfg.url_name.as_bytes()).is_some();
-                let name = if by_url {
+                let name = if source == sticky::Source::Url {
                     &cfg.url_name
                 } else {
                     &cfg.cookie_name
