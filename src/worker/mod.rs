@@ -13,6 +13,7 @@ mod idle;
 mod probe;
 mod relay;
 mod signals;
+mod target;
 
 use std::cell::{Cell, RefCell};
 use std::io;
