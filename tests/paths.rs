@@ -15,6 +15,7 @@ both_drivers!(
     dot_segments_out_of_the_mount_get_400,
     dot_segments_inside_the_mount_are_resolved,
     absolute_form_targets_are_split,
+    absolute_form_without_a_host_gets_400,
     target_path_is_joined_with_one_slash,
 );
 
@@ -99,7 +100,7 @@ fn dot_segments_inside_the_mount_are_resolved(driver: IoDriver) {
 
 /// RFC 9112 section 3.2.2: the path of `http://evil?x=/app/admin` is empty, so it is `/` and
 /// `x=/app/admin` is the query: it goes to the `/` balancer as `/?x=/app/admin` (it went to
-/// `/app` as `/app/admin`). An empty host or userinfo is refused without forwarding.
+/// `/app` as `/app/admin`).
 fn absolute_form_targets_are_split(driver: IoDriver) {
     let (root, app) = (path_member(), path_member());
     let proxy = mounted(driver, &[("/", "/", &root), ("/app", "/app", &app)]);
@@ -114,7 +115,11 @@ fn absolute_form_targets_are_split(driver: IoDriver) {
     }
     assert_eq!(root.requests().len(), 3);
     assert_eq!(app.requests().len(), 1);
+}
 
+/// RFC 9110 sections 4.2.1 and 4.2.4: an absolute-form target with an empty host or with
+/// userinfo is refused, and nothing is forwarded (`http:///app/x` went to `/app`).
+fn absolute_form_without_a_host_gets_400(driver: IoDriver) {
     let (root, app) = (path_member(), path_member());
     let proxy = mounted(driver, &[("/", "/", &root), ("/app", "/app", &app)]);
     for target in [
