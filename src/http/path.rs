@@ -115,24 +115,20 @@ fn check_authority(authority: &[u8]) -> Result<(), TargetError> {
     if memchr(b'@', authority).is_some() {
         return Err(TargetError::Userinfo);
     }
+    // unreserved, sub-delims and `%` (pct-encoded; also an IPv6 zone id)
+    let host_byte = |b: u8| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b);
     let (host, port) = if authority.first() == Some(&b'[') {
         let close = memchr(b']', authority).ok_or(TargetError::Invalid)?;
         let (literal, port) = authority.split_at(close + 1);
         let inner = &literal[1..literal.len() - 1];
-        if !inner
-            .iter()
-            .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-        {
+        if !inner.iter().all(|&b| host_byte(b) || b == b':') {
             return Err(TargetError::Invalid);
         }
         (inner, port)
     } else {
         let colon = memchr(b':', authority).unwrap_or(authority.len());
         let (host, port) = authority.split_at(colon);
-        let reg_name = |b: u8| {
-            b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b) // unreserved, sub-delims
-        };
-        if !host.iter().all(|&b| reg_name(b)) {
+        if !host.iter().all(|&b| host_byte(b)) {
             return Err(TargetError::Invalid);
         }
         (host, port)
