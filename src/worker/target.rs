@@ -55,9 +55,11 @@ pub(super) fn locate(core: &Gen, target: &[u8]) -> Result<(usize, Origin), (u16,
     }
     .ok_or((404, NO_MOUNT))?;
     let origin = match rewritten {
-        Normal::AsIs if !split.path_added => {
-            Origin::AsSent(target.len() - split.path.len() - split.query.len())
-        }
+        Normal::AsIs if !split.path_added => Origin::AsSent(
+            target
+                .len()
+                .saturating_sub(split.path.len() + split.query.len()),
+        ),
         Normal::AsIs => Origin::Rebuilt([split.path, split.query].concat()),
         Normal::Rewritten => {
             normal.extend_from_slice(split.query);
