@@ -1,5 +1,6 @@
 //! HTTP/1.1 message handling as pure functions over borrowed bytes: head parsing into spans,
-//! body framing (RFC 9112 section 6), the incremental chunked decoder and head rewriting.
+//! body framing (RFC 9112 section 6), the incremental chunked decoder, request targets and
+//! paths (splitting, dot-segments, the `target_path` join) and head rewriting.
 //!
 //! Nothing here does I/O, reads a clock or allocates per request beyond the caller's reused
 //! output buffers.
@@ -7,6 +8,7 @@
 pub mod chunked;
 pub mod framing;
 pub mod head;
+pub mod path;
 pub mod rewrite;
 
 #[cfg(test)]
@@ -15,6 +17,8 @@ mod tests_chunked;
 mod tests_framing;
 #[cfg(test)]
 mod tests_head;
+#[cfg(test)]
+mod tests_path;
 #[cfg(test)]
 mod tests_rewrite;
 

@@ -17,10 +17,10 @@ use super::conn::{send_error, write_timeout, Client};
 use super::deadline::BodyTimeout;
 use super::forward::{self, Framing, Transfer};
 use super::relay::{
-    await_continue, origin_form_offset, read_response_head, response_framing, send_body,
-    write_upstream_head,
+    await_continue, read_response_head, response_framing, send_body, write_upstream_head,
 };
 use super::signals::{self, Fields};
+use super::target::{self, Origin};
 use super::Gen;
 use crate::balancer::{NoPick, Pick};
 use crate::clock;
@@ -70,15 +70,15 @@ pub(super) const MAX_RESPONSE_HEAD: usize = 64 * 1024;
 const MAX_STALE_RETRIES: usize = 4;
 
 /// Facts about the request that outlive its head bytes in the client buffer.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Request {
     pub(super) facts: RequestFacts,
     pub(super) version: Version,
     pub(super) is_head: bool,
     /// Idempotent and without a body: may be sent again after a stale connection.
     pub(super) replayable: bool,
-    /// Offset of the origin-form path within the target.
-    pub(super) path_at: usize,
+    /// The path and query its member gets, before the mount is replaced.
+    pub(super) origin: Origin,
     pub(super) head_len: usize,
     pub(super) balancer: usize,
 }
@@ -185,22 +185,13 @@ fn classify(
             return Err((413, "request body larger than the configured limit"));
         }
     }
-    let target = head.target.get(buf);
-    let path_at = origin_form_offset(target).ok_or((400, "invalid request target"))?;
-    let path: &[u8] = if target == b"*" {
-        b"/"
-    } else {
-        &target[path_at..]
-    };
-    let balancer = core
-        .route(path)
-        .ok_or((404, "no balancer is mounted at this path"))?;
+    let (balancer, origin) = target::locate(core, head.target.get(buf))?;
     Ok(Request {
         facts,
         version: head.version,
         is_head: method == b"HEAD",
         replayable: facts.body == BodyKind::None && is_idempotent(method),
-        path_at,
+        origin,
         head_len: head.len,
         balancer,
     })

@@ -14,6 +14,7 @@ mod idle;
 mod probe;
 mod relay;
 mod signals;
+mod target;
 
 use std::cell::{Cell, RefCell};
 use std::io;

@@ -7,6 +7,7 @@ use monoio::net::TcpStream;
 use super::conn::{write_timeout, Client};
 use super::exchange::{upstream_err, Fail, HeadFail, Request, CLOSED_EARLY, MAX_RESPONSE_HEAD};
 use super::forward::{self, BodyError, Framing, Read, Transfer};
+use super::target::member_target;
 use super::Gen;
 use crate::clock;
 use crate::error::ProxyError;
@@ -14,22 +15,6 @@ use crate::http::framing::BodyKind;
 use crate::http::head::{self, RequestHead, ResponseHead};
 use crate::http::rewrite::{self, BodyOut, RequestRewrite};
 use crate::http::Version;
-
-/// Where the origin-form path starts in a request target: 0 for `/path` and `*`, after the
-/// authority for absolute-form `http://host/path`; `None` for anything else.
-pub(super) fn origin_form_offset(target: &[u8]) -> Option<usize> {
-    if target.first() == Some(&b'/') || target == b"*" {
-        return Some(0);
-    }
-    let scheme_len = if target.len() > 7 && target[..7].eq_ignore_ascii_case(b"http://") {
-        7
-    } else if target.len() > 8 && target[..8].eq_ignore_ascii_case(b"https://") {
-        8
-    } else {
-        return None;
-    };
-    memchr::memchr(b'/', &target[scheme_len..]).map(|i| scheme_len + i)
-}
 
 /// How a response body of `kind` is framed towards a client speaking `version`.
 pub(super) fn response_framing(kind: BodyKind, version: Version) -> (BodyOut, Option<Framing>) {
@@ -185,19 +170,7 @@ pub(super) fn write_upstream_head(
     let buf = &client.buf;
     let fwd = core.config.forwarded;
     let target = head.target.get(buf);
-    let path = &target[req.path_at..];
-    let (prefix, rest): (&[u8], &[u8]) = if bcfg.mount == bcfg.target_path || target == b"*" {
-        (b"", path)
-    } else {
-        let rest = &path[bcfg.mount.len().min(path.len())..];
-        let prefix = bcfg.target_path.as_bytes();
-        let rest = if prefix.ends_with(b"/") && rest.starts_with(b"/") {
-            &rest[1..]
-        } else {
-            rest
-        };
-        (prefix, rest)
-    };
+    let (prefix, rest) = member_target(core, req.balancer, target, &req.origin);
     let rw = RequestRewrite {
         target_prefix: prefix,
         target_rest: rest,
@@ -208,29 +181,4 @@ pub(super) fn write_upstream_head(
         extra,
     };
     rewrite::write_request_head(out, buf, head, &req.facts, &rw);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn origin_form_offsets() {
-        let cases: [(&[u8], Option<usize>); 6] = [
-            (b"/a/b?c", Some(0)),
-            (b"*", Some(0)),
-            (b"http://h:80/x", Some(11)),
-            (b"HTTPS://h/x", Some(9)),
-            (b"http://h", None),
-            (b"a/b", None),
-        ];
-        for (target, want) in cases {
-            assert_eq!(
-                origin_form_offset(target),
-                want,
-                "{:?}",
-                String::from_utf8_lossy(target)
-            );
-        }
-    }
 }
