@@ -202,6 +202,9 @@ fn admin_listen_same_as_a_listen_address() {
         msg.contains("127.0.0.1:8081 clashes with listen[0]"),
         "{msg}"
     );
+    // Port 0 (any free port, as the demo and the tests run) clashes with nothing.
+    let text = with("listen = [\"127.0.0.1:0\"]\n[admin]\nlisten = \"127.0.0.1:0\"\n");
+    parse_str(&text, "zero.toml").unwrap();
 }
 
 #[test]

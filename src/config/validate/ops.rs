@@ -117,9 +117,11 @@ fn check_server_name(name: &str) -> Result<String, String> {
 }
 
 /// Whether two listen addresses cannot both be bound: the same port on the same IP, or on a
-/// wildcard (`0.0.0.0`, `::`) and anything.
+/// wildcard (`0.0.0.0`, `::`) and anything. Port 0 (any free port) clashes with nothing.
 fn clashes(a: SocketAddr, b: SocketAddr) -> bool {
-    a.port() == b.port() && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
+    a.port() == b.port()
+        && a.port() != 0
+        && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
 }
 
 /// One `admin.allow` entry, checked with the admin's own parser; returned trimmed.
