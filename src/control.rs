@@ -133,7 +133,8 @@ impl Controller {
             .collect();
         if !restart.is_empty() {
             return Err(format!(
-                "only a restart can change {}; reload the old values or restart",
+                "{} needs a restart, a reload cannot apply it; restart ringlb, or put the old \
+                 value back to reload the rest",
                 restart.join("; ")
             ));
         }

@@ -481,11 +481,12 @@ fn reload_refuses_what_needs_a_restart() {
     let s = setup(IoDriver::Auto, |_, _| {});
     let admin = s.admin.local_addr();
     let number = s.proxy.current().number;
-    let edits: [(&str, fn(&mut Config)); 5] = [
+    type Edit = fn(&mut Config);
+    let edits: [(&str, Edit); 5] = [
         ("admin.listen", |c| {
             c.ops.admin.as_mut().unwrap().listen = "127.0.0.1:1".parse().unwrap()
         }),
-        ("admin off -> on", |c| c.ops.admin = None),
+        ("admin on -> off", |c| c.ops.admin = None),
         ("listen", |c| {
             c.listen = vec!["127.0.0.1:1".parse().unwrap()]
         }),

@@ -10,7 +10,7 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
-use common::{config, member, poll_until, start_proxy, MockMember};
+use common::{config, member, poll_until, secs, start_proxy, MockMember};
 use ringlb::admin::server::{self as admin_server, HANDLERS, QUEUE, REQUEST_TIMEOUT};
 use ringlb::config::{AdminConfig, IoDriver};
 use ringlb::log::{self, Level};
@@ -44,10 +44,11 @@ fn idle_connections_take_no_threads_and_time_out() {
     };
     let admin = admin_server::start(&admin_cfg, proxy.controller().clone()).unwrap();
     let addr = admin.local_addr();
-    assert_eq!(
-        admin_threads(),
-        HANDLERS + 1,
-        "the handlers and the acceptor"
+    // A thread names itself once it runs: wait for all of them.
+    assert!(
+        poll_until(secs(5), || admin_threads() == HANDLERS + 1),
+        "the handlers and the acceptor: {}",
+        admin_threads()
     );
 
     let idle = 100;

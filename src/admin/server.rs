@@ -37,7 +37,8 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_BODY: usize = 64 * 1024;
 
 /// A running admin listener; dropping it stops accepting. A handler busy with a connection
-/// finishes it (within [`REQUEST_TIMEOUT`] plus the write) and then exits.
+/// finishes it (within [`REQUEST_TIMEOUT`] plus the write) and then exits; connections still
+/// queued are closed unanswered.
 #[derive(Debug)]
 pub struct AdminServer {
     addr: SocketAddr,
@@ -81,14 +82,14 @@ pub fn start(cfg: &AdminConfig, controller: Arc<Controller>) -> io::Result<Admin
         access,
         nonce: random_hex()?,
     });
+    let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = crossbeam_channel::bounded::<Accepted>(QUEUE);
     for i in 0..HANDLERS {
-        let (rx, ctx) = (rx.clone(), ctx.clone());
+        let (rx, ctx, stop) = (rx.clone(), ctx.clone(), stop.clone());
         std::thread::Builder::new()
             .name(format!("ringlb-admin-{i}"))
-            .spawn(move || handle(&rx, &ctx))?;
+            .spawn(move || handle(&rx, &ctx, &stop))?;
     }
-    let stop = Arc::new(AtomicBool::new(false));
     let stop_flag = stop.clone();
     let acceptor = std::thread::Builder::new()
         .name("ringlb-admin".into())
@@ -128,8 +129,11 @@ fn busy(mut stream: TcpStream) {
     let _ = stream.write_all(&encode(&r, false));
 }
 
-fn handle(rx: &Receiver<Accepted>, ctx: &Ctx) {
+fn handle(rx: &Receiver<Accepted>, ctx: &Ctx, stop: &AtomicBool) {
     while let Ok(conn) = rx.recv() {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
         serve(conn, ctx);
     }
 }
