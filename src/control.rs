@@ -127,9 +127,16 @@ impl Controller {
     pub fn reload(&self, base: Config) -> Result<u64, String> {
         let mut state = self.lock();
         let restart: Vec<String> = config::diff(&state.base, &base)
-            .iter()
-            .filter(|c| c.needs_restart())
-            .map(restart_text)
+            .into_iter()
+            .filter_map(|c| match c {
+                Change::Setting {
+                    key,
+                    old,
+                    new,
+                    restart: true,
+                } => Some(format!("{key} {old} -> {new}")),
+                _ => None,
+            })
             .collect();
         if !restart.is_empty() {
             return Err(format!(
@@ -252,14 +259,6 @@ impl Controller {
             next.number
         ));
         next.number
-    }
-}
-
-/// `admin.listen 127.0.0.1:8081 -> 127.0.0.1:9091`.
-fn restart_text(change: &Change) -> String {
-    match change {
-        Change::Setting { key, old, new, .. } => format!("{key} {old} -> {new}"),
-        other => other.to_string(),
     }
 }
 

@@ -4,7 +4,7 @@
 //!
 //! [`model`], [`html`], [`json`], [`metrics`], [`form`] and [`auth`] are pure: string in,
 //! string out, no sockets, no clock reads, no threads, no shared state. The glue around them:
-//! [`server`] reads requests off the admin listener, [`routes`] checks each against the
+//! [`server`] reads requests off the admin listener, `routes` checks each against the
 //! [`access`] rules in force and answers it, building a [`model::Snapshot`] with [`snapshot`]
 //! from the config and the stats slots at request time.
 //!
@@ -18,7 +18,7 @@
 //! | [`auth`] | nonce comparison, CIDR allow-list, htpasswd (bcrypt) Basic auth, Host/Origin checks |
 //! | [`access`] | the access rules in force (swapped at reload), with the credential cache |
 //! | [`server`] | the listener: bounded handler pool, request reading, HEAD, timeouts |
-//! | [`routes`] | what each request is answered, and which checks it must pass |
+//! | `routes` | what each request is answered, and which checks it must pass |
 
 pub mod access;
 pub mod auth;

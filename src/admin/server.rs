@@ -1,7 +1,7 @@
 //! The admin listener's I/O: its own address (default loopback only), separate from traffic,
 //! served by a fixed pool of [`HANDLERS`] plain threads with blocking I/O, so it never costs a
 //! data-path core anything and no number of clients costs it more threads. What each request
-//! gets is [`super::routes`]' business.
+//! gets is the `routes` module's business.
 //!
 //! One request per connection (`Connection: close`). An accepted connection waits in a queue
 //! of [`QUEUE`] for a free handler; when the queue is full it is answered `503` (with
