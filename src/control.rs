@@ -3,7 +3,9 @@
 //! (kept as an overlay keyed by member identity, so they survive a reload), and the current
 //! generation. Every change builds a new validated `Config` and a new generation, carries
 //! member runtime state over by identity (counters, error windows, failed checks, slow start),
-//! and hands it to every worker, which switches between requests.
+//! and hands it to every worker, which switches between requests. A reload also puts the new
+//! `[admin]` access rules in force on the admin listener and the new `log.level`; it refuses,
+//! with nothing changed, what only a restart can apply (see [`Change::needs_restart`]).
 //!
 //! Runs on the admin and signal threads only; the lock here is never touched by a worker.
 
@@ -16,8 +18,9 @@ use std::time::Instant;
 
 use crossbeam_channel::Sender;
 
+use crate::admin::access::{Access, AccessSlot};
 use crate::balancer::Status;
-use crate::config::{self, Config, MemberConfig, MemberOptions};
+use crate::config::{self, Change, Config, MemberConfig, MemberOptions};
 use crate::log;
 use crate::server::{Control, SharedGen, WorkerInfo};
 
@@ -49,6 +52,8 @@ struct State {
     base: Arc<Config>,
     overlay: Overlay,
     current: Arc<SharedGen>,
+    /// The admin listener's access rules, once a listener is attached.
+    admin: Option<Arc<AccessSlot>>,
 }
 
 /// Shared by the server handle, the admin listener and the signal thread.
@@ -73,6 +78,7 @@ impl Controller {
             base: current.config.clone(),
             overlay: Overlay::default(),
             current,
+            admin: None,
         };
         Controller {
             state: Mutex::new(state),
@@ -108,11 +114,46 @@ impl Controller {
             .map_or(0, |c| c.load(Ordering::Relaxed))
     }
 
-    /// Replaces the base configuration (a reload) and keeps the operator's changes.
-    /// Refused, with nothing changed, if the result is not a valid configuration.
+    /// Attaches the admin listener's access rules, which [`Controller::reload`] then replaces
+    /// from each new `[admin]` section.
+    pub fn attach_admin(&self, access: Arc<AccessSlot>) {
+        self.lock().admin = Some(access);
+    }
+
+    /// Replaces the base configuration (a reload) and keeps the operator's changes; the new
+    /// `[admin]` rules (the htpasswd file re-read) and `log.level` apply from the next request.
+    /// Refused, with nothing changed, if the result is not a valid configuration, the
+    /// htpasswd file cannot be read or parsed, or a key changes that needs a restart.
     pub fn reload(&self, base: Config) -> Result<u64, String> {
         let mut state = self.lock();
+        let restart: Vec<String> = config::diff(&state.base, &base)
+            .into_iter()
+            .filter_map(|c| match c {
+                Change::Setting {
+                    key,
+                    old,
+                    new,
+                    restart: true,
+                } => Some(format!("{key} {old} -> {new}")),
+                _ => None,
+            })
+            .collect();
+        if !restart.is_empty() {
+            return Err(format!(
+                "{} needs a restart, a reload cannot apply it; restart ringlb, or put the old \
+                 value back to reload the rest",
+                restart.join("; ")
+            ));
+        }
         let config = effective(&base, &state.overlay)?;
+        let access = match (&state.admin, &base.ops.admin) {
+            (Some(slot), Some(admin)) => Some((slot.clone(), Access::load(admin)?)),
+            _ => None,
+        };
+        if let Some((slot, access)) = access {
+            slot.set(access);
+        }
+        log::set_level(base.ops.log.level);
         state.base = Arc::new(base);
         Ok(self.publish(&mut state, config))
     }

@@ -1,6 +1,7 @@
 //! The operator surface over real sockets: the manager page and its forms (nonce, allow-list,
 //! basic auth), the JSON API, `/api/config`, and `/metrics` parsed as Prometheus text and
-//! matched against counted traffic.
+//! matched against counted traffic; access rules that a reload changes; cross-origin and
+//! foreign-`Host` requests; anti-framing headers; `HEAD` without a body.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 #[macro_use]
@@ -12,6 +13,7 @@ use std::net::{SocketAddr, TcpStream};
 
 use common::{config, member, poll_until, secs, start_proxy, Client, MockMember};
 use ringlb::admin::server::{self as admin_server, AdminServer};
+use ringlb::balancer::Status;
 use ringlb::config::{AdminConfig, Config, IoDriver};
 use ringlb::server::ServerHandle;
 
@@ -27,6 +29,8 @@ both_drivers!(
 struct Setup {
     a: MockMember,
     b: MockMember,
+    /// The configuration the proxy started from, `[admin]` included: what a reload edits.
+    cfg: Config,
     proxy: ServerHandle,
     admin: AdminServer,
 }
@@ -43,14 +47,63 @@ fn setup(driver: IoDriver, tune: impl FnOnce(&mut Config, &mut AdminConfig)) -> 
         ..AdminConfig::default()
     };
     tune(&mut cfg, &mut admin_cfg);
-    let proxy = start_proxy(cfg);
+    cfg.ops.admin = Some(admin_cfg.clone());
+    let proxy = start_proxy(cfg.clone());
     let admin = admin_server::start(&admin_cfg, proxy.controller().clone()).unwrap();
-    Setup { a, b, proxy, admin }
+    Setup {
+        a,
+        b,
+        cfg,
+        proxy,
+        admin,
+    }
 }
 
-/// One admin request; returns (status, headers lowercased, body).
+impl Setup {
+    /// The `[admin]` section of [`Setup::cfg`].
+    fn admin_cfg(&mut self) -> &mut AdminConfig {
+        self.cfg.ops.admin.as_mut().unwrap()
+    }
+
+    /// Member `a`'s status in the generation in use.
+    fn a_status(&self) -> Status {
+        self.proxy.current().config.balancers[0].members[0]
+            .options
+            .status
+    }
+
+    /// The form that drains member `a`.
+    fn drain_a(&self, nonce: &str) -> String {
+        format!(
+            "b=test&w=http://{}&w_status_N=1&nonce={nonce}",
+            self.a.addr()
+        )
+    }
+}
+
+/// One admin request with the listener's own address as `Host`; returns (status, headers
+/// lowercased, body).
 fn call(
     addr: SocketAddr,
+    method: &str,
+    target: &str,
+    extra: &str,
+    body: &str,
+) -> (u16, String, String) {
+    call_as(
+        addr,
+        &format!("Host: {addr}\r\n"),
+        method,
+        target,
+        extra,
+        body,
+    )
+}
+
+/// [`call`] with `host` (whole header lines, or nothing) instead of the listener's address.
+fn call_as(
+    addr: SocketAddr,
+    host: &str,
     method: &str,
     target: &str,
     extra: &str,
@@ -60,7 +113,7 @@ fn call(
     common::set_timeouts(&s);
     write!(
         s,
-        "{method} {target} HTTP/1.1\r\nHost: admin\r\n{extra}Content-Length: {}\r\n\
+        "{method} {target} HTTP/1.1\r\n{host}{extra}Content-Length: {}\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
@@ -325,4 +378,299 @@ fn basic_auth_guards_everything(driver: IoDriver) {
     let bad = "Authorization: Basic b3BzOndyb25n\r\n"; // ops:wrong
     assert_eq!(call(admin, "GET", "/metrics", bad, "").0, 401);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A bcrypt htpasswd file with one user, in a directory of its own.
+fn htpasswd_file(tag: &str, user: &str, password: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ringlb-admin-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("htpasswd");
+    write_htpasswd(&file, user, password);
+    file
+}
+
+fn write_htpasswd(file: &std::path::Path, user: &str, password: &str) {
+    let hash = bcrypt::hash(password, 4).unwrap();
+    std::fs::write(file, format!("{user}:{hash}\n")).unwrap();
+}
+
+fn basic(user: &str, password: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let input = format!("{user}:{password}").into_bytes();
+    let mut out = String::new();
+    for chunk in input.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    format!("Authorization: Basic {out}\r\n")
+}
+
+#[test]
+fn reload_applies_a_new_allow_list() {
+    let mut s = setup(IoDriver::Auto, |_, _| {});
+    let admin = s.admin.local_addr();
+    let n = nonce(admin);
+    s.admin_cfg().allow = vec!["10.0.0.0/8".into()];
+    s.proxy.reload(s.cfg.clone()).unwrap();
+    let (_, _, toml) = call(admin, "GET", "/api/config", "", "");
+    assert!(toml.contains("allow = [\"10.0.0.0/8\"]"), "{toml}");
+    // 127.0.0.1 is now outside the list: the change is refused, even with the nonce.
+    let (status, _, why) = call(admin, "POST", "/balancer-manager", "", &s.drain_a(&n));
+    assert_eq!(status, 403, "{why}");
+    assert!(!s.a_status().contains(Status::DRAIN), "nothing changed");
+    let (_, _, body) = call(admin, "GET", "/api/status", "", "");
+    assert!(!body.contains("nonce"), "no nonce for a disallowed client");
+    let (_, _, page) = call(admin, "GET", "/balancer-manager", "", "");
+    assert!(!page.contains("<form"), "read-only page after the reload");
+
+    // And back: the loopback client may change things again.
+    s.admin_cfg().allow = vec!["127.0.0.1/32".into()];
+    s.proxy.reload(s.cfg.clone()).unwrap();
+    let (status, _, _) = call(admin, "POST", "/balancer-manager", "", &s.drain_a(&n));
+    assert_eq!(status, 303);
+    assert!(s.a_status().contains(Status::DRAIN));
+}
+
+#[test]
+fn reload_applies_a_new_htpasswd_file() {
+    let mut s = setup(IoDriver::Auto, |_, _| {});
+    let admin = s.admin.local_addr();
+    assert_eq!(call(admin, "GET", "/api/status", "", "").0, 200);
+    let file = htpasswd_file("reload", "ops", "secret");
+    s.admin_cfg().htpasswd = Some(file.clone());
+    let before = s.proxy.current().number;
+    s.proxy.reload(s.cfg.clone()).unwrap();
+    let old = basic("ops", "secret");
+    assert_eq!(call(admin, "GET", "/api/status", "", "").0, 401);
+    assert_eq!(call(admin, "GET", "/api/status", &old, "").0, 200);
+
+    // The same path with a new password: the file is re-read and the verified (cached)
+    // credential goes with the old rules.
+    write_htpasswd(&file, "ops", "changed");
+    s.proxy.reload(s.cfg.clone()).unwrap();
+    assert_eq!(call(admin, "GET", "/api/status", &old, "").0, 401);
+    let new = basic("ops", "changed");
+    assert_eq!(call(admin, "GET", "/api/status", &new, "").0, 200);
+
+    // A file that does not parse: the reload is refused and the rules in force stay.
+    std::fs::write(&file, "ops:{SHA}not-bcrypt\n").unwrap();
+    let err = s.proxy.reload(s.cfg.clone()).unwrap_err();
+    assert!(err.contains(&file.display().to_string()), "{err}");
+    assert_eq!(s.proxy.current().number, before + 2, "no generation for it");
+    assert_eq!(call(admin, "GET", "/api/status", &new, "").0, 200);
+    assert_eq!(call(admin, "GET", "/api/status", "", "").0, 401);
+
+    // Without the file again: open to all.
+    s.admin_cfg().htpasswd = None;
+    s.proxy.reload(s.cfg.clone()).unwrap();
+    assert_eq!(call(admin, "GET", "/api/status", "", "").0, 200);
+    let _ = std::fs::remove_dir_all(file.parent().unwrap());
+}
+
+#[test]
+fn reload_refuses_what_needs_a_restart() {
+    let s = setup(IoDriver::Auto, |_, _| {});
+    let admin = s.admin.local_addr();
+    let number = s.proxy.current().number;
+    type Edit = fn(&mut Config);
+    let edits: [(&str, Edit); 5] = [
+        ("admin.listen", |c| {
+            c.ops.admin.as_mut().unwrap().listen = "127.0.0.1:1".parse().unwrap()
+        }),
+        ("admin on -> off", |c| c.ops.admin = None),
+        ("listen", |c| {
+            c.listen = vec!["127.0.0.1:1".parse().unwrap()]
+        }),
+        ("workers", |c| c.workers = Some(3)),
+        ("io_driver", |c| c.io_driver = IoDriver::Epoll),
+    ];
+    for (key, edit) in edits {
+        let mut next = s.cfg.clone();
+        edit(&mut next);
+        let key = key.split(' ').next().unwrap();
+        let err = s.proxy.reload(next).unwrap_err();
+        assert!(err.contains(key) && err.contains("restart"), "{key}: {err}");
+    }
+    assert_eq!(s.proxy.current().number, number, "nothing changed");
+    let (_, _, toml) = call(admin, "GET", "/api/config", "", "");
+    assert!(toml.contains("[admin]\nlisten = \"127.0.0.1:0\""), "{toml}");
+    // The listener still answers where it was.
+    assert_eq!(call(admin, "GET", "/api/status", "", "").0, 200);
+}
+
+#[test]
+fn cross_origin_changes_are_refused() {
+    let s = setup(IoDriver::Auto, |_, _| {});
+    let admin = s.admin.local_addr();
+    let n = nonce(admin);
+    let form = s.drain_a(&n);
+    let own = format!("http://{admin}");
+    for extra in [
+        "Origin: http://evil.example\r\n".to_string(),
+        "Origin: null\r\n".to_string(),
+        format!("Origin: https://{admin}\r\n"),
+        "Referer: http://evil.example/balancer-manager\r\n".to_string(),
+        format!("Origin: {own}\r\nReferer: http://evil.example/\r\n"),
+    ] {
+        let (status, _, why) = call(admin, "POST", "/balancer-manager", &extra, &form);
+        assert_eq!(status, 403, "{extra}: {why}");
+        assert!(why.contains("cross-origin"), "{why}");
+        let target = format!("/balancer-manager?{form}");
+        assert_eq!(
+            call(admin, "GET", &target, &extra, "").0,
+            403,
+            "GET {extra}"
+        );
+    }
+    let evil = "Origin: http://evil.example\r\n";
+    let w = format!("http://{}", s.a.addr());
+    let json = format!(r#"{{"balancer":"test","member":"{w}","status":"+N","nonce":"{n}"}}"#);
+    assert_eq!(call(admin, "POST", "/api/members", evil, &json).0, 403);
+    let reload = format!("/api/reload?nonce={n}");
+    assert_eq!(call(admin, "POST", &reload, evil, "").0, 403);
+    assert!(!s.a_status().contains(Status::DRAIN), "nothing changed");
+
+    // What a browser sends for a same-origin form POST is accepted, under either own name.
+    let same = format!("Origin: {own}\r\nReferer: {own}/balancer-manager\r\n");
+    assert_eq!(
+        call(admin, "POST", "/balancer-manager", &same, &form).0,
+        303
+    );
+    assert!(s.a_status().contains(Status::DRAIN));
+    let local = format!("Origin: http://localhost:{}\r\n", admin.port());
+    let undrain = form.replace("w_status_N=1", "w_status_N=0");
+    assert_eq!(
+        call(admin, "POST", "/balancer-manager", &local, &undrain).0,
+        303
+    );
+    assert!(!s.a_status().contains(Status::DRAIN));
+}
+
+#[test]
+fn clients_outside_allow_get_a_read_only_page() {
+    let s = setup(IoDriver::Auto, |_, admin| {
+        admin.allow = vec!["10.0.0.0/8".into()]
+    });
+    let (status, _, page) = call(s.admin.local_addr(), "GET", "/balancer-manager", "", "");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&format!("http://{}", s.a.addr())),
+        "members listed"
+    );
+    for absent in ["<form", "nonce", "drain-test-a", "<button"] {
+        assert!(
+            !page.contains(absent),
+            "{absent} shown to a disallowed client"
+        );
+    }
+}
+
+#[test]
+fn answers_forbid_framing_and_sniffing() {
+    let s = setup(IoDriver::Auto, |_, _| {});
+    let admin = s.admin.local_addr();
+    for (method, target) in [
+        ("GET", "/balancer-manager"),
+        ("GET", "/api/status"),
+        ("GET", "/metrics"),
+        ("GET", "/nope"),
+        ("POST", "/balancer-manager"),
+    ] {
+        let (_, head, _) = call(admin, method, target, "", "");
+        for line in [
+            "x-frame-options: deny\r\n",
+            "content-security-policy: frame-ancestors 'none'\r\n",
+            "x-content-type-options: nosniff\r\n",
+        ] {
+            assert!(
+                head.contains(line),
+                "{method} {target}: {line:?} in\n{head}"
+            );
+        }
+    }
+}
+
+#[test]
+fn foreign_host_is_refused() {
+    let mut s = setup(IoDriver::Auto, |_, admin| {
+        admin.server_names = vec!["admin.example".into()];
+    });
+    let admin = s.admin.local_addr();
+    let n = nonce(admin);
+    let port = admin.port();
+    for host in [
+        "evil.example",
+        &format!("evil.example:{port}"),
+        "127.0.0.1:1",
+    ] {
+        let line = format!("Host: {host}\r\n");
+        let (status, _, body) = call_as(admin, &line, "GET", "/api/status", "", "");
+        assert_eq!(status, 421, "{host}");
+        assert!(!body.contains(&n) && !body.contains("balancers"), "{body}");
+        let (status, _, body) = call_as(admin, &line, "GET", "/balancer-manager", "", "");
+        assert_eq!(status, 421, "{host}");
+        assert!(!body.contains("<form"), "{body}");
+        let form = s.drain_a(&n);
+        let (status, _, _) = call_as(admin, &line, "POST", "/balancer-manager", "", &form);
+        assert_eq!(status, 421);
+    }
+    assert!(!s.a_status().contains(Status::DRAIN), "nothing changed");
+    let twice = format!("Host: {admin}\r\nHost: {admin}\r\n");
+    assert_eq!(call_as(admin, "", "GET", "/api/status", "", "").0, 400);
+    assert_eq!(call_as(admin, &twice, "GET", "/api/status", "", "").0, 400);
+    for host in [
+        format!("localhost:{port}"),
+        admin.to_string(),
+        "Admin.Example".into(),
+    ] {
+        let line = format!("Host: {host}\r\n");
+        assert_eq!(
+            call_as(admin, &line, "GET", "/api/status", "", "").0,
+            200,
+            "{host}"
+        );
+    }
+    // A reload that drops the name stops serving it.
+    s.admin_cfg().server_names.clear();
+    s.proxy.reload(s.cfg.clone()).unwrap();
+    let line = "Host: admin.example\r\n";
+    assert_eq!(call_as(admin, line, "GET", "/api/status", "", "").0, 421);
+}
+
+#[test]
+fn head_gets_the_head_without_a_body() {
+    let s = setup(IoDriver::Auto, |_, _| {});
+    let admin = s.admin.local_addr();
+    for target in [
+        "/",
+        "/balancer-manager",
+        "/api/status",
+        "/api/config",
+        "/metrics",
+        "/x",
+    ] {
+        let (status, head, body) = call(admin, "HEAD", target, "", "");
+        let (get_status, _, get_body) = call(admin, "GET", target, "", "");
+        assert_eq!(status, get_status, "HEAD {target}");
+        assert_eq!(body, "", "HEAD {target} has no body");
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .expect("Content-Length")
+            .parse()
+            .unwrap();
+        assert!(length > 0, "HEAD {target}");
+        if target == "/api/config" {
+            assert_eq!(length, get_body.len(), "the length GET would send");
+        }
+    }
 }

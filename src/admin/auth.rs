@@ -1,13 +1,14 @@
 //! Access checks for the admin listener, all pure: the form nonce ([`nonce_matches`]), the
-//! client-address allow-list ([`parse_allow`], [`allowed`]) and HTTP Basic auth against an
-//! htpasswd file ([`Htpasswd`]). Generating nonces, reading the htpasswd file and knowing the
-//! peer address are the I/O glue's job.
+//! client-address allow-list ([`parse_allow`], [`allowed`]), HTTP Basic auth against an
+//! htpasswd file ([`Htpasswd`]), and the names a request may give the listener
+//! ([`host_allowed`], [`origin_allowed`], [`referer_allowed`]). Generating nonces, reading the
+//! htpasswd file and knowing the peer and local addresses are the I/O glue's job.
 //!
 //! Cost note: a bcrypt check takes milliseconds at the usual costs (10–12), so the glue should
 //! not run [`Htpasswd::verify`] on a data-path core for every request of a busy admin client.
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 
 /// Compares a nonce in time independent of where the first difference is (the length may
@@ -273,4 +274,68 @@ pub fn base64_decode(text: &[u8]) -> Option<Vec<u8>> {
         out.extend_from_slice(&bytes[1..chunk.len()]);
     }
     Some(out)
+}
+
+/// Whether a `Host` header value names the admin listener reached at `local` (the accepted
+/// connection's own address), so a page fetched through a foreign name (DNS rebinding) is
+/// refused. Accepted, ASCII case-insensitively:
+///
+/// 1. `local` literally: `127.0.0.1:8081`, `[::1]:8081` (an IPv4-mapped IPv6 address counts as
+///    its IPv4 address);
+/// 2. `localhost:PORT` when `local` is a loopback address;
+/// 3. either of those without the port when the port is 80;
+/// 4. an entry of `names` (`[admin] server_names`), compared exactly as written.
+pub fn host_allowed(host: &str, local: SocketAddr, names: &[String]) -> bool {
+    if names.iter().any(|n| n.eq_ignore_ascii_case(host)) {
+        return true;
+    }
+    let ip = match local.ip() {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(local.ip(), IpAddr::V4),
+        v4 => v4,
+    };
+    let port = local.port();
+    let (name, given_port) = match host.rsplit_once(':') {
+        Some((name, p)) if !name.ends_with(':') && !p.contains(']') => match p.parse::<u16>() {
+            Ok(n) if p.bytes().all(|b| b.is_ascii_digit()) => (name, n),
+            _ => return false,
+        },
+        _ => (host, 80),
+    };
+    if given_port != port {
+        return false;
+    }
+    if name.eq_ignore_ascii_case("localhost") {
+        return ip.is_loopback();
+    }
+    let literal = name
+        .strip_prefix('[')
+        .and_then(|n| n.strip_suffix(']'))
+        .map_or_else(
+            || name.parse::<std::net::Ipv4Addr>().map(IpAddr::V4).ok(),
+            |n| n.parse::<std::net::Ipv6Addr>().map(IpAddr::V6).ok(),
+        );
+    literal == Some(ip)
+}
+
+/// Whether an `Origin` header value is the admin listener's own origin: `http://` and an
+/// authority [`host_allowed`] accepts. `null` (an opaque origin) and any other scheme are
+/// refused: the listener speaks plain HTTP, so only its own pages send a matching origin.
+pub fn origin_allowed(origin: &str, local: SocketAddr, names: &[String]) -> bool {
+    scheme_http(origin).is_some_and(|authority| host_allowed(authority, local, names))
+}
+
+/// Whether a `Referer` header value points into the admin listener: `http://`, an authority
+/// [`host_allowed`] accepts, then nothing or a path, query or fragment (as httpd's
+/// balancer-manager compares the Referer's host with its own).
+pub fn referer_allowed(referer: &str, local: SocketAddr, names: &[String]) -> bool {
+    scheme_http(referer).is_some_and(|rest| {
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        host_allowed(&rest[..end], local, names)
+    })
+}
+
+/// What follows `http://` (scheme compared case-insensitively).
+fn scheme_http(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once("://")?;
+    scheme.eq_ignore_ascii_case("http").then_some(rest)
 }

@@ -3,7 +3,8 @@
 //!
 //! Pure: string in, string out. Every piece of text from the snapshot goes through
 //! [`escape_html`]. The forms post Apache's field names (see [`super::form`]) to `base_path`, so
-//! the page and `mod_proxy_balancer` scripts drive the same parser. Stable element ids for
+//! the page and `mod_proxy_balancer` scripts drive the same parser. Without a nonce (a client
+//! outside `allow`) the page is read-only: no form, no button, no nonce. Stable element ids for
 //! scripts and browser tests, with `KEY` = the member's route, or its 0-based index when it has
 //! none:
 //!
@@ -69,12 +70,13 @@ button{cursor:pointer}
 .muted{color:#8b96a1}
 ";
 
-/// Renders the whole manager page. `nonce` goes into every form; `base_path` (e.g.
+/// Renders the whole manager page. `nonce` goes into every form; `None` renders the
+/// read-only page, which has neither forms nor the nonce. `base_path` (e.g.
 /// `/balancer-manager`) is every form's `action`; `message`, when given, is shown at the top
 /// (e.g. the result of the last action).
 pub fn render_manager(
     snapshot: &Snapshot,
-    nonce: &str,
+    nonce: Option<&str>,
     base_path: &str,
     message: Option<&str>,
 ) -> String {
@@ -98,12 +100,18 @@ pub fn render_manager(
             escape_html(message)
         );
     }
-    let forms = FormCtx {
+    let forms = nonce.map(|nonce| FormCtx {
         action: escape_html(base_path),
         nonce: escape_html(nonce),
-    };
+    });
+    if forms.is_none() {
+        out.push_str(
+            "<p class=\"message\" role=\"status\">Read-only: changes are accepted only from \
+             the addresses in <code>[admin] allow</code>.</p>\n",
+        );
+    }
     for balancer in &snapshot.balancers {
-        render_balancer(&mut out, balancer, &forms);
+        render_balancer(&mut out, balancer, forms.as_ref());
     }
     render_workers(&mut out, &snapshot.workers);
     out.push_str("</body>\n</html>\n");
@@ -144,7 +152,7 @@ fn hidden(out: &mut String, name: &str, value: &str) {
     );
 }
 
-fn render_balancer(out: &mut String, b: &BalancerView, forms: &FormCtx) {
+fn render_balancer(out: &mut String, b: &BalancerView, forms: Option<&FormCtx>) {
     let name = escape_html(&b.name);
     let up = b.members.iter().filter(|m| m.health.is_up()).count();
     w!(
@@ -211,6 +219,10 @@ fn render_balancer(out: &mut String, b: &BalancerView, forms: &FormCtx) {
         );
     }
     out.push_str("</tbody>\n</table>\n");
+    let Some(forms) = forms else {
+        out.push_str("</section>\n");
+        return;
+    };
     forms.open(
         out,
         &format!(" class=\"add\" id=\"add-{name}\""),
@@ -229,7 +241,13 @@ fn render_balancer(out: &mut String, b: &BalancerView, forms: &FormCtx) {
     );
 }
 
-fn render_member(out: &mut String, balancer: &str, index: usize, m: &MemberView, forms: &FormCtx) {
+fn render_member(
+    out: &mut String,
+    balancer: &str,
+    index: usize,
+    m: &MemberView,
+    forms: Option<&FormCtx>,
+) {
     let key = if m.route.is_empty() {
         index.to_string()
     } else {
@@ -287,6 +305,10 @@ fn render_member(out: &mut String, balancer: &str, index: usize, m: &MemberView,
         None => out.push_str("<td class=\"muted\">&ndash;</td>"),
     }
     w!(out, "<td>{}</td>", human_duration(m.state_since_secs));
+    let Some(forms) = forms else {
+        out.push_str("<td class=\"muted\">&ndash;</td></tr>\n");
+        return;
+    };
     out.push_str("<td>");
     let member_attr = Some(m.url.as_str());
     forms.open(out, "", balancer, member_attr);

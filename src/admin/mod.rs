@@ -1,11 +1,12 @@
-//! The operator surface's pure half: the balancer-manager page, the JSON status document, the
-//! Prometheus metrics, manager request parsing and access checks. Replaces httpd's
-//! `balancer-manager` and mod_jk's `jkstatus`.
+//! The operator surface: the balancer-manager page, the JSON status document, the Prometheus
+//! metrics, manager request parsing and access checks. Replaces httpd's `balancer-manager`
+//! and mod_jk's `jkstatus`.
 //!
-//! Everything here is string in, string out: no sockets, no clock reads, no threads, no shared
-//! state. The admin I/O glue builds a [`model::Snapshot`] from the config and the stats slots at
-//! request time, checks the peer with [`auth`], parses actions with [`form`], applies them to
-//! the workers, and serves what [`html`], [`json`] or [`metrics`] render.
+//! [`model`], [`html`], [`json`], [`metrics`], [`form`] and [`auth`] are pure: string in,
+//! string out, no sockets, no clock reads, no threads, no shared state. The glue around them:
+//! [`server`] reads requests off the admin listener, `routes` checks each against the
+//! [`access`] rules in force and answers it, building a [`model::Snapshot`] with [`snapshot`]
+//! from the config and the stats slots at request time.
 //!
 //! | module | owns |
 //! |---|---|
@@ -14,14 +15,19 @@
 //! | [`json`] | `render_status`: the status document |
 //! | [`metrics`] | `render_metrics`: Prometheus text format 0.0.4 |
 //! | [`form`] | form/query and JSON API bodies → `AdminRequest` (the JSON API format is there) |
-//! | [`auth`] | nonce comparison, CIDR allow-list, htpasswd (bcrypt) Basic auth |
+//! | [`auth`] | nonce comparison, CIDR allow-list, htpasswd (bcrypt) Basic auth, Host/Origin checks |
+//! | [`access`] | the access rules in force (swapped at reload), with the credential cache |
+//! | [`server`] | the listener: bounded handler pool, request reading, HEAD, timeouts |
+//! | `routes` | what each request is answered, and which checks it must pass |
 
+pub mod access;
 pub mod auth;
 pub mod form;
 pub mod html;
 pub mod json;
 pub mod metrics;
 pub mod model;
+mod routes;
 pub mod server;
 pub mod snapshot;
 

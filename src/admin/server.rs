@@ -1,44 +1,49 @@
-//! The admin listener: its own address (default loopback only), separate from traffic, served
-//! by a plain thread with blocking I/O so it never costs a data-path core anything.
+//! The admin listener's I/O: its own address (default loopback only), separate from traffic,
+//! served by a fixed pool of [`HANDLERS`] plain threads with blocking I/O, so it never costs a
+//! data-path core anything and no number of clients costs it more threads. What each request
+//! gets is the `routes` module's business.
 //!
-//! | request | answer |
-//! |---|---|
-//! | `GET /balancer-manager` | the manager page (`?b=..&w=..&nonce=..` applies a change, as httpd's does) |
-//! | `POST /balancer-manager` | a form change; answers `303` back to the page with a message |
-//! | `GET /api/status` | the JSON status document (with the `nonce` for allowed addresses) |
-//! | `GET /api/config` | the effective configuration as TOML (what `ringlb check --diff` reads) |
-//! | `POST /api/members` | a JSON change (see `admin::form`), `nonce` required |
-//! | `POST /api/reload` | re-read the configuration file (`nonce` in the query) |
-//! | `GET /metrics` | Prometheus text format |
-//!
-//! Every change must come from an allowed address and carry the nonce (CSRF); with an htpasswd
-//! file every request needs HTTP basic auth.
+//! One request per connection (`Connection: close`). An accepted connection waits in a queue
+//! of [`QUEUE`] for a free handler; when the queue is full it is answered `503` (with
+//! `Retry-After`) at once and closed. The whole request must arrive within
+//! [`REQUEST_TIMEOUT`] of the accept, else `408`, so idle and slow connections give their
+//! handler back. A malformed request, or one without exactly one `Host`, gets `400`.
 
-use std::io::{self, Read, Write};
+use std::io::{self, ErrorKind, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::auth::{self, Htpasswd, IpNet};
-use super::form::{self, AdminAction, AdminRequest, FormError, StatusLetters};
-use super::{html, json, metrics, snapshot};
-use crate::balancer::Status;
+use crossbeam_channel::{Receiver, TrySendError};
+
+use super::access::{Access, AccessSlot};
+use super::routes::{self, Ctx, Request, Response};
+use crate::clock;
 use crate::config::AdminConfig;
-use crate::control::{Controller, MemberChange};
-use crate::log;
+use crate::control::Controller;
 
-const PAGE: &str = "/balancer-manager";
+/// Handler threads: requests served at once (a browser opens a few connections per page).
+pub const HANDLERS: usize = 4;
+/// Accepted connections that may wait for a handler; more are answered `503`.
+pub const QUEUE: usize = 16;
+/// The time from the accept to the end of the request; then `408` and close.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// What a connection that waited out its [`REQUEST_TIMEOUT`] in the queue still gets, so a
+/// request that arrived while it waited is served.
+const QUEUED_GRACE: Duration = Duration::from_millis(250);
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_BODY: usize = 64 * 1024;
-const IO_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A running admin listener; dropping it stops accepting.
+/// A running admin listener; dropping it stops accepting. A handler busy with a connection
+/// finishes it (within [`REQUEST_TIMEOUT`] plus the write) and then exits; connections still
+/// queued are closed unanswered.
 #[derive(Debug)]
 pub struct AdminServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    acceptor: Option<JoinHandle<()>>,
 }
 
 impl AdminServer {
@@ -51,44 +56,42 @@ impl Drop for AdminServer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(t) = self.thread.take() {
+        if let Some(t) = self.acceptor.take() {
             let _ = t.join();
         }
     }
 }
 
-struct Ctx {
-    controller: Arc<Controller>,
-    allow: Vec<IpNet>,
-    htpasswd: Option<Htpasswd>,
-    nonce: String,
+struct Accepted {
+    stream: TcpStream,
+    at: Instant,
 }
 
-/// Binds `cfg.listen` and serves until dropped.
+/// Loads `cfg`'s access rules (and attaches them to `controller`, which replaces them at each
+/// reload), binds `cfg.listen` and serves until dropped.
 pub fn start(cfg: &AdminConfig, controller: Arc<Controller>) -> io::Result<AdminServer> {
-    let allow = auth::parse_allow(&cfg.allow).map_err(io::Error::other)?;
-    let htpasswd = match &cfg.htpasswd {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-            let parsed = Htpasswd::parse(&text)
-                .map_err(|e| io::Error::other(format!("{}: {e}", path.display())))?;
-            Some(parsed)
-        }
-        None => None,
-    };
+    let access = Arc::new(AccessSlot::new(
+        Access::load(cfg).map_err(io::Error::other)?,
+    ));
     let listener = TcpListener::bind(cfg.listen)
         .map_err(|e| io::Error::new(e.kind(), format!("admin listener {}: {e}", cfg.listen)))?;
     let addr = listener.local_addr()?;
+    controller.attach_admin(access.clone());
     let ctx = Arc::new(Ctx {
         controller,
-        allow,
-        htpasswd,
+        access,
         nonce: random_hex()?,
     });
     let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = crossbeam_channel::bounded::<Accepted>(QUEUE);
+    for i in 0..HANDLERS {
+        let (rx, ctx, stop) = (rx.clone(), ctx.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name(format!("ringlb-admin-{i}"))
+            .spawn(move || handle(&rx, &ctx, &stop))?;
+    }
     let stop_flag = stop.clone();
-    let thread = std::thread::Builder::new()
+    let acceptor = std::thread::Builder::new()
         .name("ringlb-admin".into())
         .spawn(move || {
             for stream in listener.incoming() {
@@ -96,16 +99,18 @@ pub fn start(cfg: &AdminConfig, controller: Arc<Controller>) -> io::Result<Admin
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let ctx = ctx.clone();
-                let _ = std::thread::Builder::new()
-                    .name("ringlb-admin-conn".into())
-                    .spawn(move || serve(stream, &ctx));
+                let at = clock::now();
+                if let Err(TrySendError::Full(c) | TrySendError::Disconnected(c)) =
+                    tx.try_send(Accepted { stream, at })
+                {
+                    busy(c.stream);
+                }
             }
         })?;
     Ok(AdminServer {
         addr,
         stop,
-        thread: Some(thread),
+        acceptor: Some(acceptor),
     })
 }
 
@@ -116,54 +121,49 @@ fn random_hex() -> io::Result<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-struct Request {
-    method: String,
-    path: String,
-    query: String,
-    authorization: Option<Vec<u8>>,
-    body: Vec<u8>,
+/// `503` without blocking the acceptor: a fresh socket's send buffer takes it whole.
+fn busy(mut stream: TcpStream) {
+    let mut r = Response::text(503, "the admin listener is busy; try again");
+    r.headers.push(("Retry-After", "1".into()));
+    let _ = stream.set_nonblocking(true);
+    let _ = stream.write_all(&encode(&r, false));
 }
 
-struct Response {
-    status: u16,
-    content_type: &'static str,
-    headers: Vec<(&'static str, String)>,
-    body: String,
-}
-
-impl Response {
-    fn new(status: u16, content_type: &'static str, body: String) -> Response {
-        Response {
-            status,
-            content_type,
-            headers: Vec::new(),
-            body,
+fn handle(rx: &Receiver<Accepted>, ctx: &Ctx, stop: &AtomicBool) {
+    while let Ok(conn) = rx.recv() {
+        if stop.load(Ordering::Relaxed) {
+            break;
         }
-    }
-
-    fn text(status: u16, body: impl Into<String>) -> Response {
-        Response::new(status, "text/plain; charset=utf-8", body.into() + "\n")
-    }
-
-    fn json(status: u16, value: &serde_json::Value) -> Response {
-        Response::new(status, "application/json", value.to_string() + "\n")
+        serve(conn, ctx);
     }
 }
 
-fn serve(mut stream: TcpStream, ctx: &Ctx) {
-    let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
-    let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
+fn serve(conn: Accepted, ctx: &Ctx) {
+    let Accepted { mut stream, at } = conn;
+    let deadline = (at + REQUEST_TIMEOUT).max(clock::now() + QUEUED_GRACE);
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
     let peer = stream
         .peer_addr()
         .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
-    let response = match read_request(&mut stream) {
-        Ok(req) => route(&req, peer, ctx),
-        Err(why) => Response::text(400, why),
+    let Ok(local) = stream.local_addr() else {
+        return;
     };
+    let (response, head_only) = match read_request(&mut stream, deadline) {
+        Ok(req) => (routes::route(&req, ctx, peer, local), req.method == "HEAD"),
+        Err(refusal) => (refusal, false),
+    };
+    let _ = stream.write_all(&encode(&response, head_only));
+}
+
+/// The response's bytes; `head_only` (a `HEAD` request) leaves the body out but keeps its
+/// `Content-Length`.
+fn encode(response: &Response, head_only: bool) -> Vec<u8> {
     let reason = crate::http::rewrite::reason_phrase(response.status);
     let mut head = format!(
         "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\n\
-         Cache-Control: no-store\r\nConnection: close\r\n",
+         Cache-Control: no-store\r\nX-Frame-Options: DENY\r\n\
+         Content-Security-Policy: frame-ancestors 'none'\r\nX-Content-Type-Options: nosniff\r\n\
+         Connection: close\r\n",
         response.status,
         response.content_type,
         response.body.len()
@@ -172,11 +172,35 @@ fn serve(mut stream: TcpStream, ctx: &Ctx) {
         head += &format!("{name}: {value}\r\n");
     }
     head += "\r\n";
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(response.body.as_bytes());
+    let mut out = head.into_bytes();
+    if !head_only {
+        out.extend_from_slice(response.body.as_bytes());
+    }
+    out
 }
 
-fn read_request(stream: &mut TcpStream) -> Result<Request, String> {
+/// One read before `deadline`; `Err` is the response to send: `408` when the time is up.
+fn read_before(
+    stream: &mut TcpStream,
+    buf: &mut [u8],
+    deadline: Instant,
+) -> Result<usize, Response> {
+    let timeout = || Response::text(408, "request timeout");
+    let left = deadline.saturating_duration_since(clock::now());
+    if left.is_zero() {
+        return Err(timeout());
+    }
+    let _ = stream.set_read_timeout(Some(left));
+    match crate::blocking::read_retrying(stream, buf) {
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Err(timeout()),
+        Err(e) => Err(Response::text(400, e.to_string())),
+        Ok(0) => Err(Response::text(400, "connection closed mid-request")),
+        Ok(n) => Ok(n),
+    }
+}
+
+fn read_request(stream: &mut TcpStream, deadline: Instant) -> Result<Request, Response> {
+    let bad = |why: &str| Response::text(400, why);
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
     loop {
@@ -186,241 +210,48 @@ fn read_request(stream: &mut TcpStream) -> Result<Request, String> {
             Ok(httparse::Status::Complete(len)) => {
                 let target = req.path.unwrap_or("/");
                 let (path, query) = target.split_once('?').unwrap_or((target, ""));
+                let mut parsed = Request {
+                    method: req.method.unwrap_or("").to_string(),
+                    path: path.to_string(),
+                    query: query.to_string(),
+                    ..Request::default()
+                };
                 let mut length = 0usize;
-                let mut authorization = None;
+                let mut hosts = 0;
                 for h in req.headers.iter() {
-                    if h.name.eq_ignore_ascii_case("content-length") {
-                        length = std::str::from_utf8(h.value)
-                            .ok()
-                            .and_then(|v| v.trim().parse().ok())
-                            .ok_or("invalid Content-Length")?;
-                    } else if h.name.eq_ignore_ascii_case("authorization") {
-                        authorization = Some(h.value.to_vec());
+                    let text = || String::from_utf8_lossy(h.value).trim().to_string();
+                    let name = h.name.to_ascii_lowercase();
+                    match name.as_str() {
+                        "content-length" => {
+                            length = text().parse().map_err(|_| bad("invalid Content-Length"))?
+                        }
+                        "authorization" => parsed.authorization = Some(h.value.to_vec()),
+                        "host" => (hosts, parsed.host) = (hosts + 1, text()),
+                        "origin" => parsed.origin = Some(text()),
+                        "referer" => parsed.referer = Some(text()),
+                        _ => {}
                     }
+                }
+                if hosts != 1 {
+                    return Err(bad("a request needs exactly one Host header"));
                 }
                 if length > MAX_BODY {
-                    return Err("request body too large".into());
+                    return Err(bad("request body too large"));
                 }
-                let (method, path, query) = (
-                    req.method.unwrap_or("").to_string(),
-                    path.to_string(),
-                    query.to_string(),
-                );
                 let mut body = buf[len..].to_vec();
                 while body.len() < length {
-                    let n = crate::blocking::read_retrying(stream, &mut chunk)
-                        .map_err(|e| e.to_string())?;
-                    if n == 0 {
-                        return Err("connection closed mid-body".into());
-                    }
+                    let n = read_before(stream, &mut chunk, deadline)?;
                     body.extend_from_slice(&chunk[..n]);
                 }
                 body.truncate(length);
-                return Ok(Request {
-                    method,
-                    path,
-                    query,
-                    authorization,
-                    body,
-                });
+                parsed.body = body;
+                return Ok(parsed);
             }
             Ok(httparse::Status::Partial) if buf.len() < MAX_BODY => {}
-            Ok(httparse::Status::Partial) => return Err("request head too large".into()),
-            Err(e) => return Err(format!("malformed request: {e}")),
+            Ok(httparse::Status::Partial) => return Err(bad("request head too large")),
+            Err(e) => return Err(bad(&format!("malformed request: {e}"))),
         }
-        let n = crate::blocking::read_retrying(stream, &mut chunk).map_err(|e| e.to_string())?;
-        if n == 0 {
-            return Err("connection closed mid-head".into());
-        }
+        let n = read_before(stream, &mut chunk, deadline)?;
         buf.extend_from_slice(&chunk[..n]);
     }
-}
-
-fn route(req: &Request, peer: IpAddr, ctx: &Ctx) -> Response {
-    if let Some(users) = &ctx.htpasswd {
-        if !req
-            .authorization
-            .as_deref()
-            .is_some_and(|a| users.verify(a))
-        {
-            let mut r = Response::text(401, "authentication required");
-            r.headers
-                .push(("WWW-Authenticate", auth::basic_challenge("ringlb")));
-            return r;
-        }
-    }
-    let allowed = auth::allowed(&ctx.allow, peer);
-    match (req.method.as_str(), req.path.as_str()) {
-        ("GET" | "HEAD", "/") => redirect(PAGE.to_string()),
-        ("GET" | "HEAD", PAGE) => match form::parse_form(req.query.as_bytes()) {
-            Err(FormError::NoAction) => page(ctx, message_param(&req.query).as_deref()),
-            parsed => form_change(parsed, peer, allowed, ctx),
-        },
-        ("POST", PAGE) => form_change(form::parse_form(&req.body), peer, allowed, ctx),
-        ("GET" | "HEAD", "/api/status") => {
-            let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
-            let mut value: serde_json::Value =
-                serde_json::from_str(&json::render_status(&snap)).unwrap_or_default();
-            if allowed {
-                value["nonce"] = serde_json::Value::String(ctx.nonce.clone());
-            }
-            Response::json(200, &value)
-        }
-        ("GET" | "HEAD", "/api/config") => Response::new(
-            200,
-            "application/toml",
-            ctx.controller.current().config.to_string(),
-        ),
-        ("POST", "/api/members") => {
-            let parsed = form::parse_json_action(&req.body);
-            api_result(
-                parsed
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| change(r, allowed, ctx)),
-            )
-        }
-        ("POST", "/api/reload") => {
-            let nonce = form::decode_pairs(req.query.as_bytes())
-                .ok()
-                .and_then(|pairs| {
-                    pairs
-                        .into_iter()
-                        .find(|(k, _)| k == "nonce")
-                        .map(|(_, v)| v)
-                });
-            let checked = check_access(nonce.as_deref(), allowed, ctx);
-            api_result(checked.and_then(|()| {
-                let number = ctx.controller.reload_file()?;
-                Ok(format!("reloaded: configuration generation {number}"))
-            }))
-        }
-        ("GET" | "HEAD", "/metrics") => {
-            let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
-            Response::new(200, metrics::CONTENT_TYPE, metrics::render_metrics(&snap))
-        }
-        (_, PAGE | "/api/status" | "/api/config" | "/api/members" | "/api/reload" | "/metrics") => {
-            Response::text(405, "method not allowed")
-        }
-        _ => Response::text(404, "not found"),
-    }
-}
-
-fn page(ctx: &Ctx, message: Option<&str>) -> Response {
-    let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
-    Response::new(
-        200,
-        "text/html; charset=utf-8",
-        html::render_manager(&snap, &ctx.nonce, PAGE, message),
-    )
-}
-
-fn redirect(location: String) -> Response {
-    let mut r = Response::text(303, "see other");
-    r.headers.push(("Location", location));
-    r
-}
-
-fn message_param(query: &str) -> Option<String> {
-    let pairs = form::decode_pairs(query.as_bytes()).ok()?;
-    pairs.into_iter().find(|(k, _)| k == "msg").map(|(_, v)| v)
-}
-
-fn form_change(
-    parsed: Result<AdminRequest, FormError>,
-    peer: IpAddr,
-    allowed: bool,
-    ctx: &Ctx,
-) -> Response {
-    let outcome = parsed
-        .map_err(|e| e.to_string())
-        .and_then(|r| change(r, allowed, ctx));
-    match outcome {
-        Ok(message) => {
-            log::info(format_args!("admin change from {peer}: {message}"));
-            redirect(format!("{PAGE}?msg={}", percent_encode(&message)))
-        }
-        Err(why) if why.starts_with("forbidden") => Response::text(403, why),
-        Err(why) => redirect(format!(
-            "{PAGE}?msg={}",
-            percent_encode(&format!("refused: {why}"))
-        )),
-    }
-}
-
-fn api_result(outcome: Result<String, String>) -> Response {
-    match outcome {
-        Ok(message) => Response::json(200, &serde_json::json!({ "ok": true, "message": message })),
-        Err(why) => {
-            let status = if why.starts_with("forbidden") {
-                403
-            } else {
-                400
-            };
-            Response::json(status, &serde_json::json!({ "ok": false, "error": why }))
-        }
-    }
-}
-
-fn check_access(nonce: Option<&str>, allowed: bool, ctx: &Ctx) -> Result<(), String> {
-    if !allowed {
-        return Err("forbidden: changes are not allowed from this address".into());
-    }
-    match nonce {
-        Some(n) if auth::nonce_matches(&ctx.nonce, n) => Ok(()),
-        Some(_) => Err("forbidden: stale nonce (reload the page)".into()),
-        None => Err("forbidden: missing nonce".into()),
-    }
-}
-
-/// Applies one operator change; `Err` starting with "forbidden" means refused for access.
-fn change(req: AdminRequest, allowed: bool, ctx: &Ctx) -> Result<String, String> {
-    check_access(req.nonce.as_deref(), allowed, ctx)?;
-    let c = &ctx.controller;
-    match req.action {
-        AdminAction::Update {
-            balancer,
-            member,
-            loadfactor,
-            lbset,
-            route,
-            redirect,
-            set,
-            clear,
-        } => {
-            let change = MemberChange {
-                lbfactor: loadfactor.map(|lf| (lf * 100.0).round() as u32),
-                lbset,
-                route,
-                redirect,
-                set: to_status(set),
-                clear: to_status(clear),
-            };
-            c.change_member(&balancer, &member, change)
-        }
-        AdminAction::Add {
-            balancer,
-            url,
-            route,
-            loadfactor,
-        } => c.add_member(&balancer, &url, &route, (loadfactor * 100.0).round() as u32),
-        AdminAction::Remove { balancer, member } => c.remove_member(&balancer, &member),
-    }
-}
-
-fn to_status(letters: StatusLetters) -> Status {
-    letters
-        .iter()
-        .filter_map(Status::from_letter)
-        .fold(Status::NONE, |acc, s| acc | s)
-}
-
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

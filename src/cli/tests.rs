@@ -281,7 +281,7 @@ fn diff_report_lines() {
     assert_eq!(
         diff_report(&old, &new),
         "new.toml: valid; compared with old.toml\n\
-         ~ workers: auto -> 4 (needs a restart)\n\
+         ~ workers: auto -> 4 (needs a restart; a reload refuses it)\n\
          ~ balancer \"c\" member http://127.0.0.1:9001: route: \"n1\" -> \"n2\"\n\
          ! balancer \"c\": route \"n1\" is ORPHANED: no member has it any more; sessions \
          pinned to it will be re-balanced\n"

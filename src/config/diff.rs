@@ -18,7 +18,10 @@ use super::{
 pub enum Change {
     /// A top-level setting; `key` is its dotted file key (`listen`, `timeouts.connect`,
     /// `admin.listen`, `log.level`...). `restart`: a reload cannot apply it (listen
-    /// addresses, workers, io_driver, the admin listener).
+    /// addresses, workers, io_driver, the admin listener's address or presence), so the
+    /// controller refuses a reload that carries it. Every other key is in force for the next
+    /// request once the reload reports success (`admin.allow`, `admin.htpasswd`, whose file
+    /// is re-read at every reload, and `admin.server_names` included).
     Setting {
         key: String,
         old: String,
@@ -86,7 +89,7 @@ impl fmt::Display for Change {
             } => {
                 write!(f, "~ {key}: {old} -> {new}")?;
                 if *restart {
-                    f.write_str(" (needs a restart)")?;
+                    f.write_str(" (needs a restart; a reload refuses it)")?;
                 }
                 Ok(())
             }
@@ -300,6 +303,12 @@ fn top_level(old: &Config, new: &Config, out: &mut Vec<Change>) {
                 false,
             );
             cmp("admin.htpasswd", htpasswd(o), htpasswd(n), false);
+            cmp(
+                "admin.server_names",
+                quoted_list(&o.server_names),
+                quoted_list(&n.server_names),
+                false,
+            );
         }
         (o, n) => cmp("admin", admin(o.as_ref()), admin(n.as_ref()), true),
     }

@@ -109,6 +109,10 @@ fn write_ops(f: &mut fmt::Formatter<'_>, ops: &Ops) -> fmt::Result {
         if let Some(path) = &a.htpasswd {
             writeln!(f, "htpasswd = {}", toml_string(&path.to_string_lossy()))?;
         }
+        if !a.server_names.is_empty() {
+            let names: Vec<String> = a.server_names.iter().map(|n| toml_string(n)).collect();
+            writeln!(f, "server_names = [{}]", names.join(", "))?;
+        }
     }
     let l = &ops.log;
     writeln!(f, "\n[log]")?;

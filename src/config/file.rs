@@ -85,6 +85,7 @@ pub(crate) struct FileAdmin {
     pub(crate) listen: Option<Spanned<String>>,
     pub(crate) allow: Option<Spanned<Vec<Spanned<String>>>>,
     pub(crate) htpasswd: Option<Spanned<String>>,
+    pub(crate) server_names: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `[log]`.

@@ -84,6 +84,9 @@ pub struct AdminConfig {
     pub allow: Vec<String>,
     /// htpasswd file (bcrypt entries, `htpasswd -B`) for HTTP basic auth; `None` = no auth.
     pub htpasswd: Option<std::path::PathBuf>,
+    /// `Host` values accepted besides the listener's own address (and `localhost` on
+    /// loopback): `host` or `host:port`, compared case-insensitively as written.
+    pub server_names: Vec<String>,
 }
 
 impl Default for AdminConfig {
@@ -92,6 +95,7 @@ impl Default for AdminConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
             allow: vec!["127.0.0.1/32".into(), "::1/128".into()],
             htpasswd: None,
+            server_names: Vec::new(),
         }
     }
 }

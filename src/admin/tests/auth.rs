@@ -1,8 +1,8 @@
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use crate::admin::auth::{
-    allowed, base64_decode, basic_challenge, nonce_matches, parse_allow, parse_basic, Htpasswd,
-    IpNet,
+    allowed, base64_decode, basic_challenge, host_allowed, nonce_matches, origin_allowed,
+    parse_allow, parse_basic, referer_allowed, Htpasswd, IpNet,
 };
 
 fn ip(text: &str) -> IpAddr {
@@ -146,7 +146,7 @@ fn basic_header_parsing() {
     }
 }
 
-fn basic(user: &str, pass: &str) -> Vec<u8> {
+pub(super) fn basic(user: &str, pass: &str) -> Vec<u8> {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let input = format!("{user}:{pass}").into_bytes();
     let mut out = b"Basic ".to_vec();
@@ -244,4 +244,74 @@ fn challenge_header() {
         basic_challenge("a\"b\\c"),
         "Basic realm=\"abc\", charset=\"UTF-8\""
     );
+}
+
+#[test]
+fn host_names_the_listener() {
+    let v4: SocketAddr = "127.0.0.1:8081".parse().unwrap();
+    let v6: SocketAddr = "[::1]:8081".parse().unwrap();
+    let mapped: SocketAddr = "[::ffff:127.0.0.1]:8081".parse().unwrap();
+    let lan: SocketAddr = "10.0.0.5:8081".parse().unwrap();
+    let web: SocketAddr = "10.0.0.5:80".parse().unwrap();
+    let names = vec!["admin.example".to_owned(), "ops.example:8081".to_owned()];
+    let cases: [(&str, SocketAddr, bool); 24] = [
+        ("127.0.0.1:8081", v4, true),
+        ("localhost:8081", v4, true),
+        ("LocalHost:8081", v4, true),
+        ("127.0.0.1:8082", v4, false),
+        ("127.0.0.1", v4, false),
+        ("127.0.0.2:8081", v4, false),
+        ("127.0.0.1:+8081", v4, false),
+        ("127.0.0.1:", v4, false),
+        ("[::1]:8081", v6, true),
+        ("[0:0::1]:8081", v6, true),
+        ("localhost:8081", v6, true),
+        ("::1:8081", v6, false),
+        ("127.0.0.1:8081", mapped, true),
+        ("10.0.0.5:8081", lan, true),
+        ("localhost:8081", lan, false),
+        ("10.0.0.5", web, true),
+        ("10.0.0.5:80", web, true),
+        ("admin.example", lan, true),
+        ("ADMIN.example", lan, true),
+        ("admin.example:8081", lan, false),
+        ("ops.example:8081", lan, true),
+        ("evil.example", v4, false),
+        ("evil.example:8081", v4, false),
+        ("", v4, false),
+    ];
+    for (host, local, want) in cases {
+        assert_eq!(host_allowed(host, local, &names), want, "{host} at {local}");
+    }
+}
+
+#[test]
+fn origin_and_referer_name_the_listener() {
+    let local: SocketAddr = "127.0.0.1:8081".parse().unwrap();
+    let names = vec!["admin.example".to_owned()];
+    for (origin, want) in [
+        ("http://127.0.0.1:8081", true),
+        ("HTTP://localhost:8081", true),
+        ("http://admin.example", true),
+        ("https://127.0.0.1:8081", false),
+        ("http://evil.example", false),
+        ("http://127.0.0.1:8081.evil.example", false),
+        ("http://user@127.0.0.1:8081", false),
+        ("null", false),
+        ("127.0.0.1:8081", false),
+    ] {
+        assert_eq!(origin_allowed(origin, local, &names), want, "{origin}");
+    }
+    for (referer, want) in [
+        ("http://127.0.0.1:8081/balancer-manager", true),
+        ("http://127.0.0.1:8081", true),
+        ("http://127.0.0.1:8081?x=1", true),
+        ("http://localhost:8081/balancer-manager?msg=x#top", true),
+        ("http://evil.example/http://127.0.0.1:8081/", false),
+        ("http://127.0.0.1:8081@evil.example/", false),
+        ("https://127.0.0.1:8081/balancer-manager", false),
+        ("/balancer-manager", false),
+    ] {
+        assert_eq!(referer_allowed(referer, local, &names), want, "{referer}");
+    }
 }

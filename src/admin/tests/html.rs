@@ -5,7 +5,7 @@ use crate::admin::model::Snapshot;
 fn page() -> String {
     render_manager(
         &sample(),
-        "abc123",
+        Some("abc123"),
         "/balancer-manager",
         Some("member <drained>"),
     )
@@ -34,7 +34,7 @@ fn page_escapes_all_snapshot_text() {
 
 #[test]
 fn message_is_optional() {
-    let page = render_manager(&sample(), "n", "/m", None);
+    let page = render_manager(&sample(), Some("n"), "/m", None);
     assert!(!page.contains("class=\"message\""));
 }
 
@@ -159,7 +159,7 @@ fn drain_form_sends_only_b_w_n_and_nonce() {
 
 #[test]
 fn empty_snapshot_renders() {
-    let page = render_manager(&Snapshot::default(), "", "/", None);
+    let page = render_manager(&Snapshot::default(), Some(""), "/", None);
     assert!(page.contains("<h2>Workers</h2>"));
     assert!(page.contains("1970-01-01 00:00:00 UTC"));
 }
@@ -270,9 +270,24 @@ fn check_structure(page: &str) -> Result<(), String> {
 #[test]
 fn page_is_well_formed() {
     check_structure(&page()).unwrap_or_else(|e| panic!("{e}"));
-    check_structure(&render_manager(&Snapshot::default(), "", "/", None))
+    check_structure(&render_manager(&Snapshot::default(), Some(""), "/", None))
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(check_structure("<p><b></p></b>").is_err());
     assert!(check_structure("<form><td><form></form></td></form>").is_err());
     assert!(check_structure("<a id=\"x\"></a><b id=\"x\"></b>").is_err());
+}
+
+#[test]
+fn read_only_page_has_no_form_and_no_nonce() {
+    let page = render_manager(&sample(), None, "/balancer-manager", None);
+    check_structure(&page).unwrap();
+    for absent in ["<form", "<button", "nonce", "type=\"hidden\""] {
+        assert!(!page.contains(absent), "{absent} in the read-only page");
+    }
+    assert!(page.contains("Read-only"));
+    assert!(
+        page.contains("http://10.0.0.1:8080"),
+        "members still listed"
+    );
+    assert!(page.contains("id=\"member-app-n1\""));
 }

@@ -2,6 +2,7 @@
 
 use super::model::{BalancerView, Health, MemberView, Snapshot, WorkerView};
 
+mod access;
 mod auth;
 mod form;
 mod html;

@@ -76,9 +76,9 @@ fn top_level_changes_and_restarts() {
     assert_eq!(
         lines,
         [
-            "~ workers: 2 -> auto (needs a restart)",
-            "~ io_driver: auto -> epoll (needs a restart)",
-            "~ listen: [127.0.0.1:8080] -> [127.0.0.1:8080, [::1]:8080] (needs a restart)",
+            "~ workers: 2 -> auto (needs a restart; a reload refuses it)",
+            "~ io_driver: auto -> epoll (needs a restart; a reload refuses it)",
+            "~ listen: [127.0.0.1:8080] -> [127.0.0.1:8080, [::1]:8080] (needs a restart; a reload refuses it)",
             "~ timeouts.connect: 5s -> 1500ms",
             "~ stats.merge_interval: 5ms -> 10ms",
             "~ limits.max_body_bytes: 1073741824 -> 0",
@@ -108,7 +108,7 @@ fn operations_changes() {
         ),
         [
             "~ shutdown_grace: 10s -> 30s",
-            "~ admin: off -> on (listen 127.0.0.1:8081) (needs a restart)",
+            "~ admin: off -> on (listen 127.0.0.1:8081) (needs a restart; a reload refuses it)",
             "~ log.access: \"off\" -> \"stdout\"",
             "~ log.level: info -> debug",
         ]
@@ -121,16 +121,17 @@ fn operations_changes() {
     let new = cfg(&BASE.replacen(
         "listen = [\"127.0.0.1:8080\"]\n",
         "listen = [\"127.0.0.1:8080\"]\n[admin]\nlisten = \"127.0.0.1:9\"\nallow = []\nhtpasswd = \"/h\"\n\
-         [log]\naccess_format = \"common\"\n",
+         server_names = [\"a.example\"]\n[log]\naccess_format = \"common\"\n",
         1,
     ));
     let lines: Vec<String> = diff(&old, &new).iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,
         [
-            "~ admin.listen: 127.0.0.1:8081 -> 127.0.0.1:9 (needs a restart)",
+            "~ admin.listen: 127.0.0.1:8081 -> 127.0.0.1:9 (needs a restart; a reload refuses it)",
             "~ admin.allow: [\"127.0.0.1/32\", \"::1/128\"] -> []",
             "~ admin.htpasswd: none -> \"/h\"",
+            "~ admin.server_names: [] -> [\"a.example\"]",
             "~ log.access_format: \"combined\" -> \"common\"",
         ]
     );

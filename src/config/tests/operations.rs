@@ -15,6 +15,7 @@ shutdown_grace = "30s"
 listen = "127.0.0.1:9090"
 allow = ["10.0.0.0/8", " ::1/128", "192.168.1.7"]
 htpasswd = "htpasswd"
+server_names = ["admin.example", "admin.example:9090"]
 
 [log]
 access = "/var/log/ringlb/access.log"
@@ -40,6 +41,7 @@ fn ops_keys_parse_to_exact_values() {
             listen: "127.0.0.1:9090".parse().unwrap(),
             allow: vec!["10.0.0.0/8".into(), "::1/128".into(), "192.168.1.7".into()],
             htpasswd: Some(PathBuf::from("/etc/ringlb/htpasswd")),
+            server_names: vec!["admin.example".into(), "admin.example:9090".into()],
         }),
         log: LogConfig {
             access: Some(AccessTarget::File("/var/log/ringlb/access.log".into())),
@@ -133,7 +135,8 @@ fn display_round_trips_ops() {
         "shutdown_grace = \"30s\"\n",
         "\n[admin]\nlisten = \"127.0.0.1:9090\"\n\
          allow = [\"10.0.0.0/8\", \"::1/128\", \"192.168.1.7\"]\n\
-         htpasswd = \"/etc/ringlb/htpasswd\"\n",
+         htpasswd = \"/etc/ringlb/htpasswd\"\n\
+         server_names = [\"admin.example\", \"admin.example:9090\"]\n",
         "\n[log]\naccess = \"/var/log/ringlb/access.log\"\n\
          access_format = \"%h %>s %{BALANCER_WORKER_ROUTE}e\"\nlevel = \"debug\"\n",
     ] {
@@ -199,6 +202,9 @@ fn admin_listen_same_as_a_listen_address() {
         msg.contains("127.0.0.1:8081 clashes with listen[0]"),
         "{msg}"
     );
+    // Port 0 (any free port, as the demo and the tests run) clashes with nothing.
+    let text = with("listen = [\"127.0.0.1:0\"]\n[admin]\nlisten = \"127.0.0.1:0\"\n");
+    parse_str(&text, "zero.toml").unwrap();
 }
 
 #[test]
@@ -209,6 +215,23 @@ fn bad_admin_allow_cidr() {
     let text = with("[admin]\nallow = [\"example.com\"]\n");
     let msg = expect_err(&text, 2, "admin.allow[0]");
     assert!(msg.contains("not an IP address"), "{msg}");
+}
+
+#[test]
+fn bad_admin_server_names() {
+    for bad in [
+        "",
+        "http://admin.example",
+        "admin.example/",
+        "a b",
+        "user@admin",
+    ] {
+        let text = with(&format!(
+            "[admin]\nserver_names = [\"ok.example\", {bad:?}]\n"
+        ));
+        let msg = expect_err(&text, 2, "admin.server_names[1]");
+        assert!(msg.contains("not a Host value"), "{bad}: {msg}");
+    }
 }
 
 #[test]

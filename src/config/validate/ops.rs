@@ -91,17 +91,37 @@ fn admin_config(
         })?),
         None => None,
     };
+    let mut server_names = Vec::new();
+    for (i, item) in a.server_names.iter().flat_map(|l| l.get_ref()).enumerate() {
+        let key = format!("admin.server_names[{i}]");
+        server_names.push(ctx.check(item, &key, |s| check_server_name(s))?);
+    }
     Ok(AdminConfig {
         listen: admin_listen,
         allow,
         htpasswd,
+        server_names,
     })
 }
 
+/// One `admin.server_names` entry: a host name or address, optionally with `:port`, as a
+/// `Host` header carries it (letters, digits, `.-_:[]`).
+fn check_server_name(name: &str) -> Result<String, String> {
+    let ok = |b: u8| b.is_ascii_alphanumeric() || b".-_:[]".contains(&b);
+    if name.is_empty() || !name.bytes().all(ok) {
+        return Err(format!(
+            "{name:?} is not a Host value; expected a name or address, optionally with :port"
+        ));
+    }
+    Ok(name.to_owned())
+}
+
 /// Whether two listen addresses cannot both be bound: the same port on the same IP, or on a
-/// wildcard (`0.0.0.0`, `::`) and anything.
+/// wildcard (`0.0.0.0`, `::`) and anything. Port 0 (any free port) clashes with nothing.
 fn clashes(a: SocketAddr, b: SocketAddr) -> bool {
-    a.port() == b.port() && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
+    a.port() == b.port()
+        && a.port() != 0
+        && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
 }
 
 /// One `admin.allow` entry, checked with the admin's own parser; returned trimmed.

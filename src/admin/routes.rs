@@ -1,0 +1,291 @@
+//! What the admin listener answers: one [`Request`] in, one [`Response`] out. The socket
+//! work is [`super::server`]'s.
+//!
+//! | request | answer |
+//! |---|---|
+//! | `GET /balancer-manager` | the manager page (`?b=..&w=..&nonce=..` applies a change, as httpd's does) |
+//! | `POST /balancer-manager` | a form change; answers `303` back to the page with a message |
+//! | `GET /api/status` | the JSON status document (with the `nonce` for allowed addresses) |
+//! | `GET /api/config` | the effective configuration as TOML (what `ringlb check --diff` reads) |
+//! | `POST /api/members` | a JSON change (see `admin::form`), `nonce` required |
+//! | `POST /api/reload` | re-read the configuration file (`nonce` in the query) |
+//! | `GET /metrics` | Prometheus text format |
+//!
+//! Checks, in this order, with the access rules in force for this request (a reload replaces
+//! them): the `Host` must name this listener (else `421`: the request was meant for another
+//! server, RFC 9110 15.5.20; this is what defeats DNS rebinding); with an htpasswd file,
+//! basic auth (else `401`). A change (`403` otherwise) must come from an `allow`ed address,
+//! carry the nonce (CSRF), and, when the request has an `Origin` or a `Referer`, name this
+//! listener in each. Clients outside `allow` get the page read-only and no nonce.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use super::access::{Access, AccessSlot};
+use super::auth;
+use super::form::{self, AdminAction, AdminRequest, FormError, StatusLetters};
+use super::{html, json, metrics, snapshot};
+use crate::balancer::Status;
+use crate::clock;
+use crate::control::{Controller, MemberChange};
+use crate::log;
+
+const PAGE: &str = "/balancer-manager";
+
+/// What every request of one listener shares.
+pub(super) struct Ctx {
+    pub(super) controller: Arc<Controller>,
+    pub(super) access: Arc<AccessSlot>,
+    pub(super) nonce: String,
+}
+
+/// The parts of a request the routes read.
+#[derive(Default)]
+pub(super) struct Request {
+    pub(super) method: String,
+    pub(super) path: String,
+    pub(super) query: String,
+    /// The one `Host` value, trimmed.
+    pub(super) host: String,
+    pub(super) authorization: Option<Vec<u8>>,
+    pub(super) origin: Option<String>,
+    pub(super) referer: Option<String>,
+    pub(super) body: Vec<u8>,
+}
+
+pub(super) struct Response {
+    pub(super) status: u16,
+    pub(super) content_type: &'static str,
+    pub(super) headers: Vec<(&'static str, String)>,
+    pub(super) body: String,
+}
+
+impl Response {
+    fn new(status: u16, content_type: &'static str, body: String) -> Response {
+        Response {
+            status,
+            content_type,
+            headers: Vec::new(),
+            body,
+        }
+    }
+
+    pub(super) fn text(status: u16, body: impl Into<String>) -> Response {
+        Response::new(status, "text/plain; charset=utf-8", body.into() + "\n")
+    }
+
+    fn json(status: u16, value: &serde_json::Value) -> Response {
+        Response::new(status, "application/json", value.to_string() + "\n")
+    }
+}
+
+/// Who is asking, as far as changes go.
+struct Caller {
+    /// In `allow`.
+    allowed: bool,
+    /// No `Origin`/`Referer`, or both name this listener.
+    same_origin: bool,
+    peer: IpAddr,
+}
+
+/// Answers one request that came from `peer` to the listener address `local`.
+pub(super) fn route(req: &Request, ctx: &Ctx, peer: IpAddr, local: SocketAddr) -> Response {
+    let access = ctx.access.get();
+    if !access.host_allowed(&req.host, local) {
+        return Response::text(
+            421,
+            "misdirected request: the Host header does not name this admin listener",
+        );
+    }
+    if !access.authenticated(req.authorization.as_deref(), clock::now()) {
+        let mut r = Response::text(401, "authentication required");
+        r.headers
+            .push(("WWW-Authenticate", auth::basic_challenge("ringlb")));
+        return r;
+    }
+    let who = caller(&access, req, peer, local);
+    match (req.method.as_str(), req.path.as_str()) {
+        ("GET" | "HEAD", "/") => redirect(PAGE.to_string()),
+        ("GET" | "HEAD", PAGE) => match form::parse_form(req.query.as_bytes()) {
+            Err(FormError::NoAction) => page(ctx, &who, message_param(&req.query).as_deref()),
+            parsed => form_change(parsed, &who, ctx),
+        },
+        ("POST", PAGE) => form_change(form::parse_form(&req.body), &who, ctx),
+        ("GET" | "HEAD", "/api/status") => {
+            let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
+            let mut value: serde_json::Value =
+                serde_json::from_str(&json::render_status(&snap)).unwrap_or_default();
+            if who.allowed {
+                value["nonce"] = serde_json::Value::String(ctx.nonce.clone());
+            }
+            Response::json(200, &value)
+        }
+        ("GET" | "HEAD", "/api/config") => Response::new(
+            200,
+            "application/toml",
+            ctx.controller.current().config.to_string(),
+        ),
+        ("POST", "/api/members") => {
+            let parsed = form::parse_json_action(&req.body);
+            api_result(
+                parsed
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| change(r, &who, ctx)),
+            )
+        }
+        ("POST", "/api/reload") => {
+            let nonce = form::decode_pairs(req.query.as_bytes())
+                .ok()
+                .and_then(|pairs| {
+                    pairs
+                        .into_iter()
+                        .find(|(k, _)| k == "nonce")
+                        .map(|(_, v)| v)
+                });
+            let checked = check_access(nonce.as_deref(), &who, ctx);
+            api_result(checked.and_then(|()| {
+                let number = ctx.controller.reload_file()?;
+                Ok(format!("reloaded: configuration generation {number}"))
+            }))
+        }
+        ("GET" | "HEAD", "/metrics") => {
+            let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
+            Response::new(200, metrics::CONTENT_TYPE, metrics::render_metrics(&snap))
+        }
+        (_, PAGE | "/api/status" | "/api/config" | "/api/members" | "/api/reload" | "/metrics") => {
+            Response::text(405, "method not allowed")
+        }
+        _ => Response::text(404, "not found"),
+    }
+}
+
+fn caller(access: &Access, req: &Request, peer: IpAddr, local: SocketAddr) -> Caller {
+    Caller {
+        allowed: access.may_change(peer),
+        same_origin: access.same_origin(req.origin.as_deref(), req.referer.as_deref(), local),
+        peer,
+    }
+}
+
+/// The page with forms and the nonce for allowed clients, read-only for the others.
+fn page(ctx: &Ctx, who: &Caller, message: Option<&str>) -> Response {
+    let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
+    let nonce = who.allowed.then_some(ctx.nonce.as_str());
+    Response::new(
+        200,
+        "text/html; charset=utf-8",
+        html::render_manager(&snap, nonce, PAGE, message),
+    )
+}
+
+fn redirect(location: String) -> Response {
+    let mut r = Response::text(303, "see other");
+    r.headers.push(("Location", location));
+    r
+}
+
+fn message_param(query: &str) -> Option<String> {
+    let pairs = form::decode_pairs(query.as_bytes()).ok()?;
+    pairs.into_iter().find(|(k, _)| k == "msg").map(|(_, v)| v)
+}
+
+fn form_change(parsed: Result<AdminRequest, FormError>, who: &Caller, ctx: &Ctx) -> Response {
+    let outcome = parsed
+        .map_err(|e| e.to_string())
+        .and_then(|r| change(r, who, ctx));
+    match outcome {
+        Ok(message) => {
+            log::info(format_args!("admin change from {}: {message}", who.peer));
+            redirect(format!("{PAGE}?msg={}", percent_encode(&message)))
+        }
+        Err(why) if why.starts_with("forbidden") => Response::text(403, why),
+        Err(why) => redirect(format!(
+            "{PAGE}?msg={}",
+            percent_encode(&format!("refused: {why}"))
+        )),
+    }
+}
+
+fn api_result(outcome: Result<String, String>) -> Response {
+    match outcome {
+        Ok(message) => Response::json(200, &serde_json::json!({ "ok": true, "message": message })),
+        Err(why) => {
+            let status = if why.starts_with("forbidden") {
+                403
+            } else {
+                400
+            };
+            Response::json(status, &serde_json::json!({ "ok": false, "error": why }))
+        }
+    }
+}
+
+/// Whether `who` may make a change carrying `nonce`; `Err` starts with "forbidden".
+fn check_access(nonce: Option<&str>, who: &Caller, ctx: &Ctx) -> Result<(), String> {
+    if !who.allowed {
+        return Err("forbidden: changes are not allowed from this address".into());
+    }
+    if !who.same_origin {
+        return Err(
+            "forbidden: cross-origin request (Origin or Referer is not this admin listener)".into(),
+        );
+    }
+    match nonce {
+        Some(n) if auth::nonce_matches(&ctx.nonce, n) => Ok(()),
+        Some(_) => Err("forbidden: stale nonce (reload the page)".into()),
+        None => Err("forbidden: missing nonce".into()),
+    }
+}
+
+/// Applies one operator change; `Err` starting with "forbidden" means refused for access.
+fn change(req: AdminRequest, who: &Caller, ctx: &Ctx) -> Result<String, String> {
+    check_access(req.nonce.as_deref(), who, ctx)?;
+    let c = &ctx.controller;
+    match req.action {
+        AdminAction::Update {
+            balancer,
+            member,
+            loadfactor,
+            lbset,
+            route,
+            redirect,
+            set,
+            clear,
+        } => {
+            let change = MemberChange {
+                lbfactor: loadfactor.map(|lf| (lf * 100.0).round() as u32),
+                lbset,
+                route,
+                redirect,
+                set: to_status(set),
+                clear: to_status(clear),
+            };
+            c.change_member(&balancer, &member, change)
+        }
+        AdminAction::Add {
+            balancer,
+            url,
+            route,
+            loadfactor,
+        } => c.add_member(&balancer, &url, &route, (loadfactor * 100.0).round() as u32),
+        AdminAction::Remove { balancer, member } => c.remove_member(&balancer, &member),
+    }
+}
+
+fn to_status(letters: StatusLetters) -> Status {
+    letters
+        .iter()
+        .filter_map(Status::from_letter)
+        .fold(Status::NONE, |acc, s| acc | s)
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
