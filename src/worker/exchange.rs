@@ -223,7 +223,7 @@ fn pick_member(
 /// A pooled connection to the picked member, or a new one.
 async fn connect(core: &Gen, req: &Request, pick: Pick, now: Instant) -> Result<UpstreamConn, ()> {
     let rt = &core.balancers[req.balancer];
-    if let Some(stream) = rt.pool.checkout(pick.member, now, !req.replayable) {
+    if let Some(stream) = rt.pool.checkout(pick.member, now) {
         return Ok(UpstreamConn {
             stream,
             member: pick.member,
@@ -447,7 +447,9 @@ async fn exchange(
         return Ok(Next::Close);
     }
 
-    // 5. Return the member connection to the pool when it is clean.
+    // 5. Return the member connection to the pool only when the exchange ended exactly at the
+    // response's end: the member keeps it open, the body had a length (or was chunked, or
+    // there was none) and no byte after it was read. Read-until-close bodies never keep it.
     if resp_facts.keep_alive && up_buf.is_empty() && !continue_refused {
         core.balancers[req.balancer]
             .pool
