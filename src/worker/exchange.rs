@@ -14,7 +14,7 @@ use smallvec::SmallVec;
 
 use super::accounting::Inflight;
 use super::conn::{send_error, write_timeout, Client};
-use super::forward::{self, Framing, Transfer};
+use super::forward::{self, BodyError, Framing, Stopped, Transfer};
 use super::relay::{
     await_continue, origin_form_offset, read_response_head, response_framing, send_body,
     write_upstream_head,
@@ -438,13 +438,21 @@ async fn exchange(
     .await;
     core.bufs.put(scratch);
     core.bufs.put(out);
-    inflight.bytes_in += result.unwrap_or(0);
-    client.done.body_bytes = result.unwrap_or(0);
-    client.done.bytes_out += client.done.body_bytes;
-    if result.is_err() {
-        // Part of the response may have reached the client: it can only be cut off.
+    let body_bytes = *result.as_ref().unwrap_or(&0);
+    inflight.bytes_in += body_bytes;
+    client.done.body_bytes = body_bytes;
+    client.done.bytes_out += body_bytes;
+    if let Err(stopped) = result {
         core.bufs.put(up_buf);
-        return Ok(Next::Close);
+        return match stopped {
+            // The body framing was broken in bytes read with the head: nothing went out yet.
+            Stopped {
+                error: BodyError::BadChunk(why),
+                wrote: false,
+            } => Err(Fail::Respond(upstream_err(502, why))),
+            // Part of the response may have reached the client: it can only be cut off.
+            _ => Ok(Next::Close),
+        };
     }
 
     // 5. Return the member connection to the pool only when the exchange ended exactly at the

@@ -65,7 +65,7 @@ pub(super) async fn send_body(
     )
     .await;
     core.bufs.put(scratch);
-    match result {
+    match result.map_err(|stopped| stopped.error) {
         Ok(sent) => Ok((out, sent)),
         Err(BodyError::SourceGone) => Err(Fail::Abort),
         Err(BodyError::SinkGone) => Err(Fail::Respond(upstream_err(
