@@ -94,7 +94,9 @@ pub fn parse_request(buf: &[u8], max_headers: usize) -> Result<Option<RequestHea
 
 /// Parses a response head from the start of `buf`. `Ok(None)` means incomplete.
 ///
-/// Same strictness as [`parse_request`]. A missing reason phrase gives an empty `reason`.
+/// Same strictness as [`parse_request`]. A missing reason phrase gives an empty `reason`. The
+/// status must be three digits in 100..=599 (RFC 9110 section 15); anything else (`000`, `099`,
+/// `600`) is [`HeadError::Malformed`].
 pub fn parse_response(buf: &[u8], max_headers: usize) -> Result<Option<ResponseHead>, HeadError> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut res = httparse::Response::new(&mut slots[..max_headers.min(MAX_HEADERS)]);
@@ -106,6 +108,9 @@ pub fn parse_response(buf: &[u8], max_headers: usize) -> Result<Option<ResponseH
     let (Some(version), Some(status)) = (res.version, res.code) else {
         return Err(HeadError::Malformed("invalid status line"));
     };
+    if !(100..=599).contains(&status) {
+        return Err(HeadError::Malformed("invalid status code"));
+    }
     // httparse hands out a static "" (not a slice of `buf`) when the reason phrase is absent.
     let reason = match res.reason {
         Some(r) if !r.is_empty() => Span::of(buf, r.as_bytes()),

@@ -173,6 +173,28 @@ fn malformed_responses_are_refused() {
 }
 
 #[test]
+fn status_codes_outside_100_to_599_are_refused() {
+    for code in ["000", "001", "099", "600", "999"] {
+        let buf = format!("HTTP/1.1 {code} X\r\n\r\n");
+        assert_eq!(
+            parse_response(buf.as_bytes(), 32).unwrap_err(),
+            HeadError::Malformed("invalid status code"),
+            "{code}"
+        );
+    }
+    for code in [100u16, 101, 199, 200, 404, 599] {
+        let buf = format!("HTTP/1.1 {code} X\r\n\r\n");
+        let head = parse_response(buf.as_bytes(), 32).unwrap().unwrap();
+        assert_eq!(head.status, code);
+    }
+    // Not three digits at all: httparse refuses the line.
+    for line in ["HTTP/1.1 99 X", "HTTP/1.1 1000 X", "HTTP/1.1 20 X"] {
+        let buf = format!("{line}\r\n\r\n");
+        assert!(parse_response(buf.as_bytes(), 32).is_err(), "{line}");
+    }
+}
+
+#[test]
 fn header_limit() {
     let buf = b"GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
     assert_eq!(parse_request(buf, 3).unwrap().unwrap().headers.len(), 3);

@@ -1,5 +1,17 @@
 //! Per-core idle pool of member connections: LIFO per member (the warmest connection first),
-//! an idle deadline, and a liveness check before reuse.
+//! an idle deadline, and a check for unread bytes when a connection is returned and again
+//! before it is reused.
+//!
+//! # Why both checks, and why a syscall
+//! A connection that has (or may have) unread bytes must never carry another request: bytes a
+//! member wrote after a complete response (a body after a `HEAD` response, anything after a
+//! `204`/`304`, a second response) would be read as the next client's response. The check at
+//! check-in keeps such connections out of the pool; the one at check-out catches bytes (or an
+//! EOF) that arrived while the connection was idle. Both are a non-blocking `MSG_PEEK` (one
+//! syscall each): a readiness poll kept on idle connections would save them on io_uring, but
+//! monoio 0.2.4 allocates to cancel a pending poll and exposes no way to know whether the
+//! poll was submitted yet, so it would cost allocations per request and leave a window in
+//! which a connection checked in and out within one loop turn is never looked at.
 //!
 //! # Concurrency
 //! Owned by one core (`!Send` streams inside a `RefCell`); never borrowed across an `.await`.
@@ -16,10 +28,6 @@ struct Idle {
     stream: TcpStream,
     since: Instant,
 }
-
-/// Idle time after which a pooled connection is checked before reuse even for a replayable
-/// request.
-pub(crate) const CHECK_AFTER: Duration = Duration::from_secs(1);
 
 /// Idle connections per member index.
 #[derive(Debug)]
@@ -38,30 +46,32 @@ impl Pool {
         }
     }
 
-    /// The most recently returned connection to `member` that is still fresh and shows no sign
-    /// of being closed by the member (no pending EOF, reset or unexpected bytes). Connections
-    /// idle longer than the timeout, or nearly so, are dropped: the member may be closing them
-    /// right now, and a request written into that race would be lost.
-    ///
-    /// The liveness check costs a syscall, so it runs when `careful` (a request that must not
-    /// be replayed) or when the connection has been idle longer than [`CHECK_AFTER`]; a
-    /// replayable request on a connection used moments ago is simply retried if it was stale.
-    pub fn checkout(&self, member: usize, now: Instant, careful: bool) -> Option<TcpStream> {
+    /// The most recently returned connection to `member` that is still fresh and has nothing
+    /// to read (no stray bytes, EOF or reset since it was returned). Connections idle longer
+    /// than the timeout, or nearly so, are dropped: the member may be closing them right now,
+    /// and a request written into that race would be lost. Every connection looked at and not
+    /// returned is closed.
+    pub fn checkout(&self, member: usize, now: Instant) -> Option<TcpStream> {
         let mut idle = self.idle.borrow_mut();
         let list = idle.get_mut(member)?;
         // Keep a margin of a tenth of the timeout before the member's own idle close.
         let max_age = self.idle_timeout - self.idle_timeout / 10;
         while let Some(conn) = list.pop() {
             let age = now.saturating_duration_since(conn.since);
-            if age < max_age && ((!careful && age < CHECK_AFTER) || looks_alive(&conn.stream)) {
+            if age < max_age && nothing_to_read(&conn.stream) {
                 return Some(conn.stream);
             }
         }
         None
     }
 
-    /// Returns a connection whose last response was complete and that may be reused.
+    /// Returns a connection for reuse. The caller guarantees that the last response was
+    /// complete, framed exactly (not read until close), and that no byte after its end was
+    /// read; a connection with anything to read now is closed instead of pooled.
     pub fn checkin(&self, member: usize, stream: TcpStream, now: Instant) {
+        if !nothing_to_read(&stream) {
+            return;
+        }
         let mut idle = self.idle.borrow_mut();
         if let Some(list) = idle.get_mut(member) {
             if list.len() >= self.max_idle_per_member {
@@ -89,7 +99,7 @@ impl Pool {
 /// A non-blocking peek: an idle connection must have nothing to read. EOF (the member closed),
 /// an error (reset) or stray bytes all mean it must not carry another request.
 #[allow(unsafe_code)]
-fn looks_alive(stream: &TcpStream) -> bool {
+fn nothing_to_read(stream: &TcpStream) -> bool {
     let mut byte = 0u8;
     // SAFETY: `fd` is an open socket owned by `stream` for the duration of the call; the buffer
     // is one valid, writable byte; MSG_PEEK|MSG_DONTWAIT neither consumes data nor blocks.

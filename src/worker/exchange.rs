@@ -15,7 +15,7 @@ use smallvec::SmallVec;
 use super::accounting::Inflight;
 use super::conn::{send_error, write_timeout, Client};
 use super::deadline::BodyTimeout;
-use super::forward::{self, Framing, Transfer};
+use super::forward::{self, BodyError, Framing, Stopped, Transfer};
 use super::relay::{
     await_continue, read_response_head, response_framing, send_body, write_upstream_head,
 };
@@ -229,7 +229,7 @@ async fn connect(
     now: Instant,
 ) -> Result<UpstreamConn, ConnectError> {
     let rt = &core.balancers[req.balancer];
-    if let Some(stream) = rt.pool.checkout(pick.member, now, !req.replayable) {
+    if let Some(stream) = rt.pool.checkout(pick.member, now) {
         return Ok(UpstreamConn {
             stream,
             member: pick.member,
@@ -444,16 +444,26 @@ async fn exchange(
     .await;
     core.bufs.put(scratch);
     core.bufs.put(out);
-    inflight.bytes_in += result.unwrap_or(0);
-    client.done.body_bytes = result.unwrap_or(0);
-    client.done.bytes_out += client.done.body_bytes;
-    if result.is_err() {
-        // Part of the response may have reached the client: it can only be cut off.
+    let body_bytes = *result.as_ref().unwrap_or(&0);
+    inflight.bytes_in += body_bytes;
+    client.done.body_bytes = body_bytes;
+    client.done.bytes_out += body_bytes;
+    if let Err(stopped) = result {
         core.bufs.put(up_buf);
-        return Ok(Next::Close);
+        return match stopped {
+            // The body framing was broken in bytes read with the head: nothing went out yet.
+            Stopped {
+                error: BodyError::BadChunk(why),
+                wrote: false,
+            } => Err(Fail::Respond(upstream_err(502, why))),
+            // Part of the response may have reached the client: it can only be cut off.
+            _ => Ok(Next::Close),
+        };
     }
 
-    // 5. Return the member connection to the pool when it is clean.
+    // 5. Return the member connection to the pool only when the exchange ended exactly at the
+    // response's end: the member keeps it open, the body had a length (or was chunked, or
+    // there was none) and no byte after it was read. Read-until-close bodies never keep it.
     if resp_facts.keep_alive && up_buf.is_empty() && !continue_refused {
         core.balancers[req.balancer]
             .pool

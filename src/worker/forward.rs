@@ -128,6 +128,15 @@ pub(super) enum BodyError {
     TimedOut,
 }
 
+/// A body transfer that stopped before the body ended: why, and whether any byte had been
+/// written to the receiving side. When none had, the caller may still answer in place of the
+/// whole message (a 502 instead of a response whose body framing is broken).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Stopped {
+    pub(super) error: BodyError,
+    pub(super) wrote: bool,
+}
+
 impl From<ChunkedError> for BodyError {
     fn from(e: ChunkedError) -> BodyError {
         BodyError::BadChunk(e.0)
@@ -160,8 +169,10 @@ pub(super) enum Framing {
 ///
 /// `pending` holds bytes already destined for `dst` (e.g. a rewritten head); `carry` holds
 /// bytes already read from `src`, starting with this body. Both are written before reading
-/// more, in one write. On success returns the body bytes forwarded, and `carry` holds exactly
-/// the bytes that followed the body (a pipelined request, or stray bytes from a member).
+/// more, in one write; framing errors in `carry` are found before that write, so nothing of
+/// `pending` goes out ahead of them. On success returns the body bytes forwarded, and `carry`
+/// holds exactly the bytes that followed the body (a pipelined request, or stray bytes from a
+/// member).
 pub(super) async fn forward_body(
     src: &mut TcpStream,
     dst: &mut TcpStream,
@@ -170,7 +181,8 @@ pub(super) async fn forward_body(
     framing: Framing,
     io: Transfer,
     scratch: Vec<u8>,
-) -> (Result<u64, BodyError>, Vec<u8>, Vec<u8>) {
+) -> (Result<u64, Stopped>, Vec<u8>, Vec<u8>) {
+    let stop = |error, wrote| Err(Stopped { error, wrote });
     let mut decoder = ChunkedDecoder::new();
     let mut deadline = io.body_timeout.map(|t| t.start(clock::now()));
     let mut total: u64 = 0;
@@ -186,16 +198,18 @@ pub(super) async fn forward_body(
             remaining = remaining.saturating_sub(n as u64);
             done
         }
-        Err(e) => return (Err(e), pending, scratch),
+        Err(e) => return (stop(e, false), pending, scratch),
     };
+    // A failed write may have written part of the bytes.
+    let mut wrote = !pending.is_empty();
     let mut pending = match write_from(dst, pending, 0, io.write_timeout).await {
         Ok(p) => p,
-        Err(()) => return (Err(BodyError::SinkGone), Vec::new(), scratch),
+        Err(()) => return (stop(BodyError::SinkGone, wrote), Vec::new(), scratch),
     };
     let mut chunk = scratch;
     while !done {
         if io.max_bytes != 0 && total > io.max_bytes {
-            return (Err(BodyError::TooLarge), pending, chunk);
+            return (stop(BodyError::TooLarge, wrote), pending, chunk);
         }
         chunk.clear();
         let limit = usize::try_from(remaining).unwrap_or(usize::MAX);
@@ -207,8 +221,10 @@ pub(super) async fn forward_body(
         match read {
             Read::Data => {}
             Read::Eof if framing == Framing::UntilClose => break,
-            Read::TimedOut => return (Err(BodyError::TimedOut), pending, chunk),
-            Read::Eof | Read::Failed => return (Err(BodyError::SourceGone), pending, chunk),
+            Read::TimedOut => return (stop(BodyError::TimedOut, wrote), pending, chunk),
+            Read::Eof | Read::Failed => {
+                return (stop(BodyError::SourceGone, wrote), pending, chunk)
+            }
         }
         if let Some(d) = deadline.as_mut() {
             d.received(chunk.len() as u64);
@@ -223,15 +239,16 @@ pub(super) async fn forward_body(
                     carry.extend_from_slice(&chunk[n..]);
                 }
             }
-            Err(e) => return (Err(e), pending, chunk),
+            Err(e) => return (stop(e, wrote), pending, chunk),
         }
+        wrote |= !pending.is_empty();
         pending = match write_from(dst, pending, 0, io.write_timeout).await {
             Ok(p) => p,
-            Err(()) => return (Err(BodyError::SinkGone), Vec::new(), chunk),
+            Err(()) => return (stop(BodyError::SinkGone, wrote), Vec::new(), chunk),
         };
     }
     if io.max_bytes != 0 && total > io.max_bytes {
-        return (Err(BodyError::TooLarge), pending, chunk);
+        return (stop(BodyError::TooLarge, wrote), pending, chunk);
     }
     (Ok(total), pending, chunk)
 }

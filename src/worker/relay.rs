@@ -50,7 +50,7 @@ pub(super) async fn send_body(
     )
     .await;
     core.bufs.put(scratch);
-    match result {
+    match result.map_err(|stopped| stopped.error) {
         Ok(sent) => Ok((out, sent)),
         Err(BodyError::SourceGone) => Err(Fail::Abort),
         // Nothing of a response went out yet: the client can still be told (and the member

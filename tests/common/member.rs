@@ -373,6 +373,18 @@ impl MemberConn {
         self.wire.stream.write_all(bytes)
     }
 
+    /// Bytes written on this connection that the proxy's kernel has not acknowledged yet
+    /// (`SIOCOUTQ`); `None` if the socket cannot tell. At 0 the proxy's socket holds them.
+    #[allow(unsafe_code)]
+    pub(crate) fn unsent_bytes(&self) -> Option<usize> {
+        use std::os::fd::AsRawFd;
+        let mut n: libc::c_int = 0;
+        // SAFETY: the fd is an open socket owned by `self.wire.stream` for the whole call, and
+        // SIOCOUTQ writes one c_int through the valid pointer given.
+        let rc = unsafe { libc::ioctl(self.wire.stream.as_raw_fd(), libc::TIOCOUTQ, &mut n) };
+        (rc == 0).then(|| usize::try_from(n).ok()).flatten()
+    }
+
     /// Buffered bytes or one read; empty = the proxy closed.
     pub(crate) fn read_some(&mut self) -> io::Result<Vec<u8>> {
         self.wire.read_some()
