@@ -28,8 +28,11 @@ pub use request::request_head;
 pub use response::response_head;
 pub use sticky::sticky;
 
+/// A target: takes any bytes, panics when an invariant breaks.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, as the corpus directories under `fuzz/corpus/` are named.
-pub const TARGETS: [(&str, fn(&[u8])); 7] = [
+pub const TARGETS: [(&str, Target); 7] = [
     ("request_head", request_head),
     ("chunked", chunked),
     ("response_head", response_head),
