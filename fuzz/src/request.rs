@@ -76,11 +76,18 @@ pub fn request_head(data: &[u8]) {
         forwarded_host: options & 4 != 0,
         extra: &[],
     };
-    // The upstream head is the client's head plus a bounded number of short fields.
+    // The upstream head is at most about twice the client's (`a:b` gains a space, merged
+    // X-Forwarded-For items gain one each) plus a few short fields; the buffer growing to it
+    // (doubling, copying on realloc) may hold four times that at once.
     let mut out = Vec::new();
-    bounded("write_request_head", 2 * buf.len() + 4096, || {
+    bounded("write_request_head", 8 * buf.len() + 8192, || {
         write_request_head(&mut out, buf, &head, &facts, &rw)
     });
+    assert!(
+        out.len() <= 2 * buf.len() + 1024,
+        "upstream head of {} bytes",
+        out.len()
+    );
     check_upstream(buf, &head, &facts, &rw, &out);
 }
 

@@ -66,10 +66,16 @@ pub fn response_head(data: &[u8]) {
     if !(100..600).contains(&head.status) {
         return;
     }
-    let limit = 2 * buf.len() + 4096;
-    let out = bounded("response rewrite", limit, || {
+    // As for requests: the head at most doubles (`a:b` gains a space), the buffer growing to
+    // it may hold four times that at once.
+    let out = bounded("response rewrite", 8 * buf.len() + 8192, || {
         client_head(buf, &head, &facts, client_version)
     });
+    assert!(
+        out.len() <= 2 * buf.len() + 1024,
+        "client head of {} bytes",
+        out.len()
+    );
     let again = match parse_response(&out, MAX_HEADERS) {
         Ok(Some(again)) => again,
         other => panic!("client head does not parse: {other:?}"),

@@ -43,8 +43,9 @@ pub fn sticky(data: &[u8]) {
     let cookies: Vec<&[u8]> = lines.collect();
 
     let mut got = Routes::new();
-    // Routes are borrowed; only the spill of more than four of them may allocate.
-    bounded("collect_routes", 16 * rest.len() + 256, || {
+    // Routes are borrowed; only the spill of more than four of them may allocate (16 bytes
+    // per route of at least four input bytes, the vector doubling and copying).
+    bounded("collect_routes", 32 * rest.len() + 256, || {
         collect_routes(&cfg, target, cookies.iter().copied(), &mut got)
     });
     for route in &got {
