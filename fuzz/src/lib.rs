@@ -1,0 +1,43 @@
+//! Fuzz targets for ringlb's parsers: one function per target, each taking the fuzzer's bytes
+//! and panicking when an invariant breaks. The same functions run under AFL++
+//! (`src/bin/*.rs`, feature `afl`) and over the committed corpus in `tests/replay.rs`, so every
+//! corpus file is an ordinary regression test. See `fuzz/README.md`.
+//!
+//! | target | parser | invariants beyond "no panic, bounded allocation" |
+//! |---|---|---|
+//! | [`request_head`] | `http::head::parse_request`, `http::framing::analyze_request`, `http::rewrite::write_request_head` | framing and connection facts agree with [`model::request`]; the upstream head re-parses to the same method, target and framing, carries no hop-by-hop field, and a further rewrite is a fixed point |
+//! | [`chunked`] | `http::chunked::ChunkedDecoder` | agrees with a recursive-descent reference decoder; the same result whole, byte by byte and cut anywhere; `scan` agrees with `step`; no allocation at all |
+//! | [`response_head`] | `http::head::parse_response`, `http::framing::analyze_response`, `http::rewrite::write_response_head` | the status is exactly three digits; framing agrees with [`model::response`]; the client head re-parses to the same status and framing and is a fixed point of the rewrite |
+//! | [`sticky`] | `sticky::collect_routes` | routes are non-empty slices of the request; they agree with a byte-by-byte model of the grammar |
+//! | [`config`] | `config::parse_str` | errors name a line of the input; an accepted config prints as TOML that parses back to an equal config |
+//! | [`admin_form`], [`admin_json`] | `admin::form::parse_form`, `parse_json_action` | accepted requests obey the value rules; encoded in either format they parse back to the same request |
+
+mod admin;
+pub mod alloc;
+mod chunked;
+mod config;
+pub mod model;
+mod request;
+mod response;
+mod sticky;
+
+pub use admin::{admin_form, admin_json};
+pub use chunked::chunked;
+pub use config::config;
+pub use request::request_head;
+pub use response::response_head;
+pub use sticky::sticky;
+
+/// A target: takes any bytes, panics when an invariant breaks.
+pub type Target = fn(&[u8]);
+
+/// Every target by name, as the corpus directories under `fuzz/corpus/` are named.
+pub const TARGETS: [(&str, Target); 7] = [
+    ("request_head", request_head),
+    ("chunked", chunked),
+    ("response_head", response_head),
+    ("sticky", sticky),
+    ("config", config),
+    ("admin_form", admin_form),
+    ("admin_json", admin_json),
+];
