@@ -10,6 +10,7 @@
 //! | [`response_head`] | `http::head::parse_response`, `http::framing::analyze_response`, `http::rewrite::write_response_head` | the status is exactly three digits; framing agrees with [`model::response`]; the client head re-parses to the same status and framing and is a fixed point of the rewrite |
 //! | [`sticky`] | `sticky::collect_routes` | routes are non-empty slices of the request; they agree with a byte-by-byte model of the grammar |
 //! | [`config`] | `config::parse_str` | errors name a line of the input; an accepted config prints as TOML that parses back to an equal config |
+//! | [`path`] | `http::path::normalize` | the normal form starts with `/`, is a fixed point, has no dot-segment however spelled (`%2e`, `;params`) and no `\`, `%2f`, `%5c`; a rewrite is shorter and needs a plain dot-segment |
 //! | [`admin_form`], [`admin_json`] | `admin::form::parse_form`, `parse_json_action` | accepted requests obey the value rules; encoded in either format they parse back to the same request |
 
 mod admin;
@@ -17,6 +18,7 @@ pub mod alloc;
 mod chunked;
 mod config;
 pub mod model;
+mod path;
 mod request;
 mod response;
 mod sticky;
@@ -24,6 +26,7 @@ mod sticky;
 pub use admin::{admin_form, admin_json};
 pub use chunked::chunked;
 pub use config::config;
+pub use path::path;
 pub use request::request_head;
 pub use response::response_head;
 pub use sticky::sticky;
@@ -32,7 +35,7 @@ pub use sticky::sticky;
 pub type Target = fn(&[u8]);
 
 /// Every target by name, as the corpus directories under `fuzz/corpus/` are named.
-pub const TARGETS: [(&str, Target); 7] = [
+pub const TARGETS: [(&str, Target); 8] = [
     ("request_head", request_head),
     ("chunked", chunked),
     ("response_head", response_head),
@@ -40,4 +43,5 @@ pub const TARGETS: [(&str, Target); 7] = [
     ("config", config),
     ("admin_form", admin_form),
     ("admin_json", admin_json),
+    ("path", path),
 ];

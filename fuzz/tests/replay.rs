@@ -75,3 +75,8 @@ fn every_target_has_a_replay_test() {
         "a corpus without a target: {dirs:?}"
     );
 }
+
+#[test]
+fn path() {
+    replay("path");
+}
