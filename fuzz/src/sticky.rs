@@ -6,7 +6,7 @@
 //! line (`\n`-separated).
 
 use ringlb::config::Sticky;
-use ringlb::sticky::{collect_routes, url_session_id_delim, Routes};
+use ringlb::sticky::{collect_routes, url_session_id_delim, Routes, Source};
 
 use crate::alloc::bounded;
 
@@ -45,7 +45,7 @@ pub fn sticky(data: &[u8]) {
     let mut got = Routes::new();
     // Routes are borrowed; only the spill of more than four of them may allocate (16 bytes
     // per route of at least four input bytes, the vector doubling and copying).
-    bounded("collect_routes", 32 * rest.len() + 256, || {
+    let source = bounded("collect_routes", 32 * rest.len() + 256, || {
         collect_routes(&cfg, target, cookies.iter().copied(), &mut got)
     });
     for route in &got {
@@ -61,16 +61,29 @@ pub fn sticky(data: &[u8]) {
     let url_id = url_id_model(target, url_name.as_bytes(), cfg.scolonpathdelim);
     let real_id = url_session_id_delim(target, url_name.as_bytes(), cfg.scolonpathdelim);
     assert_eq!(real_id, url_id, "URL session id differs from the model");
-    let url_route = url_id.and_then(|id| route_model(id, cfg.sep));
-    let cookie_routes = cookies.iter().flat_map(|h| {
-        cookie_ids_model(h, cookie_name.as_bytes())
-            .into_iter()
-            .filter_map(|id| route_model(id, cfg.sep))
-    });
-    // The combination rule of the module doc: the URL's route, then every cookie's. (When
-    // cookies stop counting once the URL carries a session id, as httpd does, this line is
-    // the one to change.)
-    let want: Vec<&[u8]> = url_route.into_iter().chain(cookie_routes).collect();
+    // The combination rule of the module doc (httpd's): a URL session id decides alone, even
+    // without a route; only without one are the cookies read, every cookie's route in order.
+    let want: Vec<&[u8]> = match url_id {
+        Some(id) => {
+            assert_eq!(source, Source::Url, "a URL session id is the source");
+            route_model(id, cfg.sep).into_iter().collect()
+        }
+        None => {
+            assert_eq!(
+                source,
+                Source::Cookies,
+                "without a URL session id, the cookies"
+            );
+            cookies
+                .iter()
+                .flat_map(|h| {
+                    cookie_ids_model(h, cookie_name.as_bytes())
+                        .into_iter()
+                        .filter_map(|id| route_model(id, cfg.sep))
+                })
+                .collect()
+        }
+    };
     assert_eq!(got.to_vec(), want, "routes differ from the model");
 }
 

@@ -573,3 +573,18 @@ fn load_reports_missing_file() {
         "{err}"
     );
 }
+
+/// toml 0.8 gives some syntax errors no words (a key without a value at the end of the file, a
+/// control character in a comment); the error still says what is wrong. Inputs found by the
+/// `config` fuzz target.
+#[test]
+fn syntax_errors_without_words_still_say_something() {
+    for text in ["worworkers0= ", "    # wa\u{1}ting"] {
+        let err = parse_str(text, "t.toml").expect_err("invalid TOML");
+        assert_eq!((err.file.as_str(), err.line), ("t.toml", 1), "{err}");
+        assert!(
+            !err.message.is_empty(),
+            "an error without a message: {err:?}"
+        );
+    }
+}

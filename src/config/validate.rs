@@ -87,7 +87,12 @@ pub(crate) fn parse_str_in(
 /// A TOML syntax or type error: line from its span, key from the document's keys if it parses
 /// as TOML at all, else guessed from the line.
 fn toml_error(ctx: &Ctx<'_>, e: &toml::de::Error) -> ConfigError {
-    let message = e.message().trim().replace('\n', ", ");
+    let mut message = e.message().trim().replace('\n', ", ");
+    if message.is_empty() {
+        // toml 0.8 has no words for some syntax errors (a control character in a comment, a
+        // key without a value at the end of the file); an error must still say something.
+        message = "invalid TOML syntax".to_owned();
+    }
     let Some(span) = e.span() else {
         return ConfigError {
             file: ctx.file.to_owned(),
