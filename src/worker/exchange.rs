@@ -277,6 +277,14 @@ async fn exchange(
     write_upstream_head(&mut out, core, client, head, req, member_index, &fields);
     drop(fields);
     inflight.bytes_out += out.len() as u64;
+    // The protocols a `101` may switch to, kept past the head's bytes (drained with a body).
+    let mut offered = SmallVec::<[u8; 64]>::new();
+    if req.facts.upgrade {
+        for protocol in framing::offered_upgrades(&head.headers, &client.buf) {
+            offered.extend_from_slice(protocol);
+            offered.push(b',');
+        }
+    }
     let head_len = head.len;
     let wait_continue = req.facts.expect_continue
         && req.facts.body != BodyKind::None
@@ -375,6 +383,12 @@ async fn exchange(
             return Err(Fail::Respond(upstream_err(
                 502,
                 "unexpected 101 from the member",
+            )));
+        }
+        if !framing::upgrade_accepted(&offered, &up_buf, &resp) {
+            return Err(Fail::Respond(upstream_err(
+                502,
+                "the member switched to a protocol that was not offered",
             )));
         }
         if request_framing.is_none() {
