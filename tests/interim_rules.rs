@@ -12,13 +12,57 @@
 #[macro_use]
 mod common;
 
-use common::{assert_error, proxy_for, Client, MockMember, Reply};
+use common::{
+    assert_error, find, proxy_for, raw_exchange, response_bytes, Client, MockMember, Reply,
+};
 use ringlb::config::IoDriver;
 
 both_drivers!(
+    http10_client_gets_no_103,
+    http10_client_gets_no_100_continue,
     switch_to_a_protocol_not_offered_gets_502,
     h2c_upgrade_is_not_forwarded,
 );
+
+fn http10_client_gets_no_103(driver: IoDriver) {
+    let member = MockMember::fixed(
+        b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n\
+          HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    );
+    let (_proxy, a) = proxy_for(driver, &member);
+    let out = raw_exchange(a, b"GET /hints HTTP/1.0\r\nHost: example.test\r\n\r\n");
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 200 "), "got {text:?}");
+    assert!(
+        find(&out, b" 103 ").is_none(),
+        "a 1xx went to a 1.0 client: {text:?}"
+    );
+    assert!(text.ends_with("\r\n\r\nok"), "got {text:?}");
+}
+
+fn http10_client_gets_no_100_continue(driver: IoDriver) {
+    // The member honours the Expect header (forwarded as HTTP/1.1) with a 100.
+    let member = MockMember::raw(|conn| {
+        while let Some(mut req) = conn.read_head()? {
+            if req.header("expect").is_some() {
+                conn.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+            }
+            conn.read_body(&mut req)?;
+            conn.write_all(&response_bytes(200, "OK", &[], &req.body))?;
+        }
+        Ok(())
+    });
+    let (_proxy, a) = proxy_for(driver, &member);
+    let out = raw_exchange(
+        a,
+        b"POST /up HTTP/1.0\r\nHost: example.test\r\nContent-Length: 5\r\n\
+          Expect: 100-continue\r\n\r\nhello",
+    );
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 200 "), "got {text:?}");
+    assert!(find(&out, b"100 Continue").is_none(), "got {text:?}");
+    assert!(text.ends_with("\r\n\r\nhello"), "got {text:?}");
+}
 
 fn switch_to_a_protocol_not_offered_gets_502(driver: IoDriver) {
     for answer in [

@@ -362,6 +362,11 @@ async fn exchange(
         if !facts.interim {
             break (resp, facts);
         }
+        // RFC 9110 section 15.2: no 1xx to an HTTP/1.0 client.
+        if req.version == Version::Http10 {
+            up_buf.drain(..resp.len);
+            continue;
+        }
         out.clear();
         rewrite::write_interim_head(&mut out, &up_buf, &resp);
         up_buf.drain(..resp.len);
