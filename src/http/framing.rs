@@ -27,7 +27,10 @@
 //! - keep-alive: HTTP/1.1 unless `Connection` has the token `close`; HTTP/1.0 only with
 //!   `keep-alive` (and no `close`). Responses read until close never keep the connection.
 //! - `Expect: 100-continue` and `Connection: upgrade` + `Upgrade` count only in HTTP/1.1
-//!   requests (RFC 9110 sections 10.1.1 and 7.8).
+//!   requests (RFC 9110 sections 10.1.1 and 7.8). `h2c` is never offered to a member: ringlb
+//!   speaks HTTP/1.1 to members, so an `Upgrade` offering only `h2c` is no upgrade at all.
+//! - A `101` is accepted only if its `Upgrade` names at least one protocol and only protocols
+//!   the request offered ([`upgrade_accepted`]).
 
 use super::head::{has_token, list_items, values, Header, RequestHead, ResponseHead};
 use super::{Span, Version};
@@ -131,7 +134,7 @@ pub fn analyze_request(buf: &[u8], head: &RequestHead) -> Result<RequestFacts, F
         http11 && values(headers, buf, b"expect").any(|v| v.eq_ignore_ascii_case(b"100-continue"));
     let upgrade = http11
         && has_token(headers, buf, b"connection", b"upgrade")
-        && values(headers, buf, b"upgrade").next().is_some();
+        && offered_upgrades(headers, buf).next().is_some();
     Ok(RequestFacts {
         body,
         keep_alive,
@@ -195,6 +198,29 @@ pub fn analyze_response(
         interim,
         switching,
     })
+}
+
+/// The protocols a request's `Upgrade` fields offer that ringlb passes on: every non-empty
+/// list element except `h2c` (HTTP/2 is not spoken to members), in arrival order.
+pub fn offered_upgrades<'a>(
+    headers: &'a [Header],
+    buf: &'a [u8],
+) -> impl Iterator<Item = &'a [u8]> + 'a {
+    values(headers, buf, b"upgrade")
+        .flat_map(list_items)
+        .filter(|p| !p.is_empty() && !p.eq_ignore_ascii_case(b"h2c"))
+}
+
+/// Whether a `101` switches to what was asked (RFC 9110 section 7.8): its `Upgrade` names at
+/// least one protocol, and each is one of `offered` (the request's [`offered_upgrades`],
+/// joined by commas), compared ASCII case-insensitively.
+pub fn upgrade_accepted(offered: &[u8], buf: &[u8], head: &ResponseHead) -> bool {
+    let mut chosen = values(&head.headers, buf, b"upgrade")
+        .flat_map(list_items)
+        .filter(|p| !p.is_empty())
+        .peekable();
+    chosen.peek().is_some()
+        && chosen.all(|p| list_items(offered).any(|o| o.eq_ignore_ascii_case(p)))
 }
 
 /// RFC 9112 section 9.3: HTTP/1.1 persists unless `Connection: close`; HTTP/1.0 only with

@@ -4,6 +4,7 @@
 //!
 //! Hop-by-hop fields (RFC 9110 section 7.6.1) never cross the proxy: `Connection`,
 //! `Keep-Alive`, `Proxy-Connection`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`,
+//! `HTTP2-Settings` (it goes with `Upgrade: h2c`, which members never get),
 //! `Proxy-Authorization` (requests; it is meant for this proxy, not the member) and every field
 //! named by a `Connection` token, except `Host`, which a client cannot strip that way. Framing
 //! (`Content-Length`/`Transfer-Encoding`) and `Connection` are written from the decision the
@@ -14,7 +15,7 @@ use std::net::IpAddr;
 
 use smallvec::SmallVec;
 
-use super::framing::{BodyKind, RequestFacts};
+use super::framing::{offered_upgrades, BodyKind, RequestFacts};
 use super::head::{list_items, values, Header, RequestHead, ResponseHead};
 use super::{push_decimal, Version};
 
@@ -58,8 +59,9 @@ pub struct ResponseRewrite<'a> {
 }
 
 /// Fields removed from every forwarded head (lowercase).
-const HOP_BY_HOP: [&[u8]; 7] = [
+const HOP_BY_HOP: [&[u8]; 8] = [
     b"connection",
+    b"http2-settings",
     b"keep-alive",
     b"proxy-connection",
     b"te",
@@ -112,8 +114,8 @@ fn push_content_length(out: &mut Vec<u8>, n: u64) {
 /// address); `X-Forwarded-Proto` and `X-Forwarded-Host` (replacing the client's; the latter
 /// only when the client sent a non-empty Host); framing from
 /// `facts.body` (`Content-Length: n`, `Transfer-Encoding: chunked`, or for no body the client's
-/// `Content-Length: 0` if it sent one); `Connection: Upgrade` and the client's `Upgrade` when
-/// `facts.upgrade`; `rw.extra`; the empty line. No `Connection` otherwise: HTTP/1.1 keep-alive
+/// `Content-Length: 0` if it sent one); `Connection: Upgrade` and one `Upgrade` listing the
+/// client's offered protocols except `h2c` when `facts.upgrade`; `rw.extra`; the empty line. No `Connection` otherwise: HTTP/1.1 keep-alive
 /// is the default towards members.
 pub fn write_request_head(
     out: &mut Vec<u8>,
@@ -183,13 +185,14 @@ pub fn write_request_head(
         BodyKind::None | BodyKind::UntilClose => {}
     }
     if facts.upgrade {
-        out.extend_from_slice(b"Connection: Upgrade\r\n");
-        for h in headers
-            .iter()
-            .filter(|h| h.name.get(buf).eq_ignore_ascii_case(b"upgrade"))
-        {
-            push_field(out, h.name.get(buf), h.value.get(buf));
+        out.extend_from_slice(b"Connection: Upgrade\r\nUpgrade: ");
+        for (i, protocol) in offered_upgrades(headers, buf).enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b", ");
+            }
+            out.extend_from_slice(protocol);
         }
+        out.extend_from_slice(b"\r\n");
     }
     push_extra(out, rw.extra);
     out.extend_from_slice(b"\r\n");

@@ -2,8 +2,8 @@
 //! smuggling refusal, and the connection facts.
 
 use super::framing::{
-    analyze_request, analyze_response, parse_decimal, BodyKind, FramingError, RequestFacts,
-    ResponseFacts,
+    analyze_request, analyze_response, offered_upgrades, parse_decimal, upgrade_accepted, BodyKind,
+    FramingError, RequestFacts, ResponseFacts,
 };
 use super::head::{parse_request, parse_response};
 
@@ -135,7 +135,7 @@ fn request_host_rules() {
 #[test]
 fn request_connection_facts() {
     // (raw, keep_alive, expect_continue, upgrade)
-    let cases: [(&[u8], bool, bool, bool); 10] = [
+    let cases: [(&[u8], bool, bool, bool); 12] = [
         (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", true, false, false),
         (b"GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, Close\r\n\r\n", false, false, false),
         (b"GET / HTTP/1.1\r\nHost: a\r\nConnection: foo\r\nConnection: close\r\n\r\n", false, false, false),
@@ -146,6 +146,8 @@ fn request_connection_facts() {
         (b"PUT / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n", false, false, false),
         (b"GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n", true, false, true),
         (b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n", true, false, false),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n\r\n", true, false, false),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: H2C, websocket\r\n\r\n", true, false, true),
     ];
     for (raw, keep_alive, expect_continue, upgrade) in cases {
         let f = request(raw).unwrap();
@@ -230,5 +232,33 @@ fn decimal() {
     ];
     for (digits, n) in cases {
         assert_eq!(parse_decimal(digits), n);
+    }
+}
+
+#[test]
+fn upgrade_offers_and_acceptance() {
+    let raw = b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c, WebSocket\r\nUpgrade: , foo/2\r\n\r\n";
+    let head = parse_request(raw, 64).unwrap().unwrap();
+    let offered: Vec<&[u8]> = offered_upgrades(&head.headers, raw).collect();
+    assert_eq!(offered, [&b"WebSocket"[..], b"foo/2"]);
+
+    // (101 Upgrade field lines, accepted when `websocket,foo/2` was offered)
+    let cases: [(&str, bool); 7] = [
+        ("Upgrade: websocket\r\n", true),
+        ("Upgrade: WEBSOCKET\r\n", true),
+        ("Upgrade: foo/2, websocket\r\n", true),
+        ("Upgrade: h2c\r\n", false),
+        ("Upgrade: websocket, bar\r\n", false),
+        ("Upgrade: \r\n", false),
+        ("", false),
+    ];
+    for (fields, want) in cases {
+        let raw = format!("HTTP/1.1 101 Switching Protocols\r\n{fields}\r\n");
+        let head = parse_response(raw.as_bytes(), 64).unwrap().unwrap();
+        assert_eq!(
+            upgrade_accepted(b"websocket,foo/2,", raw.as_bytes(), &head),
+            want,
+            "{fields:?}"
+        );
     }
 }

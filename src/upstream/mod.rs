@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use monoio::net::TcpStream;
 
-pub use pool::Pool;
+pub use pool::{nothing_to_read, Pool};
 
 /// A connection to a member, with whether it came from the idle pool (a reused connection can
 /// be closed by the member at any moment; the caller may retry a safe request on a fresh one).

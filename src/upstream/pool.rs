@@ -96,10 +96,11 @@ impl Pool {
     }
 }
 
-/// A non-blocking peek: an idle connection must have nothing to read. EOF (the member closed),
-/// an error (reset) or stray bytes all mean it must not carry another request.
+/// A non-blocking peek: true when reading `stream` now would block. EOF (the member closed),
+/// an error (reset) or bytes waiting all give false: such a connection must not carry another
+/// request, and a member that answers has started to.
 #[allow(unsafe_code)]
-fn nothing_to_read(stream: &TcpStream) -> bool {
+pub fn nothing_to_read(stream: &TcpStream) -> bool {
     let mut byte = 0u8;
     // SAFETY: `fd` is an open socket owned by `stream` for the duration of the call; the buffer
     // is one valid, writable byte; MSG_PEEK|MSG_DONTWAIT neither consumes data nor blocks.

@@ -6,8 +6,10 @@ use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use monoio::io::AsyncWriteRent;
 use monoio::net::TcpStream;
 
+use super::bufs::IO_BUF;
 use super::exchange::{self, Next};
 use super::forward::{self, Read};
 use super::idle::{Ticket, Wait};
@@ -34,6 +36,9 @@ pub(super) struct Client {
     /// A copy of the current request head, kept only when an access log is written (the head
     /// bytes leave `buf` as the body streams).
     log_head: Vec<u8>,
+    /// ringlb sent an error response and closes: request bytes may still be unread or on
+    /// their way, so the close must linger (see [`lingering_close`]).
+    linger: bool,
 }
 
 /// The outcome of one exchange as the access log reports it.
@@ -77,6 +82,7 @@ pub(super) async fn serve(open: OpenConnection, stream: TcpStream, peer: SocketA
         buf: Vec::new(),
         done: Done::default(),
         log_head: Vec::new(),
+        linger: false,
     };
     let mut first = true;
     let ticket = Rc::new(Ticket::new(client.stream.as_raw_fd()));
@@ -103,6 +109,10 @@ pub(super) async fn serve(open: OpenConnection, stream: TcpStream, peer: SocketA
         }
         match Box::pin(active(&worker, &mut client, &mut first)).await {
             Phase::Idle => {}
+            Phase::Done if client.linger => {
+                lingering_close(&mut client).await;
+                return;
+            }
             Phase::Done => return,
             Phase::Tunnel(member, to_client) => {
                 let to_member = std::mem::take(&mut client.buf);
@@ -112,6 +122,38 @@ pub(super) async fn serve(open: OpenConnection, stream: TcpStream, peer: SocketA
                 Box::pin(tunnel).await;
                 return;
             }
+        }
+    }
+}
+
+/// Longest a connection lingers after an error response, and the most bytes it drains then.
+const LINGER_CLOSE_TIME: Duration = Duration::from_secs(2);
+const LINGER_CLOSE_BYTES: usize = 1024 * 1024;
+
+/// Ends a connection after ringlb's own error response without destroying that response:
+/// closing a socket with unread bytes (a refused head's rest, an unread body) makes the kernel
+/// send a reset, and a reset can discard the response before the client reads it. So: FIN
+/// after the response, then read and drop what the client still sends until it closes, or
+/// [`LINGER_CLOSE_BYTES`] were drained, or [`LINGER_CLOSE_TIME`] passed (Apache's and nginx's
+/// lingering close).
+async fn lingering_close(client: &mut Client) {
+    if client.stream.shutdown().await.is_err() {
+        return;
+    }
+    let deadline = clock::now() + LINGER_CLOSE_TIME;
+    let mut buf = std::mem::take(&mut client.buf);
+    let mut drained = 0;
+    while drained < LINGER_CLOSE_BYTES {
+        let wait = deadline.saturating_duration_since(clock::now());
+        if wait.is_zero() {
+            return;
+        }
+        buf.clear();
+        let (read, b) = forward::read_into(&mut client.stream, buf, IO_BUF, wait).await;
+        drained += b.len();
+        buf = b;
+        if !matches!(read, Read::Data) {
+            return;
         }
     }
 }
@@ -296,7 +338,8 @@ async fn read_head(core: &Gen, client: &mut Client, first: bool) -> HeadRead {
     }
 }
 
-/// Sends a ringlb-made error response. `Retry-After` accompanies 503.
+/// Sends a ringlb-made error response. `Retry-After` accompanies 503. With `close`, the
+/// connection ends with a lingering close once the caller is done with it.
 pub(super) async fn send_error(
     core: &Gen,
     client: &mut Client,
@@ -308,6 +351,7 @@ pub(super) async fn send_error(
     let retry_after: &[(&[u8], &[u8])] = &[(b"Retry-After", b"1")];
     let extra = if status == 503 { retry_after } else { &[] };
     rewrite::write_error(&mut out, status, detail, close, extra);
+    client.linger |= close;
     client.done.status = status;
     client.done.bytes_out = out.len() as u64;
     client.done.body_bytes =

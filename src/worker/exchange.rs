@@ -17,7 +17,7 @@ use super::conn::{send_error, write_timeout, Client};
 use super::deadline::BodyTimeout;
 use super::forward::{self, BodyError, Framing, Stopped, Transfer};
 use super::relay::{
-    await_continue, read_response_head, response_framing, send_body, write_upstream_head,
+    await_continue, read_response_head, response_framing, send_body, write_upstream_head, Continue,
 };
 use super::signals::{self, Fields};
 use super::target::{self, Origin};
@@ -160,7 +160,7 @@ pub(super) async fn handle(core: &Rc<Gen>, client: &mut Client, head: &RequestHe
     }
 }
 
-const NO_RESPONSE: &str = "the member did not respond in time";
+pub(super) const NO_RESPONSE: &str = "the member did not respond in time";
 const SESSION_FORCED: &str = "the session's member is unavailable (nofailover)";
 const NO_MEMBER: &str = "no member is available";
 const UNREACHABLE: &str = "no member could be reached";
@@ -281,13 +281,21 @@ async fn exchange(
     write_upstream_head(&mut out, core, client, head, req, member_index, &fields);
     drop(fields);
     inflight.bytes_out += out.len() as u64;
+    // The protocols a `101` may switch to, kept past the head's bytes (drained with a body).
+    let mut offered = SmallVec::<[u8; 64]>::new();
+    if req.facts.upgrade {
+        for protocol in framing::offered_upgrades(&head.headers, &client.buf) {
+            offered.extend_from_slice(protocol);
+            offered.push(b',');
+        }
+    }
     let head_len = head.len;
     let wait_continue = req.facts.expect_continue
         && req.facts.body != BodyKind::None
         && client.buf.len() == head_len;
 
     let mut up_buf = core.bufs.get();
-    let mut continue_refused = false;
+    let mut handshake = None;
     let request_framing = match req.facts.body {
         BodyKind::None => None,
         BodyKind::Length(n) => Some(Framing::Length(n)),
@@ -313,13 +321,8 @@ async fn exchange(
             out = forward::write_from(&mut up, out, 0, timeouts.upstream_response)
                 .await
                 .map_err(|()| Fail::Respond(upstream_err(502, "could not send the request")))?;
-            match await_continue(core, client, &mut up, up_buf, req).await? {
-                (true, buf) => up_buf = buf,
-                (false, buf) => {
-                    up_buf = buf;
-                    continue_refused = true;
-                }
-            }
+            let (outcome, buf) = await_continue(core, client, &mut up, up_buf).await?;
+            (up_buf, handshake) = (buf, Some(outcome));
         }
         Some(framing) => {
             client.buf.drain(..head_len);
@@ -327,9 +330,11 @@ async fn exchange(
             (out, inflight.bytes_out) = (o, inflight.bytes_out + sent);
         }
     }
-    if continue_refused {
-        // The member answered before the body: relay that answer, never send the body.
-    } else if wait_continue {
+    // Refused: the member answered before the body; relay that answer, never send the body.
+    let continue_refused = handshake == Some(Continue::Refused);
+    // A client that got a 100 (relayed or made) gets no other.
+    let mut sent_continue = matches!(handshake, Some(Continue::Member | Continue::Made));
+    if sent_continue {
         let framing = request_framing.unwrap_or(Framing::Length(0));
         out.clear();
         let (o, sent) = send_body(core, client, &mut up, out, framing, transfer_up).await?;
@@ -359,6 +364,12 @@ async fn exchange(
         if !facts.interim {
             break (resp, facts);
         }
+        // RFC 9110 section 15.2: no 1xx to an HTTP/1.0 client; and one 100 Continue at most.
+        if req.version == Version::Http10 || (resp.status == 100 && sent_continue) {
+            up_buf.drain(..resp.len);
+            continue;
+        }
+        sent_continue |= resp.status == 100;
         out.clear();
         rewrite::write_interim_head(&mut out, &up_buf, &resp);
         up_buf.drain(..resp.len);
@@ -380,6 +391,12 @@ async fn exchange(
             return Err(Fail::Respond(upstream_err(
                 502,
                 "unexpected 101 from the member",
+            )));
+        }
+        if !framing::upgrade_accepted(&offered, &up_buf, &resp) {
+            return Err(Fail::Respond(upstream_err(
+                502,
+                "the member switched to a protocol that was not offered",
             )));
         }
         if request_framing.is_none() {
@@ -463,8 +480,11 @@ async fn exchange(
 
     // 5. Return the member connection to the pool only when the exchange ended exactly at the
     // response's end: the member keeps it open, the body had a length (or was chunked, or
-    // there was none) and no byte after it was read. Read-until-close bodies never keep it.
-    if resp_facts.keep_alive && up_buf.is_empty() && !continue_refused {
+    // there was none) and no byte after it was read. Read-until-close bodies never keep it,
+    // nor does a body the member may not have read: refused, or invited by ringlb's own 100
+    // (the member may have answered without it, and would read it as the next request).
+    let body_read = matches!(handshake, None | Some(Continue::Member));
+    if resp_facts.keep_alive && up_buf.is_empty() && body_read {
         core.balancers[req.balancer]
             .pool
             .checkin(member_index, up, clock::now());

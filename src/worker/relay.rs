@@ -5,7 +5,9 @@
 use monoio::net::TcpStream;
 
 use super::conn::{write_timeout, Client};
-use super::exchange::{upstream_err, Fail, HeadFail, Request, CLOSED_EARLY, MAX_RESPONSE_HEAD};
+use super::exchange::{
+    upstream_err, Fail, HeadFail, Request, CLOSED_EARLY, MAX_RESPONSE_HEAD, NO_RESPONSE,
+};
 use super::forward::{self, BodyError, Framing, Read, Transfer};
 use super::target::member_target;
 use super::Gen;
@@ -15,6 +17,7 @@ use crate::http::framing::BodyKind;
 use crate::http::head::{self, RequestHead, ResponseHead};
 use crate::http::rewrite::{self, BodyOut, RequestRewrite};
 use crate::http::Version;
+use crate::upstream;
 
 /// How a response body of `kind` is framed towards a client speaking `version`.
 pub(super) fn response_framing(kind: BodyKind, version: Version) -> (BodyOut, Option<Framing>) {
@@ -71,25 +74,37 @@ pub(super) async fn send_body(
     }
 }
 
+/// How the `Expect: 100-continue` handshake ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Continue {
+    /// The member said `100` (relayed): the body follows.
+    Member,
+    /// The member said nothing within `ping`, so ringlb sent its own `100`: the body follows,
+    /// but the member may answer without reading it, so its connection is not reused.
+    Made,
+    /// The member sent its final response (left in the buffer): the body is never sent.
+    Refused,
+}
+
 /// After sending a head with `Expect: 100-continue`, waits up to `ping` for the member:
 /// `100` is relayed and the body follows; another 1xx is relayed and the wait goes on; a final
-/// response means the member refused the body (returns false; the response stays in the
-/// buffer). If the member says nothing in time, ringlb tells the client to continue itself.
+/// response means the member refused the body. If the member says nothing in time, ringlb
+/// tells the client to continue itself, but never once the member has started to answer: any
+/// byte of a response (in the buffer, or unread on the socket) is read and relayed instead.
 pub(super) async fn await_continue(
     core: &Gen,
     client: &mut Client,
     up: &mut TcpStream,
     mut up_buf: Vec<u8>,
-    req: &Request,
-) -> Result<(bool, Vec<u8>), Fail> {
-    let ping = core.config.timeouts.ping;
-    let deadline = clock::now() + ping;
+) -> Result<(Continue, Vec<u8>), Fail> {
+    let mut deadline = clock::now() + core.config.timeouts.ping;
+    let mut answering = false;
     loop {
         let parsed = head::parse_response(&up_buf, crate::http::MAX_HEADERS)
             .map_err(|e| Fail::Respond(upstream_err(502, e.reason())))?;
         if let Some(resp) = parsed {
             if resp.status >= 200 || resp.status == 101 {
-                return Ok((false, up_buf));
+                return Ok((Continue::Refused, up_buf));
             }
             let mut out = core.bufs.get();
             rewrite::write_interim_head(&mut out, &up_buf, &resp);
@@ -99,7 +114,7 @@ pub(super) async fn await_continue(
                 .map_err(|()| Fail::Abort)?;
             core.bufs.put(out);
             if resp.status == 100 {
-                return Ok((true, up_buf));
+                return Ok((Continue::Member, up_buf));
             }
             continue;
         }
@@ -108,15 +123,22 @@ pub(super) async fn await_continue(
         up_buf = buf;
         match read {
             Read::Data => {}
+            Read::TimedOut if answering => {
+                return Err(Fail::Respond(upstream_err(504, NO_RESPONSE)))
+            }
+            Read::TimedOut if !up_buf.is_empty() || !upstream::nothing_to_read(up) => {
+                // The member started answering as the wait ended: give it the usual time.
+                answering = true;
+                deadline = clock::now() + core.config.timeouts.upstream_response;
+            }
             Read::TimedOut => {
                 let out = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
                 forward::write_from(&mut client.stream, out, 0, write_timeout(core))
                     .await
                     .map_err(|()| Fail::Abort)?;
-                return Ok((true, up_buf));
+                return Ok((Continue::Made, up_buf));
             }
             Read::Eof | Read::Failed => {
-                let _ = req;
                 return Err(Fail::Respond(upstream_err(502, CLOSED_EARLY)));
             }
         }
