@@ -27,7 +27,8 @@ pub struct RequestModel<'a> {
     pub keep_alive: bool,
     /// `Expect: 100-continue` counts.
     pub expect_continue: bool,
-    /// `Connection: upgrade` with an `Upgrade` field counts.
+    /// `Connection: upgrade` with an `Upgrade` field offering a protocol other than `h2c`
+    /// (HTTP/2 is never offered to a member) counts.
     pub upgrade: bool,
     /// The Host value.
     pub host: Option<&'a [u8]>,
@@ -162,7 +163,7 @@ pub fn request<'a>(version: Version, fields: &[Field<'a>]) -> Result<RequestMode
             .any(|v| v.eq_ignore_ascii_case(b"100-continue"));
     let upgrade = http11
         && has_token(fields, b"connection", b"upgrade")
-        && !named(fields, b"upgrade").is_empty();
+        && tokens(fields, b"upgrade").any(|p| !p.is_empty() && !p.eq_ignore_ascii_case(b"h2c"));
     Ok(RequestModel {
         body,
         keep_alive: persistent(version, fields),
