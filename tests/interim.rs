@@ -7,9 +7,7 @@ mod common;
 
 use std::time::Instant;
 
-use common::{
-    get, millis, proxy_for, response_bytes, secs, single, start_proxy, Client, MockMember, Reply,
-};
+use common::{get, millis, proxy_for, secs, single, start_proxy, Client, MockMember, Reply};
 use ringlb::config::IoDriver;
 
 both_drivers!(
@@ -32,16 +30,7 @@ fn expect_head() -> Vec<u8> {
 
 fn expect_continue_relayed_from_member(driver: IoDriver) {
     // The member answers 100 as soon as it has the head, reads the body, then echoes it.
-    let member = MockMember::raw(|conn| {
-        while let Some(mut req) = conn.read_head()? {
-            if req.header("expect").is_some() {
-                conn.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-            }
-            conn.read_body(&mut req)?;
-            conn.write_all(&response_bytes(200, "OK", &[], &req.body))?;
-        }
-        Ok(())
-    });
+    let member = MockMember::echo_with_continue();
     let mut cfg = single(driver, &member);
     // Long enough that a 100 arriving before it must be the member's.
     let ping = secs(5);

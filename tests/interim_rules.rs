@@ -50,16 +50,7 @@ fn http10_client_gets_no_103(driver: IoDriver) {
 
 fn http10_client_gets_no_100_continue(driver: IoDriver) {
     // The member honours the Expect header (forwarded as HTTP/1.1) with a 100.
-    let member = MockMember::raw(|conn| {
-        while let Some(mut req) = conn.read_head()? {
-            if req.header("expect").is_some() {
-                conn.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-            }
-            conn.read_body(&mut req)?;
-            conn.write_all(&response_bytes(200, "OK", &[], &req.body))?;
-        }
-        Ok(())
-    });
+    let member = MockMember::echo_with_continue();
     let (_proxy, a) = proxy_for(driver, &member);
     let out = raw_exchange(
         a,

@@ -170,6 +170,21 @@ impl MockMember {
         MockMember::respond(|req| Reply::ok(&req.body))
     }
 
+    /// Like [`MockMember::echo`], honouring `Expect: 100-continue`: answers `100 Continue` as
+    /// soon as it has such a head, then reads the body and echoes it.
+    pub(crate) fn echo_with_continue() -> MockMember {
+        MockMember::raw(|conn| {
+            while let Some(mut req) = conn.read_head()? {
+                if req.header("expect").is_some() {
+                    conn.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+                }
+                conn.read_body(&mut req)?;
+                conn.write_all(&response_bytes(200, "OK", &[], &req.body))?;
+            }
+            Ok(())
+        })
+    }
+
     /// `200 OK` whose body is `name` (tells members apart).
     pub(crate) fn named(name: &str) -> MockMember {
         let name = name.to_string();
