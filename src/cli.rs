@@ -368,6 +368,40 @@ fn parse_check(args: &[String]) -> Result<Command, CliError> {
     }
 }
 
+/// `check -c FILE --diff OLD` for a valid `new` (FILE): what reloading it in place of OLD
+/// would change. OLD is a config file, or the admin URL of a running ringlb: then the
+/// comparison is with its effective configuration, and the operator's overrides it holds are
+/// carried as a reload carries them (those the new file ends are listed), so the list is
+/// exactly what `POST /api/reload` or `SIGHUP` with FILE would do.
+pub fn check_diff(new: &Config, old: &str) -> Result<String, String> {
+    if !old.to_ascii_lowercase().starts_with("http://") {
+        return Ok(diff_report(&config::load_old(old)?, new));
+    }
+    let running = config::fetch_running(old)?;
+    let overrides = config::remote::fetch_overrides(old)?;
+    let overrides: crate::control::Overrides =
+        serde_json::from_str::<serde_json::Value>(&overrides)
+            .ok()
+            .and_then(|v| serde_json::from_value(v.get("overrides")?.clone()).ok())
+            .ok_or_else(|| format!("{old}/api/overrides: not an overrides document"))?;
+    let plan = crate::control::plan_reload(new, &overrides)
+        .map_err(|e| format!("a reload of {} would be refused: {e}", new.source))?;
+    let mut out = diff_report(&running, &plan.config);
+    for line in &plan.ended {
+        out.push_str(&format!(
+            "= {line}
+"
+        ));
+    }
+    for line in plan.overrides.describe() {
+        out.push_str(&format!(
+            "= override holds: {line}
+"
+        ));
+    }
+    Ok(out)
+}
+
 /// The output of `check -c FILE --diff OLD` once both configs are valid: the validation
 /// result, then one line per change from `old` to `new` (see [`config::Change`]), or
 /// `no changes`.

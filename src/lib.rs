@@ -2,7 +2,8 @@
 //! semantics. See README.md for the architecture; modules below say what they own.
 //!
 //! Pure modules (no I/O, no clock): [`config`] (validation), [`balancer`], [`sticky`], [`http`],
-//! [`error`]. I/O modules: [`worker`], [`upstream`], [`server`], [`rlimit`], [`demo`], [`benchmember`].
+//! [`error`]. I/O modules: [`worker`], [`upstream`], [`server`] (starts the workers),
+//! [`control`] (operator changes and reloads, sent to the workers over [`link`]), [`rlimit`], [`demo`], [`benchmember`].
 
 pub mod accesslog;
 pub mod admin;
@@ -16,6 +17,7 @@ pub mod control;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod link;
 pub mod log;
 pub mod rlimit;
 pub mod server;

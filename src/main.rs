@@ -30,9 +30,9 @@ fn main() -> ExitCode {
                 print!("{cfg}");
                 ExitCode::SUCCESS
             }
-            (Ok(cfg), Some(old)) => match config::load_old(&old) {
-                Ok(old) => {
-                    print!("{}", cli::diff_report(&old, &cfg));
+            (Ok(cfg), Some(old)) => match cli::check_diff(&cfg, &old) {
+                Ok(report) => {
+                    print!("{report}");
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
@@ -158,7 +158,10 @@ fn block_signals_then<T>(start: impl FnOnce() -> T) -> T {
 fn serve(handle: ServerHandle, admin: Option<AdminServer>) -> ExitCode {
     loop {
         match signals::wait() {
-            Signal::Reload => match handle.controller().reload_file() {
+            Signal::Reload => match handle
+                .controller()
+                .reload_file(&ringlb::control::Actor::Signal)
+            {
                 Ok(n) => log::info(format_args!("reloaded: configuration generation {n}")),
                 Err(e) => log::error(format_args!("reload refused, nothing changed: {e}")),
             },

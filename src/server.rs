@@ -6,116 +6,24 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::balancer::Health;
 use crate::clock;
 use crate::config::Config;
 use crate::control::Controller;
-use crate::stats::Stats;
-use crate::worker::{self, WorkerLink};
+use crate::link::{SharedGen, StopSignal, WorkerInfo, WorkerLink};
+use crate::worker;
 
 /// Accept backlog per worker listener.
 const BACKLOG: i32 = 4096;
 
 /// How long start-up waits for the workers to report.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// What one worker reported at start-up.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WorkerInfo {
-    pub index: usize,
-    /// The CPU it is pinned to, if pinning succeeded.
-    pub cpu: Option<usize>,
-    /// `"io_uring"` or `"epoll"`.
-    pub driver: &'static str,
-}
-
-/// What every worker shares for one configuration generation: the config, the cross-core
-/// counters and the member health words sized for it.
-#[derive(Debug)]
-pub struct SharedGen {
-    /// 1 for the configuration ringlb started with, then one more per reload or admin change.
-    pub number: u64,
-    pub config: Arc<Config>,
-    pub stats: Arc<Stats>,
-    pub health: Arc<Health>,
-}
-
-impl SharedGen {
-    /// A generation for `config` on `cores` workers, with fresh counters.
-    pub fn new(number: u64, config: Arc<Config>, cores: usize) -> SharedGen {
-        let members: Vec<usize> = config.balancers.iter().map(|b| b.members.len()).collect();
-        SharedGen {
-            number,
-            stats: Arc::new(Stats::new(cores, &members)),
-            health: Arc::new(Health::new(&members)),
-            config,
-        }
-    }
-}
-
-impl SharedGen {
-    /// The next generation for `config`: fresh counters and health words, with every member
-    /// that exists in both (same balancer name and URL) carrying its counters, error window,
-    /// failed check and slow-start clock over.
-    pub fn successor(&self, config: Arc<Config>) -> SharedGen {
-        let next = SharedGen::new(self.number + 1, config, self.stats.cores());
-        for (b, bcfg) in next.config.balancers.iter().enumerate() {
-            let Some(ob) = self
-                .config
-                .balancers
-                .iter()
-                .position(|o| o.name == bcfg.name)
-            else {
-                continue;
-            };
-            for (m, member) in bcfg.members.iter().enumerate() {
-                let old = &self.config.balancers[ob].members;
-                if let Some(om) = old.iter().position(|o| o.url == member.url) {
-                    next.stats.seed(b, m, &self.stats.totals(ob, om));
-                    next.health.carry_from(b, m, &self.health, ob, om);
-                }
-            }
-        }
-        next
-    }
-}
-
-/// Messages to the workers, applied between requests.
-#[derive(Debug)]
-pub(crate) enum Control {
-    /// Switch to this generation: new requests use it, requests in flight finish on theirs.
-    Swap(Arc<SharedGen>),
-}
-
-/// How the workers are told to stop, and how long they may finish open connections.
-#[derive(Debug, Default)]
-pub(crate) struct StopSignal {
-    requested: AtomicBool,
-    grace_ms: AtomicU64,
-}
-
-impl StopSignal {
-    pub(crate) fn requested(&self) -> bool {
-        self.requested.load(Ordering::Acquire)
-    }
-
-    pub(crate) fn grace(&self) -> Duration {
-        Duration::from_millis(self.grace_ms.load(Ordering::Acquire))
-    }
-
-    fn request(&self, grace: Duration) {
-        self.grace_ms
-            .store(grace.as_millis() as u64, Ordering::Release);
-        self.requested.store(true, Ordering::Release);
-    }
-}
 
 /// A running ringlb. Dropping it stops the workers at once and joins them.
 #[derive(Debug)]
@@ -247,7 +155,8 @@ impl ServerHandle {
     /// Switches every worker to `config` (already validated), keeping operator changes and
     /// member state. Requests in flight finish on the generation they started with.
     pub fn reload(&self, config: Config) -> Result<u64, String> {
-        self.controller.reload(config)
+        self.controller
+            .reload(config, &crate::control::Actor::Program)
     }
 
     /// Blocks until every worker has exited.

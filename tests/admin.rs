@@ -259,7 +259,19 @@ fn json_api_changes_adds_and_removes_members(driver: IoDriver) {
     let remove = format!(r#"{{"remove":{{"balancer":"test","member":"{w}"}},"nonce":"{n}"}}"#);
     assert_eq!(call(admin, "POST", "/api/members", "", &remove).0, 200);
     let (_, _, body) = call(admin, "GET", "/api/status", "", "");
-    assert!(!body.contains(&w), "removed member gone from the status");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let urls: Vec<&str> = v["balancers"][0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["url"].as_str())
+        .collect();
+    assert!(!urls.contains(&w.as_str()), "removed member gone: {urls:?}");
+    let overrides = v["overrides"].to_string();
+    assert!(
+        overrides.contains(&format!("member {w}: removed")),
+        "the removal is listed as an override: {overrides}"
+    );
     let bad = format!(
         r#"{{"balancer":"test","member":"http://127.0.0.1:1","loadfactor":2,"nonce":"{n}"}}"#
     );

@@ -100,6 +100,9 @@ pub enum AdminAction {
         /// Member URL (`w`).
         member: String,
     },
+    /// End every operator override: the file's values are in force again
+    /// (`clear_overrides=1`).
+    ClearOverrides,
 }
 
 /// Why a request was refused. `Display` gives a message fit for the manager page.
@@ -284,6 +287,14 @@ pub fn parse_form(input: &[u8]) -> Result<AdminRequest, FormError> {
             balancer: required_name("b", balancer)?,
             member: required_name("w", get("w"))?,
         }
+    } else if let Some(flag) = get("clear_overrides") {
+        if flag != "1" {
+            return Err(invalid(
+                "clear_overrides",
+                format!("expected 1, got {flag:?}"),
+            ));
+        }
+        AdminAction::ClearOverrides
     } else if let Some(member) = get("w") {
         form_update(&pairs, required_name("b", balancer)?, member, &get)?
     } else if balancer.is_some() {

@@ -113,6 +113,7 @@ pub fn render_manager(
     for balancer in &snapshot.balancers {
         render_balancer(&mut out, balancer, forms.as_ref());
     }
+    render_overrides(&mut out, &snapshot.overrides, forms.as_ref());
     render_workers(&mut out, &snapshot.workers);
     out.push_str("</body>\n</html>\n");
     out
@@ -142,6 +143,34 @@ impl FormCtx {
             self.nonce
         );
     }
+}
+
+/// The operator's overrides of the file, and the button that ends them all.
+fn render_overrides(out: &mut String, overrides: &[String], forms: Option<&FormCtx>) {
+    out.push_str("<section class=\"overrides\" id=\"overrides\">\n<h2>Overrides</h2>\n");
+    if overrides.is_empty() {
+        out.push_str("<p>None: the configuration file's values are in force.</p>\n");
+    } else {
+        out.push_str(
+            "<p>Changes made here hold across reloads until the file changes the same key \
+             (then the file wins) or they are cleared.</p>\n<ul>\n",
+        );
+        for line in overrides {
+            w!(out, "<li>{}</li>\n", escape_html(line));
+        }
+        out.push_str("</ul>\n");
+        if let Some(forms) = forms {
+            w!(out, "<form method=\"post\" action=\"{}\">", forms.action);
+            hidden(out, "clear_overrides", "1");
+            w!(
+                out,
+                "<input type=\"hidden\" name=\"nonce\" value=\"{}\">",
+                forms.nonce
+            );
+            out.push_str("<button type=\"submit\">Clear all overrides</button></form>\n");
+        }
+    }
+    out.push_str("</section>\n");
 }
 
 fn hidden(out: &mut String, name: &str, value: &str) {

@@ -20,6 +20,8 @@ pub struct Snapshot {
     pub workers: Vec<WorkerView>,
     /// Balancers in config order.
     pub balancers: Vec<BalancerView>,
+    /// The operator's overrides of the configuration file in force, one line each.
+    pub overrides: Vec<String>,
 }
 
 /// One per-core worker thread.

@@ -9,6 +9,8 @@
 //! | `GET /api/config` | the effective configuration as TOML (what `ringlb check --diff` reads) |
 //! | `POST /api/members` | a JSON change (see `admin::form`), `nonce` required |
 //! | `POST /api/reload` | re-read the configuration file (`nonce` in the query) |
+//! | `GET /api/overrides` | the operator's overrides of the file, as JSON (`ringlb check --diff` reads it) |
+//! | `POST /api/overrides/clear` | end every override (`nonce` in the query) |
 //! | `GET /metrics` | Prometheus text format |
 //!
 //! Checks, in this order, with the access rules in force for this request (a reload replaces
@@ -17,6 +19,9 @@
 //! basic auth (else `401`). A change (`403` otherwise) must come from an `allow`ed address,
 //! carry the nonce (CSRF), and, when the request has an `Origin` or a `Referer`, name this
 //! listener in each. Clients outside `allow` get the page read-only and no nonce.
+//!
+//! A change is answered once every worker has put it in force, and logged by the control
+//! plane with the caller's address and user.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -27,8 +32,7 @@ use super::form::{self, AdminAction, AdminRequest, FormError, StatusLetters};
 use super::{html, json, metrics, snapshot};
 use crate::balancer::Status;
 use crate::clock;
-use crate::control::{Controller, MemberChange};
-use crate::log;
+use crate::control::{Actor, Controller, MemberChange};
 
 const PAGE: &str = "/balancer-manager";
 
@@ -86,6 +90,18 @@ struct Caller {
     /// No `Origin`/`Referer`, or both name this listener.
     same_origin: bool,
     peer: IpAddr,
+    /// The basic-auth user, when an htpasswd file is in force.
+    user: Option<String>,
+}
+
+impl Caller {
+    fn actor(&self, via: &'static str) -> Actor {
+        Actor::Admin {
+            peer: self.peer,
+            user: self.user.clone(),
+            via,
+        }
+    }
 }
 
 /// Answers one request that came from `peer` to the listener address `local`.
@@ -130,41 +146,73 @@ pub(super) fn route(req: &Request, ctx: &Ctx, peer: IpAddr, local: SocketAddr) -
             api_result(
                 parsed
                     .map_err(|e| e.to_string())
-                    .and_then(|r| change(r, &who, ctx)),
+                    .and_then(|r| change(r, &who, "API", ctx)),
             )
         }
         ("POST", "/api/reload") => {
-            let nonce = form::decode_pairs(req.query.as_bytes())
-                .ok()
-                .and_then(|pairs| {
-                    pairs
-                        .into_iter()
-                        .find(|(k, _)| k == "nonce")
-                        .map(|(_, v)| v)
-                });
+            let nonce = query_nonce(&req.query);
             let checked = check_access(nonce.as_deref(), &who, ctx);
             api_result(checked.and_then(|()| {
-                let number = ctx.controller.reload_file()?;
+                let number = ctx.controller.reload_file(&who.actor("API"))?;
                 Ok(format!("reloaded: configuration generation {number}"))
             }))
+        }
+        ("GET" | "HEAD", "/api/overrides") => {
+            let overrides = ctx.controller.overrides();
+            let value = serde_json::json!({
+                "overrides": overrides,
+                "describe": overrides.describe(),
+            });
+            Response::json(200, &value)
+        }
+        ("POST", "/api/overrides/clear") => {
+            let checked = check_access(query_nonce(&req.query).as_deref(), &who, ctx);
+            api_result(checked.and_then(|()| ctx.controller.clear_overrides(&who.actor("API"))))
         }
         ("GET" | "HEAD", "/metrics") => {
             let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
             Response::new(200, metrics::CONTENT_TYPE, metrics::render_metrics(&snap))
         }
-        (_, PAGE | "/api/status" | "/api/config" | "/api/members" | "/api/reload" | "/metrics") => {
-            Response::text(405, "method not allowed")
-        }
+        (
+            _,
+            PAGE
+            | "/api/status"
+            | "/api/config"
+            | "/api/members"
+            | "/api/reload"
+            | "/api/overrides"
+            | "/api/overrides/clear"
+            | "/metrics",
+        ) => Response::text(405, "method not allowed"),
         _ => Response::text(404, "not found"),
     }
 }
 
 fn caller(access: &Access, req: &Request, peer: IpAddr, local: SocketAddr) -> Caller {
+    // Without an htpasswd file every request is "authenticated", and a user name in an
+    // `Authorization` header would be unverified: only name a user the file vouched for.
+    let auth_on = !access.authenticated(None, clock::now());
+    let user = req
+        .authorization
+        .as_deref()
+        .filter(|_| auth_on)
+        .and_then(auth::parse_basic)
+        .map(|(user, _)| String::from_utf8_lossy(&user).into_owned());
     Caller {
         allowed: access.may_change(peer),
         same_origin: access.same_origin(req.origin.as_deref(), req.referer.as_deref(), local),
         peer,
+        user,
     }
+}
+
+/// The `nonce` of a query string.
+fn query_nonce(query: &str) -> Option<String> {
+    form::decode_pairs(query.as_bytes())
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == "nonce")
+        .map(|(_, v)| v)
 }
 
 /// The page with forms and the nonce for allowed clients, read-only for the others.
@@ -192,12 +240,9 @@ fn message_param(query: &str) -> Option<String> {
 fn form_change(parsed: Result<AdminRequest, FormError>, who: &Caller, ctx: &Ctx) -> Response {
     let outcome = parsed
         .map_err(|e| e.to_string())
-        .and_then(|r| change(r, who, ctx));
+        .and_then(|r| change(r, who, "manager", ctx));
     match outcome {
-        Ok(message) => {
-            log::info(format_args!("admin change from {}: {message}", who.peer));
-            redirect(format!("{PAGE}?msg={}", percent_encode(&message)))
-        }
+        Ok(message) => redirect(format!("{PAGE}?msg={}", percent_encode(&message))),
         Err(why) if why.starts_with("forbidden") => Response::text(403, why),
         Err(why) => redirect(format!(
             "{PAGE}?msg={}",
@@ -238,9 +283,10 @@ fn check_access(nonce: Option<&str>, who: &Caller, ctx: &Ctx) -> Result<(), Stri
 }
 
 /// Applies one operator change; `Err` starting with "forbidden" means refused for access.
-fn change(req: AdminRequest, who: &Caller, ctx: &Ctx) -> Result<String, String> {
+fn change(req: AdminRequest, who: &Caller, via: &'static str, ctx: &Ctx) -> Result<String, String> {
     check_access(req.nonce.as_deref(), who, ctx)?;
     let c = &ctx.controller;
+    let actor = who.actor(via);
     match req.action {
         AdminAction::Update {
             balancer,
@@ -260,15 +306,22 @@ fn change(req: AdminRequest, who: &Caller, ctx: &Ctx) -> Result<String, String> 
                 set: to_status(set),
                 clear: to_status(clear),
             };
-            c.change_member(&balancer, &member, change)
+            c.change_member(&actor, &balancer, &member, change)
         }
         AdminAction::Add {
             balancer,
             url,
             route,
             loadfactor,
-        } => c.add_member(&balancer, &url, &route, (loadfactor * 100.0).round() as u32),
-        AdminAction::Remove { balancer, member } => c.remove_member(&balancer, &member),
+        } => c.add_member(
+            &actor,
+            &balancer,
+            &url,
+            &route,
+            (loadfactor * 100.0).round() as u32,
+        ),
+        AdminAction::Remove { balancer, member } => c.remove_member(&actor, &balancer, &member),
+        AdminAction::ClearOverrides => c.clear_overrides(&actor),
     }
 }
 

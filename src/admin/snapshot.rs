@@ -116,5 +116,6 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
         uptime_secs: now.saturating_duration_since(epoch).as_secs(),
         workers,
         balancers,
+        overrides: controller.overrides().describe(),
     }
 }

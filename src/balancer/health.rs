@@ -179,7 +179,7 @@ impl Health {
 
     /// Sets `E` and keeps the deadline the word has (0, a window already over, when it had
     /// none): what setting the flag by hand or by configuration means. True iff it changed.
-    pub(super) fn set_error_flag(&self, b: usize, m: usize) -> bool {
+    pub fn set_error_flag(&self, b: usize, m: usize) -> bool {
         let (old, new) = self.update(b, m, |w| {
             if word_in_error(w) {
                 w

@@ -332,4 +332,12 @@ impl Member {
     pub(super) fn set_lbset(&mut self, lbset: u32) {
         self.lbset = lbset;
     }
+
+    pub(super) fn set_route(&mut self, route: &str) {
+        self.route = route.as_bytes().into();
+    }
+
+    pub(super) fn set_redirect(&mut self, redirect: &str) {
+        self.redirect = redirect.as_bytes().into();
+    }
 }

@@ -508,6 +508,25 @@ impl Balancer {
         true
     }
 
+    /// Changes the session route (`jvmRoute`) sticky requests are matched against.
+    pub fn set_route(&mut self, member: usize, route: &str) -> bool {
+        let Some(m) = self.members.get_mut(member) else {
+            return false;
+        };
+        m.set_route(route);
+        true
+    }
+
+    /// Changes the route this member's sticky traffic goes to while it is unusable (empty:
+    /// none).
+    pub fn set_redirect(&mut self, member: usize, redirect: &str) -> bool {
+        let Some(m) = self.members.get_mut(member) else {
+            return false;
+        };
+        m.set_redirect(redirect);
+        true
+    }
+
     /// Changes the lbfactor (`loadfactor` × 100). `lbstatus` is kept, as in Apache. Returns
     /// false when `member` is out of range or `lbfactor` is 0.
     pub fn set_lbfactor(&mut self, member: usize, lbfactor: u32) -> bool {

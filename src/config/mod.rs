@@ -23,7 +23,8 @@ pub mod remote;
 #[cfg(test)]
 mod tests;
 mod validate;
-pub(crate) use validate::values::{check_route, parse_member_url};
+pub(crate) use display::loadfactor_text;
+pub(crate) use validate::values::parse_member_url;
 
 pub use diff::{diff, Change};
 pub use remote::{fetch_running, load_old};
@@ -533,6 +534,16 @@ impl std::error::Error for ConfigError {}
 /// `<running config at URL>`), in which case they are kept as written.
 pub fn parse_str(text: &str, file: &str) -> Result<Config, ConfigError> {
     validate::parse_str(text, file)
+}
+
+/// Validates a `Config` built in memory (the file's with the operator's changes applied) the
+/// way a file is validated: it is printed and parsed back through the same checks, so nothing
+/// but validation produces a `Config` ringlb runs. Relative paths were already resolved; the
+/// error names the key and says what is wrong (its line is that of the printed form, so it is
+/// left out as 0).
+pub fn revalidate(config: &Config) -> Result<Config, ConfigError> {
+    validate::parse_str_in(&config.to_string(), &config.source, None)
+        .map_err(|e| ConfigError { line: 0, ..e })
 }
 
 /// Builds the config of `ringlb run --member ...`: one balancer `cluster` mounted at `/`, all

@@ -198,6 +198,16 @@ pub fn fetch_running(url: &str) -> Result<Config, String> {
     parse_str(&text, &format!("<running config at {url}>")).map_err(|e| e.to_string())
 }
 
+/// Fetches the operator's overrides (`GET /api/overrides`, JSON) from the admin listener at
+/// `url`.
+pub fn fetch_overrides(url: &str) -> Result<String, String> {
+    let mut parsed = parse_admin_url(url)?;
+    let prefix = parsed.path.strip_suffix("/api/config").unwrap_or("");
+    parsed.path = format!("{prefix}/api/overrides");
+    let bytes = exchange(&parsed).map_err(|e| format!("{url}: {e}"))?;
+    response_body(&bytes).map_err(|e| format!("{url}/api/overrides: {e}"))
+}
+
 /// Connects (each resolved address in turn), sends the request, reads to the end.
 fn exchange(url: &AdminUrl) -> Result<Vec<u8>, String> {
     let addrs = (url.host.as_str(), url.port)

@@ -1,8 +1,10 @@
 //! One configuration generation as one worker sees it: the config and everything derived
-//! from it (balancers, member connection pools, counter slots). A reload or an admin change
-//! makes a new generation; requests in flight finish on the one they started with.
+//! from it (balancers, member connection pools, counter slots, the access log). A new
+//! generation (a reload, a member added or removed) builds all of it afresh; an operator's
+//! in-place edit ([`Gen::edited`]) shares it and changes the balancers. Requests in flight
+//! finish on the `Gen` they started with. What carries over is described in `link`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,8 +17,8 @@ use crate::balancer::{Balancer, Health, HealthState};
 use crate::clock;
 use crate::config::{AccessTarget, Config, Sticky};
 use crate::error::{ProxyError, Retry};
+use crate::link::{MemberEdit, SharedGen};
 use crate::log;
-use crate::server::SharedGen;
 use crate::stats::{CoreWriter, MemberTotals, Stats};
 use crate::upstream::Pool;
 
@@ -33,10 +35,11 @@ pub(crate) struct BalancerRt {
 }
 
 /// One generation on one core. Lives in an `Rc`; `RefCell`s are never borrowed across `.await`.
+/// The `Rc` fields are shared with the `Gen`s that in-place edits derive from this one.
 #[derive(Debug)]
 pub(crate) struct Gen {
     pub(crate) config: Arc<Config>,
-    pub(crate) balancers: Vec<BalancerRt>,
+    pub(crate) balancers: Rc<[BalancerRt]>,
     /// Balancer indices by mount, longest mount first.
     mounts: Vec<usize>,
     pub(crate) bufs: Rc<BufPool>,
@@ -44,11 +47,11 @@ pub(crate) struct Gen {
     /// Member health words shared by every core.
     pub(crate) health: Arc<Health>,
     /// This worker's access log for this generation, when configured.
-    pub(crate) access: RefCell<Option<AccessLog>>,
-    /// Set when a newer generation replaced this one (its probe tasks end).
-    pub(crate) retired: std::cell::Cell<bool>,
+    pub(crate) access: Rc<RefCell<Option<AccessLog>>>,
+    /// Set when a new generation replaced this one (its probe tasks end); not by an edit.
+    pub(crate) retired: Rc<Cell<bool>>,
     /// This core's slot in the cross-core counters.
-    pub(crate) stats: CoreWriter,
+    pub(crate) stats: Rc<CoreWriter>,
     /// Client connections this worker holds at most (`limits.max_connections`, or derived
     /// from the open files limit when that is `auto`).
     pub(crate) max_connections: u64,
@@ -84,15 +87,54 @@ impl Gen {
             mounts,
             bufs,
             epoch,
-            access: RefCell::new(open_access_log(&shared.config)),
+            access: Rc::new(RefCell::new(open_access_log(&shared.config))),
             health: shared.health.clone(),
-            retired: std::cell::Cell::new(false),
+            retired: Rc::new(Cell::new(false)),
             max_connections: shared.config.limits.max_connections.map_or_else(
                 || super::auto_max_connections(crate::rlimit::open_files_limit(), stats.cores()),
                 u64::from,
             ),
-            stats: stats.writer(index),
+            stats: Rc::new(stats.writer(index)),
             all_stats: stats,
+        }
+    }
+
+    /// This generation with the config of `shared` (an edit of this one, see
+    /// [`SharedGen::edited`]) and `edits` applied to its balancers in place: pools, balancer
+    /// scores, probes, counters and the access log are the same objects, so requests in
+    /// flight on this `Gen` see the edit too.
+    pub(super) fn edited(&self, shared: &SharedGen, edits: &[MemberEdit]) -> Gen {
+        for edit in edits {
+            let Some(rt) = self.balancers.get(edit.balancer) else {
+                continue;
+            };
+            let mut balancer = rt.balancer.borrow_mut();
+            balancer.change_status(edit.member, edit.set, edit.clear);
+            if let Some(lbfactor) = edit.lbfactor {
+                balancer.set_lbfactor(edit.member, lbfactor);
+            }
+            if let Some(lbset) = edit.lbset {
+                balancer.set_lbset(edit.member, lbset);
+            }
+            if let Some(route) = &edit.route {
+                balancer.set_route(edit.member, route);
+            }
+            if let Some(redirect) = &edit.redirect {
+                balancer.set_redirect(edit.member, redirect);
+            }
+        }
+        Gen {
+            config: shared.config.clone(),
+            balancers: self.balancers.clone(),
+            mounts: self.mounts.clone(),
+            bufs: self.bufs.clone(),
+            epoch: self.epoch,
+            health: self.health.clone(),
+            access: self.access.clone(),
+            retired: self.retired.clone(),
+            stats: self.stats.clone(),
+            max_connections: self.max_connections,
+            all_stats: self.all_stats.clone(),
         }
     }
 

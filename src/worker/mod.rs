@@ -23,13 +23,13 @@ use std::sync::Arc;
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 use monoio::io::{CancelHandle, Canceller};
 use monoio::net::TcpListener;
 
 use crate::clock;
 use crate::config::IoDriver;
-use crate::server::{Control, SharedGen, StopSignal, WorkerInfo};
+use crate::link::{Control, WorkerInfo, WorkerLink};
 
 pub(crate) use bufs::BufPool;
 pub(crate) use gen::Gen;
@@ -173,19 +173,6 @@ pub(crate) fn thread_main(
     }
 }
 
-/// What a worker needs from the server: the generation to start with, how to stop, and where
-/// control messages arrive.
-#[derive(Debug)]
-pub(crate) struct WorkerLink {
-    pub(crate) shared: Arc<SharedGen>,
-    pub(crate) epoch: Instant,
-    pub(crate) stop: Arc<StopSignal>,
-    pub(crate) controls: Receiver<Control>,
-    /// Open client connections per worker, for the metrics (slot `index` written by worker
-    /// `index` only).
-    pub(crate) connections: Arc<[std::sync::atomic::AtomicU64]>,
-}
-
 async fn run(
     info: WorkerInfo,
     link: WorkerLink,
@@ -226,7 +213,7 @@ async fn run(
             }
         }
     }
-    probe::start(&core.current(), info.index, link.shared.stats.cores());
+    probe::start(&core, link.shared.stats.cores());
     let _ = ready.send(Ok(info));
     let mut totals = Vec::new();
     let mut unusable = Vec::new();
@@ -242,7 +229,7 @@ async fn run(
         }
         if now.saturating_duration_since(last_sweep) >= TICK {
             last_sweep = now;
-            for b in &gen.balancers {
+            for b in gen.balancers.iter() {
                 b.pool.sweep(now);
             }
             if core.index == 0 {
@@ -250,15 +237,7 @@ async fn run(
             }
         }
         while let Ok(control) = link.controls.try_recv() {
-            match control {
-                Control::Swap(shared) => {
-                    let next = Gen::new(&shared, core.index, core.bufs.clone(), core.epoch);
-                    let old = core.current.replace(Rc::new(next));
-                    old.retired.set(true);
-                    probe::start(&core.current(), core.index, shared.stats.cores());
-                    core.wake_acceptors(); // the cap may have changed
-                }
-            }
+            apply(&core, control);
         }
     }
     // Stop accepting at once, then let open connections finish until the grace period ends.
@@ -278,6 +257,27 @@ async fn run(
     while core.connections.get() > 0 && clock::now() < deadline {
         monoio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// Puts one control message in force on this worker, then acknowledges it: every request
+/// that starts after the acknowledgement sees the change.
+fn apply(core: &Rc<Core>, control: Control) {
+    let ack = match control {
+        Control::Swap(shared, ack) => {
+            let next = Gen::new(&shared, core.index, core.bufs.clone(), core.epoch);
+            let old = core.current.replace(Rc::new(next));
+            old.retired.set(true);
+            probe::start(core, shared.stats.cores());
+            core.wake_acceptors(); // the cap may have changed
+            ack
+        }
+        Control::Edit(shared, edits, ack) => {
+            let next = core.current().edited(&shared, &edits);
+            core.current.replace(Rc::new(next));
+            ack
+        }
+    };
+    let _ = ack.send(core.index);
 }
 
 /// Accepts until `stopping` is set and `cancel` fires, spawning a connection task per client.

@@ -4,13 +4,14 @@
 //! flag `C` in the shared health word (every core stops choosing the member at once); `passes`
 //! consecutive passes clear it.
 
+use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use monoio::io::AsyncWriteRentExt;
 
 use super::forward::{self, Read};
-use super::Gen;
+use super::{Core, Gen};
 use crate::clock;
 use crate::config::{HcMethod, HealthCheck, MemberConfig};
 use crate::http::head;
@@ -20,55 +21,79 @@ use crate::upstream::{self, ConnectError};
 /// Largest response head a probe reads.
 const MAX_PROBE_HEAD: usize = 16 * 1024;
 
-/// Starts a probe task for every member with a health check that this core owns.
-pub(super) fn start(core: &Rc<Gen>, core_index: usize, cores: usize) {
+/// Starts a probe task for every member with a health check that this worker owns, for its
+/// current generation. A probe runs until a new generation replaces that one; an in-place
+/// edit keeps it (and its pass/fail counts) running, and each round reads the member's
+/// current settings.
+pub(super) fn start(worker: &Rc<Core>, cores: usize) {
+    let gen = worker.current();
     let mut global = 0usize;
-    for (b, bcfg) in core.config.balancers.iter().enumerate() {
+    for (b, bcfg) in gen.config.balancers.iter().enumerate() {
         for (m, member) in bcfg.members.iter().enumerate() {
-            if member.options.health.is_some() && global % cores.max(1) == core_index {
-                monoio::spawn(probe_loop(core.clone(), b, m));
+            if member.options.health.is_some() && global % cores.max(1) == worker.index {
+                monoio::spawn(probe_loop(worker.clone(), gen.retired.clone(), b, m));
             }
             global += 1;
         }
     }
 }
 
-async fn probe_loop(core: Rc<Gen>, b: usize, m: usize) {
-    let member = &core.config.balancers[b].members[m];
-    let Some(hc) = &member.options.health else {
-        return;
-    };
+async fn probe_loop(worker: Rc<Core>, retired: Rc<Cell<bool>>, b: usize, m: usize) {
     let (mut passes, mut fails) = (0u32, 0u32);
     loop {
-        monoio::time::sleep(hc.interval).await;
-        if core.retired.get() {
+        let interval = match health_check(&worker.current(), b, m) {
+            Some(hc) => hc.interval,
+            None => return,
+        };
+        monoio::time::sleep(interval).await;
+        if retired.get() {
             return;
         }
-        let timeout = hc.interval.min(core.config.timeouts.upstream_response);
-        let outcome = probe(member, hc, core.config.timeouts.connect, timeout).await;
-        let now_ms = core.now_ms(clock::now());
+        let gen = worker.current();
+        let Some(hc) = health_check(&gen, b, m) else {
+            return;
+        };
+        let member = &gen.config.balancers[b].members[m];
+        let timeout = hc.interval.min(gen.config.timeouts.upstream_response);
+        let outcome = probe(member, hc, gen.config.timeouts.connect, timeout).await;
+        if retired.get() {
+            return;
+        }
+        let now_ms = gen.now_ms(clock::now());
         match outcome {
             Ok(()) => {
                 (passes, fails) = (passes.saturating_add(1), 0);
-                if passes >= hc.passes && core.set_hc_failed(b, m, false, now_ms) {
+                if passes >= hc.passes && gen.set_hc_failed(b, m, false, now_ms) {
                     log::info(format_args!(
                         "balancer {}: member {} ({}) passed its health check",
-                        core.config.balancers[b].name, member.url, member.route
+                        gen.config.balancers[b].name, member.url, member.route
                     ));
                 }
             }
             Err(None) => {}
             Err(Some(why)) => {
                 (passes, fails) = (0, fails.saturating_add(1));
-                if fails >= hc.fails && core.set_hc_failed(b, m, true, now_ms) {
+                if fails >= hc.fails && gen.set_hc_failed(b, m, true, now_ms) {
                     log::warn(format_args!(
                         "balancer {}: member {} ({}) failed its health check: {why}",
-                        core.config.balancers[b].name, member.url, member.route
+                        gen.config.balancers[b].name, member.url, member.route
                     ));
                 }
             }
         }
     }
+}
+
+/// The health check of member `m` of balancer `b` in `gen`, if it has one.
+fn health_check(gen: &Gen, b: usize, m: usize) -> Option<&HealthCheck> {
+    gen.config
+        .balancers
+        .get(b)?
+        .members
+        .get(m)?
+        .options
+        .health
+        .as_ref()
 }
 
 /// One probe: connect, and for the HTTP methods send the request and check the status.

@@ -1,0 +1,96 @@
+//! One configuration generation as every worker shares it, and the one place where member
+//! state is carried from a generation to the next.
+//!
+//! What carries over, by member identity (balancer name and member URL):
+//! - a **new generation** (a reload of the file, a member added or removed through the
+//!   manager): the shared counters, the error window, the failed check and the "usable since"
+//!   clock of every member that is in both. Each worker then builds its per-core state afresh:
+//!   new pools, balancer scores from zero, probes restarted, the access log reopened (so a
+//!   reload after log rotation writes to the new file).
+//! - an **in-place edit** (status flags, loadfactor, lbset, route, redirect): everything. The
+//!   shared counters and health are the same objects ([`SharedGen::edited`]); each worker keeps
+//!   its pools, balancer scores, probe counters and access log and applies the edit to its
+//!   balancer (`worker::Gen::edited`).
+
+use std::sync::Arc;
+
+use crate::balancer::Health;
+use crate::config::Config;
+use crate::stats::Stats;
+
+/// What every worker shares for one configuration generation: the config, the cross-core
+/// counters and the member health words sized for it.
+#[derive(Debug)]
+pub struct SharedGen {
+    /// 1 for the configuration ringlb started with, then one more per new generation (a
+    /// reload, a member added or removed); an in-place edit keeps the number.
+    pub number: u64,
+    pub config: Arc<Config>,
+    pub stats: Arc<Stats>,
+    pub health: Arc<Health>,
+}
+
+impl SharedGen {
+    /// A generation for `config` on `cores` workers, with fresh counters.
+    pub fn new(number: u64, config: Arc<Config>, cores: usize) -> SharedGen {
+        let members: Vec<usize> = config.balancers.iter().map(|b| b.members.len()).collect();
+        SharedGen {
+            number,
+            stats: Arc::new(Stats::new(cores, &members)),
+            health: Arc::new(Health::new(&members)),
+            config,
+        }
+    }
+
+    /// The next generation for `config`: fresh counters and health words, with every member
+    /// that exists in both (same balancer name and URL) carrying its counters, error window,
+    /// failed check and slow-start clock over.
+    pub fn successor(&self, config: Arc<Config>) -> SharedGen {
+        let next = SharedGen::new(self.number + 1, config, self.stats.cores());
+        for (b, bcfg) in next.config.balancers.iter().enumerate() {
+            let Some(ob) = self
+                .config
+                .balancers
+                .iter()
+                .position(|o| o.name == bcfg.name)
+            else {
+                continue;
+            };
+            for (m, member) in bcfg.members.iter().enumerate() {
+                let old = &self.config.balancers[ob].members;
+                if let Some(om) = old.iter().position(|o| o.url == member.url) {
+                    next.stats.seed(b, m, &self.stats.totals(ob, om));
+                    next.health.carry_from(b, m, &self.health, ob, om);
+                }
+            }
+        }
+        next
+    }
+
+    /// This generation with `config` in force: the same number, counters and health. Only
+    /// for a `config` with the same balancers and members in the same order (an in-place
+    /// edit), so every index keeps its meaning.
+    pub fn edited(&self, config: Arc<Config>) -> SharedGen {
+        SharedGen {
+            number: self.number,
+            config,
+            stats: self.stats.clone(),
+            health: self.health.clone(),
+        }
+    }
+
+    /// Whether `config` can be put in force by [`SharedGen::edited`]: the same balancers,
+    /// with the same members (by URL), in the same order.
+    pub fn same_members(&self, config: &Config) -> bool {
+        let old = &self.config.balancers;
+        old.len() == config.balancers.len()
+            && old.iter().zip(&config.balancers).all(|(a, b)| {
+                a.name == b.name
+                    && a.members.len() == b.members.len()
+                    && a.members
+                        .iter()
+                        .zip(&b.members)
+                        .all(|(x, y)| x.url == y.url)
+            })
+    }
+}
