@@ -8,9 +8,9 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 
+use common::admin_api::{call, call_as, nonce};
 use common::{config, member, poll_until, secs, start_proxy, Client, MockMember};
 use ringlb::admin::server::{self as admin_server, AdminServer};
 use ringlb::balancer::Status;
@@ -83,57 +83,6 @@ impl Setup {
 
 /// One admin request with the listener's own address as `Host`; returns (status, headers
 /// lowercased, body).
-fn call(
-    addr: SocketAddr,
-    method: &str,
-    target: &str,
-    extra: &str,
-    body: &str,
-) -> (u16, String, String) {
-    call_as(
-        addr,
-        &format!("Host: {addr}\r\n"),
-        method,
-        target,
-        extra,
-        body,
-    )
-}
-
-/// [`call`] with `host` (whole header lines, or nothing) instead of the listener's address.
-fn call_as(
-    addr: SocketAddr,
-    host: &str,
-    method: &str,
-    target: &str,
-    extra: &str,
-    body: &str,
-) -> (u16, String, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    common::set_timeouts(&s);
-    write!(
-        s,
-        "{method} {target} HTTP/1.1\r\n{host}{extra}Content-Length: {}\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let (head, body) = out.split_once("\r\n\r\n").unwrap();
-    let status = head[9..12].parse().unwrap();
-    (status, head.to_ascii_lowercase(), body.to_string())
-}
-
-fn nonce(admin: SocketAddr) -> String {
-    let (_, _, body) = call(admin, "GET", "/api/status", "", "");
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    v["nonce"]
-        .as_str()
-        .expect("allowed clients see the nonce")
-        .to_string()
-}
-
 fn served(addr: SocketAddr, cookie: Option<&str>) -> String {
     let cookie = cookie
         .map(|c| format!("Cookie: {c}\r\n"))

@@ -14,6 +14,7 @@
     clippy::disallowed_methods
 )]
 
+pub(crate) mod admin_api;
 mod client;
 mod member;
 mod wire;
