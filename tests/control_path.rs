@@ -118,7 +118,10 @@ fn manager_changes_under_load_keep_pools_and_lose_no_request(driver: IoDriver) {
     cfg.workers = Some(2);
     let (proxy, admin) = start_with_admin(cfg);
     let n = nonce(admin.local_addr());
-    let (wa, wb) = (format!("http://{}", a.addr()), format!("http://{}", b.addr()));
+    let (wa, wb) = (
+        format!("http://{}", a.addr()),
+        format!("http://{}", b.addr()),
+    );
     let load = Load::start(common::addr(&proxy));
     // Warm up: each member once takes all the traffic, so each pool holds what the load needs.
     for form in [
@@ -224,14 +227,25 @@ fn a_change_is_in_force_on_every_worker_when_the_answer_comes(driver: IoDriver) 
     // Keep-alive clients on both workers (SO_REUSEPORT spreads them), opened before.
     let mut clients: Vec<Client> = (0..8).map(|_| Client::connect(addr)).collect();
     for round in 0..5 {
-        manager(admin.local_addr(), &n, &format!("b=test&w={wa}&w_status_D=1"));
+        manager(
+            admin.local_addr(),
+            &n,
+            &format!("b=test&w={wa}&w_status_D=1"),
+        );
         for client in &mut clients {
             for _ in 0..3 {
                 let body = client.request(&common::get("/")).body_text();
-                assert_eq!(body, "b", "round {round}: a request after the answer used a");
+                assert_eq!(
+                    body, "b",
+                    "round {round}: a request after the answer used a"
+                );
             }
         }
-        manager(admin.local_addr(), &n, &format!("b=test&w={wa}&w_status_D=0"));
+        manager(
+            admin.local_addr(),
+            &n,
+            &format!("b=test&w={wa}&w_status_D=0"),
+        );
         let mut saw_a = false;
         for client in &mut clients {
             saw_a |= client.request(&common::get("/")).body_text() == "a";
@@ -265,8 +279,15 @@ fn check_diff_lists_exactly_what_the_reload_then_does(driver: IoDriver) {
     let admin = admin_server::start(&admin_cfg, proxy.controller().clone()).unwrap();
     let url = format!("http://{}", admin.local_addr());
     let n = nonce(admin.local_addr());
-    let (wa, wb) = (format!("http://{}", a.addr()), format!("http://{}", b.addr()));
-    manager(admin.local_addr(), &n, &format!("b=test&w={wa}&w_status_N=1"));
+    let (wa, wb) = (
+        format!("http://{}", a.addr()),
+        format!("http://{}", b.addr()),
+    );
+    manager(
+        admin.local_addr(),
+        &n,
+        &format!("b=test&w={wa}&w_status_N=1"),
+    );
     manager(admin.local_addr(), &n, &format!("b=test&w={wb}&w_lf=3"));
 
     // The file changes b's loadfactor (its override ends: the file wins) and a timeout; a's
@@ -315,7 +336,9 @@ fn check_diff_lists_exactly_what_the_reload_then_does(driver: IoDriver) {
         "the ended override is named: {report}"
     );
     assert!(
-        report.contains(&format!("override holds: balancer test member {wa}: status +N")),
+        report.contains(&format!(
+            "override holds: balancer test member {wa}: status +N"
+        )),
         "the held override is named: {report}"
     );
     assert_eq!(

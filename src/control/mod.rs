@@ -250,7 +250,9 @@ impl Controller {
     }
 
     /// Changes one member (manager form or API). Returns a message for the operator once
-    /// every worker applies the change.
+    /// every worker applies the change. Setting or clearing `E` or `C` acts on the member's
+    /// shared health at once (an error window or a failed check begins or ends); it is not
+    /// an override.
     pub fn change_member(
         &self,
         who: &Actor,
@@ -259,6 +261,28 @@ impl Controller {
         change: MemberChange,
     ) -> Result<String, String> {
         self.update(who, |o, file| o.change(file, balancer, url, &change))?;
+        let (set, clear) = (
+            change.set.intersection(Status::SHARED),
+            change.clear.intersection(Status::SHARED),
+        );
+        if set != Status::NONE || clear != Status::NONE {
+            let current = self.current();
+            let index = current
+                .config
+                .balancers
+                .iter()
+                .enumerate()
+                .find(|(_, b)| b.name == balancer)
+                .and_then(|(b, bc)| Some((b, bc.members.iter().position(|m| m.url == url)?)));
+            if let Some((b, m)) = index {
+                self.write_shared_flags(&current, b, m, set, clear);
+                log::info(format_args!(
+                    "change by {who}: balancer {balancer} member {url}: health {}{}",
+                    signed('+', set),
+                    signed('-', clear)
+                ));
+            }
+        }
         Ok(format!("member {url} of {balancer} updated"))
     }
 
@@ -313,11 +337,9 @@ impl Controller {
         let current = state.current.clone();
         let pending = if current.same_members(&config) {
             let edits = member_edits(&current.config, &config);
-            self.write_shared_flags(&current, &edits);
-            let local: Vec<MemberEdit> = edits.into_iter().map(without_shared).collect();
             let next = Arc::new(current.edited(config));
             self.publish(&mut state, who, "change", next.clone(), |ack| {
-                Control::Edit(next.clone(), local.clone(), ack)
+                Control::Edit(next.clone(), edits.clone(), ack)
             })
         } else {
             let next = Arc::new(current.successor(config));
@@ -329,22 +351,20 @@ impl Controller {
         pending.wait()
     }
 
-    /// The shared flags (`E`, `C`) an edit sets or clears, written once to the shared health.
-    fn write_shared_flags(&self, current: &SharedGen, edits: &[MemberEdit]) {
+    /// Sets or clears the shared flags (`E`, `C`) of member `m` of balancer `b` in the
+    /// shared health, once for every worker.
+    fn write_shared_flags(&self, gen: &SharedGen, b: usize, m: usize, set: Status, clear: Status) {
         let now_ms = clock::ms_since(self.epoch, clock::now());
-        let health = &current.health;
-        for e in edits {
-            let (b, m) = (e.balancer, e.member);
-            if e.set.contains(Status::ERROR) {
-                health.set_error_flag(b, m);
-            } else if e.clear.contains(Status::ERROR) {
-                health.clear_error(b, m, now_ms);
-            }
-            if e.set.contains(Status::HC_FAILED) {
-                health.set_hc_failed(b, m, true, now_ms);
-            } else if e.clear.contains(Status::HC_FAILED) {
-                health.set_hc_failed(b, m, false, now_ms);
-            }
+        let health = &gen.health;
+        if set.contains(Status::ERROR) {
+            health.set_error_flag(b, m);
+        } else if clear.contains(Status::ERROR) {
+            health.clear_error(b, m, now_ms);
+        }
+        if set.contains(Status::HC_FAILED) {
+            health.set_hc_failed(b, m, true, now_ms);
+        } else if clear.contains(Status::HC_FAILED) {
+            health.set_hc_failed(b, m, false, now_ms);
         }
     }
 
@@ -415,11 +435,15 @@ impl Pending {
 }
 
 /// The per-member edits that turn `old` into `new` (same balancers and members, in order).
+/// Only this core's flags are named: the shared `E` and `C` are not overrides.
 fn member_edits(old: &Config, new: &Config) -> Vec<MemberEdit> {
     let mut edits = Vec::new();
     for (b, (ob, nb)) in old.balancers.iter().zip(&new.balancers).enumerate() {
         for (m, (om, nm)) in ob.members.iter().zip(&nb.members).enumerate() {
-            let (os, ns) = (om.options.status, nm.options.status);
+            let (os, ns) = (
+                om.options.status.without(Status::SHARED),
+                nm.options.status.without(Status::SHARED),
+            );
             let edit = MemberEdit {
                 balancer: b,
                 member: m,
@@ -445,11 +469,11 @@ fn member_edits(old: &Config, new: &Config) -> Vec<MemberEdit> {
     edits
 }
 
-/// `edit` without the shared flags, which the control plane writes itself.
-fn without_shared(edit: MemberEdit) -> MemberEdit {
-    MemberEdit {
-        set: edit.set.without(Status::SHARED),
-        clear: edit.clear.without(Status::SHARED),
-        ..edit
+/// `+ND`-style letters of `flags` with `sign`; empty for none.
+fn signed(sign: char, flags: Status) -> String {
+    if flags == Status::NONE {
+        String::new()
+    } else {
+        format!("{sign}{flags}")
     }
 }

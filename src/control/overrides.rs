@@ -93,8 +93,10 @@ pub struct Overrides {
     pub removed: Vec<RemovedMember>,
 }
 
-/// The letters of every status flag an operator may set, in display order.
-const LETTERS: &[u8] = b"DSNHRIEC";
+/// The letters of the status flags an override holds. `E` (in error) and `C` (failed check)
+/// are states, not settings: the manager's change to them acts on the shared health once
+/// and is not held.
+const LETTERS: &[u8] = b"DSNHRI";
 
 impl Overrides {
     pub fn is_empty(&self) -> bool {

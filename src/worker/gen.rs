@@ -247,3 +247,74 @@ fn open_access_log(config: &Config) -> Option<AccessLog> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+    use std::sync::Arc;
+
+    use super::Gen;
+    use crate::balancer::{Balancer, Status};
+    use crate::clock;
+    use crate::config;
+    use crate::link::{MemberEdit, SharedGen};
+    use crate::worker::bufs::{BufPool, IO_BUF};
+
+    const FILE: &str = "[[balancer]]\nname = \"app\"\n\
+        [[balancer.member]]\nurl = \"http://127.0.0.1:9001\"\nroute = \"a\"\n\
+        [[balancer.member]]\nurl = \"http://127.0.0.1:9002\"\nroute = \"b\"\nloadfactor = 2\n\
+        [[balancer.member]]\nurl = \"http://127.0.0.1:9003\"\nroute = \"c\"\nloadfactor = 3\n";
+
+    fn picks(balancer: &mut Balancer, n: usize) -> Vec<usize> {
+        (0..n)
+            .map(|_| balancer.pick(&[], 0, 1).unwrap().member)
+            .collect()
+    }
+
+    /// An in-place edit continues the byrequests schedule where it was, exactly as the same
+    /// setters on one balancer would; a new generation would start it again from zero.
+    #[test]
+    fn an_edit_continues_the_byrequests_schedule() {
+        let cfg = Arc::new(config::parse_str(FILE, "t.toml").unwrap());
+        let shared = SharedGen::new(1, cfg.clone(), 1);
+        let gen = Gen::new(&shared, 0, Rc::new(BufPool::new(IO_BUF)), clock::now());
+        let mut reference = Balancer::new(&cfg.balancers[0]);
+        let before = picks(&mut gen.balancers[0].balancer.borrow_mut(), 4);
+        assert_eq!(before, picks(&mut reference, 4));
+
+        let mut next = config::Config::clone(&cfg);
+        next.balancers[0].members[0].lbfactor = 400;
+        next.balancers[0].members[2].options.status = Status::DRAIN;
+        let edit = |member, lbfactor, set| MemberEdit {
+            balancer: 0,
+            member,
+            set,
+            clear: Status::NONE,
+            lbfactor,
+            lbset: None,
+            route: None,
+            redirect: None,
+        };
+        let edits = [
+            edit(0, Some(400), Status::NONE),
+            edit(2, None, Status::DRAIN),
+        ];
+        let edited = gen.edited(&shared.edited(Arc::new(next.clone())), &edits);
+        reference.set_lbfactor(0, 400);
+        reference.change_status(2, Status::DRAIN, Status::NONE);
+
+        let after = picks(&mut edited.balancers[0].balancer.borrow_mut(), 12);
+        assert_eq!(after, picks(&mut reference, 12), "the schedule continues");
+        let restarted = picks(&mut Balancer::new(&next.balancers[0]), 12);
+        assert_ne!(after, restarted, "a fresh balancer would start over");
+        assert!(
+            Rc::ptr_eq(&gen.balancers, &edited.balancers),
+            "pools are shared"
+        );
+        assert!(
+            Rc::ptr_eq(&gen.access, &edited.access),
+            "the access log is kept"
+        );
+        assert_eq!(edited.config.balancers[0].members[0].lbfactor, 400);
+    }
+}
