@@ -1,7 +1,12 @@
 //! The error log of a running `ringlb run`: every operator change is logged once, with who
 //! made it (address, and how: manager, API, SIGHUP) and each key as `old -> new`; a reload
 //! names the overrides the file ends.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods,
+    clippy::disallowed_types
+)]
 
 #[macro_use]
 mod common;

@@ -117,6 +117,7 @@ fn manager_changes_under_load_keep_pools_and_lose_no_request(driver: IoDriver) {
     );
     cfg.workers = Some(2);
     let (proxy, admin) = start_with_admin(cfg);
+    let cfg_again = Config::clone(&proxy.current().config);
     let n = nonce(admin.local_addr());
     let (wa, wb) = (
         format!("http://{}", a.addr()),
@@ -144,11 +145,30 @@ fn manager_changes_under_load_keep_pools_and_lose_no_request(driver: IoDriver) {
         manager(admin.local_addr(), &n, &form);
         load.wait_for(20);
     }
+    // A member added and removed again, and a reload of the same file: new generations, which
+    // carry the pools of the members they keep.
+    let c = MockMember::named("c");
+    let wc = format!("http://{}", c.addr());
+    let count = || a.connections() + b.connections();
+    let after_edits = count();
+    let add = format!("b=test&add_url={wc}&add_route=c");
+    manager(admin.local_addr(), &n, &add);
+    load.wait_for(20);
+    let after_add = count();
+    manager(admin.local_addr(), &n, &format!("b=test&w={wc}&remove=1"));
+    load.wait_for(20);
+    let after_remove = count();
+    proxy.reload(cfg_again).unwrap();
+    load.wait_for(20);
+    println!(
+        "member connections: {after_edits} after the edits, {after_add} after the add, \
+         {after_remove} after the remove"
+    );
     let (ok, failed) = load.finish();
     let after = a.connections() + b.connections();
     println!(
         "{ok} requests, {failed} failed; member connections {before} before the 20 changes, \
-         {after} after"
+         an add, a remove and a reload, {after} after"
     );
     assert_eq!(failed, 0, "no client sees an error");
     assert!(

@@ -383,6 +383,27 @@ impl Balancer {
         (winner, next)
     }
 
+    /// Takes over the byrequests scores (`lbstatus`) of `old`, this balancer's previous
+    /// generation: member *i* gets the score of member `origin(i)` of `old`, members without
+    /// an origin keep 0. The scores are then shifted to sum to 0 again (a member that left or
+    /// came changes the sum), so the schedule continues where it was.
+    pub fn carry_scores(&mut self, old: &Balancer, origin: impl Fn(usize) -> Option<usize>) {
+        for (i, m) in self.members.iter_mut().enumerate() {
+            if let Some(o) = origin(i).and_then(|o| old.members.get(o)) {
+                m.load.lbstatus = o.load.lbstatus;
+            }
+        }
+        let n = self.members.len() as i64;
+        if n > 0 {
+            let sum: i64 = self.members.iter().map(|m| m.load.lbstatus).sum();
+            let (share, rest) = (sum.div_euclid(n), sum.rem_euclid(n));
+            for (i, m) in self.members.iter_mut().enumerate() {
+                m.load.lbstatus -= share + i64::from((i as i64) < rest);
+            }
+        }
+        self.check_invariants();
+    }
+
     /// The method in use.
     pub fn method(&self) -> LbMethod {
         self.method

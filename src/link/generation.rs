@@ -1,12 +1,14 @@
 //! One configuration generation as every worker shares it, and the one place where member
 //! state is carried from a generation to the next.
 //!
-//! What carries over, by member identity (balancer name and member URL):
+//! What carries over, by member identity (balancer name and member URL), decided here once as
+//! [`SharedGen::origin`]:
 //! - a **new generation** (a reload of the file, a member added or removed through the
 //!   manager): the shared counters, the error window, the failed check and the "usable since"
-//!   clock of every member that is in both. Each worker then builds its per-core state afresh:
-//!   new pools, balancer scores from zero, probes restarted, the access log reopened (so a
-//!   reload after log rotation writes to the new file).
+//!   clock of every member that is in both, here; and on each worker (`worker::Gen::new`,
+//!   following `origin`) its idle member connections (when the address is the same), its
+//!   byrequests score and its health-check pass/fail counts. The access log stays open when
+//!   its target and format are the same (`SIGUSR1` reopens it).
 //! - an **in-place edit** (status flags, loadfactor, lbset, route, redirect): everything. The
 //!   shared counters and health are the same objects ([`SharedGen::edited`]); each worker keeps
 //!   its pools, balancer scores, probe counters and access log and applies the edit to its
@@ -28,6 +30,9 @@ pub struct SharedGen {
     pub config: Arc<Config>,
     pub stats: Arc<Stats>,
     pub health: Arc<Health>,
+    /// `origin[b][m]`: where member `m` of balancer `b` was in the previous generation
+    /// (balancer, member), if it was there.
+    origin: Vec<Vec<Option<(usize, usize)>>>,
 }
 
 impl SharedGen {
@@ -38,15 +43,21 @@ impl SharedGen {
             number,
             stats: Arc::new(Stats::new(cores, &members)),
             health: Arc::new(Health::new(&members)),
+            origin: members.iter().map(|&n| vec![None; n]).collect(),
             config,
         }
+    }
+
+    /// Where member `m` of balancer `b` was in the previous generation, if it was there.
+    pub fn origin(&self, b: usize, m: usize) -> Option<(usize, usize)> {
+        self.origin.get(b)?.get(m).copied().flatten()
     }
 
     /// The next generation for `config`: fresh counters and health words, with every member
     /// that exists in both (same balancer name and URL) carrying its counters, error window,
     /// failed check and slow-start clock over.
     pub fn successor(&self, config: Arc<Config>) -> SharedGen {
-        let next = SharedGen::new(self.number + 1, config, self.stats.cores());
+        let mut next = SharedGen::new(self.number + 1, config, self.stats.cores());
         for (b, bcfg) in next.config.balancers.iter().enumerate() {
             let Some(ob) = self
                 .config
@@ -61,6 +72,7 @@ impl SharedGen {
                 if let Some(om) = old.iter().position(|o| o.url == member.url) {
                     next.stats.seed(b, m, &self.stats.totals(ob, om));
                     next.health.carry_from(b, m, &self.health, ob, om);
+                    next.origin[b][m] = Some((ob, om));
                 }
             }
         }
@@ -76,6 +88,7 @@ impl SharedGen {
             config,
             stats: self.stats.clone(),
             health: self.health.clone(),
+            origin: self.origin.clone(),
         }
     }
 

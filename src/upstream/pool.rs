@@ -82,6 +82,21 @@ impl Pool {
         }
     }
 
+    /// Moves the idle connections of member `from_member` of `from` (the previous generation's
+    /// pool, same member address) to `member` here, oldest first, within this pool's limit.
+    pub fn adopt(&self, member: usize, from: &Pool, from_member: usize) {
+        let taken = match from.idle.borrow_mut().get_mut(from_member) {
+            Some(list) => std::mem::take(list),
+            None => return,
+        };
+        let mut idle = self.idle.borrow_mut();
+        if let Some(list) = idle.get_mut(member) {
+            list.extend(taken);
+            let excess = list.len().saturating_sub(self.max_idle_per_member);
+            list.drain(..excess);
+        }
+    }
+
     /// Drops connections idle longer than the timeout (called from the worker's tick).
     pub fn sweep(&self, now: Instant) {
         let mut idle = self.idle.borrow_mut();

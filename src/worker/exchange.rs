@@ -228,8 +228,7 @@ async fn connect(
     pick: Pick,
     now: Instant,
 ) -> Result<UpstreamConn, ConnectError> {
-    let rt = &core.balancers[req.balancer];
-    if let Some(stream) = rt.pool.checkout(pick.member, now) {
+    if let Some(stream) = core.checkout(req.balancer, pick.member, now) {
         return Ok(UpstreamConn {
             stream,
             member: pick.member,
@@ -485,9 +484,7 @@ async fn exchange(
     // (the member may have answered without it, and would read it as the next request).
     let body_read = matches!(handshake, None | Some(Continue::Member));
     if resp_facts.keep_alive && up_buf.is_empty() && body_read {
-        core.balancers[req.balancer]
-            .pool
-            .checkin(member_index, up, clock::now());
+        core.checkin(req.balancer, member_index, up, clock::now());
     }
     core.bufs.put(up_buf);
     Ok(if keep_client {

@@ -5,7 +5,7 @@
 //! finish on the `Gen` they started with. What carries over is described in `link`.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -21,6 +21,7 @@ use crate::link::{MemberEdit, SharedGen};
 use crate::log;
 use crate::stats::{CoreWriter, MemberTotals, Stats};
 use crate::upstream::Pool;
+use monoio::net::TcpStream;
 
 /// Idle member connections kept per member per core.
 const MAX_IDLE_PER_MEMBER: usize = 256;
@@ -50,6 +51,10 @@ pub(crate) struct Gen {
     pub(crate) access: Rc<RefCell<Option<AccessLog>>>,
     /// Set when a new generation replaced this one (its probe tasks end); not by an edit.
     pub(crate) retired: Rc<Cell<bool>>,
+    /// The generation that replaced this one, once one did: member connections that requests
+    /// in flight here return go to its pool (see [`Gen::checkin`]).
+    replaced_by: Rc<RefCell<Weak<Gen>>>,
+    shared: Arc<SharedGen>,
     /// This core's slot in the cross-core counters.
     pub(crate) stats: Rc<CoreWriter>,
     /// Client connections this worker holds at most (`limits.max_connections`, or derived
@@ -59,11 +64,21 @@ pub(crate) struct Gen {
 }
 
 impl Gen {
-    pub(super) fn new(shared: &SharedGen, index: usize, bufs: Rc<BufPool>, epoch: Instant) -> Gen {
+    /// The generation `shared` on worker `index`. With `previous` (the generation it replaces
+    /// on this worker), what `shared.origin` carries over moves across: idle member
+    /// connections of members whose address is the same, byrequests scores, and the access
+    /// log when its target and format did not change.
+    pub(super) fn new(
+        shared: &Arc<SharedGen>,
+        index: usize,
+        bufs: Rc<BufPool>,
+        epoch: Instant,
+        previous: Option<&Gen>,
+    ) -> Gen {
         let config = shared.config.clone();
         let stats = shared.stats.clone();
         let idle = config.timeouts.upstream_idle;
-        let balancers = config
+        let balancers: Rc<[BalancerRt]> = config
             .balancers
             .iter()
             .enumerate()
@@ -81,15 +96,24 @@ impl Gen {
             .collect();
         let mut mounts: Vec<usize> = (0..config.balancers.len()).collect();
         mounts.sort_by_key(|&i| std::cmp::Reverse(config.balancers[i].mount.len()));
+        let access = match previous {
+            Some(old) if same_access_log(&old.config, &config) => old.access.clone(),
+            _ => Rc::new(RefCell::new(open_access_log(&config))),
+        };
+        if let Some(old) = previous {
+            carry_over(shared, old, &balancers);
+        }
         Gen {
             config,
             balancers,
             mounts,
             bufs,
             epoch,
-            access: Rc::new(RefCell::new(open_access_log(&shared.config))),
+            access,
+            shared: shared.clone(),
             health: shared.health.clone(),
             retired: Rc::new(Cell::new(false)),
+            replaced_by: Rc::new(RefCell::new(Weak::new())),
             max_connections: shared.config.limits.max_connections.map_or_else(
                 || super::auto_max_connections(crate::rlimit::open_files_limit(), stats.cores()),
                 u64::from,
@@ -103,7 +127,7 @@ impl Gen {
     /// [`SharedGen::edited`]) and `edits` applied to its balancers in place: pools, balancer
     /// scores, probes, counters and the access log are the same objects, so requests in
     /// flight on this `Gen` see the edit too.
-    pub(super) fn edited(&self, shared: &SharedGen, edits: &[MemberEdit]) -> Gen {
+    pub(super) fn edited(&self, shared: &Arc<SharedGen>, edits: &[MemberEdit]) -> Gen {
         for edit in edits {
             let Some(rt) = self.balancers.get(edit.balancer) else {
                 continue;
@@ -132,10 +156,63 @@ impl Gen {
             health: self.health.clone(),
             access: self.access.clone(),
             retired: self.retired.clone(),
+            replaced_by: self.replaced_by.clone(),
+            shared: shared.clone(),
             stats: self.stats.clone(),
             max_connections: self.max_connections,
             all_stats: self.all_stats.clone(),
         }
+    }
+
+    /// Marks this generation (and the edits that share its state) replaced by `next`.
+    pub(super) fn retire(&self, next: &Rc<Gen>) {
+        self.retired.set(true);
+        *self.replaced_by.borrow_mut() = Rc::downgrade(next);
+    }
+
+    /// An idle connection to member `m` of balancer `b` ([`Pool::checkout`]). When a new
+    /// generation has replaced this one, from that generation's pool (if it kept the member
+    /// at the same address): the old pool's connections moved there.
+    pub(crate) fn checkout(&self, b: usize, m: usize, now: Instant) -> Option<TcpStream> {
+        if !self.retired.get() {
+            return self.balancers.get(b)?.pool.checkout(m, now);
+        }
+        let (next, nb, nm) = self.successor_slot(b, m)?;
+        next.checkout(nb, nm, now)
+    }
+
+    /// Returns a member connection of member `m` of balancer `b` to the pool, the caller
+    /// guaranteeing what [`Pool::checkin`] asks. When a new generation has replaced this one,
+    /// the connection goes to that generation's pool if it kept the member (same address),
+    /// so requests in flight during a reload or an added member do not cost connections.
+    pub(crate) fn checkin(&self, b: usize, m: usize, stream: TcpStream, now: Instant) {
+        if !self.retired.get() {
+            if let Some(rt) = self.balancers.get(b) {
+                rt.pool.checkin(m, stream, now);
+            }
+            return;
+        }
+        if let Some((next, nb, nm)) = self.successor_slot(b, m) {
+            next.checkin(nb, nm, stream, now);
+        }
+    }
+
+    /// The generation that replaced this one and where member `m` of balancer `b` is in it,
+    /// if it kept that member at the same address.
+    fn successor_slot(&self, b: usize, m: usize) -> Option<(Rc<Gen>, usize, usize)> {
+        let next = self.replaced_by.borrow().upgrade()?;
+        let addr = self.config.balancers.get(b)?.members.get(m)?.addr;
+        let (nb, nm) = next
+            .config
+            .balancers
+            .iter()
+            .enumerate()
+            .find_map(|(nb, bc)| {
+                let nm =
+                    (0..bc.members.len()).find(|&nm| next.shared.origin(nb, nm) == Some((b, m)))?;
+                (bc.members[nm].addr == addr).then_some((nb, nm))
+            })?;
+        Some((next, nb, nm))
     }
 
     /// Feeds every balancer the cross-core totals (its global view for bybusyness/bytraffic).
@@ -225,6 +302,53 @@ impl Gen {
     }
 }
 
+/// Moves what `shared.origin` carries from `old` into the new generation's `balancers`: each
+/// member's idle connections (when its address is the same) and each balancer's byrequests
+/// scores (when its method is the same).
+fn carry_over(shared: &SharedGen, old: &Gen, balancers: &[BalancerRt]) {
+    for (b, rt) in balancers.iter().enumerate() {
+        let members = &shared.config.balancers[b].members;
+        let mut from_balancer = None;
+        for (m, member) in members.iter().enumerate() {
+            let Some((ob, om)) = shared.origin(b, m) else {
+                continue;
+            };
+            from_balancer = Some(ob);
+            let (Some(old_rt), Some(old_cfg)) =
+                (old.balancers.get(ob), old.config.balancers.get(ob))
+            else {
+                continue;
+            };
+            if old_cfg
+                .members
+                .get(om)
+                .is_some_and(|o| o.addr == member.addr)
+            {
+                rt.pool.adopt(m, &old_rt.pool, om);
+            }
+        }
+        let Some(ob) = from_balancer else {
+            continue;
+        };
+        if old.config.balancers.get(ob).map(|o| o.lbmethod)
+            == Some(shared.config.balancers[b].lbmethod)
+        {
+            let old_balancer = old.balancers[ob].balancer.borrow();
+            rt.balancer.borrow_mut().carry_scores(&old_balancer, |m| {
+                shared
+                    .origin(b, m)
+                    .filter(|&(o, _)| o == ob)
+                    .map(|(_, om)| om)
+            });
+        }
+    }
+}
+
+/// Whether `a` and `b` write the same access log in the same format.
+fn same_access_log(a: &Config, b: &Config) -> bool {
+    a.ops.log.access == b.ops.log.access && a.ops.log.access_format == b.ops.log.access_format
+}
+
 /// Opens the access log `config` asks for; a failure is logged and leaves logging off.
 fn open_access_log(config: &Config) -> Option<AccessLog> {
     let target = config.ops.log.access.as_ref()?;
@@ -276,8 +400,14 @@ mod tests {
     #[test]
     fn an_edit_continues_the_byrequests_schedule() {
         let cfg = Arc::new(config::parse_str(FILE, "t.toml").unwrap());
-        let shared = SharedGen::new(1, cfg.clone(), 1);
-        let gen = Gen::new(&shared, 0, Rc::new(BufPool::new(IO_BUF)), clock::now());
+        let shared = Arc::new(SharedGen::new(1, cfg.clone(), 1));
+        let gen = Gen::new(
+            &shared,
+            0,
+            Rc::new(BufPool::new(IO_BUF)),
+            clock::now(),
+            None,
+        );
         let mut reference = Balancer::new(&cfg.balancers[0]);
         let before = picks(&mut gen.balancers[0].balancer.borrow_mut(), 4);
         assert_eq!(before, picks(&mut reference, 4));
@@ -299,7 +429,7 @@ mod tests {
             edit(0, Some(400), Status::NONE),
             edit(2, None, Status::DRAIN),
         ];
-        let edited = gen.edited(&shared.edited(Arc::new(next.clone())), &edits);
+        let edited = gen.edited(&Arc::new(shared.edited(Arc::new(next.clone()))), &edits);
         reference.set_lbfactor(0, 400);
         reference.change_status(2, Status::DRAIN, Status::NONE);
 

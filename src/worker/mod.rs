@@ -58,6 +58,9 @@ pub(crate) struct Core {
     pub(crate) draining: Cell<bool>,
     /// Accept loops paused at the connection cap, woken when a connection ends.
     accept_waiters: RefCell<Vec<Waker>>,
+    /// Health-check (passes, fails) in a row per member (balancer name, URL) this worker
+    /// probes, kept across generations.
+    pub(crate) probe_counts: probe::Counts,
 }
 
 impl Core {
@@ -180,7 +183,7 @@ async fn run(
     ready: Sender<Result<WorkerInfo, String>>,
 ) {
     let bufs = Rc::new(BufPool::new(bufs::IO_BUF));
-    let gen = Gen::new(&link.shared, info.index, bufs.clone(), link.epoch);
+    let gen = Gen::new(&link.shared, info.index, bufs.clone(), link.epoch, None);
     let core = Rc::new(Core {
         index: info.index,
         current: RefCell::new(Rc::new(gen)),
@@ -192,6 +195,7 @@ async fn run(
         shared_connections: link.connections.clone(),
         draining: Cell::new(false),
         accept_waiters: RefCell::new(Vec::new()),
+        probe_counts: probe::Counts::default(),
     });
     let canceller = Canceller::new();
     let stopping = Rc::new(Cell::new(false));
@@ -264,9 +268,17 @@ async fn run(
 fn apply(core: &Rc<Core>, control: Control) {
     let ack = match control {
         Control::Swap(shared, ack) => {
-            let next = Gen::new(&shared, core.index, core.bufs.clone(), core.epoch);
-            let old = core.current.replace(Rc::new(next));
-            old.retired.set(true);
+            let previous = core.current();
+            let next = Gen::new(
+                &shared,
+                core.index,
+                core.bufs.clone(),
+                core.epoch,
+                Some(&previous),
+            );
+            let next = Rc::new(next);
+            let old = core.current.replace(next.clone());
+            old.retire(&next);
             probe::start(core, shared.stats.cores());
             core.wake_acceptors(); // the cap may have changed
             ack

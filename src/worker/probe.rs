@@ -4,7 +4,8 @@
 //! flag `C` in the shared health word (every core stops choosing the member at once); `passes`
 //! consecutive passes clear it.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -21,12 +22,43 @@ use crate::upstream::{self, ConnectError};
 /// Largest response head a probe reads.
 const MAX_PROBE_HEAD: usize = 16 * 1024;
 
+/// Consecutive (passes, fails) per member (balancer name, URL), kept by the worker across
+/// generations so that neither an edit nor a reload restarts a member's count.
+#[derive(Debug, Default)]
+pub(crate) struct Counts(RefCell<HashMap<(String, String), (u32, u32)>>);
+
+impl Counts {
+    fn get(&self, key: &(String, String)) -> (u32, u32) {
+        self.0.borrow().get(key).copied().unwrap_or_default()
+    }
+
+    fn set(&self, key: &(String, String), counts: (u32, u32)) {
+        if let Some(slot) = self.0.borrow_mut().get_mut(key) {
+            *slot = counts;
+            return;
+        }
+        self.0.borrow_mut().insert(key.clone(), counts);
+    }
+
+    /// Forgets the members `keep` rejects.
+    fn retain(&self, keep: impl Fn(&(String, String)) -> bool) {
+        self.0.borrow_mut().retain(|k, _| keep(k));
+    }
+}
+
 /// Starts a probe task for every member with a health check that this worker owns, for its
 /// current generation. A probe runs until a new generation replaces that one; an in-place
-/// edit keeps it (and its pass/fail counts) running, and each round reads the member's
-/// current settings.
+/// edit keeps it running, and each round reads the member's current settings. Its pass/fail
+/// counts continue from the previous generation's (by member identity).
 pub(super) fn start(worker: &Rc<Core>, cores: usize) {
     let gen = worker.current();
+    let config = &gen.config;
+    worker.probe_counts.retain(|(b, url)| {
+        config
+            .balancers
+            .iter()
+            .any(|bc| &bc.name == b && bc.members.iter().any(|m| &m.url == url))
+    });
     let mut global = 0usize;
     for (b, bcfg) in gen.config.balancers.iter().enumerate() {
         for (m, member) in bcfg.members.iter().enumerate() {
@@ -39,7 +71,12 @@ pub(super) fn start(worker: &Rc<Core>, cores: usize) {
 }
 
 async fn probe_loop(worker: Rc<Core>, retired: Rc<Cell<bool>>, b: usize, m: usize) {
-    let (mut passes, mut fails) = (0u32, 0u32);
+    let key = {
+        let gen = worker.current();
+        let bcfg = &gen.config.balancers[b];
+        (bcfg.name.clone(), bcfg.members[m].url.clone())
+    };
+    let (mut passes, mut fails) = worker.probe_counts.get(&key);
     loop {
         let interval = match health_check(&worker.current(), b, m) {
             Some(hc) => hc.interval,
@@ -81,6 +118,7 @@ async fn probe_loop(worker: Rc<Core>, retired: Rc<Cell<bool>>, b: usize, m: usiz
                 }
             }
         }
+        worker.probe_counts.set(&key, (passes, fails));
     }
 }
 
