@@ -9,6 +9,8 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::Instant;
 
+use monoio::net::TcpStream;
+
 use super::BufPool;
 use crate::accesslog::format::Format;
 use crate::accesslog::sink::Sink;
@@ -21,7 +23,6 @@ use crate::link::{MemberEdit, SharedGen};
 use crate::log;
 use crate::stats::{CoreWriter, MemberTotals, Stats};
 use crate::upstream::Pool;
-use monoio::net::TcpStream;
 
 /// Idle member connections kept per member per core.
 const MAX_IDLE_PER_MEMBER: usize = 256;
