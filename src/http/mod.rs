@@ -8,6 +8,7 @@
 pub mod chunked;
 pub mod framing;
 pub mod head;
+pub mod mount;
 pub mod path;
 pub mod rewrite;
 
