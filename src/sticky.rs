@@ -285,7 +285,7 @@ pub fn insert_cookie_value(
     }
     if let Some(max_age) = cookie.max_age {
         out.extend_from_slice(b"; Max-Age=");
-        out.extend_from_slice(max_age.to_string().as_bytes());
+        push_decimal(out, max_age);
     }
     if cookie.http_only {
         out.extend_from_slice(b"; HttpOnly");
@@ -297,4 +297,19 @@ pub fn insert_cookie_value(
         out.extend_from_slice(b"; SameSite=");
         out.extend_from_slice(same_site.as_bytes());
     }
+}
+
+/// Appends `n` in decimal, without allocating.
+fn push_decimal(out: &mut SmallVec<[u8; 160]>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }

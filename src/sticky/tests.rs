@@ -433,6 +433,21 @@ fn insert_cookie_carries_route_and_attributes() {
         "ROUTEID=.node2; Path=/app; Domain=example.com; Max-Age=3600; HttpOnly; Secure; \
          SameSite=Lax"
     );
+    for (max_age, text) in [
+        (0, "Max-Age=0;"),
+        (u64::MAX, "Max-Age=18446744073709551615;"),
+    ] {
+        let mut out = SmallVec::new();
+        let cookie = InsertCookie {
+            max_age: Some(max_age),
+            ..cookie.clone()
+        };
+        insert_cookie_value(&cookie, None, b"n", &mut out);
+        assert!(
+            std::str::from_utf8(&out).unwrap().contains(text),
+            "{max_age}"
+        );
+    }
     let plain = InsertCookie {
         domain: None,
         max_age: None,

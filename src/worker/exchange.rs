@@ -196,7 +196,7 @@ async fn exchange(
     write_upstream_head(&mut out, gen, client, head, req, member_index, &fields);
     drop(fields);
     inflight.bytes_out += out.len() as u64;
-    // The protocols a `101` may switch to, kept past the head's bytes (drained with a body).
+    // The protocols a `101` may switch to, as one comma list.
     let mut offered = SmallVec::<[u8; 64]>::new();
     if req.facts.upgrade {
         for protocol in framing::offered_upgrades(&head.headers, &client.buf) {
