@@ -1,5 +1,7 @@
 //! One client connection: the keep-alive loop. Reads a request head (with its deadlines),
-//! hands the request to the exchange, and repeats while both sides keep the connection.
+//! builds the request context, hands the request to the exchange, writes the access log line
+//! from the head still in the buffer, drains the head, and repeats while both sides keep the
+//! connection.
 
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;

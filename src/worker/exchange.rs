@@ -1,6 +1,6 @@
-//! One request/response exchange: validate the request, pick a member, get a connection,
-//! send the request (head, then the body streamed), relay interim responses, the response head
-//! and the body, then decide what happens to both connections.
+//! One request/response exchange, for a request whose context is built (`request.rs`): pick
+//! a member, get a connection, send the request (head, then the body streamed), relay interim
+//! responses, the response head and the body, then decide what happens to both connections.
 //!
 //! The retry rule lives here and nowhere else: a request goes to another member when nothing
 //! was sent (connect failure); it is re-sent on a fresh connection when a pooled connection
