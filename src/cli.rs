@@ -127,9 +127,6 @@ impl fmt::Display for CliError {
 
 impl std::error::Error for CliError {}
 
-/// The `--version` text.
-pub const VERSION: &str = concat!("ringlb ", env!("CARGO_PKG_VERSION"));
-
 /// The `--help` text.
 pub const USAGE: &str = "\
 ringlb - thread-per-core HTTP load balancer with Apache mod_proxy_balancer / mod_jk semantics

@@ -1,5 +1,6 @@
 //! Errors on the request path: each carries the status the client gets, a short cause for the
-//! error body, which side caused it, and whether the request may be retried elsewhere.
+//! error body, and which side caused it. Whether a failed attempt is retried is not the error's
+//! business: the exchange decides that (`worker::relay::Fail`), from where the attempt failed.
 
 /// Who caused an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -8,25 +9,15 @@ pub enum Side {
     Upstream,
 }
 
-/// Whether a failed attempt may be repeated on another member (SEMANTICS.md 2.6, ringlb rule).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Retry {
-    /// Never: something may have reached the application, or the client is at fault.
-    No,
-    /// Nothing reached the member (connect failure): any request may go elsewhere.
-    NothingSent,
-    /// The request was sent but no response byte reached the client: only an idempotent request
-    /// with a replayable body may go elsewhere.
-    IfIdempotent,
-}
-
 /// A failed exchange, cheap to build on the hot path (no allocation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProxyError {
     pub status: u16,
     pub detail: &'static str,
     pub side: Side,
-    pub retry: Retry,
+    /// The member could not be connected to: nothing was sent, and it says the member is down
+    /// (it goes in error for its `retry`).
+    pub unreachable: bool,
 }
 
 impl ProxyError {
@@ -36,17 +27,25 @@ impl ProxyError {
             status,
             detail,
             side: Side::Client,
-            retry: Retry::No,
+            unreachable: false,
         }
     }
 
     /// A member-side error answered with `status` (502, 503 or 504).
-    pub const fn upstream(status: u16, detail: &'static str, retry: Retry) -> ProxyError {
+    pub const fn upstream(status: u16, detail: &'static str) -> ProxyError {
         ProxyError {
             status,
             detail,
             side: Side::Upstream,
-            retry,
+            unreachable: false,
+        }
+    }
+
+    /// No connection to the member could be made (503).
+    pub const fn unreachable(detail: &'static str) -> ProxyError {
+        ProxyError {
+            unreachable: true,
+            ..ProxyError::upstream(503, detail)
         }
     }
 }

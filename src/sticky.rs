@@ -41,7 +41,9 @@
 use memchr::{memchr, memchr2, memmem};
 use smallvec::SmallVec;
 
-use crate::config::Sticky;
+use crate::config::{InsertCookie, Sticky};
+use crate::http::head::RequestHead;
+use crate::http::Span;
 
 #[cfg(test)]
 mod tests;
@@ -50,12 +52,13 @@ mod tests;
 pub type Routes<'a> = SmallVec<[&'a [u8]; 4]>;
 
 /// Where [`collect_routes`] looked for the session id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Source {
     /// The URL carries a session id under `url_name`: its route (if it has one) is the only
     /// one, and the cookies were not read (clause 3).
     Url,
     /// The URL carries no session id: the routes, if any, are the cookies'.
+    #[default]
     Cookies,
 }
 
@@ -93,6 +96,68 @@ pub fn collect_routes<'a>(
         out.extend(values.filter_map(|id| route_after(id, sep)));
     }
     Source::Cookies
+}
+
+/// The session routes of one request, read once ([`SessionRoutes::collect`]) and kept as
+/// spans into the request buffer: the pick of every attempt, the `X-Balancer-Session-*`
+/// headers and the access log all read these, none parses the request again. Up to four
+/// routes stay inline (no allocation).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionRoutes {
+    /// Every route in the order the balancer tries them: the sticky config's, then ringlb's
+    /// insert cookie's.
+    spans: SmallVec<[Span; 4]>,
+    /// How many of `spans`, from the first, the sticky config found.
+    sticky: usize,
+    /// Where the sticky config found them.
+    source: Source,
+}
+
+impl SessionRoutes {
+    /// Reads the routes of the request whose head `head` was parsed from `buf`: those of
+    /// `sticky` (the balancer's `stickysession`, clauses 1 to 6), then, only when no URL
+    /// session id decided ([`Source::Cookies`]), those of `insert` (ringlb's insert cookie,
+    /// one more cookie).
+    pub fn collect(
+        sticky: Option<&Sticky>,
+        insert: Option<&Sticky>,
+        buf: &[u8],
+        head: &RequestHead,
+    ) -> SessionRoutes {
+        let target = head.target.get(buf);
+        let mut routes = Routes::new();
+        let mut source = Source::Cookies;
+        if let Some(cfg) = sticky {
+            source = collect_routes(cfg, target, head.cookies(buf), &mut routes);
+        }
+        let sticky_routes = routes.len();
+        if let (Some(cfg), Source::Cookies) = (insert, source) {
+            collect_routes(cfg, target, head.cookies(buf), &mut routes);
+        }
+        SessionRoutes {
+            spans: routes.iter().map(|r| Span::of(buf, r)).collect(),
+            sticky: sticky_routes,
+            source,
+        }
+    }
+
+    /// Every route, in the order the balancer tries them, read from the buffer they were
+    /// collected from (a span that buffer no longer covers is left out).
+    pub fn routes<'a>(&self, buf: &'a [u8]) -> Routes<'a> {
+        self.spans.iter().filter_map(|s| span_in(buf, *s)).collect()
+    }
+
+    /// The first route the sticky config found, with where it found it: what the access log
+    /// and the `X-Balancer-Session-*` headers name. `None` when it found none (an insert
+    /// cookie's route is never named).
+    pub fn session<'a>(&self, buf: &'a [u8]) -> Option<(Source, &'a [u8])> {
+        let first = self.spans[..self.sticky].first()?;
+        Some((self.source, span_in(buf, *first)?))
+    }
+}
+
+fn span_in(buf: &[u8], span: Span) -> Option<&[u8]> {
+    buf.get(span.start as usize..span.end as usize)
 }
 
 /// The route of a session id with the default separator `.`: [`route_after`]`(id, Some(b'.'))`.
@@ -196,4 +261,55 @@ fn unquote(v: &[u8]) -> &[u8] {
         [b'"', inner @ .., b'"'] => inner,
         _ => v,
     }
+}
+
+/// Writes the insert-cookie `Set-Cookie` value for `route` into `out`: the route behind the
+/// separator (so [`collect_routes`] reads it back), then the configured attributes.
+pub fn insert_cookie_value(
+    cookie: &InsertCookie,
+    sep: Option<u8>,
+    route: &[u8],
+    out: &mut SmallVec<[u8; 160]>,
+) {
+    out.extend_from_slice(cookie.name.as_bytes());
+    out.push(b'=');
+    if let Some(sep) = sep {
+        out.push(sep);
+    }
+    out.extend_from_slice(route);
+    out.extend_from_slice(b"; Path=");
+    out.extend_from_slice(cookie.path.as_bytes());
+    if let Some(domain) = &cookie.domain {
+        out.extend_from_slice(b"; Domain=");
+        out.extend_from_slice(domain.as_bytes());
+    }
+    if let Some(max_age) = cookie.max_age {
+        out.extend_from_slice(b"; Max-Age=");
+        push_decimal(out, max_age);
+    }
+    if cookie.http_only {
+        out.extend_from_slice(b"; HttpOnly");
+    }
+    if cookie.secure {
+        out.extend_from_slice(b"; Secure");
+    }
+    if let Some(same_site) = &cookie.same_site {
+        out.extend_from_slice(b"; SameSite=");
+        out.extend_from_slice(same_site.as_bytes());
+    }
+}
+
+/// Appends `n` in decimal, without allocating.
+fn push_decimal(out: &mut SmallVec<[u8; 160]>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }

@@ -194,11 +194,6 @@ impl AccessLog {
         self.sink.flush();
     }
 
-    /// Uses `format` for the following lines (configuration reload).
-    pub fn set_format(&mut self, format: Arc<Format>) {
-        self.format = format;
-    }
-
     pub fn format(&self) -> &Format {
         &self.format
     }

@@ -40,8 +40,9 @@ mod tests_slowstart;
 #[cfg(test)]
 mod tests_sticky;
 
+pub use crate::config::Status;
 pub use health::{Health, HealthState};
-pub use member::{Member, Status};
+pub use member::Member;
 
 use std::sync::Arc;
 

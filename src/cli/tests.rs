@@ -46,7 +46,6 @@ fn version_forms() {
     for line in ["-V", "--version", "version"] {
         assert_eq!(ok(line), Command::Version, "{line:?}");
     }
-    assert!(VERSION.starts_with("ringlb "));
 }
 
 #[test]

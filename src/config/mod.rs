@@ -20,6 +20,7 @@ mod duration;
 mod file;
 mod flags;
 pub mod remote;
+mod status;
 #[cfg(test)]
 mod tests;
 mod validate;
@@ -28,6 +29,7 @@ pub(crate) use validate::values::parse_member_url;
 
 pub use diff::{diff, Change};
 pub use remote::{fetch_running, load_old};
+pub use status::Status;
 
 /// Most members in one balancer: the width of the per-request failover `avoid` bitmask.
 pub const MAX_MEMBERS: usize = 64;
@@ -434,7 +436,7 @@ pub struct MemberOptions {
     /// Priority tier (Apache `lbset`, mod_jk `distance`); lower tiers first.
     pub lbset: u32,
     /// Initial status flags (Apache `status = "+H"`, mod_jk `activation`).
-    pub status: crate::balancer::Status,
+    pub status: Status,
     /// Route of the member that takes this member's sticky traffic when it is unusable.
     pub redirect: String,
     /// `retry`: how long a member stays in error before it is tried again (Apache: 60 s; zero =
@@ -451,7 +453,7 @@ impl Default for MemberOptions {
     fn default() -> MemberOptions {
         MemberOptions {
             lbset: 0,
-            status: crate::balancer::Status::NONE,
+            status: Status::NONE,
             redirect: String::new(),
             retry: Duration::from_secs(60),
             slowstart: Duration::ZERO,

@@ -33,6 +33,7 @@
 //!   the request offered ([`upgrade_accepted`]).
 
 use super::head::{has_token, list_items, values, Header, RequestHead, ResponseHead};
+use super::rewrite::BodyOut;
 use super::{Span, Version};
 
 /// How a message body is delimited.
@@ -46,6 +47,32 @@ pub enum BodyKind {
     Chunked,
     /// Until the connection closes (responses only).
     UntilClose,
+}
+
+/// How a body is laid out on the wire and what the forwarding loop does with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    Length(u64),
+    /// Forward the chunked encoding as it is, ending at the last chunk.
+    Chunked,
+    /// Decode chunked and forward only the payload (for HTTP/1.0 clients).
+    Dechunk,
+    UntilClose,
+}
+
+/// How a response body of `kind` is framed towards a client speaking `version`: what the
+/// rewritten head announces, and how the body is forwarded (`None`: there is no body). A
+/// chunked body goes to an HTTP/1.0 client decoded and delimited by the close.
+pub fn response_framing(kind: BodyKind, version: Version) -> (BodyOut, Option<Framing>) {
+    match kind {
+        BodyKind::None => (BodyOut::None, None),
+        BodyKind::Length(n) => (BodyOut::Length(n), Some(Framing::Length(n))),
+        BodyKind::Chunked if version == Version::Http11 => {
+            (BodyOut::Chunked, Some(Framing::Chunked))
+        }
+        BodyKind::Chunked => (BodyOut::Close, Some(Framing::Dechunk)),
+        BodyKind::UntilClose => (BodyOut::Close, Some(Framing::UntilClose)),
+    }
 }
 
 /// What the proxy needs to know about a request beyond its head.

@@ -26,6 +26,17 @@ pub struct RequestHead {
     pub len: usize,
 }
 
+impl RequestHead {
+    /// The values of the request's `Cookie` fields, in order, from the buffer the head was
+    /// parsed from.
+    pub fn cookies<'a>(&'a self, buf: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.headers
+            .iter()
+            .filter(move |h| h.name.get(buf).eq_ignore_ascii_case(b"cookie"))
+            .map(move |h| h.value.get(buf))
+    }
+}
+
 /// A parsed response head. All spans index the buffer it was parsed from.
 #[derive(Clone, Debug)]
 pub struct ResponseHead {

@@ -1,13 +1,15 @@
 //! HTTP/1.1 message handling as pure functions over borrowed bytes: head parsing into spans,
 //! body framing (RFC 9112 section 6), the incremental chunked decoder, request targets and
-//! paths (splitting, dot-segments, the `target_path` join) and head rewriting.
+//! paths (splitting, dot-segments, the `target_path` join), the mount a target goes to
+//! ([`mount`]) and head rewriting.
 //!
 //! Nothing here does I/O, reads a clock or allocates per request beyond the caller's reused
-//! output buffers.
+//! output buffers (and the rare target that must be rebuilt, see [`mount::Origin`]).
 
 pub mod chunked;
 pub mod framing;
 pub mod head;
+pub mod mount;
 pub mod path;
 pub mod rewrite;
 

@@ -2,10 +2,11 @@
 //! smuggling refusal, and the connection facts.
 
 use super::framing::{
-    analyze_request, analyze_response, offered_upgrades, parse_decimal, upgrade_accepted, BodyKind,
-    FramingError, RequestFacts, ResponseFacts,
+    analyze_request, analyze_response, offered_upgrades, parse_decimal, response_framing,
+    upgrade_accepted, BodyKind, Framing, FramingError, RequestFacts, ResponseFacts,
 };
 use super::head::{parse_request, parse_response};
+use super::Version;
 
 fn request(raw: &[u8]) -> Result<RequestFacts, FramingError> {
     let head = parse_request(raw, 64).unwrap().unwrap();
@@ -259,6 +260,47 @@ fn upgrade_offers_and_acceptance() {
             upgrade_accepted(b"websocket,foo/2,", raw.as_bytes(), &head),
             want,
             "{fields:?}"
+        );
+    }
+}
+
+#[test]
+fn response_framing_per_client_version() {
+    use crate::http::rewrite::BodyOut;
+    // (body, client version, announced, forwarded)
+    let cases = [
+        (BodyKind::None, Version::Http11, BodyOut::None, None),
+        (BodyKind::None, Version::Http10, BodyOut::None, None),
+        (
+            BodyKind::Length(5),
+            Version::Http10,
+            BodyOut::Length(5),
+            Some(Framing::Length(5)),
+        ),
+        (
+            BodyKind::Chunked,
+            Version::Http11,
+            BodyOut::Chunked,
+            Some(Framing::Chunked),
+        ),
+        (
+            BodyKind::Chunked,
+            Version::Http10,
+            BodyOut::Close,
+            Some(Framing::Dechunk),
+        ),
+        (
+            BodyKind::UntilClose,
+            Version::Http11,
+            BodyOut::Close,
+            Some(Framing::UntilClose),
+        ),
+    ];
+    for (kind, version, body, framing) in cases {
+        assert_eq!(
+            response_framing(kind, version),
+            (body, framing),
+            "{kind:?} {version:?}"
         );
     }
 }

@@ -352,3 +352,112 @@ fn scolonpathdelim_decides_whether_a_semicolon_ends_the_url_value() {
         Some(&b"x.1"[..])
     );
 }
+
+/// `SessionRoutes::collect` over a parsed request: (request, insert cookie configured,
+/// routes in order, the named session).
+#[test]
+fn session_routes_are_read_once_as_spans() {
+    let insert = Sticky {
+        sep: Some(b'.'),
+        ..Sticky::new("ROUTEID", "")
+    };
+    type Case = (
+        &'static str,
+        bool,
+        &'static [&'static str],
+        Option<(Source, &'static str)>,
+    );
+    let cases: &[Case] = &[
+        ("GET / HTTP/1.1\r\nHost: h\r\n\r\n", false, &[], None),
+        (
+            "GET /a;jsessionid=x.n1 HTTP/1.1\r\nHost: h\r\nCookie: JSESSIONID=y.n2\r\n\r\n",
+            true,
+            &["n1"],
+            Some((Source::Url, "n1")),
+        ),
+        (
+            "GET / HTTP/1.1\r\nHost: h\r\nCookie: JSESSIONID=y.n2\r\nCookie: ROUTEID=.n3\r\n\r\n",
+            true,
+            &["n2", "n3"],
+            Some((Source::Cookies, "n2")),
+        ),
+        (
+            "GET / HTTP/1.1\r\nHost: h\r\nCookie: ROUTEID=.n3; JSESSIONID=y.n2\r\n\r\n",
+            false,
+            &["n2"],
+            Some((Source::Cookies, "n2")),
+        ),
+        // Only the insert cookie's route: tried, never named.
+        (
+            "GET / HTTP/1.1\r\nHost: h\r\nCookie: ROUTEID=.n3\r\n\r\n",
+            true,
+            &["n3"],
+            None,
+        ),
+    ];
+    for &(raw, with_insert, want, session) in cases {
+        let buf = raw.as_bytes();
+        let head = crate::http::head::parse_request(buf, 64).unwrap().unwrap();
+        let got = SessionRoutes::collect(Some(&cfg()), with_insert.then_some(&insert), buf, &head);
+        let routes: Vec<&[u8]> = got.routes(buf).to_vec();
+        let want: Vec<&[u8]> = want.iter().map(|r| r.as_bytes()).collect();
+        assert_eq!(routes, want, "{raw:?}");
+        let session = session.map(|(s, r)| (s, r.as_bytes()));
+        assert_eq!(got.session(buf), session, "{raw:?}");
+    }
+    // No sticky config: only the insert cookie is read.
+    let raw = b"GET /;jsessionid=a.n1 HTTP/1.1\r\nHost: h\r\nCookie: ROUTEID=.n3\r\n\r\n";
+    let head = crate::http::head::parse_request(raw, 64).unwrap().unwrap();
+    let got = SessionRoutes::collect(None, Some(&insert), raw, &head);
+    assert_eq!(got.routes(raw).to_vec(), vec![b"n3".as_slice()]);
+    assert_eq!(got.session(raw), None);
+    // A buffer that no longer covers the spans gives no route, never a panic.
+    assert!(got.routes(b"").is_empty());
+}
+
+#[test]
+fn insert_cookie_carries_route_and_attributes() {
+    let cookie = InsertCookie {
+        name: "ROUTEID".into(),
+        path: "/app".into(),
+        domain: Some("example.com".into()),
+        max_age: Some(3600),
+        http_only: true,
+        secure: true,
+        same_site: Some("Lax".into()),
+    };
+    let mut out = SmallVec::new();
+    insert_cookie_value(&cookie, Some(b'.'), b"node2", &mut out);
+    assert_eq!(
+        std::str::from_utf8(&out).unwrap(),
+        "ROUTEID=.node2; Path=/app; Domain=example.com; Max-Age=3600; HttpOnly; Secure; \
+         SameSite=Lax"
+    );
+    for (max_age, text) in [
+        (0, "Max-Age=0;"),
+        (u64::MAX, "Max-Age=18446744073709551615;"),
+    ] {
+        let mut out = SmallVec::new();
+        let cookie = InsertCookie {
+            max_age: Some(max_age),
+            ..cookie.clone()
+        };
+        insert_cookie_value(&cookie, None, b"n", &mut out);
+        assert!(
+            std::str::from_utf8(&out).unwrap().contains(text),
+            "{max_age}"
+        );
+    }
+    let plain = InsertCookie {
+        domain: None,
+        max_age: None,
+        same_site: None,
+        ..cookie
+    };
+    let mut out = SmallVec::new();
+    insert_cookie_value(&plain, None, b"n1", &mut out);
+    assert_eq!(
+        std::str::from_utf8(&out).unwrap(),
+        "ROUTEID=n1; Path=/app; HttpOnly; Secure"
+    );
+}

@@ -5,7 +5,6 @@
 
 mod pool;
 
-use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -25,8 +24,8 @@ pub struct UpstreamConn {
 /// Why a connection could not be had. Nothing was sent, so any request may go elsewhere.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnectError {
-    Refused,
-    TimedOut,
+    /// The member refused, reset or did not answer in time: it counts as down.
+    Unreachable,
     /// This host ran out of something (descriptors, memory, buffers, local ports): says
     /// nothing about the member, whose state must not change (see [`is_local_errno`]).
     Local,
@@ -44,7 +43,7 @@ pub fn is_local_errno(errno: i32) -> bool {
 }
 
 /// Connects to `addr` within `timeout`, with `TCP_NODELAY` set. A local shortage (the socket
-/// could not even be made) is [`ConnectError::Local`], never `Refused`.
+/// could not even be made) is [`ConnectError::Local`], never `Unreachable`.
 pub async fn connect(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, ConnectError> {
     match monoio::time::timeout(timeout, TcpStream::connect_addr(addr)).await {
         Ok(Ok(stream)) => {
@@ -53,9 +52,7 @@ pub async fn connect(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, C
             Ok(stream)
         }
         Ok(Err(e)) if e.raw_os_error().is_some_and(is_local_errno) => Err(ConnectError::Local),
-        Ok(Err(e)) if e.kind() == io::ErrorKind::TimedOut => Err(ConnectError::TimedOut),
-        Ok(Err(_)) => Err(ConnectError::Refused),
-        Err(_) => Err(ConnectError::TimedOut),
+        Ok(Err(_)) | Err(_) => Err(ConnectError::Unreachable),
     }
 }
 

@@ -104,11 +104,6 @@ impl Pool {
             list.retain(|c| now.saturating_duration_since(c.since) < self.idle_timeout);
         }
     }
-
-    /// Idle connections currently held for `member`.
-    pub fn idle_count(&self, member: usize) -> usize {
-        self.idle.borrow().get(member).map_or(0, |l| l.len())
-    }
 }
 
 /// A non-blocking peek: true when reading `stream` now would block. EOF (the member closed),

@@ -8,7 +8,7 @@ use super::Gen;
 /// dropping it, however the exchange ended, counts it done and records its bytes.
 #[derive(Debug)]
 pub(super) struct Inflight<'a> {
-    core: &'a Gen,
+    gen: &'a Gen,
     balancer: usize,
     member: usize,
     /// Bytes received from the member (response head and body).
@@ -18,14 +18,14 @@ pub(super) struct Inflight<'a> {
 }
 
 impl<'a> Inflight<'a> {
-    pub(super) fn new(core: &'a Gen, balancer: usize, member: usize) -> Inflight<'a> {
-        core.balancers[balancer]
+    pub(super) fn new(gen: &'a Gen, balancer: usize, member: usize) -> Inflight<'a> {
+        gen.balancers[balancer]
             .balancer
             .borrow_mut()
             .busy_inc(member);
-        core.stats.busy_inc(balancer, member);
+        gen.stats.busy_inc(balancer, member);
         Inflight {
-            core,
+            gen,
             balancer,
             member,
             bytes_in: 0,
@@ -37,11 +37,11 @@ impl<'a> Inflight<'a> {
 impl Drop for Inflight<'_> {
     fn drop(&mut self) {
         let (b, m) = (self.balancer, self.member);
-        let mut balancer = self.core.balancers[b].balancer.borrow_mut();
+        let mut balancer = self.gen.balancers[b].balancer.borrow_mut();
         balancer.busy_dec(m);
         balancer.record_traffic(m, self.bytes_in, self.bytes_out);
-        self.core.stats.busy_dec(b, m);
-        self.core
+        self.gen.stats.busy_dec(b, m);
+        self.gen
             .stats
             .add_bytes(b, m, self.bytes_in, self.bytes_out);
     }

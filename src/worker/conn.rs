@@ -1,5 +1,7 @@
 //! One client connection: the keep-alive loop. Reads a request head (with its deadlines),
-//! hands the request to the exchange, and repeats while both sides keep the connection.
+//! builds the request context, hands the request to the exchange, writes the access log line
+//! from the head still in the buffer, drains the head, and repeats while both sides keep the
+//! connection.
 
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
@@ -10,49 +12,17 @@ use monoio::io::AsyncWriteRent;
 use monoio::net::TcpStream;
 
 use super::bufs::IO_BUF;
+use super::client::{send_error, Client, Done};
 use super::exchange::{self, Next};
 use super::forward::{self, Read};
 use super::idle::{Ticket, Wait};
+use super::request::Request;
 use super::{Core, Gen};
 use crate::accesslog::{HeaderView, Record};
 use crate::clock;
 use crate::http::head::{self, RequestHead};
-use crate::http::rewrite;
 use crate::http::Version;
-use crate::sticky;
-
-use super::signals;
-
-/// The client side of one connection.
-#[derive(Debug)]
-pub(super) struct Client {
-    pub(super) stream: TcpStream,
-    pub(super) peer: SocketAddr,
-    /// Bytes received and not yet consumed: the current head, then its body or pipelined
-    /// requests.
-    pub(super) buf: Vec<u8>,
-    /// What the current exchange did, for the access log.
-    pub(super) done: Done,
-    /// A copy of the current request head, kept only when an access log is written (the head
-    /// bytes leave `buf` as the body streams).
-    log_head: Vec<u8>,
-    /// ringlb sent an error response and closes: request bytes may still be unread or on
-    /// their way, so the close must linger (see [`lingering_close`]).
-    linger: bool,
-}
-
-/// The outcome of one exchange as the access log reports it.
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Done {
-    pub(super) status: u16,
-    pub(super) body_bytes: u64,
-    pub(super) bytes_out: u64,
-    pub(super) upstream_us: Option<u64>,
-    /// (balancer, member) of the last attempt.
-    pub(super) member: Option<(usize, usize)>,
-    pub(super) route_changed: bool,
-    pub(super) attempts: u32,
-}
+use crate::sticky::Source;
 
 /// How long an active connection waits for its next request before going idle (returning its
 /// buffer and request state); the rest of `keepalive_idle` is spent idle.
@@ -81,7 +51,6 @@ pub(super) async fn serve(open: OpenConnection, stream: TcpStream, peer: SocketA
         peer,
         buf: Vec::new(),
         done: Done::default(),
-        log_head: Vec::new(),
         linger: false,
     };
     let mut first = true;
@@ -171,35 +140,36 @@ async fn active(worker: &Rc<Core>, client: &mut Client, first: &mut bool) -> Pha
         if worker.draining.get() && client.buf.is_empty() {
             return Phase::Done;
         }
-        let core = worker.current();
-        let head = match read_head(&core, client, *first).await {
+        let gen = worker.current();
+        let head = match read_head(&gen, client, *first).await {
             HeadRead::Head(head) => head,
             HeadRead::Idle => {
                 let buf = std::mem::take(&mut client.buf);
                 worker.head_bufs.put(buf);
-                client.log_head = Vec::new();
                 return Phase::Idle;
             }
             HeadRead::Closed => return Phase::Done,
             HeadRead::Refused(status, why) => {
-                let _ = send_error(&core, client, status, why, true).await;
+                let _ = send_error(&gen, client, status, why, true).await;
                 return Phase::Done;
             }
         };
         *first = false;
         client.done = Done::default();
-        let logging = core.access.borrow().is_some();
-        let started = if logging {
-            client.log_head.clear();
-            client.log_head.extend_from_slice(&client.buf[..head.len]);
-            Some(clock::now())
-        } else {
-            None
+        let started = gen.access.borrow().is_some().then(clock::now);
+        let mut req = Request::classify(&gen, &client.buf, &head);
+        let next = match &mut req {
+            Ok(req) => exchange::handle(&gen, client, &head, req).await,
+            Err((status, why)) => {
+                let _ = send_error(&gen, client, *status, why, true).await;
+                Next::Close
+            }
         };
-        let next = exchange::handle(&core, client, &head).await;
         if let Some(started) = started {
-            log_exchange(&core, worker, client, &head, started);
+            log_exchange(&gen, worker, client, &head, req.as_ref().ok(), started);
         }
+        // The one place the head leaves the buffer: after everything that reads it.
+        client.buf.drain(..head.len.min(client.buf.len()));
         match next {
             Next::KeepAlive => {}
             Next::Close => return Phase::Done,
@@ -220,26 +190,35 @@ enum HeadRead {
     Refused(u16, &'static str),
 }
 
-/// Writes the access log line of the exchange that just ended.
-fn log_exchange(core: &Gen, worker: &Core, client: &Client, head: &RequestHead, started: Instant) {
-    let buf = &client.log_head;
+/// Writes the access log line of the exchange that just ended, from the head still at the
+/// start of `client.buf` and the request context `req` (`None`: refused before a balancer was
+/// found).
+fn log_exchange(
+    gen: &Gen,
+    worker: &Core,
+    client: &Client,
+    head: &RequestHead,
+    req: Option<&Request>,
+    started: Instant,
+) {
+    let Some(buf) = client.buf.get(..head.len) else {
+        return; // not reached: the head leaves the buffer only after this
+    };
     let done = &client.done;
-    let (b, m) = done.member.unzip();
-    let bcfg = b.map(|b| &core.config.balancers[b]);
-    let member = bcfg.zip(m).map(|(bcfg, m)| &bcfg.members[m]);
-    let mut routes = sticky::Routes::new();
-    let mut sticky_name = None;
-    if let Some(cfg) = bcfg.and_then(|b| b.sticky.as_ref()) {
-        let target = head.target.get(buf);
-        let source = sticky::collect_routes(cfg, target, signals::cookies(head, buf), &mut routes);
-        if !routes.is_empty() {
-            sticky_name = Some(if source == sticky::Source::Url {
-                &cfg.url_name
-            } else {
-                &cfg.cookie_name
-            });
-        }
-    }
+    // Balancer, member and session are reported once a member was picked.
+    let picked = req.and_then(|r| Some((r, r.pick?)));
+    let bcfg = picked.map(|(r, _)| &gen.config.balancers[r.balancer]);
+    let member = bcfg
+        .zip(picked)
+        .map(|(bcfg, (_, p))| &bcfg.members[p.member]);
+    let session = bcfg
+        .and_then(|b| b.sticky.as_ref())
+        .zip(picked.and_then(|(r, _)| r.routes.session(buf)));
+    let sticky_name = session.map(|(cfg, (source, _))| match source {
+        Source::Url => cfg.url_name.as_bytes(),
+        Source::Cookies => cfg.cookie_name.as_bytes(),
+    });
+    let route_changed = picked.is_some_and(|(_, p)| p.route_changed) || done.attempts > 1;
     let version: &[u8] = match head.version {
         Version::Http10 => b"HTTP/1.0",
         Version::Http11 => b"HTTP/1.1",
@@ -258,9 +237,9 @@ fn log_exchange(core: &Gen, worker: &Core, client: &Client, head: &RequestHead, 
         balancer: bcfg.map(|b| b.name.as_str()),
         worker_name: member.map(|m| m.url.as_str()),
         worker_route: member.map(|m| m.route.as_str()),
-        session_sticky: sticky_name.map(|n| n.as_bytes()),
-        session_route: routes.first().copied(),
-        route_changed: done.route_changed,
+        session_sticky: sticky_name,
+        session_route: session.map(|(_, (_, route))| route),
+        route_changed,
         worker: worker.index,
         attempts: done.attempts,
         request_headers: HeaderView::Spans {
@@ -270,7 +249,7 @@ fn log_exchange(core: &Gen, worker: &Core, client: &Client, head: &RequestHead, 
         response_headers: HeaderView::NONE,
         unix_time: clock::unix_now(),
     };
-    if let Some(access) = core.access.borrow_mut().as_mut() {
+    if let Some(access) = gen.access.borrow_mut().as_mut() {
         access.log(&record);
     }
 }
@@ -299,9 +278,9 @@ impl Drop for OpenConnection {
 /// Deadlines: between requests the client may stay silent for `keepalive_idle` (the first
 /// request of a connection gets `client_header`); once a head has started it must be complete
 /// within `client_header` of its first byte, else 408.
-async fn read_head(core: &Gen, client: &mut Client, first: bool) -> HeadRead {
-    let limits = core.config.limits;
-    let timeouts = core.config.timeouts;
+async fn read_head(gen: &Gen, client: &mut Client, first: bool) -> HeadRead {
+    let limits = gen.config.limits;
+    let timeouts = gen.config.timeouts;
     let mut deadline: Option<Instant> =
         (!client.buf.is_empty()).then(|| clock::now() + timeouts.client_header);
     loop {
@@ -336,32 +315,4 @@ async fn read_head(core: &Gen, client: &mut Client, first: bool) -> HeadRead {
             Read::TimedOut | Read::Eof | Read::Failed => return HeadRead::Closed,
         }
     }
-}
-
-/// Sends a ringlb-made error response. `Retry-After` accompanies 503. With `close`, the
-/// connection ends with a lingering close once the caller is done with it.
-pub(super) async fn send_error(
-    core: &Gen,
-    client: &mut Client,
-    status: u16,
-    detail: &str,
-    close: bool,
-) -> Result<(), ()> {
-    let mut out = core.bufs.get();
-    let retry_after: &[(&[u8], &[u8])] = &[(b"Retry-After", b"1")];
-    let extra = if status == 503 { retry_after } else { &[] };
-    rewrite::write_error(&mut out, status, detail, close, extra);
-    client.linger |= close;
-    client.done.status = status;
-    client.done.bytes_out = out.len() as u64;
-    client.done.body_bytes =
-        (out.len() - memchr::memmem::find(&out, b"\r\n\r\n").map_or(0, |i| i + 4)) as u64;
-    let out = forward::write_from(&mut client.stream, out, 0, write_timeout(core)).await?;
-    core.bufs.put(out);
-    Ok(())
-}
-
-/// Deadline for writing to a peer that does not read.
-pub(super) fn write_timeout(core: &Gen) -> Duration {
-    core.config.timeouts.upstream_response
 }

@@ -1,6 +1,6 @@
-//! One request/response exchange: validate the request, pick a member, get a connection,
-//! send the request (head, then the body streamed), relay interim responses, the response head
-//! and the body, then decide what happens to both connections.
+//! One request/response exchange, for a request whose context is built (`request.rs`): pick
+//! a member, get a connection, send the request (head, then the body streamed), relay interim
+//! responses, the response head and the body, then decide what happens to both connections.
 //!
 //! The retry rule lives here and nowhere else: a request goes to another member when nothing
 //! was sent (connect failure); it is re-sent on a fresh connection when a pooled connection
@@ -13,23 +13,24 @@ use monoio::net::TcpStream;
 use smallvec::SmallVec;
 
 use super::accounting::Inflight;
-use super::conn::{send_error, write_timeout, Client};
+use super::balancer_headers::{self, Fields};
+use super::client::{send_error, write_timeout, Client};
 use super::deadline::BodyTimeout;
-use super::forward::{self, BodyError, Framing, Stopped, Transfer};
+use super::forward::{self, BodyError, Stopped, Transfer};
 use super::relay::{
-    await_continue, read_response_head, response_framing, send_body, write_upstream_head, Continue,
+    await_continue, read_response_head, send_body, upstream_err, write_upstream_head, Continue,
+    Fail, HeadFail, CLOSED_EARLY, NO_RESPONSE,
 };
-use super::signals::{self, Fields};
-use super::target::{self, Origin};
+use super::request::Request;
 use super::Gen;
 use crate::balancer::{NoPick, Pick};
 use crate::clock;
-use crate::error::{is_idempotent, ProxyError, Retry, Side};
-use crate::http::framing::{self, BodyKind, RequestFacts};
+use crate::error::{ProxyError, Side};
+use crate::http::framing::{self, response_framing, BodyKind, Framing};
 use crate::http::head::RequestHead;
 use crate::http::rewrite::{self, BodyOut, ResponseRewrite};
 use crate::http::Version;
-use crate::sticky::{self, Routes, Source};
+use crate::sticky;
 use crate::upstream::{self, ConnectError, UpstreamConn};
 
 /// What the connection loop does after an exchange.
@@ -42,57 +43,18 @@ pub(super) enum Next {
     Tunnel(TcpStream, Vec<u8>),
 }
 
-/// How an attempt failed.
-#[derive(Debug)]
-pub(super) enum Fail {
-    /// Nothing was sent to the client yet: answer with this error.
-    Respond(ProxyError),
-    /// Close the client connection without (further) response.
-    Abort,
-    /// Nothing of the response reached the client and the request may be sent again: it is
-    /// idempotent with no body to replay. `stale`: the failure was on a pooled connection that
-    /// the member had closed, which says nothing about the member's health.
-    Retry { error: ProxyError, stale: bool },
-}
-
-/// Why no response head could be read.
-pub(super) enum HeadFail {
-    /// The member closed or reset the connection before sending any byte of it.
-    Closed,
-    TimedOut,
-    Invalid(&'static str),
-}
-
-/// Largest response head accepted from a member.
-pub(super) const MAX_RESPONSE_HEAD: usize = 64 * 1024;
-
 /// Retries of a request over stale pooled connections before giving up.
 const MAX_STALE_RETRIES: usize = 4;
 
-/// Facts about the request that outlive its head bytes in the client buffer.
-#[derive(Clone, Debug)]
-pub(super) struct Request {
-    pub(super) facts: RequestFacts,
-    pub(super) version: Version,
-    pub(super) is_head: bool,
-    /// Idempotent and without a body: may be sent again after a stale connection.
-    pub(super) replayable: bool,
-    /// The path and query its member gets, before the mount is replaced.
-    pub(super) origin: Origin,
-    pub(super) head_len: usize,
-    pub(super) balancer: usize,
-}
-
-/// Handles one request whose head is at the start of `client.buf`.
-pub(super) async fn handle(core: &Rc<Gen>, client: &mut Client, head: &RequestHead) -> Next {
-    let req = match classify(core, client, head) {
-        Ok(req) => req,
-        Err((status, why)) => {
-            let _ = send_error(core, client, status, why, true).await;
-            return Next::Close;
-        }
-    };
-    let bcfg = &core.config.balancers[req.balancer];
+/// Handles one request whose head is at the start of `client.buf`, with its context `req`
+/// (its `pick` is the last attempt's when this returns). The head stays in the buffer.
+pub(super) async fn handle(
+    gen: &Rc<Gen>,
+    client: &mut Client,
+    head: &RequestHead,
+    req: &mut Request,
+) -> Next {
+    let bcfg = &gen.config.balancers[req.balancer];
     let members = bcfg.members.len();
     let max_attempts = bcfg
         .options
@@ -104,23 +66,21 @@ pub(super) async fn handle(core: &Rc<Gen>, client: &mut Client, head: &RequestHe
     let mut stale_retries = 0;
     loop {
         let now = clock::now();
-        let pick = match pick_member(core, client, head, &req, avoid, now) {
+        let pick = match pick_member(gen, client, req, avoid, now) {
             Ok(pick) => pick,
             Err(no) => {
                 let detail = match no {
                     NoPick::Unavailable => NO_MEMBER,
                     NoPick::SessionForced => SESSION_FORCED,
                 };
-                let e = ProxyError::upstream(503, detail, Retry::No);
-                return respond(core, client, &req, e).await;
+                return respond(gen, client, req, upstream_err(503, detail)).await;
             }
         };
-        core.stats.add_request(req.balancer, pick.member);
+        gen.stats.add_request(req.balancer, pick.member);
         client.done.attempts += 1;
-        client.done.member = Some((req.balancer, pick.member));
-        client.done.route_changed = pick.route_changed || client.done.attempts > 1;
-        let error = match connect(core, &req, pick, now).await {
-            Ok(conn) => match exchange(core, client, head, &req, pick, conn).await {
+        req.pick = Some(pick);
+        let error = match connect(gen, req, pick, now).await {
+            Ok(conn) => match exchange(gen, client, head, req, pick, conn).await {
                 Ok(next) => return next,
                 Err(Fail::Abort) => return Next::Close,
                 Err(Fail::Retry { stale: true, .. }) if stale_retries < MAX_STALE_RETRIES => {
@@ -129,25 +89,24 @@ pub(super) async fn handle(core: &Rc<Gen>, client: &mut Client, head: &RequestHe
                     continue;
                 }
                 Err(Fail::Retry { error, .. }) => {
-                    core.member_failed(req.balancer, pick.member, error);
+                    gen.member_failed(req.balancer, pick.member, error);
                     error
                 }
                 Err(Fail::Respond(error)) => {
                     if error.side == Side::Upstream {
-                        core.member_failed(req.balancer, pick.member, error);
+                        gen.member_failed(req.balancer, pick.member, error);
                     }
-                    return respond(core, client, &req, error).await;
+                    return respond(gen, client, req, error).await;
                 }
             },
             Err(ConnectError::Local) => {
                 // This host is short of descriptors, memory or ports: not the member's fault,
                 // and another member would fare no better.
-                let e = ProxyError::upstream(503, LOCAL_SHORTAGE, Retry::No);
-                return respond(core, client, &req, e).await;
+                return respond(gen, client, req, upstream_err(503, LOCAL_SHORTAGE)).await;
             }
-            Err(ConnectError::Refused | ConnectError::TimedOut) => {
-                let error = ProxyError::upstream(503, UNREACHABLE, Retry::NothingSent);
-                core.member_failed(req.balancer, pick.member, error);
+            Err(ConnectError::Unreachable) => {
+                let error = ProxyError::unreachable(UNREACHABLE);
+                gen.member_failed(req.balancer, pick.member, error);
                 error
             }
         };
@@ -155,88 +114,45 @@ pub(super) async fn handle(core: &Rc<Gen>, client: &mut Client, head: &RequestHe
         avoid |= 1 << pick.member;
         attempts += 1;
         if attempts >= max_attempts || avoid.count_ones() as usize >= members {
-            return respond(core, client, &req, error).await;
+            return respond(gen, client, req, error).await;
         }
     }
 }
 
-pub(super) const NO_RESPONSE: &str = "the member did not respond in time";
 const SESSION_FORCED: &str = "the session's member is unavailable (nofailover)";
 const NO_MEMBER: &str = "no member is available";
 const UNREACHABLE: &str = "no member could be reached";
 const LOCAL_SHORTAGE: &str = "ringlb is out of local resources (open files, memory or ports)";
-pub(super) const CLOSED_EARLY: &str = "the member closed the connection without responding";
 
-/// Validates what the head alone decides and finds the balancer. Errors are (status, cause).
-fn classify(
-    core: &Gen,
-    client: &Client,
-    head: &RequestHead,
-) -> Result<Request, (u16, &'static str)> {
-    let buf = &client.buf;
-    let facts = framing::analyze_request(buf, head).map_err(|e| (e.status(), e.reason()))?;
-    let method = head.method.get(buf);
-    if method == b"CONNECT" {
-        return Err((405, "CONNECT is not supported by a reverse proxy"));
-    }
-    let max_body = core.config.limits.max_body_bytes;
-    if let BodyKind::Length(n) = facts.body {
-        if max_body != 0 && n > max_body {
-            return Err((413, "request body larger than the configured limit"));
-        }
-    }
-    let (balancer, origin) = target::locate(core, head.target.get(buf))?;
-    Ok(Request {
-        facts,
-        version: head.version,
-        is_head: method == b"HEAD",
-        replayable: facts.body == BodyKind::None && is_idempotent(method),
-        origin,
-        head_len: head.len,
-        balancer,
-    })
-}
-
+/// Picks a member for the latest attempt from the routes read once into `req`.
 fn pick_member(
-    core: &Gen,
+    gen: &Gen,
     client: &Client,
-    head: &RequestHead,
     req: &Request,
     avoid: u64,
     now: Instant,
 ) -> Result<Pick, NoPick> {
-    let buf = &client.buf;
-    let rt = &core.balancers[req.balancer];
-    let mut routes = Routes::new();
-    let target = head.target.get(buf);
-    let mut source = Source::Cookies;
-    if let Some(cfg) = &core.config.balancers[req.balancer].sticky {
-        source = sticky::collect_routes(cfg, target, signals::cookies(head, buf), &mut routes);
-    }
-    // ringlb's insert cookie is one more cookie: never read behind a URL session id.
-    if let (Some(cfg), Source::Cookies) = (&rt.insert_sticky, source) {
-        sticky::collect_routes(cfg, target, signals::cookies(head, buf), &mut routes);
-    }
-    let mut balancer = rt.balancer.borrow_mut();
-    balancer.pick(&routes, avoid, core.now_ms(now))
+    let routes: sticky::Routes = req.routes.routes(&client.buf);
+    let mut balancer = gen.balancers[req.balancer].balancer.borrow_mut();
+    balancer.pick(&routes, avoid, gen.now_ms(now))
 }
 
 /// A pooled connection to the picked member, or a new one.
 async fn connect(
-    core: &Gen,
+    gen: &Gen,
     req: &Request,
     pick: Pick,
     now: Instant,
 ) -> Result<UpstreamConn, ConnectError> {
-    if let Some(stream) = core.checkout(req.balancer, pick.member, now) {
+    if let Some(stream) = gen.checkout(req.balancer, pick.member, now) {
         return Ok(UpstreamConn {
             stream,
             member: pick.member,
             reused: true,
         });
     }
-    let member = &core.config.balancers[req.balancer].members[pick.member];
-    let stream = upstream::connect(member.addr, core.config.timeouts.connect).await?;
+    let member = &gen.config.balancers[req.balancer].members[pick.member];
+    let stream = upstream::connect(member.addr, gen.config.timeouts.connect).await?;
     Ok(UpstreamConn {
         stream,
         member: pick.member,
@@ -246,41 +162,40 @@ async fn connect(
 
 /// Answers with a ringlb-made error. The connection stays open only when the request had no
 /// body left unread and the client wants keep-alive.
-async fn respond(core: &Gen, client: &mut Client, req: &Request, e: ProxyError) -> Next {
+async fn respond(gen: &Gen, client: &mut Client, req: &Request, e: ProxyError) -> Next {
     let close = !req.facts.keep_alive || req.facts.body != BodyKind::None;
-    if send_error(core, client, e.status, e.detail, close)
+    if send_error(gen, client, e.status, e.detail, close)
         .await
         .is_err()
         || close
     {
         return Next::Close;
     }
-    // Only a bodiless request keeps the connection, and its head is still in the buffer.
-    client.buf.drain(..req.head_len.min(client.buf.len()));
+    // Only a bodiless request keeps the connection (its head leaves the buffer after the log).
     Next::KeepAlive
 }
 
 /// One attempt on one member connection.
 async fn exchange(
-    core: &Gen,
+    gen: &Gen,
     client: &mut Client,
     head: &RequestHead,
     req: &Request,
     pick: Pick,
     conn: UpstreamConn,
 ) -> Result<Next, Fail> {
-    let bcfg = &core.config.balancers[req.balancer];
+    let bcfg = &gen.config.balancers[req.balancer];
     let member = &bcfg.members[conn.member];
-    let timeouts = core.config.timeouts;
+    let timeouts = gen.config.timeouts;
     let (mut up, reused, member_index) = (conn.stream, conn.reused, conn.member);
-    let mut inflight = Inflight::new(core, req.balancer, member_index);
-    let mut out = core.bufs.get();
+    let mut inflight = Inflight::new(gen, req.balancer, member_index);
+    let mut out = gen.bufs.get();
     let mut fields = Fields::new();
-    signals::request_fields(core, &client.buf, head, req.balancer, pick, &mut fields);
-    write_upstream_head(&mut out, core, client, head, req, member_index, &fields);
+    balancer_headers::request_fields(gen, &client.buf, req, pick, &mut fields);
+    write_upstream_head(&mut out, gen, client, head, req, member_index, &fields);
     drop(fields);
     inflight.bytes_out += out.len() as u64;
-    // The protocols a `101` may switch to, kept past the head's bytes (drained with a body).
+    // The protocols a `101` may switch to, as one comma list.
     let mut offered = SmallVec::<[u8; 64]>::new();
     if req.facts.upgrade {
         for protocol in framing::offered_upgrades(&head.headers, &client.buf) {
@@ -293,7 +208,7 @@ async fn exchange(
         && req.facts.body != BodyKind::None
         && client.buf.len() == head_len;
 
-    let mut up_buf = core.bufs.get();
+    let mut up_buf = gen.bufs.get();
     let mut handshake = None;
     let request_framing = match req.facts.body {
         BodyKind::None => None,
@@ -302,10 +217,11 @@ async fn exchange(
         BodyKind::UntilClose => return Err(Fail::Respond(ProxyError::client(400, "bad framing"))),
     };
     let transfer_up = Transfer {
+        carry_from: head_len,
         read_timeout: timeouts.client_header,
         write_timeout: timeouts.upstream_response,
-        max_bytes: core.config.limits.max_body_bytes,
-        body_timeout: Some(BodyTimeout::new(&timeouts, &core.config.limits)),
+        max_bytes: gen.config.limits.max_body_bytes,
+        body_timeout: Some(BodyTimeout::new(&timeouts, &gen.config.limits)),
     };
 
     // 1. The request head, and the body unless the client waits for 100 Continue.
@@ -316,16 +232,14 @@ async fn exchange(
                 .map_err(|()| retry_or(req, reused, 502, "could not send the request"))?;
         }
         Some(_) if wait_continue => {
-            client.buf.drain(..head_len);
             out = forward::write_from(&mut up, out, 0, timeouts.upstream_response)
                 .await
                 .map_err(|()| Fail::Respond(upstream_err(502, "could not send the request")))?;
-            let (outcome, buf) = await_continue(core, client, &mut up, up_buf).await?;
+            let (outcome, buf) = await_continue(gen, client, &mut up, up_buf).await?;
             (up_buf, handshake) = (buf, Some(outcome));
         }
         Some(framing) => {
-            client.buf.drain(..head_len);
-            let (o, sent) = send_body(core, client, &mut up, out, framing, transfer_up).await?;
+            let (o, sent) = send_body(gen, client, &mut up, out, framing, transfer_up).await?;
             (out, inflight.bytes_out) = (o, inflight.bytes_out + sent);
         }
     }
@@ -336,7 +250,7 @@ async fn exchange(
     if sent_continue {
         let framing = request_framing.unwrap_or(Framing::Length(0));
         out.clear();
-        let (o, sent) = send_body(core, client, &mut up, out, framing, transfer_up).await?;
+        let (o, sent) = send_body(gen, client, &mut up, out, framing, transfer_up).await?;
         (out, inflight.bytes_out) = (o, inflight.bytes_out + sent);
     }
 
@@ -373,15 +287,15 @@ async fn exchange(
         rewrite::write_interim_head(&mut out, &up_buf, &resp);
         up_buf.drain(..resp.len);
         relayed_interim = true;
-        out = forward::write_from(&mut client.stream, out, 0, write_timeout(core))
+        out = forward::write_from(&mut client.stream, out, 0, write_timeout(gen))
             .await
             .map_err(|()| Fail::Abort)?;
     };
-    core.stats
+    gen.stats
         .add_response(req.balancer, member_index, resp.status);
     if bcfg.options.failover.failonstatus.contains(&resp.status) {
         // Apache's failonstatus: the member goes in error, the response still goes out.
-        core.put_in_error(req.balancer, member_index, "failonstatus");
+        gen.put_in_error(req.balancer, member_index, "failonstatus");
     }
 
     // 3. 101 Switching Protocols: hand both connections to the tunnel.
@@ -398,23 +312,17 @@ async fn exchange(
                 "the member switched to a protocol that was not offered",
             )));
         }
-        if request_framing.is_none() {
-            client.buf.drain(..head_len);
-        }
         out.clear();
         rewrite::write_interim_head(&mut out, &up_buf, &resp);
         up_buf.drain(..resp.len);
-        out = forward::write_from(&mut client.stream, out, 0, write_timeout(core))
+        out = forward::write_from(&mut client.stream, out, 0, write_timeout(gen))
             .await
             .map_err(|()| Fail::Abort)?;
-        core.bufs.put(out);
+        gen.bufs.put(out);
         return Ok(Next::Tunnel(up, up_buf));
     }
 
     // 4. The response head and body, streamed.
-    if request_framing.is_none() {
-        client.buf.drain(..head_len);
-    }
     let (body_out, framing) = response_framing(resp_facts.body, req.version);
     let keep_client = req.facts.keep_alive && body_out != BodyOut::Close && !continue_refused;
     out.clear();
@@ -422,7 +330,7 @@ async fn exchange(
     if let Some(insert) = &bcfg.options.insert_cookie {
         if (!pick.sticky || pick.route_changed) && !member.route.is_empty() {
             let sep = bcfg.sticky.as_ref().map_or(Some(b'.'), |s| s.sep);
-            signals::insert_cookie_value(insert, sep, member.route.as_bytes(), &mut cookie);
+            sticky::insert_cookie_value(insert, sep, member.route.as_bytes(), &mut cookie);
         }
     }
     let set_cookie: &[(&[u8], &[u8])] = &[(b"Set-Cookie", &cookie)];
@@ -436,18 +344,19 @@ async fn exchange(
     up_buf.drain(..resp.len);
     inflight.bytes_in += resp.len as u64;
     let upstream_us = clock::elapsed(sent_at).as_micros() as u64;
-    core.stats
+    gen.stats
         .observe_latency(req.balancer, member_index, upstream_us);
     client.done.upstream_us = Some(upstream_us);
     client.done.status = resp.status;
     client.done.bytes_out = out.len() as u64;
     let transfer_down = Transfer {
+        carry_from: 0,
         read_timeout: timeouts.upstream_response,
-        write_timeout: write_timeout(core),
+        write_timeout: write_timeout(gen),
         max_bytes: 0,
         body_timeout: None,
     };
-    let scratch = core.bufs.get();
+    let scratch = gen.bufs.get();
     let (result, out, scratch) = forward::forward_body(
         &mut up,
         &mut client.stream,
@@ -458,14 +367,14 @@ async fn exchange(
         scratch,
     )
     .await;
-    core.bufs.put(scratch);
-    core.bufs.put(out);
+    gen.bufs.put(scratch);
+    gen.bufs.put(out);
     let body_bytes = *result.as_ref().unwrap_or(&0);
     inflight.bytes_in += body_bytes;
     client.done.body_bytes = body_bytes;
     client.done.bytes_out += body_bytes;
     if let Err(stopped) = result {
-        core.bufs.put(up_buf);
+        gen.bufs.put(up_buf);
         return match stopped {
             // The body framing was broken in bytes read with the head: nothing went out yet.
             Stopped {
@@ -484,9 +393,9 @@ async fn exchange(
     // (the member may have answered without it, and would read it as the next request).
     let body_read = matches!(handshake, None | Some(Continue::Member));
     if resp_facts.keep_alive && up_buf.is_empty() && body_read {
-        core.checkin(req.balancer, member_index, up, clock::now());
+        gen.checkin(req.balancer, member_index, up, clock::now());
     }
-    core.bufs.put(up_buf);
+    gen.bufs.put(up_buf);
     Ok(if keep_client {
         Next::KeepAlive
     } else {
@@ -494,22 +403,12 @@ async fn exchange(
     })
 }
 
-pub(super) fn upstream_err(status: u16, detail: &'static str) -> ProxyError {
-    ProxyError::upstream(status, detail, Retry::No)
-}
-
 /// A failure before any response byte: a replayable request is retried (`stale` when it was
 /// a pooled connection that the member closed), any other one answered with the error.
 fn retry_or(req: &Request, stale: bool, status: u16, detail: &'static str) -> Fail {
     let error = upstream_err(status, detail);
     if req.replayable {
-        Fail::Retry {
-            error: ProxyError {
-                retry: Retry::IfIdempotent,
-                ..error
-            },
-            stale,
-        }
+        Fail::Retry { error, stale }
     } else {
         Fail::Respond(error)
     }

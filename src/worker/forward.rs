@@ -18,6 +18,7 @@ use super::bufs::IO_BUF;
 use super::deadline::BodyTimeout;
 use crate::clock;
 use crate::http::chunked::{ChunkedDecoder, ChunkedError};
+use crate::http::framing::Framing;
 
 /// The result of a read with a deadline.
 #[derive(Debug)]
@@ -143,9 +144,12 @@ impl From<ChunkedError> for BodyError {
     }
 }
 
-/// Deadlines and limits for one body transfer.
+/// Deadlines, limits and the start of the body for one body transfer.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Transfer {
+    /// Where the body starts in `carry` (see [`forward_body`]): the bytes before it (the
+    /// request head, kept for the access log) are left where they are.
+    pub(super) carry_from: usize,
     pub(super) read_timeout: Duration,
     pub(super) write_timeout: Duration,
     /// Most body bytes accepted (chunked framing included for chunked); 0 = unlimited.
@@ -154,25 +158,14 @@ pub(super) struct Transfer {
     pub(super) body_timeout: Option<BodyTimeout>,
 }
 
-/// How a body is laid out on the wire and what to do with it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Framing {
-    Length(u64),
-    /// Forward the chunked encoding as it is, ending at the last chunk.
-    Chunked,
-    /// Decode chunked and forward only the payload (for HTTP/1.0 clients).
-    Dechunk,
-    UntilClose,
-}
-
 /// Forwards one body from `src` to `dst`.
 ///
 /// `pending` holds bytes already destined for `dst` (e.g. a rewritten head); `carry` holds
-/// bytes already read from `src`, starting with this body. Both are written before reading
-/// more, in one write; framing errors in `carry` are found before that write, so nothing of
-/// `pending` goes out ahead of them. On success returns the body bytes forwarded, and `carry`
-/// holds exactly the bytes that followed the body (a pipelined request, or stray bytes from a
-/// member).
+/// bytes already read from `src`, the body starting at `io.carry_from` (earlier bytes are not
+/// touched). Both are written before reading more, in one write; framing errors in `carry` are
+/// found before that write, so nothing of `pending` goes out ahead of them. On success returns
+/// the body bytes forwarded, and `carry[io.carry_from..]` holds exactly the bytes that followed
+/// the body (a pipelined request, or stray bytes from a member).
 pub(super) async fn forward_body(
     src: &mut TcpStream,
     dst: &mut TcpStream,
@@ -191,9 +184,16 @@ pub(super) async fn forward_body(
         _ => u64::MAX,
     };
     // First the bytes already in `carry`.
-    let mut done = match take_body(&mut decoder, framing, carry, &mut pending, remaining) {
+    let from = io.carry_from.min(carry.len());
+    let mut done = match take_body(
+        &mut decoder,
+        framing,
+        &carry[from..],
+        &mut pending,
+        remaining,
+    ) {
         Ok((n, done)) => {
-            carry.drain(..n);
+            carry.drain(from..from + n);
             total += n as u64;
             remaining = remaining.saturating_sub(n as u64);
             done

@@ -18,7 +18,8 @@ use crate::accesslog::AccessLog;
 use crate::balancer::{Balancer, Health, HealthState};
 use crate::clock;
 use crate::config::{AccessTarget, Config, Sticky};
-use crate::error::{ProxyError, Retry};
+use crate::error::ProxyError;
+use crate::http::mount::{Mounts, Origin};
 use crate::link::{MemberEdit, SharedGen};
 use crate::log;
 use crate::stats::{CoreWriter, MemberTotals, Stats};
@@ -42,8 +43,8 @@ pub(crate) struct BalancerRt {
 pub(crate) struct Gen {
     pub(crate) config: Arc<Config>,
     pub(crate) balancers: Rc<[BalancerRt]>,
-    /// Balancer indices by mount, longest mount first.
-    mounts: Vec<usize>,
+    /// Which balancer serves a path.
+    mounts: Rc<Mounts>,
     pub(crate) bufs: Rc<BufPool>,
     pub(crate) epoch: Instant,
     /// Member health words shared by every core.
@@ -95,8 +96,9 @@ impl Gen {
                 }),
             })
             .collect();
-        let mut mounts: Vec<usize> = (0..config.balancers.len()).collect();
-        mounts.sort_by_key(|&i| std::cmp::Reverse(config.balancers[i].mount.len()));
+        let mounts = Rc::new(Mounts::new(
+            config.balancers.iter().map(|b| b.mount.as_str()),
+        ));
         let access = match previous {
             Some(old) if same_access_log(&old.config, &config) => old.access.clone(),
             _ => Rc::new(RefCell::new(open_access_log(&config))),
@@ -226,16 +228,9 @@ impl Gen {
         }
     }
 
-    /// The balancer serving `path`: the longest mount that is a prefix of it ending at a
-    /// segment boundary (`/app` serves `/app`, `/app/x` and `/app?q`, not `/apple`).
-    pub(crate) fn route(&self, path: &[u8]) -> Option<usize> {
-        self.mounts.iter().copied().find(|&i| {
-            let mount = self.config.balancers[i].mount.as_bytes();
-            path.starts_with(mount)
-                && (mount.ends_with(b"/")
-                    || path.len() == mount.len()
-                    || matches!(path[mount.len()], b'/' | b'?' | b';'))
-        })
+    /// The balancer for a request target and what its member gets: [`Mounts::locate`].
+    pub(crate) fn locate(&self, target: &[u8]) -> Result<(usize, Origin), (u16, &'static str)> {
+        self.mounts.locate(target)
     }
 
     /// Records a failed attempt on member `m` of balancer `b`: counts it, and puts the member
@@ -244,8 +239,8 @@ impl Gen {
     pub(crate) fn member_failed(&self, b: usize, m: usize, error: ProxyError) {
         self.stats.add_error(b, m);
         let bcfg = &self.config.balancers[b];
-        let unhealthy = error.retry == Retry::NothingSent
-            || (error.status == 504 && bcfg.options.failover.failontimeout);
+        let unhealthy =
+            error.unreachable || (error.status == 504 && bcfg.options.failover.failontimeout);
         if unhealthy {
             self.put_in_error(b, m, error.detail);
         }

@@ -4,7 +4,9 @@
 //! Nothing here is shared with other cores except the read-only `Arc<Config>` and the stop flag.
 
 mod accounting;
+mod balancer_headers;
 mod bufs;
+mod client;
 mod conn;
 mod deadline;
 mod exchange;
@@ -13,8 +15,7 @@ mod gen;
 mod idle;
 mod probe;
 mod relay;
-mod signals;
-mod target;
+mod request;
 
 use std::cell::{Cell, RefCell};
 use std::io;

@@ -146,7 +146,7 @@ async fn probe(
     let mut stream = match upstream::connect(member.addr, connect_timeout).await {
         Ok(stream) => stream,
         Err(ConnectError::Local) => return Err(None),
-        Err(ConnectError::Refused | ConnectError::TimedOut) => return Err(Some("connect failed")),
+        Err(ConnectError::Unreachable) => return Err(Some("connect failed")),
     };
     let method = match hc.method {
         HcMethod::Tcp => return Ok(()),

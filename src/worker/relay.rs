@@ -1,47 +1,63 @@
 //! The member side of an exchange, step by step: the rewritten request head, the request
-//! body, the `100 Continue` handshake, the response head, and how the response body is framed
-//! for the client. `exchange.rs` strings these together and owns the retry decisions.
+//! body, the `100 Continue` handshake, the response head; and how an attempt fails ([`Fail`]).
+//! `exchange.rs` strings these together and owns the retry decisions.
 
 use monoio::net::TcpStream;
 
-use super::conn::{write_timeout, Client};
-use super::exchange::{
-    upstream_err, Fail, HeadFail, Request, CLOSED_EARLY, MAX_RESPONSE_HEAD, NO_RESPONSE,
-};
-use super::forward::{self, BodyError, Framing, Read, Transfer};
-use super::target::member_target;
+use super::client::{write_timeout, Client};
+use super::forward::{self, BodyError, Read, Transfer};
+use super::request::Request;
 use super::Gen;
 use crate::clock;
 use crate::error::ProxyError;
-use crate::http::framing::BodyKind;
+use crate::http::framing::Framing;
 use crate::http::head::{self, RequestHead, ResponseHead};
-use crate::http::rewrite::{self, BodyOut, RequestRewrite};
-use crate::http::Version;
+use crate::http::mount::member_target;
+use crate::http::rewrite::{self, RequestRewrite};
 use crate::upstream;
 
-/// How a response body of `kind` is framed towards a client speaking `version`.
-pub(super) fn response_framing(kind: BodyKind, version: Version) -> (BodyOut, Option<Framing>) {
-    match kind {
-        BodyKind::None => (BodyOut::None, None),
-        BodyKind::Length(n) => (BodyOut::Length(n), Some(Framing::Length(n))),
-        BodyKind::Chunked if version == Version::Http11 => {
-            (BodyOut::Chunked, Some(Framing::Chunked))
-        }
-        BodyKind::Chunked => (BodyOut::Close, Some(Framing::Dechunk)),
-        BodyKind::UntilClose => (BodyOut::Close, Some(Framing::UntilClose)),
-    }
+/// How an attempt failed. This alone decides whether the request is tried again: the
+/// errors it carries say what the client is told, not whether to retry.
+#[derive(Debug)]
+pub(super) enum Fail {
+    /// Nothing was sent to the client yet: answer with this error.
+    Respond(ProxyError),
+    /// Close the client connection without (further) response.
+    Abort,
+    /// Nothing of the response reached the client and the request may be sent again: it is
+    /// idempotent with no body to replay. `stale`: the failure was on a pooled connection that
+    /// the member had closed, which says nothing about the member's health.
+    Retry { error: ProxyError, stale: bool },
+}
+
+/// Why no response head could be read.
+pub(super) enum HeadFail {
+    /// The member closed or reset the connection before sending any byte of it.
+    Closed,
+    TimedOut,
+    Invalid(&'static str),
+}
+
+/// Largest response head accepted from a member.
+pub(super) const MAX_RESPONSE_HEAD: usize = 64 * 1024;
+
+pub(super) const NO_RESPONSE: &str = "the member did not respond in time";
+pub(super) const CLOSED_EARLY: &str = "the member closed the connection without responding";
+
+pub(super) fn upstream_err(status: u16, detail: &'static str) -> ProxyError {
+    ProxyError::upstream(status, detail)
 }
 
 /// Streams the request body from the client to the member, after `out` (head bytes or empty).
 pub(super) async fn send_body(
-    core: &Gen,
+    gen: &Gen,
     client: &mut Client,
     up: &mut TcpStream,
     out: Vec<u8>,
     framing: Framing,
     transfer: Transfer,
 ) -> Result<(Vec<u8>, u64), Fail> {
-    let scratch = core.bufs.get();
+    let scratch = gen.bufs.get();
     let (result, out, scratch) = forward::forward_body(
         &mut client.stream,
         up,
@@ -52,7 +68,7 @@ pub(super) async fn send_body(
         scratch,
     )
     .await;
-    core.bufs.put(scratch);
+    gen.bufs.put(scratch);
     match result.map_err(|stopped| stopped.error) {
         Ok(sent) => Ok((out, sent)),
         Err(BodyError::SourceGone) => Err(Fail::Abort),
@@ -92,12 +108,12 @@ pub(super) enum Continue {
 /// tells the client to continue itself, but never once the member has started to answer: any
 /// byte of a response (in the buffer, or unread on the socket) is read and relayed instead.
 pub(super) async fn await_continue(
-    core: &Gen,
+    gen: &Gen,
     client: &mut Client,
     up: &mut TcpStream,
     mut up_buf: Vec<u8>,
 ) -> Result<(Continue, Vec<u8>), Fail> {
-    let mut deadline = clock::now() + core.config.timeouts.ping;
+    let mut deadline = clock::now() + gen.config.timeouts.ping;
     let mut answering = false;
     loop {
         let parsed = head::parse_response(&up_buf, crate::http::MAX_HEADERS)
@@ -106,13 +122,13 @@ pub(super) async fn await_continue(
             if resp.status >= 200 || resp.status == 101 {
                 return Ok((Continue::Refused, up_buf));
             }
-            let mut out = core.bufs.get();
+            let mut out = gen.bufs.get();
             rewrite::write_interim_head(&mut out, &up_buf, &resp);
             up_buf.drain(..resp.len);
-            let out = forward::write_from(&mut client.stream, out, 0, write_timeout(core))
+            let out = forward::write_from(&mut client.stream, out, 0, write_timeout(gen))
                 .await
                 .map_err(|()| Fail::Abort)?;
-            core.bufs.put(out);
+            gen.bufs.put(out);
             if resp.status == 100 {
                 return Ok((Continue::Member, up_buf));
             }
@@ -129,11 +145,11 @@ pub(super) async fn await_continue(
             Read::TimedOut if !up_buf.is_empty() || !upstream::nothing_to_read(up) => {
                 // The member started answering as the wait ended: give it the usual time.
                 answering = true;
-                deadline = clock::now() + core.config.timeouts.upstream_response;
+                deadline = clock::now() + gen.config.timeouts.upstream_response;
             }
             Read::TimedOut => {
                 let out = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
-                forward::write_from(&mut client.stream, out, 0, write_timeout(core))
+                forward::write_from(&mut client.stream, out, 0, write_timeout(gen))
                     .await
                     .map_err(|()| Fail::Abort)?;
                 return Ok((Continue::Made, up_buf));
@@ -180,19 +196,20 @@ pub(super) async fn read_response_head(
 /// target path, Host per `preserve_host`, X-Forwarded-* per config.
 pub(super) fn write_upstream_head(
     out: &mut Vec<u8>,
-    core: &Gen,
+    gen: &Gen,
     client: &Client,
     head: &RequestHead,
     req: &Request,
     member_index: usize,
     extra: &[(&[u8], &[u8])],
 ) {
-    let bcfg = &core.config.balancers[req.balancer];
+    let bcfg = &gen.config.balancers[req.balancer];
     let member = &bcfg.members[member_index];
     let buf = &client.buf;
-    let fwd = core.config.forwarded;
+    let fwd = gen.config.forwarded;
     let target = head.target.get(buf);
-    let (prefix, rest) = member_target(core, req.balancer, target, &req.origin);
+    let (mount, target_path) = (bcfg.mount.as_bytes(), bcfg.target_path.as_bytes());
+    let (prefix, rest) = member_target(mount, target_path, target, &req.origin);
     let rw = RequestRewrite {
         target_prefix: prefix,
         target_rest: rest,

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::{example_config, expect_err, member, MINIMAL};
-use crate::balancer::Status;
+use crate::config::Status;
 use crate::config::*;
 
 /// Every new key, most of them away from their defaults.

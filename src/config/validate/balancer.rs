@@ -19,7 +19,7 @@ use super::values::{
     parse_sticky_sep,
 };
 use super::{health, Ctx};
-use crate::balancer::Status;
+use crate::config::Status;
 
 pub(super) fn balancers(
     ctx: &Ctx<'_>,

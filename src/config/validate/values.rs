@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use super::super::file::Scalar;
 use super::super::{IoDriver, LbMethod, Sticky, MAX_WORKERS};
-use crate::balancer::Status;
+use crate::config::Status;
 
 /// `workers`: an integer `1..=MAX_WORKERS`, or `"auto"` (`None`).
 pub(crate) fn parse_workers(value: &Scalar) -> Result<Option<usize>, String> {
