@@ -8,7 +8,7 @@ use ringlb::cli::{self, CliError, Command, RunSource};
 use ringlb::config::{self, Config};
 use ringlb::server::ServerHandle;
 use ringlb::signals::{self, Signal};
-use ringlb::{admin, benchmember, demo, log, server};
+use ringlb::{admin, benchmember, demo, log, server, startup};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -25,26 +25,7 @@ fn main() -> ExitCode {
             println!("ringlb {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        Ok(Command::Check { config, diff }) => match (config::load(&config), diff) {
-            (Ok(cfg), None) => {
-                print!("{cfg}");
-                ExitCode::SUCCESS
-            }
-            (Ok(cfg), Some(old)) => match config::load_old(&old) {
-                Ok(old) => {
-                    print!("{}", cli::diff_report(&old, &cfg));
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("ringlb: --diff: {e}");
-                    ExitCode::FAILURE
-                }
-            },
-            (Err(e), _) => {
-                eprintln!("{e}");
-                ExitCode::FAILURE
-            }
-        },
+        Ok(Command::Check { config, diff }) => check(&config, diff.as_deref()),
         Ok(Command::Run(RunSource::File(path))) => match config::load(&path) {
             Ok(cfg) => run(cfg),
             Err(e) => {
@@ -91,8 +72,42 @@ fn main() -> ExitCode {
     }
 }
 
+/// `ringlb check`: what `run` would refuse is refused here with the same message (the
+/// config, then [`startup::check`]); then the effective config or the `--diff` report.
+fn check(path: &std::path::Path, diff: Option<&str>) -> ExitCode {
+    let cfg = match config::load(path) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = startup::check(&cfg) {
+        eprintln!("ringlb: {e}");
+        return ExitCode::FAILURE;
+    }
+    let Some(old) = diff else {
+        print!("{cfg}");
+        return ExitCode::SUCCESS;
+    };
+    match config::load_old(old) {
+        Ok(old) => {
+            print!("{}", cli::diff_report(&old, &cfg));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ringlb: --diff: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn run(cfg: Arc<Config>) -> ExitCode {
     log::set_level(cfg.ops.log.level);
+    if let Err(e) = startup::check(&cfg) {
+        eprintln!("ringlb: {e}");
+        return ExitCode::FAILURE;
+    }
     raise_open_files();
     let handle = match block_signals_then(|| server::start(cfg.clone())) {
         Ok(handle) => handle,

@@ -82,7 +82,8 @@ pub struct AdminConfig {
     pub listen: SocketAddr,
     /// Addresses (CIDR) allowed to change anything; default loopback only.
     pub allow: Vec<String>,
-    /// htpasswd file (bcrypt entries, `htpasswd -B`) for HTTP basic auth; `None` = no auth.
+    /// htpasswd file (bcrypt, `$apr1$` or `{SHA}` entries; see `admin::htpasswd`) for HTTP basic
+    /// auth; `None` = no auth.
     pub htpasswd: Option<std::path::PathBuf>,
     /// `Host` values accepted besides the listener's own address (and `localhost` on
     /// loopback): `host` or `host:port`, compared case-insensitively as written.
