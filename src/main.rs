@@ -25,7 +25,18 @@ fn main() -> ExitCode {
             println!("ringlb {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        Ok(Command::Check { config, diff }) => check(&config, diff.as_deref()),
+        Ok(Command::Check { config, diff }) => {
+            match startup::check_command(&config, diff.as_deref()) {
+                Ok(report) => {
+                    print!("{report}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Ok(Command::Run(RunSource::File(path))) => match config::load(&path) {
             Ok(cfg) => run(cfg),
             Err(e) => {
@@ -68,36 +79,6 @@ fn main() -> ExitCode {
         Err(CliError::Config(e)) => {
             eprintln!("{e}");
             ExitCode::from(2)
-        }
-    }
-}
-
-/// `ringlb check`: what `run` would refuse is refused here with the same message (the
-/// config, then [`startup::check`]); then the effective config or the `--diff` report.
-fn check(path: &std::path::Path, diff: Option<&str>) -> ExitCode {
-    let cfg = match config::load(path) {
-        Ok(cfg) => cfg,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    if let Err(e) = startup::check(&cfg) {
-        eprintln!("ringlb: {e}");
-        return ExitCode::FAILURE;
-    }
-    let Some(old) = diff else {
-        print!("{cfg}");
-        return ExitCode::SUCCESS;
-    };
-    match config::load_old(old) {
-        Ok(old) => {
-            print!("{}", cli::diff_report(&old, &cfg));
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("ringlb: --diff: {e}");
-            ExitCode::FAILURE
         }
     }
 }

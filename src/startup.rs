@@ -13,8 +13,11 @@
 //! be opened does not stop `run` (it logs the error and runs without that log), so it does not
 //! fail `check` either.
 
+use std::path::Path;
+
 use crate::admin::access::Access;
-use crate::config::Config;
+use crate::cli;
+use crate::config::{self, Config};
 
 /// Runs every file check `run` makes at start; the error is a whole message (`ringlb: ` is
 /// the caller's prefix).
@@ -23,4 +26,17 @@ pub fn check(cfg: &Config) -> Result<(), String> {
         Access::load(admin)?;
     }
     Ok(())
+}
+
+/// `ringlb check -c PATH [--diff OLD]`: the config, then [`check`], then the effective config
+/// (or, with `OLD`, what a reload from it would change) as the text to print. The error is
+/// the whole line to print, exactly as `run` prints the same refusal.
+pub fn check_command(path: &Path, diff: Option<&str>) -> Result<String, String> {
+    let cfg = config::load(path).map_err(|e| e.to_string())?;
+    check(&cfg).map_err(|e| format!("ringlb: {e}"))?;
+    let Some(old) = diff else {
+        return Ok(cfg.to_string());
+    };
+    let old = config::load_old(old).map_err(|e| format!("ringlb: --diff: {e}"))?;
+    Ok(cli::diff_report(&old, &cfg))
 }
