@@ -8,7 +8,7 @@ pub enum Side {
     Upstream,
 }
 
-/// Whether a failed attempt may be repeated on another member (SEMANTICS.md 2.6, ringlb rule).
+/// Whether a failed attempt may be repeated on another member (docs/semantics.md §6, ringlb rule).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Retry {
     /// Never: something may have reached the application, or the client is at fault.

@@ -1,4 +1,4 @@
-//! One member's runtime state on one core: status flags (SEMANTICS.md 2.4), lbset, the
+//! One member's runtime state on one core: status flags (docs/semantics.md §4), lbset, the
 //! error-retry window and the load numbers the methods read.
 //!
 //! The per-core flags (`I N D S H R`) live here; `E` and `C` live in the shared
@@ -17,7 +17,7 @@ use super::health::{word_hc_failed, word_in_error, word_until};
 ///
 /// A member is *usable* when none of [`Status::NOT_USABLE`] (`D S E C`) is set. `N` (drain),
 /// `H` (hot standby), `R` (hot spare) and `I` (ignore errors) do not make a member unusable;
-/// they change how the selection loop treats it (SEMANTICS.md 2.1, 2.4).
+/// they change how the selection loop treats it (docs/semantics.md §1, §4).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Status(u16);
 

@@ -253,7 +253,7 @@ impl Default for Forwarded {
     }
 }
 
-/// Balancing method (SEMANTICS.md 2.2).
+/// Balancing method (docs/semantics.md §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LbMethod {
     ByRequests,
@@ -320,7 +320,7 @@ pub struct BalancerOptions {
     pub balancer_headers: bool,
     /// Send mod_jk's activation signal (`ACT`, `DIS` or `STP`) in this request header.
     pub activation_header: Option<String>,
-    /// When and how often a request moves to another member (SEMANTICS.md 2.6).
+    /// When and how often a request moves to another member (docs/semantics.md §6).
     pub failover: Failover,
 }
 
