@@ -5,7 +5,7 @@
 //! can see which member a sticky request landed on.
 //!
 //! The response is built once at start and shared (`Bytes`), so the per-request work is one
-//! `httparse` call and one write. Request bodies with `Content-Length` are read and discarded;
+//! head parse (the data path's [`crate::http::head`]) and one write. Request bodies with `Content-Length` are read and discarded;
 //! a chunked request body, a malformed request or an oversized head closes the connection.
 
 use std::io;
@@ -23,10 +23,14 @@ use monoio::net::{TcpListener, TcpStream};
 
 use crate::cli::BenchMemberArgs;
 use crate::config::IoDriver;
+use crate::http::{framing, head, Version};
 use crate::server;
 
 /// Read buffer per connection; also the largest request head accepted.
 const READ_BUF: usize = 16 * 1024;
+
+/// Header fields accepted in one request head.
+const MAX_HEADERS: usize = 64;
 
 /// Pipelined responses are batched into one write up to this many bytes.
 const BATCH_BYTES: usize = 64 * 1024;
@@ -310,37 +314,9 @@ fn parse_batch(buf: &[u8], pos: &mut usize, skip: &mut usize) -> Batch {
         if *pos == buf.len() {
             return batch;
         }
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut req = httparse::Request::new(&mut headers);
-        match req.parse(&buf[*pos..]) {
-            Ok(httparse::Status::Complete(len)) => {
+        match request_head(&buf[*pos..]) {
+            Ok(Some((len, body, close))) => {
                 *pos += len;
-                let mut close = req.version == Some(0);
-                let mut body = 0usize;
-                for h in req.headers.iter() {
-                    if h.name.eq_ignore_ascii_case("content-length") {
-                        match std::str::from_utf8(h.value)
-                            .ok()
-                            .and_then(|v| v.trim().parse().ok())
-                        {
-                            Some(n) => body = n,
-                            None => {
-                                batch.fail = true;
-                                return batch;
-                            }
-                        }
-                    } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-                        batch.fail = true;
-                        return batch;
-                    } else if h.name.eq_ignore_ascii_case("connection") {
-                        let v = h.value;
-                        if contains_token(v, b"close") {
-                            close = true;
-                        } else if contains_token(v, b"keep-alive") {
-                            close = false;
-                        }
-                    }
-                }
                 *skip = body;
                 if close {
                     batch.close = true;
@@ -348,13 +324,13 @@ fn parse_batch(buf: &[u8], pos: &mut usize, skip: &mut usize) -> Batch {
                 }
                 batch.keep_alive += 1;
             }
-            Ok(httparse::Status::Partial) => {
+            Ok(None) => {
                 if buf.len() - *pos >= READ_BUF {
                     batch.fail = true;
                 }
                 return batch;
             }
-            Err(_) => {
+            Err(()) => {
                 batch.fail = true;
                 return batch;
             }
@@ -362,11 +338,32 @@ fn parse_batch(buf: &[u8], pos: &mut usize, skip: &mut usize) -> Batch {
     }
 }
 
-/// Whether the comma-separated header value holds `token` (ASCII case-insensitive).
-fn contains_token(value: &[u8], token: &[u8]) -> bool {
-    value
-        .split(|&b| b == b',')
-        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+/// One request head at the start of `buf`, parsed by the data path's parser
+/// ([`crate::http::head`]): (head length, body length, whether it asks to close), `Ok(None)`
+/// while incomplete. Refused: a malformed head, a bad `Content-Length` and any
+/// `Transfer-Encoding` (this member does not decode chunked bodies). Unlike the proxy, a
+/// missing `Host` is accepted: load generators and tests talk to the member directly.
+fn request_head(buf: &[u8]) -> Result<Option<(usize, usize, bool)>, ()> {
+    let Some(head) = head::parse_request(buf, MAX_HEADERS).map_err(|_| ())? else {
+        return Ok(None);
+    };
+    let headers = &head.headers[..];
+    if head::values(headers, buf, b"transfer-encoding")
+        .next()
+        .is_some()
+    {
+        return Err(());
+    }
+    let mut body = 0usize;
+    for value in head::values(headers, buf, b"content-length") {
+        let n = framing::parse_decimal(value).ok_or(())?;
+        body = usize::try_from(n).map_err(|_| ())?;
+    }
+    let close = match head.version {
+        Version::Http10 => !head::has_token(headers, buf, b"connection", b"keep-alive"),
+        Version::Http11 => head::has_token(headers, buf, b"connection", b"close"),
+    };
+    Ok(Some((head.len, body, close)))
 }
 
 /// Serves one connection until the peer closes, asks to close, or sends something unusable.

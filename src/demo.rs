@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::admin::{self, server::AdminServer};
+use crate::blocking::{self, Message, Role};
 use crate::cli::DemoArgs;
 use crate::config::{
     AdminConfig, BalancerConfig, Config, Forwarded, LbMethod, Limits, MemberConfig, Ops, Sticky,
@@ -207,72 +208,38 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// What a demo member reads of one request.
+const LIMITS: blocking::Limits = blocking::Limits {
+    head: 64 * 1024,
+    headers: 64,
+    body: 1 << 20,
+};
+
 fn serve_member(mut stream: TcpStream, state: &MemberState) {
     let _ = stream.set_nodelay(true);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let mut buf = Vec::with_capacity(4096);
-    loop {
-        let Some((head_len, body_len, session, keep_alive)) = read_request(&mut stream, &mut buf)
-        else {
-            return;
-        };
-        // Discard the body.
-        let mut need = head_len + body_len;
-        while buf.len() < need {
-            let mut chunk = [0u8; 4096];
-            match crate::blocking::read_retrying(&mut stream, &mut chunk) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let response = respond(state, session.as_deref());
-        if stream.write_all(response.as_bytes()).is_err() || !keep_alive {
+    // Any error ends the connection: a close, a timeout, a malformed or too large request.
+    while let Ok(request) =
+        blocking::read_message(&mut stream, &mut buf, Role::Request, LIMITS, None)
+    {
+        let response = respond(state, session(&request).as_deref());
+        if stream.write_all(&response).is_err() || !request.keep_alive {
             return;
         }
-        need = need.min(buf.len());
-        buf.drain(..need);
     }
 }
 
-/// Reads one request head; returns (head length, body length, session id, keep-alive).
-fn read_request(
-    stream: &mut TcpStream,
-    buf: &mut Vec<u8>,
-) -> Option<(usize, usize, Option<String>, bool)> {
-    loop {
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut req = httparse::Request::new(&mut headers);
-        if let Ok(httparse::Status::Complete(len)) = req.parse(buf) {
-            let mut body = 0;
-            let mut session = None;
-            let mut keep_alive = req.version == Some(1);
-            if let Some(path) = req.path {
-                session = session_id(path, ";jsessionid=");
-            }
-            for h in req.headers.iter() {
-                let value = String::from_utf8_lossy(h.value);
-                if h.name.eq_ignore_ascii_case("content-length") {
-                    body = value.trim().parse().ok()?;
-                } else if h.name.eq_ignore_ascii_case("cookie") && session.is_none() {
-                    session = value
-                        .split(';')
-                        .find_map(|c| c.trim().strip_prefix("JSESSIONID="))
-                        .map(|v| v.split('.').next().unwrap_or(v).to_string());
-                } else if h.name.eq_ignore_ascii_case("connection") {
-                    keep_alive = !value.eq_ignore_ascii_case("close");
-                }
-            }
-            return Some((len, body, session, keep_alive));
-        }
-        let mut chunk = [0u8; 4096];
-        match crate::blocking::read_retrying(stream, &mut chunk) {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-        if buf.len() > 64 * 1024 {
-            return None;
-        }
-    }
+/// The session id a request names: `;jsessionid=` in the path first, as Tomcat reads it,
+/// then the `JSESSIONID` cookie; the route after the `.` is not part of it.
+fn session(request: &Message) -> Option<String> {
+    session_id(request.target(), ";jsessionid=").or_else(|| {
+        let cookies = String::from_utf8_lossy(request.header("cookie")?).into_owned();
+        cookies
+            .split(';')
+            .find_map(|c| c.trim().strip_prefix("JSESSIONID="))
+            .map(|v| v.split('.').next().unwrap_or(v).to_string())
+    })
 }
 
 fn session_id(path: &str, key: &str) -> Option<String> {
@@ -282,7 +249,7 @@ fn session_id(path: &str, key: &str) -> Option<String> {
     (end > 0).then(|| value[..end].to_string())
 }
 
-fn respond(state: &MemberState, session: Option<&str>) -> String {
+fn respond(state: &MemberState, session: Option<&str>) -> Vec<u8> {
     let (id, count, new) = {
         let mut sessions = state.sessions.lock().unwrap_or_else(|e| e.into_inner());
         match session.and_then(|id| sessions.get_mut(id).map(|c| (id, c))) {
@@ -307,16 +274,10 @@ fn respond(state: &MemberState, session: Option<&str>) -> String {
         state.route,
         if new { "new" } else { "existing" },
     );
-    let cookie = if new {
-        format!(
-            "Set-Cookie: JSESSIONID={id}.{}; Path=/; HttpOnly\r\n",
-            state.route
-        )
-    } else {
-        String::new()
-    };
-    format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n{cookie}\r\n{body}",
-        body.len()
-    )
+    let cookie = format!("JSESSIONID={id}.{}; Path=/; HttpOnly", state.route);
+    let mut headers = vec![("Content-Type", "text/plain; charset=utf-8")];
+    if new {
+        headers.push(("Set-Cookie", &cookie));
+    }
+    blocking::response_bytes(200, &headers, body.as_bytes(), false)
 }

@@ -22,6 +22,7 @@ pub mod log;
 pub mod rlimit;
 pub mod server;
 pub mod signals;
+pub mod startup;
 pub mod stats;
 pub mod sticky;
 pub mod upstream;

@@ -8,7 +8,7 @@ use ringlb::cli::{self, CliError, Command, RunSource};
 use ringlb::config::{self, Config};
 use ringlb::server::ServerHandle;
 use ringlb::signals::{self, Signal};
-use ringlb::{admin, benchmember, demo, log, server};
+use ringlb::{admin, benchmember, demo, log, server, startup};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -25,26 +25,18 @@ fn main() -> ExitCode {
             println!("ringlb {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        Ok(Command::Check { config, diff }) => match (config::load(&config), diff) {
-            (Ok(cfg), None) => {
-                print!("{cfg}");
-                ExitCode::SUCCESS
-            }
-            (Ok(cfg), Some(old)) => match cli::check_diff(&cfg, &old) {
+        Ok(Command::Check { config, diff }) => {
+            match startup::check_command(&config, diff.as_deref()) {
                 Ok(report) => {
                     print!("{report}");
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
-                    eprintln!("ringlb: --diff: {e}");
+                    eprintln!("{e}");
                     ExitCode::FAILURE
                 }
-            },
-            (Err(e), _) => {
-                eprintln!("{e}");
-                ExitCode::FAILURE
             }
-        },
+        }
         Ok(Command::Run(RunSource::File(path))) => match config::load(&path) {
             Ok(cfg) => run(cfg),
             Err(e) => {
@@ -93,6 +85,10 @@ fn main() -> ExitCode {
 
 fn run(cfg: Arc<Config>) -> ExitCode {
     log::set_level(cfg.ops.log.level);
+    if let Err(e) = startup::check(&cfg) {
+        eprintln!("ringlb: {e}");
+        return ExitCode::FAILURE;
+    }
     raise_open_files();
     let handle = match block_signals_then(|| server::start(cfg.clone())) {
         Ok(handle) => handle,

@@ -1,4 +1,4 @@
-//! Session route extraction from the request target and Cookie headers (SEMANTICS.md 2.3).
+//! Session route extraction from the request target and Cookie headers (docs/semantics.md §3).
 //!
 //! Pure: borrows the request bytes, allocates nothing (up to four routes stay inline in
 //! [`Routes`]), reads no clock. Which member a route names is the balancer's business, not

@@ -31,7 +31,7 @@
 //!
 //! `%{VAR}e` names: `BALANCER_NAME`, `BALANCER_WORKER_NAME`, `BALANCER_WORKER_ROUTE`,
 //! `BALANCER_SESSION_STICKY`, `BALANCER_SESSION_ROUTE`, `BALANCER_ROUTE_CHANGED` (`1` or `-`),
-//! as Apache sets them (SEMANTICS.md 2.3 item 8), and ringlb's `RINGLB_UPSTREAM_TIME` (µs from
+//! as Apache sets them (docs/semantics.md §3 item 8), and ringlb's `RINGLB_UPSTREAM_TIME` (µs from
 //! sending the request to the member until its response head arrived), `RINGLB_WORKER` (worker
 //! thread index) and `RINGLB_ATTEMPTS` (members tried). Joining repeated request headers matches
 //! Apache, which merges them when reading the head; `Content-Type` without parameters matches

@@ -65,7 +65,7 @@ pub struct Record<'a> {
     /// `BALANCER_WORKER_ROUTE`: the member's configured route.
     pub worker_route: Option<&'a str>,
     /// `BALANCER_SESSION_STICKY`: the cookie or path parameter name the route came from; `None`
-    /// when no route was parsed (SEMANTICS.md 2.3 item 8).
+    /// when no route was parsed (docs/semantics.md §3 item 8).
     pub session_sticky: Option<&'a [u8]>,
     /// `BALANCER_SESSION_ROUTE`: the route parsed from the request.
     pub session_route: Option<&'a [u8]>,

@@ -1,15 +1,14 @@
 //! Access checks for the admin listener, all pure: the form nonce ([`nonce_matches`]), the
 //! client-address allow-list ([`parse_allow`], [`allowed`]), HTTP Basic auth against an
-//! htpasswd file ([`Htpasswd`]), and the names a request may give the listener
+//! htpasswd file ([`Htpasswd`], parsed and verified in [`super::htpasswd`]), and the names a request may give the listener
 //! ([`host_allowed`], [`origin_allowed`], [`referer_allowed`]). Generating nonces, reading the
 //! htpasswd file and knowing the peer and local addresses are the I/O glue's job.
-//!
-//! Cost note: a bcrypt check takes milliseconds at the usual costs (10–12), so the glue should
-//! not run [`Htpasswd::verify`] on a data-path core for every request of a busy admin client.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
+
+pub use super::htpasswd::Htpasswd;
 
 /// Compares a nonce in time independent of where the first difference is (the length may
 /// leak; nonces have a fixed length). Empty nonces never match.
@@ -113,123 +112,10 @@ pub fn allowed(nets: &[IpNet], ip: IpAddr) -> bool {
     nets.iter().any(|net| net.contains(ip))
 }
 
-/// Users and bcrypt hashes from an htpasswd file (`htpasswd -B`).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Htpasswd {
-    entries: Vec<(String, String)>,
-}
-
-impl fmt::Debug for Htpasswd {
-    /// Lists the users, never the hashes.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Htpasswd")
-            .field("users", &self.users().collect::<Vec<_>>())
-            .finish()
-    }
-}
-
-impl Htpasswd {
-    /// Parses `user:hash` lines; blank lines and lines starting with `#` are skipped, `\r\n`
-    /// endings accepted. Only bcrypt (`$2y$`, `$2b$`, `$2a$`) is accepted; other formats, a
-    /// duplicate user or a malformed line are refused with a message naming the line.
-    pub fn parse(text: &str) -> Result<Htpasswd, String> {
-        let mut entries: Vec<(String, String)> = Vec::new();
-        for (i, raw) in text.lines().enumerate() {
-            let line_no = i + 1;
-            let line = raw.trim_end_matches('\r');
-            if line.trim().is_empty() || line.trim_start().starts_with('#') {
-                continue;
-            }
-            let Some((user, hash)) = line.split_once(':') else {
-                return Err(format!("htpasswd line {line_no}: expected user:hash"));
-            };
-            if user.is_empty() {
-                return Err(format!("htpasswd line {line_no}: empty user name"));
-            }
-            check_bcrypt(hash)
-                .map_err(|m| format!("htpasswd line {line_no}: user {user:?}: {m}"))?;
-            if entries.iter().any(|(u, _)| u == user) {
-                return Err(format!("htpasswd line {line_no}: duplicate user {user:?}"));
-            }
-            entries.push((user.to_owned(), hash.to_owned()));
-        }
-        Ok(Htpasswd { entries })
-    }
-
-    /// User names, in file order.
-    pub fn users(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|(u, _)| u.as_str())
-    }
-
-    /// Checks an `Authorization` header value (`Basic base64(user:password)`); returns the
-    /// user name on success.
-    ///
-    /// An unknown user still costs one bcrypt check (against the first entry), so the
-    /// response time does not tell which user names exist.
-    pub fn authenticate(&self, authorization: &[u8]) -> Option<&str> {
-        let (user, password) = parse_basic(authorization)?;
-        let found = self.entries.iter().find(|(u, _)| u.as_bytes() == user);
-        let (name, hash) = match found {
-            Some((name, hash)) => (Some(name.as_str()), hash),
-            None => (None, &self.entries.first()?.1),
-        };
-        let ok = bcrypt::verify(&password, hash).unwrap_or(false);
-        if ok {
-            name
-        } else {
-            None
-        }
-    }
-
-    /// Whether the header carries a known user and that user's password.
-    pub fn verify(&self, authorization: &[u8]) -> bool {
-        self.authenticate(authorization).is_some()
-    }
-}
-
 /// The `WWW-Authenticate` value to send with a 401.
 pub fn basic_challenge(realm: &str) -> String {
     let realm: String = realm.chars().filter(|&c| c != '"' && c != '\\').collect();
     format!("Basic realm=\"{realm}\", charset=\"UTF-8\"")
-}
-
-/// Accepts a bcrypt hash `$2y$NN$` + 53 characters of bcrypt's base64; names other formats.
-fn check_bcrypt(hash: &str) -> Result<(), String> {
-    const REMEDY: &str = "only bcrypt is supported; recreate the entry with htpasswd -B";
-    let kind = if hash.starts_with("$apr1$") {
-        Some("Apache MD5 ($apr1$)")
-    } else if hash.starts_with("{SHA}") {
-        Some("SHA-1 ({SHA})")
-    } else if hash.starts_with("$1$") {
-        Some("MD5-crypt ($1$)")
-    } else if hash.starts_with("$5$") || hash.starts_with("$6$") {
-        Some("SHA-crypt ($5$/$6$)")
-    } else if !hash.starts_with('$') {
-        Some("crypt or plain text")
-    } else {
-        None
-    };
-    if let Some(kind) = kind {
-        return Err(format!("hash is {kind}; {REMEDY}"));
-    }
-    let b = hash.as_bytes();
-    let version_ok = matches!(b.get(..4), Some(b"$2y$" | b"$2b$" | b"$2a$"));
-    let cost_ok = b.len() > 7
-        && b[4].is_ascii_digit()
-        && b[5].is_ascii_digit()
-        && (4..=31).contains(&((b[4] - b'0') * 10 + (b[5] - b'0')))
-        && b[6] == b'$';
-    let body_ok = b.len() == 60
-        && b[7..]
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || c == b'.' || c == b'/');
-    if version_ok && cost_ok && body_ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "not a valid bcrypt hash ($2y$/$2b$/$2a$); {REMEDY}"
-        ))
-    }
 }
 
 /// Splits `Basic <base64>` into user and password bytes (at the first `:`).

@@ -150,7 +150,7 @@ fn invalid(field: &str, message: impl Into<String>) -> FormError {
 pub struct StatusLetters(u8);
 
 impl StatusLetters {
-    /// Settable letters, in display order (SEMANTICS 2.4).
+    /// Settable letters, in display order (docs/semantics.md §4).
     pub const SETTABLE: [u8; 7] = *b"DSIHRNC";
     /// The empty set.
     pub const EMPTY: StatusLetters = StatusLetters(0);

@@ -29,7 +29,7 @@ macro_rules! w {
     }};
 }
 
-/// Status letters the edit form offers as checkboxes, with their meaning (SEMANTICS 2.4).
+/// Status letters the edit form offers as checkboxes, with their meaning (docs/semantics.md §4).
 pub const EDITABLE_FLAGS: [(char, &str); 6] = [
     ('D', "Disabled"),
     ('S', "Stopped"),
@@ -450,7 +450,7 @@ fn on_off(value: bool) -> &'static str {
     }
 }
 
-/// Tooltip for a status letter (SEMANTICS 2.4).
+/// Tooltip for a status letter (docs/semantics.md §4).
 fn flag_title(letter: char) -> &'static str {
     match letter {
         'D' => "Disabled: no requests, manual recovery",

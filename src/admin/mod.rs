@@ -2,7 +2,7 @@
 //! metrics, manager request parsing and access checks. Replaces httpd's `balancer-manager`
 //! and mod_jk's `jkstatus`.
 //!
-//! [`model`], [`html`], [`json`], [`metrics`], [`form`] and [`auth`] are pure: string in,
+//! [`model`], [`html`], [`json`], [`metrics`], [`form`], [`auth`] and [`htpasswd`] are pure: string in,
 //! string out, no sockets, no clock reads, no threads, no shared state. The glue around them:
 //! [`server`] reads requests off the admin listener, `routes` checks each against the
 //! [`access`] rules in force and answers it, building a [`model::Snapshot`] with [`snapshot`]
@@ -15,7 +15,8 @@
 //! | [`json`] | `render_status`: the status document |
 //! | [`metrics`] | `render_metrics`: Prometheus text format 0.0.4 |
 //! | [`form`] | form/query and JSON API bodies → `AdminRequest` (the JSON API format is there) |
-//! | [`auth`] | nonce comparison, CIDR allow-list, htpasswd (bcrypt) Basic auth, Host/Origin checks |
+//! | [`auth`] | nonce comparison, CIDR allow-list, Basic auth, Host/Origin checks |
+//! | [`htpasswd`] | htpasswd files: bcrypt, Apache MD5 and SHA-1 entries, constant-time verification |
 //! | [`access`] | the access rules in force (swapped at reload), with the credential cache |
 //! | [`server`] | the listener: bounded handler pool, request reading, HEAD, timeouts |
 //! | `routes` | what each request is answered, and which checks it must pass |
@@ -24,6 +25,7 @@ pub mod access;
 pub mod auth;
 pub mod form;
 pub mod html;
+pub mod htpasswd;
 pub mod json;
 pub mod metrics;
 pub mod model;

@@ -71,7 +71,7 @@ pub struct MemberView {
     pub loadfactor: f64,
     /// `lbset` tier, 0..=99.
     pub lbset: u32,
-    /// Status letters set on the member (SEMANTICS 2.4), e.g. `"H"`, `"DE"`, or `""`.
+    /// Status letters set on the member (docs/semantics.md §4), e.g. `"H"`, `"DE"`, or `""`.
     pub status: String,
     /// Usability, derived by the glue from the flags and the error window.
     pub health: Health,

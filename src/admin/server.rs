@@ -9,7 +9,7 @@
 //! [`REQUEST_TIMEOUT`] of the accept, else `408`, so idle and slow connections give their
 //! handler back. A malformed request, or one without exactly one `Host`, gets `400`.
 
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -20,6 +20,7 @@ use crossbeam_channel::{Receiver, TrySendError};
 
 use super::access::{Access, AccessSlot};
 use super::routes::{self, Ctx, Request, Response};
+use crate::blocking::{self, Limits, Role};
 use crate::clock;
 use crate::config::AdminConfig;
 use crate::control::Controller;
@@ -34,7 +35,12 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// request that arrived while it waited is served.
 const QUEUED_GRACE: Duration = Duration::from_millis(250);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
-const MAX_BODY: usize = 64 * 1024;
+/// What one admin request may be: forms and JSON API bodies are a few KiB.
+const LIMITS: Limits = Limits {
+    head: 64 * 1024,
+    headers: 64,
+    body: 64 * 1024,
+};
 
 /// A running admin listener; dropping it stops accepting. A handler busy with a connection
 /// finishes it (within [`REQUEST_TIMEOUT`] plus the write) and then exits; connections still
@@ -158,100 +164,61 @@ fn serve(conn: Accepted, ctx: &Ctx) {
 /// The response's bytes; `head_only` (a `HEAD` request) leaves the body out but keeps its
 /// `Content-Length`.
 fn encode(response: &Response, head_only: bool) -> Vec<u8> {
-    let reason = crate::http::rewrite::reason_phrase(response.status);
-    let mut head = format!(
-        "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\n\
-         Cache-Control: no-store\r\nX-Frame-Options: DENY\r\n\
-         Content-Security-Policy: frame-ancestors 'none'\r\nX-Content-Type-Options: nosniff\r\n\
-         Connection: close\r\n",
+    let mut headers: Vec<(&str, &str)> = vec![
+        ("Content-Type", response.content_type),
+        ("Cache-Control", "no-store"),
+        ("X-Frame-Options", "DENY"),
+        ("Content-Security-Policy", "frame-ancestors 'none'"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Connection", "close"),
+    ];
+    headers.extend(response.headers.iter().map(|(n, v)| (*n, v.as_str())));
+    blocking::response_bytes(
         response.status,
-        response.content_type,
-        response.body.len()
-    );
-    for (name, value) in &response.headers {
-        head += &format!("{name}: {value}\r\n");
-    }
-    head += "\r\n";
-    let mut out = head.into_bytes();
-    if !head_only {
-        out.extend_from_slice(response.body.as_bytes());
-    }
-    out
+        &headers,
+        response.body.as_bytes(),
+        head_only,
+    )
 }
 
-/// One read before `deadline`; `Err` is the response to send: `408` when the time is up.
-fn read_before(
-    stream: &mut TcpStream,
-    buf: &mut [u8],
-    deadline: Instant,
-) -> Result<usize, Response> {
-    let timeout = || Response::text(408, "request timeout");
-    let left = deadline.saturating_duration_since(clock::now());
-    if left.is_zero() {
-        return Err(timeout());
-    }
-    let _ = stream.set_read_timeout(Some(left));
-    match crate::blocking::read_retrying(stream, buf) {
-        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Err(timeout()),
-        Err(e) => Err(Response::text(400, e.to_string())),
-        Ok(0) => Err(Response::text(400, "connection closed mid-request")),
-        Ok(n) => Ok(n),
-    }
-}
-
+/// Reads the request (head and body) before `deadline`; `Err` is the response to send: `408`
+/// when the time is up, `400` for anything malformed, too large, or without exactly one
+/// `Host`.
 fn read_request(stream: &mut TcpStream, deadline: Instant) -> Result<Request, Response> {
-    let bad = |why: &str| Response::text(400, why);
     let mut buf = Vec::with_capacity(4096);
-    let mut chunk = [0u8; 4096];
-    loop {
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut req = httparse::Request::new(&mut headers);
-        match req.parse(&buf) {
-            Ok(httparse::Status::Complete(len)) => {
-                let target = req.path.unwrap_or("/");
-                let (path, query) = target.split_once('?').unwrap_or((target, ""));
-                let mut parsed = Request {
-                    method: req.method.unwrap_or("").to_string(),
-                    path: path.to_string(),
-                    query: query.to_string(),
-                    ..Request::default()
-                };
-                let mut length = 0usize;
-                let mut hosts = 0;
-                for h in req.headers.iter() {
-                    let text = || String::from_utf8_lossy(h.value).trim().to_string();
-                    let name = h.name.to_ascii_lowercase();
-                    match name.as_str() {
-                        "content-length" => {
-                            length = text().parse().map_err(|_| bad("invalid Content-Length"))?
-                        }
-                        "authorization" => parsed.authorization = Some(h.value.to_vec()),
-                        "host" => (hosts, parsed.host) = (hosts + 1, text()),
-                        "origin" => parsed.origin = Some(text()),
-                        "referer" => parsed.referer = Some(text()),
-                        _ => {}
-                    }
-                }
-                if hosts != 1 {
-                    return Err(bad("a request needs exactly one Host header"));
-                }
-                if length > MAX_BODY {
-                    return Err(bad("request body too large"));
-                }
-                let mut body = buf[len..].to_vec();
-                while body.len() < length {
-                    let n = read_before(stream, &mut chunk, deadline)?;
-                    body.extend_from_slice(&chunk[..n]);
-                }
-                body.truncate(length);
-                parsed.body = body;
-                return Ok(parsed);
+    let m = blocking::read_message(stream, &mut buf, Role::Request, LIMITS, Some(deadline))
+        .map_err(|e| match e {
+            blocking::Error::TimedOut => Response::text(408, "request timeout"),
+            blocking::Error::Closed
+            | blocking::Error::TruncatedHead
+            | blocking::Error::TruncatedBody { .. }
+            | blocking::Error::TruncatedChunked => {
+                Response::text(400, "connection closed mid-request")
             }
-            Ok(httparse::Status::Partial) if buf.len() < MAX_BODY => {}
-            Ok(httparse::Status::Partial) => return Err(bad("request head too large")),
-            Err(e) => return Err(bad(&format!("malformed request: {e}"))),
-        }
-        let n = read_before(stream, &mut chunk, deadline)?;
-        buf.extend_from_slice(&chunk[..n]);
+            blocking::Error::HeadTooLarge => Response::text(400, "request head too large"),
+            blocking::Error::BodyTooLarge => Response::text(400, "request body too large"),
+            blocking::Error::Io(e) => Response::text(400, e.to_string()),
+            e => Response::text(400, format!("malformed request: {e}")),
+        })?;
+    if m.count("host") != 1 {
+        return Err(Response::text(
+            400,
+            "a request needs exactly one Host header",
+        ));
     }
+    let text = |name: &str| {
+        m.header(name)
+            .map(|v| String::from_utf8_lossy(v).trim().to_string())
+    };
+    let (path, query) = m.target().split_once('?').unwrap_or((m.target(), ""));
+    Ok(Request {
+        method: m.method().to_string(),
+        path: path.to_string(),
+        query: query.to_string(),
+        host: text("host").unwrap_or_default(),
+        origin: text("origin"),
+        referer: text("referer"),
+        authorization: m.header("authorization").map(<[u8]>::to_vec),
+        body: m.body,
+    })
 }

@@ -1,5 +1,5 @@
 //! Member health shared by all cores (DESIGN.md "What crosses threads" item 3): the error
-//! window (`E`, SEMANTICS.md 2.4 and 2.6) and the failed health check (`C`) of every member
+//! window (`E`, docs/semantics.md §4 and §6) and the failed health check (`C`) of every member
 //! of every balancer, plus the time each member last became usable again (slow start).
 //!
 //! A member that fails on one core is avoided by every core at its next pick, as Apache's

@@ -1,4 +1,4 @@
-//! One member's runtime state on one core: status flags (SEMANTICS.md 2.4), lbset, the
+//! One member's runtime state on one core: status flags (docs/semantics.md §4), lbset, the
 //! error-retry window and the load numbers the methods read.
 //!
 //! The per-core flags (`I N D S H R`) live here; `E` and `C` live in the shared

@@ -1,5 +1,5 @@
 //! The balancing methods as scoring steps (Apache `is_best_*` in `mod_lbmethod_*.c`,
-//! SEMANTICS.md 2.2). The eligibility loop in `mod.rs` offers each candidate in scan order to a
+//! docs/semantics.md §2). The eligibility loop in `mod.rs` offers each candidate in scan order to a
 //! [`Scorer`], which answers "is this candidate better than the best so far", then charges the
 //! winner once. A method sees only a member's [`Load`], never its flags or route, so it cannot
 //! change who is eligible.

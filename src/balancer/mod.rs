@@ -1,4 +1,4 @@
-//! Per-core balancer: which member takes a request (SEMANTICS.md 2.1-2.5).
+//! Per-core balancer: which member takes a request (docs/semantics.md §1-§5).
 //!
 //! [`Balancer::pick`] owns the one generic eligibility loop (sticky routes, lbsets in order,
 //! drain, hot spares, hot standbys, the error-retry window, the per-request `avoid` set). The
@@ -180,7 +180,7 @@ impl Balancer {
     ///    [`Health`]; an `E` whose window is over is cleared (at once with `I`, never with
     ///    `S`); with `forcerecovery`, when every member has `E`, all are cleared. Slow-start
     ///    weights and byrequests re-entries are settled (`slowstart.rs`).
-    /// 1. **Sticky** (SEMANTICS.md 2.3 items 5 to 7). For each route of `routes`, in order
+    /// 1. **Sticky** (docs/semantics.md §3 items 5 to 7). For each route of `routes`, in order
     ///    (the URL's one route, or, when the URL carries no session id, each session
     ///    cookie's: see [`crate::sticky`]; empty routes are skipped), Apache's
     ///    `find_route_worker`: the members whose route equals it exactly,

@@ -1,7 +1,7 @@
 //! How a core's balancer meets the shared [`Health`]: the changes it writes (errors, health
 //! check verdicts) and the refresh at the start of every pick, which reads the shared health,
-//! runs the lazy error retry (SEMANTICS.md 2.4 `E`), forces the recovery of an all-in-error
-//! balancer (2.6 `forcerecovery`), then settles the slow-start weights and re-entries
+//! runs the lazy error retry (docs/semantics.md §4 `E`), forces the recovery of an all-in-error
+//! balancer (§6 `forcerecovery`), then settles the slow-start weights and re-entries
 //! (`slowstart.rs`).
 //!
 //! Apache retries a member (`ap_proxy_retry_worker`) only when a selection scans it. ringlb

@@ -22,7 +22,7 @@
 //!
 //! **Slow start off** (`slowstart` = 0): the member comes back with the `lbstatus` it left
 //! with, exactly as in Apache. A member that is not usable is no candidate, so nothing moves
-//! its `lbstatus` while it is out (SEMANTICS.md 2.1, 2.2), and recovery does not touch it.
+//! its `lbstatus` while it is out (docs/semantics.md §1, §2), and recovery does not touch it.
 //! Two equal members, `a` picked and then put in error by `failonstatus`, leave `a` at
 //! `-lbfactor` and `b` at `+lbfactor`; the picks during the window go to `b` alone and leave
 //! both there, so after it the schedule is `b a b a b a`.

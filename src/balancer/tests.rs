@@ -1,4 +1,4 @@
-//! Schedules, eligibility rules (SEMANTICS.md 2.1-2.5), sticky picks and property loops.
+//! Schedules, eligibility rules (docs/semantics.md §1-§5), sticky picks and property loops.
 //! Members are named `a`, `b`, `c`, ... in config order; each one's route is its letter.
 
 use super::*;
@@ -58,7 +58,7 @@ fn lbstatuses(b: &Balancer) -> Vec<i64> {
     b.members().iter().map(Member::lbstatus).collect()
 }
 
-// ---- byrequests schedules (SEMANTICS.md 2.2; the table in method.rs) ----
+// ---- byrequests schedules (docs/semantics.md §2; the table in method.rs) ----
 
 #[test]
 fn byrequests_1_1_1_2() {
@@ -105,7 +105,7 @@ fn byrequests_decimal_loadfactors_keep_their_ratio() {
     assert_eq!(s.matches('b').count(), 500);
 }
 
-// ---- eligibility: flags, lbsets, spares, standbys (SEMANTICS.md 2.1, 2.4, 2.5) ----
+// ---- eligibility: flags, lbsets, spares, standbys (docs/semantics.md §1, §4, §5) ----
 
 #[test]
 fn disabled_stopped_and_hc_failed_are_never_picked() {
@@ -322,7 +322,7 @@ fn error_members_count_as_slots_for_spares() {
     assert_eq!(schedule(&mut b, 2, 0, 100), "aa");
 }
 
-// ---- sticky routes (SEMANTICS.md 2.2, 2.3 points 5 and 6) ----
+// ---- sticky routes (docs/semantics.md §2, §3 points 5 and 6) ----
 
 fn sticky(factors: &[u32]) -> Balancer {
     Balancer::new(&config(LbMethod::ByRequests, factors, true))

@@ -248,7 +248,7 @@ fn stopped_members_are_marked_but_never_retried() {
     assert!(core1.member(0).unwrap().status().contains(Status::ERROR));
 }
 
-// ---- forcerecovery (SEMANTICS.md 2.6) ----
+// ---- forcerecovery (docs/semantics.md §6) ----
 
 #[test]
 fn forcerecovery_clears_every_member_when_all_are_in_error() {

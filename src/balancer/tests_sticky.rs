@@ -1,4 +1,4 @@
-//! Sticky lookup against every status flag (SEMANTICS.md 2.3 items 5-7, the 2.4 table):
+//! Sticky lookup against every status flag (docs/semantics.md §3 items 5-7, the §4 table):
 //! new and sticky requests, with and without `redirect`, with and without `nofailover`; then
 //! redirect chains and cycles, the avoid set, and randomised properties.
 //!
@@ -60,7 +60,7 @@ const VARIANTS: [(bool, bool); 4] = [(false, false), (true, false), (false, true
 /// One row: label, flags, `E` window (`Some(now)`), expected new pick, expected sticky picks.
 type Row = (&'static str, Status, Option<u64>, Got, [Got; 4]);
 
-/// The SEMANTICS.md 2.4 table for the session's own member `a`.
+/// The docs/semantics.md §4 table for the session's own member `a`.
 /// Columns: flags on `a`, `E` window (None = no `E`; Some(now) with the window ending at
 /// 100), the first new request, and a request for route `a` with
 /// [no redirect, redirect to `c`, nofailover, redirect + nofailover].

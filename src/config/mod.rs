@@ -85,7 +85,8 @@ pub struct AdminConfig {
     pub listen: SocketAddr,
     /// Addresses (CIDR) allowed to change anything; default loopback only.
     pub allow: Vec<String>,
-    /// htpasswd file (bcrypt entries, `htpasswd -B`) for HTTP basic auth; `None` = no auth.
+    /// htpasswd file (bcrypt, `$apr1$` or `{SHA}` entries; see `admin::htpasswd`) for HTTP basic
+    /// auth; `None` = no auth.
     pub htpasswd: Option<std::path::PathBuf>,
     /// `Host` values accepted besides the listener's own address (and `localhost` on
     /// loopback): `host` or `host:port`, compared case-insensitively as written.
@@ -255,7 +256,7 @@ impl Default for Forwarded {
     }
 }
 
-/// Balancing method (SEMANTICS.md 2.2).
+/// Balancing method (docs/semantics.md §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LbMethod {
     ByRequests,
@@ -322,7 +323,7 @@ pub struct BalancerOptions {
     pub balancer_headers: bool,
     /// Send mod_jk's activation signal (`ACT`, `DIS` or `STP`) in this request header.
     pub activation_header: Option<String>,
-    /// When and how often a request moves to another member (SEMANTICS.md 2.6).
+    /// When and how often a request moves to another member (docs/semantics.md §6).
     pub failover: Failover,
 }
 

@@ -1,7 +1,7 @@
 //! The config a running ringlb uses, fetched from its admin listener, for `check --diff URL`.
 //!
 //! `GET /api/config` over plain HTTP/1.1 (`std::net::TcpStream`, `Connection: close`, 5 s to
-//! connect and 5 s for the whole exchange), response head parsed with `httparse`. The body is
+//! connect and 5 s for the whole exchange), the response read with [`crate::blocking`]. The body is
 //! the effective config as `Display for Config` prints it, parsed with [`super::parse_str`] as
 //! `<running config at URL>`. Only [`fetch_running`] and [`load_old`] do I/O; the URL and
 //! response parsers are pure.
@@ -12,6 +12,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::{parse_str, Config};
+use crate::blocking::{self, Limits, Message, Role};
+use crate::clock;
+
+/// The fetch is a `GET`: a response to it has a body unless its status says otherwise.
+const GET: Role<'static> = Role::Response { method: b"GET" };
 
 /// Connect and exchange timeout.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -117,43 +122,39 @@ pub fn request(url: &AdminUrl) -> String {
     req
 }
 
-/// The body of a complete `200` response (`Content-Length`, chunked, or up to the end); any
-/// other status is an error showing it and the start of the body.
+/// What the fetch accepts: the config text of a large fleet fits in a few MiB.
+const LIMITS: Limits = Limits {
+    head: 64 * 1024,
+    headers: 64,
+    body: MAX_RESPONSE,
+};
+
+/// The body of a complete `200` response (`Content-Length`, chunked, or up to the end), from
+/// all the bytes the listener sent; any other status is an error showing it and the start of
+/// the body.
 pub fn response_body(bytes: &[u8]) -> Result<String, String> {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut resp = httparse::Response::new(&mut headers);
-    let head_len = match resp.parse(bytes) {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => {
-            return Err("the connection closed before a whole response head".to_owned())
+    let message = blocking::parse_complete(bytes, GET, LIMITS).map_err(describe)?;
+    text_of(message)
+}
+
+/// The message a read error stands for, as the operator reads it.
+fn describe(e: blocking::Error) -> String {
+    match e {
+        blocking::Error::Closed | blocking::Error::TruncatedHead => {
+            "the connection closed before a whole response head".to_owned()
         }
-        Err(e) => return Err(format!("not an HTTP response: {e}")),
-    };
-    let header = |name: &str| {
-        resp.headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| String::from_utf8_lossy(h.value).trim().to_owned())
-    };
-    let rest = &bytes[head_len..];
-    let chunked =
-        header("transfer-encoding").is_some_and(|te| te.to_ascii_lowercase().ends_with("chunked"));
-    let body = if chunked {
-        dechunk(rest)?
-    } else if let Some(len) = header("content-length") {
-        let len: usize = len
-            .parse()
-            .map_err(|_| format!("bad Content-Length {len:?}"))?;
-        rest.get(..len)
-            .ok_or_else(|| format!("the body ends after {} of {len} bytes", rest.len()))?
-            .to_vec()
-    } else {
-        rest.to_vec()
-    };
-    let text = String::from_utf8(body).map_err(|_| "the body is not UTF-8".to_owned())?;
-    let code = resp.code.unwrap_or(0);
+        blocking::Error::Head(e) => format!("not an HTTP response: {}", e.reason()),
+        blocking::Error::BodyTooLarge => format!("response larger than {MAX_RESPONSE} bytes"),
+        blocking::Error::TimedOut => format!("no answer within {}s", FETCH_TIMEOUT.as_secs()),
+        other => other.to_string(),
+    }
+}
+
+/// The body of a `200` as text, or the error naming the status.
+fn text_of(message: Message) -> Result<String, String> {
+    let (code, reason) = (message.status(), message.reason());
+    let text = String::from_utf8(message.body).map_err(|_| "the body is not UTF-8".to_owned())?;
     if code != 200 {
-        let reason = resp.reason.unwrap_or("");
         let first = text.lines().next().unwrap_or("").trim();
         let first: String = first.chars().take(200).collect();
         let mut msg = format!("HTTP {code} {reason}").trim_end().to_owned();
@@ -165,36 +166,14 @@ pub fn response_body(bytes: &[u8]) -> Result<String, String> {
     Ok(text)
 }
 
-/// Decodes a chunked body (extensions and trailers ignored).
-fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = memchr::memmem::find(data, b"\r\n")
-            .ok_or_else(|| "truncated chunked body".to_owned())?;
-        let size_text = String::from_utf8_lossy(&data[..line_end]);
-        let size_text = size_text.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_text, 16)
-            .map_err(|_| format!("bad chunk size {size_text:?}"))?;
-        data = &data[line_end + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        let chunk = data
-            .get(..size)
-            .ok_or_else(|| "truncated chunked body".to_owned())?;
-        out.extend_from_slice(chunk);
-        data = data
-            .get(size..)
-            .and_then(|d| d.strip_prefix(b"\r\n"))
-            .ok_or_else(|| "truncated chunked body".to_owned())?;
-    }
-}
-
 /// Fetches and validates the running config from the admin listener at `url`.
 pub fn fetch_running(url: &str) -> Result<Config, String> {
     let parsed = parse_admin_url(url)?;
-    let bytes = exchange(&parsed).map_err(|e| format!("{url}: {e}"))?;
-    let text = response_body(&bytes).map_err(|e| format!("{url}/api/config: {e}"))?;
+    let message = exchange(&parsed).map_err(|e| format!("{url}: {e}"))?;
+    let text = message
+        .map_err(describe)
+        .and_then(text_of)
+        .map_err(|e| format!("{url}/api/config: {e}"))?;
     parse_str(&text, &format!("<running config at {url}>")).map_err(|e| e.to_string())
 }
 
@@ -204,12 +183,16 @@ pub fn fetch_overrides(url: &str) -> Result<String, String> {
     let mut parsed = parse_admin_url(url)?;
     let prefix = parsed.path.strip_suffix("/api/config").unwrap_or("");
     parsed.path = format!("{prefix}/api/overrides");
-    let bytes = exchange(&parsed).map_err(|e| format!("{url}: {e}"))?;
-    response_body(&bytes).map_err(|e| format!("{url}/api/overrides: {e}"))
+    let message = exchange(&parsed).map_err(|e| format!("{url}: {e}"))?;
+    message
+        .map_err(describe)
+        .and_then(text_of)
+        .map_err(|e| format!("{url}/api/overrides: {e}"))
 }
 
-/// Connects (each resolved address in turn), sends the request, reads to the end.
-fn exchange(url: &AdminUrl) -> Result<Vec<u8>, String> {
+/// Connects (each resolved address in turn), sends the request, reads the response. The
+/// outer error is about the connection, the inner one about the response.
+fn exchange(url: &AdminUrl) -> Result<Result<Message, blocking::Error>, String> {
     let addrs = (url.host.as_str(), url.port)
         .to_socket_addrs()
         .map_err(|e| format!("cannot resolve {}: {e}", url.host))?;
@@ -225,6 +208,7 @@ fn exchange(url: &AdminUrl) -> Result<Vec<u8>, String> {
         }
     }
     let mut stream = stream.ok_or(last)?;
+    let deadline = clock::now() + FETCH_TIMEOUT;
     let io = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
             format!("no answer within {}s", FETCH_TIMEOUT.as_secs())
@@ -233,26 +217,14 @@ fn exchange(url: &AdminUrl) -> Result<Vec<u8>, String> {
     };
     stream.set_write_timeout(Some(FETCH_TIMEOUT)).map_err(io)?;
     stream.write_all(request(url).as_bytes()).map_err(io)?;
-    #[allow(clippy::disallowed_methods)] // a CLI client deadline, not the data path
-    let deadline = std::time::Instant::now() + FETCH_TIMEOUT;
-    let mut out = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        #[allow(clippy::disallowed_methods)]
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        if left.is_zero() {
-            return Err(io(std::io::ErrorKind::TimedOut.into()));
-        }
-        stream.set_read_timeout(Some(left)).map_err(io)?;
-        let n = crate::blocking::read_retrying(&mut stream, &mut buf).map_err(io)?;
-        if n == 0 {
-            return Ok(out);
-        }
-        if out.len() + n > MAX_RESPONSE {
-            return Err(format!("response larger than {MAX_RESPONSE} bytes"));
-        }
-        out.extend_from_slice(&buf[..n]);
-    }
+    let mut buf = Vec::new();
+    Ok(blocking::read_message(
+        &mut stream,
+        &mut buf,
+        GET,
+        LIMITS,
+        Some(deadline),
+    ))
 }
 
 /// Standard base64 with padding (RFC 4648), for the basic auth header.

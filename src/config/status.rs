@@ -1,4 +1,4 @@
-//! A member's status flags (SEMANTICS.md 2.4): parsed from the file's `status=` and changed by
+//! A member's status flags (docs/semantics.md §4): parsed from the file's `status=` and changed by
 //! the balancer at run time. The configuration owns the type so that the balancer depends on
 //! the configuration, never the reverse.
 
@@ -10,7 +10,7 @@ use std::ops::{BitOr, BitOrAssign};
 ///
 /// A member is *usable* when none of [`Status::NOT_USABLE`] (`D S E C`) is set. `N` (drain),
 /// `H` (hot standby), `R` (hot spare) and `I` (ignore errors) do not make a member unusable;
-/// they change how the selection loop treats it (SEMANTICS.md 2.1, 2.4).
+/// they change how the selection loop treats it (docs/semantics.md §1, §4).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Status(u16);
 

@@ -90,7 +90,8 @@ fn load_names_what_is_wrong() {
         ..AdminConfig::default()
     };
     let err = Access::load(&bad).unwrap_err();
-    assert!(err.contains("line 1") && err.contains("bcrypt"), "{err}");
+    assert!(err.contains("line 1") && err.contains("{SHA}"), "{err}");
+    assert!(err.starts_with(&format!("{}: ", path.display())), "{err}");
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
     let allow = AdminConfig {
         allow: vec!["10.0.0.0/33".into()],

@@ -189,20 +189,91 @@ fn htpasswd_verifies_bcrypt() {
     assert!(!format!("{file:?}").contains("$2"), "Debug leaks hashes");
 }
 
+/// Made by apache2-utils 2.4 `htpasswd -nb[m|s|B|d] USER PASSWORD` (the `htpasswd` tool is
+/// not needed to run this test; `tests/htpasswd.rs` makes fresh ones when it is installed).
+const HTPASSWD_VECTORS: [(&str, &str, &str); 6] = [
+    (
+        "alice",
+        "apr1 pass",
+        "$apr1$7veC4mES$joMNBOiBfOeJ9VFqAcsWZ.",
+    ),
+    ("empty", "", "$apr1$ymTmlK0V$kfYtruPrdY8XJI6cAvO3B."),
+    (
+        "long",
+        "a very long password that exceeds sixteen bytes and more",
+        "$apr1$sKHm31eB$f4cRzf3fxrpXBLXfz31D.1",
+    ),
+    ("bob", "sha pass", "{SHA}KvPXpIScDQubdcQXyPXUdUCmoqA="),
+    (
+        "carol",
+        "bcrypt pass",
+        "$2y$05$QeoaZ4WbAN2LcYnJd3W6B.AxFxEPn1pa9iKqsYx0D8/yTDwHiHmvq",
+    ),
+    (
+        "dan",
+        "",
+        "$2y$05$QeoaZ4WbAN2LcYnJd3W6B.AxFxEPn1pa9iKqsYx0D8/yTDwHiHmvq",
+    ),
+];
+
+#[test]
+fn htpasswd_verifies_what_htpasswd_writes() {
+    let text: String = HTPASSWD_VECTORS
+        .iter()
+        .map(|(user, _, hash)| format!("{user}:{hash}\n"))
+        .collect();
+    let file = Htpasswd::parse(&text).expect("htpasswd's own output");
+    for (user, password, _) in &HTPASSWD_VECTORS[..5] {
+        assert_eq!(
+            file.authenticate(&basic(user, password)),
+            Some(*user),
+            "{user}"
+        );
+        assert!(!file.verify(&basic(user, "wrong")), "{user}");
+        assert!(
+            !file.verify(&basic(user, &format!("{password}x"))),
+            "{user}"
+        );
+    }
+    assert!(
+        !file.verify(&basic("dan", "")),
+        "carol's hash, not an empty password"
+    );
+}
+
+#[test]
+fn apr1_matches_htpasswd() {
+    use crate::admin::htpasswd::apr1;
+    for (_, password, hash) in &HTPASSWD_VECTORS[..3] {
+        let rest = hash.strip_prefix("$apr1$").unwrap();
+        let (salt, digest) = rest.split_once('$').unwrap();
+        assert_eq!(apr1(password.as_bytes(), salt.as_bytes()), digest, "{hash}");
+    }
+}
+
 #[test]
 fn htpasswd_rejects_other_formats_naming_the_line() {
     let good = "$2y$05$abcdefghijklmnopqrstuuQ8K3Vy6WJ6jn3q0H6xE1kQzq5E1m1dK";
     assert_eq!(good.len(), 60);
     assert!(Htpasswd::parse(&format!("u:{good}")).is_ok());
     let cases = [
-        ("u:$apr1$abc$def", "line 1", "$apr1$"),
+        // htpasswd -d (DES crypt) of "cryptpw".
+        ("dave:nZQURMymCDj9Q", "line 1", "crypt (DES"),
+        ("u:$apr1$abc$def", "line 1", "Apache MD5"),
         (
-            "# c\nu:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=",
-            "line 2",
-            "{SHA}",
+            "u:$apr1$toolongsalt$joMNBOiBfOeJ9VFqAcsWZ.",
+            "line 1",
+            "$apr1$",
         ),
+        ("# c\nu:{SHA}W6ph5Mm5Pz8GgiULbPg!", "line 2", "{SHA}"),
+        ("u:{SHA}AAAA", "line 1", "20 bytes"),
         ("u:$6$salt$hash", "line 1", "SHA-crypt"),
         ("u:$1$salt$hash", "line 1", "MD5-crypt"),
+        (
+            "u:$argon2id$v=19$x",
+            "line 1",
+            "unknown scheme ($argon2id$)",
+        ),
         ("u:plaintext", "line 1", "plain text"),
         (
             "u:$2x$05$abcdefghijklmnopqrstuuQ8K3Vy6WJ6jn3q0H6xE1kQzq5E1m1dK",
@@ -225,7 +296,9 @@ fn htpasswd_rejects_other_formats_naming_the_line() {
     for (text, line, what) in cases {
         let err = Htpasswd::parse(text).expect_err(text);
         assert!(err.contains(line) && err.contains(what), "{text:?}: {err}");
-        if what.starts_with('$') || what.starts_with('{') || what.contains("crypt") {
+        if text.contains(':') && !text.starts_with(':') && !text.ends_with("no-colon") {
+            let user = text.rsplit('\n').next().unwrap().split(':').next().unwrap();
+            assert!(err.contains(&format!("user {user:?}")), "{err}");
             assert!(err.contains("htpasswd -B"), "{err}");
         }
     }

@@ -1,5 +1,5 @@
 //! A balancer's failover keys (`maxattempts`, `forcerecovery`, `failonstatus`,
-//! `failontimeout`, SEMANTICS.md 2.6) and the member timings `retry` and `slowstart`, which a
+//! `failontimeout`, docs/semantics.md §6) and the member timings `retry` and `slowstart`, which a
 //! balancer sets as defaults for its members and a member may override.
 
 use std::time::Duration;

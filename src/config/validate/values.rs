@@ -67,7 +67,7 @@ pub(crate) fn check_path(path: &str) -> Result<(), String> {
 
 /// A route (Tomcat `jvmRoute`): visible ASCII without `;`, `,`, `=`, `"` or `\\`, which end,
 /// split or quote cookie values (RFC 6265 `cookie-octet`). A `.` is allowed: the route is the
-/// text after the first `.` of the session id (SEMANTICS.md 2.3), so a route `a.b` matches
+/// text after the first `.` of the session id (docs/semantics.md §3), so a route `a.b` matches
 /// `id.a.b` in Apache, though mod_jk would read `a` as a domain.
 pub(crate) fn check_route(route: &str) -> Result<(), String> {
     if route
@@ -336,7 +336,7 @@ pub(crate) fn status_text(status: Status) -> String {
 
 /// mod_jk `activation`: `active`, `disabled` or `stopped`, or `A`, `D`, `S` (case-insensitive).
 /// mod_jk's disabled takes sticky traffic only, which is Apache's drain `N`, not `D`
-/// (SEMANTICS.md 2.8); stopped is `S`.
+/// (docs/semantics.md §8); stopped is `S`.
 pub(crate) fn parse_activation(text: &str) -> Result<Status, String> {
     match text.to_ascii_lowercase().as_str() {
         "active" | "a" => Ok(Status::NONE),
