@@ -36,10 +36,6 @@ pub(super) struct Load {
     /// Bytes this core moved since the last merge.
     pub(super) local_in: u64,
     pub(super) local_out: u64,
-    /// The traffic view at the last `reset`: subtracted, so a reset zeroes bytraffic on this
-    /// core although the shared counters keep counting.
-    pub(super) origin_in: u64,
-    pub(super) origin_out: u64,
 }
 
 impl Load {
@@ -48,15 +44,11 @@ impl Load {
         self.base_busy.saturating_add_signed(self.local_busy)
     }
 
-    /// Bytes (in, out) since the last reset: global base + local delta − origin, saturating.
+    /// Bytes (in, out): global base + local delta, saturating.
     pub(super) fn traffic(&self) -> (u64, u64) {
         (
-            self.base_in
-                .saturating_add(self.local_in)
-                .saturating_sub(self.origin_in),
-            self.base_out
-                .saturating_add(self.local_out)
-                .saturating_sub(self.origin_out),
+            self.base_in.saturating_add(self.local_in),
+            self.base_out.saturating_add(self.local_out),
         )
     }
 }
@@ -171,7 +163,7 @@ impl Member {
     }
 
     /// Bytes (received from, sent to) the member as bytraffic sees them: all cores at the last
-    /// merge plus this core's `record_traffic` since, counted from the last `reset`.
+    /// merge plus this core's `record_traffic` since.
     pub fn traffic(&self) -> (u64, u64) {
         self.load.traffic()
     }

@@ -42,7 +42,7 @@
 //!
 //! Best = least `(bytes_in + bytes_out) / lbfactor`, the earliest on a tie; no `lbstatus`
 //! bookkeeping. The bytes are the global view like `busy` above (last merge + this core's
-//! `record_traffic` since), counted from the last `Balancer::reset`. The counters are
+//! `record_traffic` since). The counters are
 //! cumulative with no decay, as in Apache.
 //!
 //! **Comparison.** Apache computes `transferred/lbfactor + read/lbfactor` with integer

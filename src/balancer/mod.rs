@@ -162,11 +162,6 @@ impl Balancer {
         &self.health
     }
 
-    /// This balancer's index in [`Self::health`].
-    pub fn health_index(&self) -> usize {
-        self.index
-    }
-
     /// How many times this core forced the recovery of all members (`forcerecovery`).
     pub fn forced_recoveries(&self) -> u64 {
         self.forced_recoveries
@@ -410,25 +405,6 @@ impl Balancer {
         self.method
     }
 
-    /// Changes the method and [`reset`](Self::reset)s the counters, as the manager does.
-    pub fn set_method(&mut self, method: LbMethod) {
-        self.method = method;
-        self.reset();
-    }
-
-    /// Apache's lbmethod `reset`: `lbstatus` and the traffic view back to 0 on this core.
-    /// The shared counters keep counting: the current view becomes the origin that later
-    /// views are counted from. `busy` is left alone: it counts requests still in flight
-    /// whose `busy_dec` is still to come (Apache zeroes it, one source of its busy drift).
-    pub fn reset(&mut self) {
-        for m in &mut self.members {
-            m.load.lbstatus = 0;
-            m.load.origin_in = m.load.base_in.saturating_add(m.load.local_in);
-            m.load.origin_out = m.load.base_out.saturating_add(m.load.local_out);
-        }
-        self.check_invariants();
-    }
-
     /// Takes the global view from the shared statistics: `totals[i]` is member *i* summed over
     /// all cores ([`crate::stats::Stats::totals_into`]), **including this core's own
     /// counts**. It becomes the new base of the busy and traffic views and the local changes
@@ -601,7 +577,7 @@ impl Balancer {
     /// Every pick is zero-sum on `lbstatus` (the winner pays exactly what the candidates
     /// gained, counted with the same effective lbfactors, whatever the slow-start ramp does),
     /// and a byrequests re-entry (slow start) shifts every member to take back what it gave
-    /// the entering one (`slowstart.rs`), so the sum stays 0 from `new` and `reset` on.
+    /// the entering one (`slowstart.rs`), so the sum stays 0 from `new` on (and [`Balancer::carry_scores`] keeps it 0).
     /// lbfactors stay ≥ 1, and the effective ones within `1..=lbfactor`.
     #[cfg(debug_assertions)]
     fn check_invariants(&self) {

@@ -489,26 +489,6 @@ fn bytraffic_does_not_overflow() {
 }
 
 #[test]
-fn reset_and_set_method() {
-    let mut b = by_requests(&[100, 300]);
-    b.pick(NO_ROUTES, 0, 0).unwrap();
-    b.record_traffic(0, 10, 10);
-    b.busy_inc(1);
-    b.reset();
-    assert_eq!(lbstatuses(&b), [0, 0]);
-    assert_eq!(b.member(0).unwrap().traffic(), (0, 0));
-    assert_eq!(
-        b.member(1).unwrap().busy(),
-        1,
-        "in-flight requests are not forgotten"
-    );
-    b.pick(NO_ROUTES, 0, 0).unwrap();
-    b.set_method(LbMethod::ByTraffic);
-    assert_eq!(b.method(), LbMethod::ByTraffic);
-    assert_eq!(lbstatuses(&b), [0, 0]);
-}
-
-#[test]
 fn setters_refuse_unknown_members() {
     let mut b = by_requests(&[100]);
     assert!(!b.set_status(1, Status::DISABLED));
@@ -673,4 +653,31 @@ fn random_factors_split_exactly_over_a_full_cycle() {
             "a full cycle returns to the start"
         );
     }
+}
+
+#[test]
+fn carried_scores_continue_and_stay_zero_sum() {
+    let mut old = by_requests(&[100, 200, 300]);
+    for _ in 0..4 {
+        old.pick(NO_ROUTES, 0, 0).unwrap();
+    }
+    let before = lbstatuses(&old);
+    // Same members: the scores carry unchanged.
+    let mut same = by_requests(&[100, 200, 300]);
+    same.carry_scores(&old, Some);
+    assert_eq!(lbstatuses(&same), before);
+    // Member 1 removed, a new member added last: the kept scores shift by the same amount
+    // (the remainder spread from the first), the sum is 0 again.
+    let mut next = by_requests(&[100, 300, 100]);
+    next.carry_scores(&old, |i| [Some(0), Some(2), None][i]);
+    let got = lbstatuses(&next);
+    assert_eq!(got.iter().sum::<i64>(), 0, "{got:?}");
+    let carried = before[0] + before[2];
+    let (share, rest) = (carried.div_euclid(3), carried.rem_euclid(3));
+    let want: Vec<i64> = [before[0], before[2], 0]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| s - share - i64::from((i as i64) < rest))
+        .collect();
+    assert_eq!(got, want);
 }
