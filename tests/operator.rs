@@ -15,7 +15,11 @@ use ringlb::admin::server::{self as admin_server, AdminServer};
 use ringlb::config::{AdminConfig, Config, IoDriver};
 use ringlb::server::ServerHandle;
 
-both_drivers!(connection_gauge_follows_closes, connection_gauge_follows_server_closes);
+both_drivers!(
+    connection_gauge_follows_closes,
+    connection_gauge_follows_server_closes,
+    draining_member_is_not_up,
+);
 
 struct Setup {
     proxy: ServerHandle,
@@ -62,8 +66,7 @@ fn metric_sum(text: &str, name: &str) -> f64 {
 /// workers); panics when the two disagree for longer than a few polls.
 fn connections(admin: SocketAddr) -> (u64, u64) {
     let metrics = metric_sum(&admin_get(admin, "/metrics"), "ringlb_worker_connections") as u64;
-    let status: serde_json::Value =
-        serde_json::from_str(&admin_get(admin, "/api/status")).unwrap();
+    let status: serde_json::Value = serde_json::from_str(&admin_get(admin, "/api/status")).unwrap();
     let page: u64 = status["workers"]
         .as_array()
         .unwrap()
@@ -135,4 +138,91 @@ fn connection_gauge_follows_server_closes(driver: IoDriver) {
         connections(admin)
     );
     drop((close, refused, idle, silent));
+}
+
+/// `POST target` on the admin listener with a JSON body; the status and body.
+fn admin_post(admin: SocketAddr, target: &str, json: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(admin).unwrap();
+    common::set_timeouts(&s);
+    write!(
+        s,
+        "POST {target} HTTP/1.1\r\nHost: {admin}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{json}",
+        json.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap();
+    (head[9..12].parse().unwrap(), body.to_string())
+}
+
+/// The value of `name` for the member with `route` (`None` when absent).
+fn member_metric(text: &str, name: &str, route: &str, extra: &str) -> Option<f64> {
+    let label = format!("route=\"{route}\"");
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")))
+        .find(|l| l.contains(&label) && l.contains(extra))
+        .and_then(|l| l.rsplit_once(' ')?.1.parse().ok())
+}
+
+fn nonce(admin: SocketAddr) -> String {
+    let status: serde_json::Value = serde_json::from_str(&admin_get(admin, "/api/status")).unwrap();
+    status["nonce"].as_str().unwrap().to_string()
+}
+
+/// `ringlb_member_up` is "takes new requests": a member drained in the file and one drained
+/// by the operator are 0 (`health{state="draining"}` 1), while still serving their sessions.
+fn draining_member_is_not_up(driver: IoDriver) {
+    let (a, b, c) = (
+        MockMember::named("a"),
+        MockMember::named("b"),
+        MockMember::named("c"),
+    );
+    let mut drained = member(b.addr(), "b", 100);
+    drained.options.status = ringlb::balancer::Status::DRAIN;
+    let cfg = config(
+        driver,
+        vec![
+            member(a.addr(), "a", 100),
+            drained,
+            member(c.addr(), "c", 100),
+        ],
+    );
+    let s = setup(cfg);
+    let addr = common::addr(&s.proxy);
+    let admin = s.admin.local_addr();
+    let metrics = admin_get(admin, "/metrics");
+    let up = |text: &str, route: &str| member_metric(text, "ringlb_member_up", route, "");
+    assert_eq!(up(&metrics, "a"), Some(1.0));
+    assert_eq!(up(&metrics, "b"), Some(0.0), "drained in the file");
+    let draining = "state=\"draining\"";
+    assert_eq!(
+        member_metric(&metrics, "ringlb_member_health", "b", draining),
+        Some(1.0)
+    );
+    // The drained member still serves its session.
+    let mut client = Client::connect(addr);
+    let resp = client.request(b"GET / HTTP/1.1\r\nHost: x\r\nCookie: JSESSIONID=s.b\r\n\r\n");
+    assert_eq!(resp.body_text(), "b");
+
+    let body = format!(
+        r#"{{"balancer":"test","member":"http://{}","status":"+N","nonce":"{}"}}"#,
+        c.addr(),
+        nonce(admin)
+    );
+    let (status, answer) = admin_post(admin, "/api/members", &body);
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        poll_until(secs(5), || up(&admin_get(admin, "/metrics"), "c")
+            == Some(0.0)),
+        "drained by the operator"
+    );
+    let status: serde_json::Value = serde_json::from_str(&admin_get(admin, "/api/status")).unwrap();
+    let members = &status["balancers"][0]["members"];
+    let ups: Vec<bool> = (0..3)
+        .map(|m| members[m]["up"].as_bool().unwrap())
+        .collect();
+    assert_eq!(ups, [true, false, false]);
+    assert_eq!(members[2]["health"]["state"], "draining");
 }

@@ -15,8 +15,8 @@
 //! | `ringlb_member_bytes_received_total`, `..._bytes_sent_total` | counter | |
 //! | `ringlb_member_errors_total` | counter | |
 //! | `ringlb_member_busy` | gauge | |
-//! | `ringlb_member_up` | gauge 1/0 | |
-//! | `ringlb_member_health` | gauge, 1 for the current state | `state` = `ok`, `error`, `hc_failed`, `disabled`, `stopped` |
+//! | `ringlb_member_up` | gauge 1/0: takes new requests (`health` is `ok`) | |
+//! | `ringlb_member_health` | gauge, 1 for the current state | `state` = `ok`, `draining`, `error`, `hc_failed`, `disabled`, `stopped` |
 //! | `ringlb_member_loadfactor` | gauge | |
 //! | `ringlb_member_response_seconds` | histogram | `le` |
 
@@ -141,7 +141,9 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
         &mut out,
         "ringlb_member_up",
         "gauge",
-        "1 when the member takes new requests (health ok), else 0.",
+        "1 when the member takes new requests (health ok), else 0: a draining (N), disabled, \
+         stopped, in-error or failed-check member is 0, though a draining member still serves \
+         its sessions.",
     );
     for (labels, m) in &members {
         let up = u8::from(m.health.is_up());

@@ -99,14 +99,20 @@ pub struct MemberView {
 }
 
 /// Whether a member takes new requests, and if not, why. Serialized as
-/// `{"state": "ok"}`, `{"state": "error", "retry_in_secs": 12}`, `{"state": "hc_failed"}`,
-/// `{"state": "disabled"}` or `{"state": "stopped"}`.
+/// `{"state": "ok"}`, `{"state": "draining"}`, `{"state": "error", "retry_in_secs": 12}`,
+/// `{"state": "hc_failed"}`, `{"state": "disabled"}` or `{"state": "stopped"}`.
+///
+/// The glue picks the first that applies: stopped (S), disabled (D), the shared health (in
+/// error, failed check), draining (N), ok. A draining member still serves the sessions it
+/// holds but takes no new ones, so only [`Health::Ok`] counts as up.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Health {
-    /// Usable.
+    /// Usable: takes new requests.
     #[default]
     Ok,
+    /// Draining (N): serves requests of sessions routed to it, takes no new ones.
+    Draining,
     /// In error (E); retried after `retry_in_secs` (0: at the next request).
     #[serde(rename = "error")]
     InError {
@@ -123,12 +129,20 @@ pub enum Health {
 
 impl Health {
     /// Every state label, in the order the metrics list them.
-    pub const LABELS: [&'static str; 5] = ["ok", "error", "hc_failed", "disabled", "stopped"];
+    pub const LABELS: [&'static str; 6] = [
+        "ok",
+        "draining",
+        "error",
+        "hc_failed",
+        "disabled",
+        "stopped",
+    ];
 
     /// The state label used by JSON (`state`) and metrics (`ringlb_member_health{state}`).
     pub fn label(self) -> &'static str {
         match self {
             Health::Ok => "ok",
+            Health::Draining => "draining",
             Health::InError { .. } => "error",
             Health::HcFailed => "hc_failed",
             Health::Disabled => "disabled",
@@ -136,7 +150,9 @@ impl Health {
         }
     }
 
-    /// `true` only for [`Health::Ok`].
+    /// Whether the member takes new requests (sessionless or moved ones): `true` only for
+    /// [`Health::Ok`]. A draining, disabled, stopped, failed-check or in-error member is not
+    /// up, whatever it still serves.
     pub fn is_up(self) -> bool {
         self == Health::Ok
     }

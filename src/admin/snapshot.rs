@@ -63,6 +63,7 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
                         Health::Disabled
                     } else {
                         match state {
+                            HealthState::Ok if status.contains(Status::DRAIN) => Health::Draining,
                             HealthState::Ok => Health::Ok,
                             HealthState::HcFailed => Health::HcFailed,
                             HealthState::InError { until_ms } => Health::InError {

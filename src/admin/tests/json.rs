@@ -39,8 +39,8 @@ fn status_round_trips_with_every_field() {
     assert_eq!(n1["loadfactor"], 2.5);
     assert_eq!(n1["lbset"], 1);
     assert_eq!(n1["status"], "N");
-    assert_eq!(n1["health"]["state"], "ok");
-    assert_eq!(n1["up"], true);
+    assert_eq!(n1["health"]["state"], "draining");
+    assert_eq!(n1["up"], false, "a draining member takes no new requests");
     assert_eq!(n1["busy"], 3);
     assert_eq!(n1["requests"], 1234);
     assert_eq!(n1["bytes_in"], 5 * 1024 * 1024);
@@ -68,6 +68,8 @@ fn health_states_are_tagged() {
     assert_eq!(health(0, 2), serde_json::json!({"state": "hc_failed"}));
     assert_eq!(health(1, 0), serde_json::json!({"state": "disabled"}));
     assert_eq!(health(1, 1), serde_json::json!({"state": "stopped"}));
+    assert_eq!(health(1, 2), serde_json::json!({"state": "ok"}));
+    assert_eq!(v["balancers"][1]["members"][2]["up"], true);
     assert_eq!(v["balancers"][0]["members"][1]["up"], false);
     assert_eq!(v["balancers"][0]["members"][1]["last_error"], Value::Null);
 }

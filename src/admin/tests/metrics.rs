@@ -280,9 +280,10 @@ fn values_and_labels() {
     assert_eq!(value("ringlb_member_bytes_sent_total", &[]), 2048.0);
     assert_eq!(value("ringlb_member_busy", &[]), 3.0);
     assert_eq!(value("ringlb_member_errors_total", &[]), 7.0);
-    assert_eq!(value("ringlb_member_up", &[]), 1.0);
+    assert_eq!(value("ringlb_member_up", &[]), 0.0, "n1 drains");
     assert_eq!(value("ringlb_member_loadfactor", &[]), 2.5);
-    assert_eq!(value("ringlb_member_health", &[("state", "ok")]), 1.0);
+    assert_eq!(value("ringlb_member_health", &[("state", "ok")]), 0.0);
+    assert_eq!(value("ringlb_member_health", &[("state", "draining")]), 1.0);
     assert_eq!(value("ringlb_member_health", &[("state", "error")]), 0.0);
     assert_eq!(
         value("ringlb_member_response_seconds_bucket", &[("le", "0.05")]),

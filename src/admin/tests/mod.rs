@@ -9,7 +9,7 @@ mod html;
 mod json;
 mod metrics;
 
-/// Two balancers, four members covering every health state, hostile text in names and errors.
+/// Two balancers, six members covering every health state, hostile text in names and errors.
 pub(super) fn sample() -> Snapshot {
     let member = |url: &str, route: &str, status: &str, health: Health| MemberView {
         url: url.to_owned(),
@@ -34,7 +34,7 @@ pub(super) fn sample() -> Snapshot {
         latency_buckets: vec![(0.005, 10), (0.05, 800), (0.5, 1200), (5.0, 1230)],
         latency_sum_secs: 123.5,
         latency_count: 1234,
-        ..member("http://10.0.0.1:8080", "n1", "N", Health::Ok)
+        ..member("http://10.0.0.1:8080", "n1", "N", Health::Draining)
     };
     Snapshot {
         version: "0.1.0".to_owned(),
@@ -85,6 +85,7 @@ pub(super) fn sample() -> Snapshot {
                 members: vec![
                     member("http://[::1]:9000", "a\"b", "D", Health::Disabled),
                     member("http://10.0.0.5:80\n", "s", "S", Health::Stopped),
+                    member("http://10.0.0.6:80", "k", "", Health::Ok),
                 ],
             },
         ],
