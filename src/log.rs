@@ -39,22 +39,21 @@ pub fn enabled(level: Level) -> bool {
     level as u8 <= MAX_LEVEL.load(Ordering::Relaxed)
 }
 
-/// Writes one line at `level` (seconds since the Unix epoch, with milliseconds).
+/// Writes one line at `level`: `[2026-12-02T01:02:03.456Z] [warn] message` (RFC 3339 UTC
+/// time with milliseconds, then the level).
 pub fn write(level: Level, args: fmt::Arguments<'_>) {
     if !enabled(level) {
         return;
     }
-    #[allow(clippy::disallowed_methods)] // wall-clock time for log lines only
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let line = format!(
-        "[{}.{:03}] [{}] {args}\n",
-        now.as_secs(),
-        now.subsec_millis(),
-        level.as_str()
-    );
+    let line = format_line(crate::clock::unix_now_ms(), level, args);
     let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
+/// One error-log line, newline included. Pure.
+pub fn format_line(unix_ms: u64, level: Level, args: fmt::Arguments<'_>) -> String {
+    let time = crate::accesslog::time::rfc3339_ms(unix_ms);
+    let time = std::str::from_utf8(&time).unwrap_or("");
+    format!("[{time}] [{}] {args}\n", level.as_str())
 }
 
 pub fn error(args: fmt::Arguments<'_>) {
@@ -67,4 +66,21 @@ pub fn warn(args: fmt::Arguments<'_>) {
 
 pub fn info(args: fmt::Arguments<'_>) {
     write(Level::Info, args);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_carry_an_rfc3339_time_and_the_level() {
+        let line = format_line(
+            1_795_293_381_456,
+            Level::Warn,
+            format_args!("member x down"),
+        );
+        assert_eq!(line, "[2026-11-21T20:36:21.456Z] [warn] member x down\n");
+        let line = format_line(0, Level::Info, format_args!("up"));
+        assert_eq!(line, "[1970-01-01T00:00:00.000Z] [info] up\n");
+    }
 }

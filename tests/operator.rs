@@ -19,6 +19,7 @@ both_drivers!(
     connection_gauge_follows_closes,
     connection_gauge_follows_server_closes,
     draining_member_is_not_up,
+    last_error_says_what_failed_and_when,
 );
 
 struct Setup {
@@ -225,4 +226,105 @@ fn draining_member_is_not_up(driver: IoDriver) {
         .collect();
     assert_eq!(ups, [true, false, false]);
     assert_eq!(members[2]["health"]["state"], "draining");
+}
+
+/// `last_error` of every member of balancer 0 as `/api/status` shows it.
+fn last_errors(admin: SocketAddr) -> Vec<serde_json::Value> {
+    let status: serde_json::Value = serde_json::from_str(&admin_get(admin, "/api/status")).unwrap();
+    status["balancers"][0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["last_error"].clone())
+        .collect()
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// Each member fails its own way (refused, a 504, `failonstatus`, a failed health check);
+/// `last_error` names it, with a time between the test's clock readings before and after,
+/// in RFC 3339 and in Unix milliseconds; `/metrics` carries the same time. A member that
+/// never failed shows `null`.
+fn last_error_says_what_failed_and_when(driver: IoDriver) {
+    let hang = MockMember::hang();
+    let five_hundred = MockMember::respond(|_| {
+        common::Reply::Send(common::response_bytes(503, "Busy", &[], b"busy"))
+    });
+    let sick = MockMember::respond(|req| {
+        let status = if req.path == "/health" { 500 } else { 200 };
+        common::Reply::Send(common::response_bytes(status, "X", &[], b"x"))
+    });
+    let fine = MockMember::named("fine");
+    let routes = ["refused", "hang", "503", "sick", "fine"];
+    let addrs = [
+        common::dead_addr(),
+        hang.addr(),
+        five_hundred.addr(),
+        sick.addr(),
+        fine.addr(),
+    ];
+    let members = routes
+        .iter()
+        .zip(addrs)
+        .map(|(route, a)| member(a, route, 100))
+        .collect();
+    let mut cfg = config(driver, members);
+    cfg.timeouts.upstream_response = common::millis(300);
+    cfg.balancers[0].options.failover.failonstatus = vec![503];
+    cfg.balancers[0].options.failover.maxattempts = Some(0);
+    cfg.balancers[0].members[3].options.health = Some(ringlb::config::HealthCheck {
+        uri: "/health".into(),
+        interval: common::millis(50),
+        ..Default::default()
+    });
+    let before = unix_ms();
+    let s = setup(cfg);
+    let addr = common::addr(&s.proxy);
+    let admin = s.admin.local_addr();
+    for (route, status) in [("refused", 503), ("hang", 504), ("503", 503)] {
+        let mut c = Client::connect(addr);
+        let req = format!("GET / HTTP/1.1\r\nHost: x\r\nCookie: JSESSIONID=s.{route}\r\n\r\n");
+        assert_eq!(c.request(req.as_bytes()).status, status, "{route}");
+    }
+    assert!(
+        poll_until(secs(5), || !last_errors(admin)[3].is_null()),
+        "the health check fails"
+    );
+    let after = unix_ms();
+    let errors = last_errors(admin);
+    let want = [
+        Some("connect refused"),
+        Some("no response in time (504)"),
+        Some("failonstatus 503"),
+        Some("health check: unexpected status 500"),
+        None,
+    ];
+    let metrics = admin_get(admin, "/metrics");
+    for ((route, e), want) in routes.iter().zip(&errors).zip(want) {
+        let Some(want) = want else {
+            assert!(e.is_null(), "{route}: {e}");
+            continue;
+        };
+        assert_eq!(e["what"], want, "{route}");
+        let at_ms = e["at_unix_ms"].as_u64().unwrap();
+        assert!((before..=after).contains(&at_ms), "{route}: {at_ms}");
+        let at = e["at"].as_str().unwrap();
+        assert_eq!(at.len(), 24, "{at}");
+        assert!(at.ends_with('Z') && at.as_bytes()[10] == b'T', "{at}");
+        assert_eq!(&at[20..23], format!("{:03}", at_ms % 1000), "{at}");
+        let gauge = member_metric(
+            &metrics,
+            "ringlb_member_last_error_timestamp_seconds",
+            route,
+            "",
+        );
+        assert!(gauge.is_some(), "{route}: no timestamp gauge");
+    }
+    let page = admin_get(admin, "/balancer-manager");
+    assert!(page.contains("connect refused"), "the page shows it");
 }

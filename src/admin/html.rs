@@ -301,7 +301,12 @@ fn render_member(
         w!(out, "<td class=\"num\">{n}</td>");
     }
     match &m.last_error {
-        Some(e) => w!(out, "<td class=\"err\">{}</td>", escape_html(e)),
+        Some(e) => w!(
+            out,
+            "<td class=\"err\">{}<br><time class=\"muted\" datetime=\"{at}\">{at}</time></td>",
+            escape_html(&e.what),
+            at = escape_html(&e.at)
+        ),
         None => out.push_str("<td class=\"muted\">&ndash;</td>"),
     }
     w!(out, "<td>{}</td>", human_duration(m.state_since_secs));

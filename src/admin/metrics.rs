@@ -18,6 +18,7 @@
 //! | `ringlb_member_up` | gauge 1/0: takes new requests (`health` is `ok`) | |
 //! | `ringlb_member_health` | gauge, 1 for the current state | `state` = `ok`, `draining`, `error`, `hc_failed`, `disabled`, `stopped` |
 //! | `ringlb_member_loadfactor` | gauge | |
+//! | `ringlb_member_last_error_timestamp_seconds` | gauge, only for members that failed | `what` |
 //! | `ringlb_member_response_seconds` | histogram | `le` |
 
 use std::fmt::Write;
@@ -176,6 +177,24 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
             "ringlb_member_loadfactor{{{labels}}} {}",
             float(m.loadfactor)
         );
+    }
+
+    family(
+        &mut out,
+        "ringlb_member_last_error_timestamp_seconds",
+        "gauge",
+        "Unix time of the member's last failure (a request or a health check), labelled with \
+         what failed; absent for a member that has not failed.",
+    );
+    for (labels, m) in &members {
+        if let Some(e) = &m.last_error {
+            let _ = writeln!(
+                out,
+                "ringlb_member_last_error_timestamp_seconds{{{labels},what=\"{}\"}} {}",
+                escape_label(&e.what),
+                float(e.at_unix_ms as f64 / 1000.0)
+            );
+        }
     }
 
     family(

@@ -85,8 +85,9 @@ pub struct MemberView {
     pub errors: u64,
     /// Responses by status class: index 0 = 1xx ... 4 = 5xx.
     pub responses: [u64; 5],
-    /// Text of the last error, if any.
-    pub last_error: Option<String>,
+    /// The member's last failure (request or health check), over every core; `None` when it
+    /// has not failed since it was added (counters and this carry over reloads).
+    pub last_error: Option<LastErrorView>,
     /// Seconds since `health` last changed.
     pub state_since_secs: u64,
     /// Response-time histogram: `(upper bound in seconds, cumulative count)`, ascending finite
@@ -96,6 +97,18 @@ pub struct MemberView {
     pub latency_sum_secs: f64,
     /// Number of observed responses.
     pub latency_count: u64,
+}
+
+/// A member's last failure: what and when.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LastErrorView {
+    /// What failed, e.g. `connect refused`, `no response in time (504)`, `failonstatus 503`,
+    /// `health check: unexpected status 500`.
+    pub what: String,
+    /// When, RFC 3339 UTC with milliseconds, e.g. `2026-12-02T01:02:03.456Z`.
+    pub at: String,
+    /// When, milliseconds since the Unix epoch.
+    pub at_unix_ms: u64,
 }
 
 /// Whether a member takes new requests, and if not, why. Serialized as

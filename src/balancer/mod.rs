@@ -27,6 +27,7 @@
 mod health;
 mod member;
 mod method;
+mod outage;
 mod recovery;
 mod slowstart;
 #[cfg(test)]
@@ -42,6 +43,7 @@ mod tests_sticky;
 
 pub use health::{Health, HealthState};
 pub use member::{Member, Status};
+pub use outage::{Change, Outage};
 
 use std::sync::Arc;
 

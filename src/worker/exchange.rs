@@ -145,9 +145,10 @@ pub(super) async fn handle(core: &Rc<Gen>, client: &mut Client, head: &RequestHe
                 let e = ProxyError::upstream(503, LOCAL_SHORTAGE, Retry::No);
                 return respond(core, client, &req, e).await;
             }
-            Err(ConnectError::Refused | ConnectError::TimedOut) => {
+            Err(e @ (ConnectError::Refused | ConnectError::TimedOut)) => {
                 let error = ProxyError::upstream(503, UNREACHABLE, Retry::NothingSent);
-                core.member_failed(req.balancer, pick.member, error);
+                let fault = super::gen::connect_fault(e);
+                core.member_failed_as(req.balancer, pick.member, error, fault);
                 error
             }
         };
@@ -382,7 +383,7 @@ async fn exchange(
         .add_response(req.balancer, member_index, resp.status);
     if bcfg.options.failover.failonstatus.contains(&resp.status) {
         // Apache's failonstatus: the member goes in error, the response still goes out.
-        core.put_in_error(req.balancer, member_index, "failonstatus");
+        core.put_in_error(req.balancer, member_index, resp.status);
     }
 
     // 3. 101 Switching Protocols: hand both connections to the tunnel.

@@ -49,7 +49,11 @@ fn status_round_trips_with_every_field() {
     assert_eq!(n1["responses"], serde_json::json!([1, 1000, 20, 200, 13]));
     assert_eq!(
         n1["last_error"],
-        "connect: <script>alert(1)</script> refused"
+        serde_json::json!({
+            "what": "connect: <script>alert(1)</script> refused",
+            "at": "2023-11-14T22:13:20.000Z",
+            "at_unix_ms": 1_700_000_000_000u64,
+        })
     );
     assert_eq!(n1["state_since_secs"], 3725);
     assert_eq!(n1["latency_buckets"][1], serde_json::json!([0.05, 800]));

@@ -387,3 +387,15 @@ fn label_escaping() {
     assert_eq!(escape_label("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
     assert_eq!(escape_label("plain é"), "plain é");
 }
+
+#[test]
+fn last_error_time_only_for_members_that_failed() {
+    let samples = validate(&render_metrics(&sample())).unwrap();
+    let name = "ringlb_member_last_error_timestamp_seconds";
+    let failed: Vec<&Sample> = samples.iter().filter(|s| s.name == name).collect();
+    assert_eq!(failed.len(), 1, "only n1 has a last error");
+    let n1 = find(&samples, name, &[("route", "n1")]).expect("n1's last error");
+    assert_eq!(n1.value, 1_700_000_000.0);
+    let what = "connect: <script>alert(1)</script> refused";
+    assert!(find(&samples, name, &[("route", "n1"), ("what", what)]).is_some());
+}
