@@ -22,5 +22,6 @@ pub mod server;
 pub mod signals;
 pub mod stats;
 pub mod sticky;
+pub mod syslog;
 pub mod upstream;
 pub mod worker;

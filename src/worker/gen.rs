@@ -302,7 +302,9 @@ fn open_access_log(config: &Config) -> Option<AccessLog> {
     };
     let sink = match target {
         AccessTarget::Stdout => Sink::stdout(),
+        AccessTarget::Stderr => Sink::stderr(),
         AccessTarget::File(path) => Sink::open(path),
+        AccessTarget::Syslog(socket) => Sink::syslog(socket),
     };
     match sink {
         Ok(sink) => Some(AccessLog::new(Arc::new(format), sink)),
