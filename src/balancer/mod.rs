@@ -43,7 +43,7 @@ mod tests_sticky;
 
 pub use health::{Health, HealthState};
 pub use member::{Member, Status};
-pub use outage::{Change, Outage};
+pub use outage::{Change, Outage, Outages};
 
 use std::sync::Arc;
 

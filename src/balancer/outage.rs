@@ -90,6 +90,45 @@ impl Outage {
     }
 }
 
+/// The [`Outage`]s of every member of a configuration, kept by member identity (balancer
+/// name, member URL) across configuration generations, so a reload or an added member does
+/// not make an ongoing outage look new or move it to another member.
+#[derive(Debug, Default)]
+pub struct Outages {
+    /// (balancer name, member URL) of each entry, in the order of the last [`Self::follow`].
+    keys: Vec<(String, String)>,
+    states: Vec<Outage>,
+}
+
+impl Outages {
+    /// Makes the entries follow `members` (every member's identity, in config order):
+    /// known members keep their state, new ones start up, gone ones are forgotten. Cheap when
+    /// nothing changed (one comparison per member).
+    pub fn follow<'a>(&mut self, members: impl Iterator<Item = (&'a str, &'a str)> + Clone) {
+        let same = members.clone().count() == self.keys.len()
+            && members
+                .clone()
+                .zip(&self.keys)
+                .all(|((b, m), (kb, km))| b == kb && m == km);
+        if same {
+            return;
+        }
+        let mut keys = Vec::new();
+        let mut states = Vec::new();
+        for (b, m) in members {
+            let old = self.keys.iter().position(|(kb, km)| kb == b && km == m);
+            states.push(old.map_or_else(Outage::default, |i| self.states[i]));
+            keys.push((b.to_owned(), m.to_owned()));
+        }
+        (self.keys, self.states) = (keys, states);
+    }
+
+    /// The state of the `i`-th member of the last [`Self::follow`].
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut Outage> {
+        self.states.get_mut(i)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +211,26 @@ mod tests {
     fn a_check_flapping_within_an_error_is_reported_once() {
         let looks = [(HC, 0, 0), (ERR, 0, 1), (HC, 0, 1), (ERR, 0, 2), (OK, 1, 2)];
         assert_eq!(run(&looks), [Change::CheckFailed, Change::Recovered]);
+    }
+
+    #[test]
+    fn outages_follow_members_by_identity() {
+        let mut all = Outages::default();
+        all.follow([("b", "http://a"), ("b", "http://c")].into_iter());
+        all.get_mut(1).unwrap().observe(ERR, 0, 1);
+        // A member added in front, as a new generation lists it.
+        all.follow([("b", "http://new"), ("b", "http://a"), ("b", "http://c")].into_iter());
+        assert!(!all.get_mut(0).unwrap().is_down());
+        assert!(!all.get_mut(1).unwrap().is_down());
+        assert!(all.get_mut(2).unwrap().is_down(), "c's outage goes on");
+        assert_eq!(all.get_mut(2).unwrap().observe(ERR, 0, 2), None);
+        all.follow([("b", "http://a")].into_iter());
+        assert!(all.get_mut(1).is_none());
+        all.follow([("b", "http://c")].into_iter());
+        assert!(
+            !all.get_mut(0).unwrap().is_down(),
+            "a removed member is forgotten"
+        );
     }
 
     #[test]

@@ -110,7 +110,8 @@ pub struct LogConfig {
     pub access_format: String,
     /// Error log level: `error`, `warn`, `info` or `debug`.
     pub level: crate::log::Level,
-    /// Where error log lines go (`log.error`); standard error by default.
+    /// Where error log lines go (`log.error`); standard error by default. `ringlb run` applies
+    /// it at start (`log::set_target`); a reload cannot change it.
     pub error: AccessTarget,
 }
 

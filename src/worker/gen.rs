@@ -11,7 +11,7 @@ use super::BufPool;
 use crate::accesslog::format::Format;
 use crate::accesslog::sink::Sink;
 use crate::accesslog::AccessLog;
-use crate::balancer::{Balancer, Change, Health, HealthState, Outage};
+use crate::balancer::{Balancer, Change, Health, HealthState, Outages};
 use crate::clock;
 use crate::config::{AccessTarget, BalancerConfig, Config, MemberConfig, Sticky};
 use crate::error::{ProxyError, Retry};
@@ -209,20 +209,26 @@ impl Gen {
     /// Logs each member state change once: entering error, a failed health check, serving
     /// again ([`Outage`] decides, from the shared health and the counters summed over the
     /// cores). One core calls it from its tick, so no change is logged twice; `outages` is
-    /// its memory across calls (and generations), one entry per member in config order.
-    pub(crate) fn log_state_changes(&self, outages: &mut Vec<Outage>) {
+    /// its memory across calls and generations (kept by member identity).
+    pub(crate) fn log_state_changes(&self, outages: &mut Outages) {
+        let balancers = &self.config.balancers;
+        outages.follow(
+            balancers
+                .iter()
+                .flat_map(|b| b.members.iter().map(|m| (b.name.as_str(), m.url.as_str()))),
+        );
         let mut i = 0;
-        for (b, bcfg) in self.config.balancers.iter().enumerate() {
+        for (b, bcfg) in balancers.iter().enumerate() {
             for (m, member) in bcfg.members.iter().enumerate() {
                 // Counters before the state: a failure landing in between then shows as a
                 // state in error, never as a response without its failure.
                 let t = self.all_stats.totals(b, m);
                 let state = self.health.state(b, m, self.now_ms(clock::now()));
-                if outages.len() <= i {
-                    outages.push(Outage::default());
-                }
                 let responses = t.responses.iter().sum();
-                if let Some(change) = outages[i].observe(state, responses, t.errors) {
+                let change = outages
+                    .get_mut(i)
+                    .and_then(|o| o.observe(state, responses, t.errors));
+                if let Some(change) = change {
                     log_change(bcfg, member, change, state, &t);
                 }
                 i += 1;
@@ -309,6 +315,7 @@ fn open_access_log(config: &Config) -> Option<AccessLog> {
     match sink {
         Ok(sink) => Some(AccessLog::new(Arc::new(format), sink)),
         Err(e) => {
+            let target = crate::config::target_text(target);
             log::error(format_args!("access log {target:?}: {e}"));
             None
         }

@@ -229,7 +229,7 @@ async fn run(
     probe::start(&core.current(), info.index, link.shared.stats.cores());
     let _ = ready.send(Ok(info));
     let mut totals = Vec::new();
-    let mut outages = Vec::new();
+    let mut outages = crate::balancer::Outages::default();
     let mut last_sweep = clock::now();
     while !link.stop.requested() {
         let gen = core.current();
