@@ -1,7 +1,9 @@
 //! The error log of the `ringlb` binary during a member outage under load: exactly one line
 //! when the only member (with `forcerecovery`, which clears its error at every request) goes
 //! down and one when it is back, each `[RFC 3339 time] [level] message`, and no `()` for a
-//! member without a route. The process is ended by its PID.
+//! member without a route. Log targets as the binary applies them: the access log on
+//! standard error, the error log in a file, a piped target refused by `check`. Every
+//! process is ended by its PID.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -25,7 +27,7 @@ use ringlb::config::IoDriver;
 
 const RINGLB: &str = env!("CARGO_BIN_EXE_ringlb");
 
-both_drivers!(one_line_per_member_state_change);
+both_drivers!(one_line_per_member_state_change, log_targets_of_the_binary);
 
 /// A ringlb process, killed by its PID and reaped when dropped; its stderr lines arrive on
 /// `lines`.
@@ -170,18 +172,98 @@ impl Load {
     }
 }
 
+/// A fresh directory under the target dir for `name` and `driver`.
+fn fresh_dir(name: &str, driver: IoDriver) -> PathBuf {
+    let driver_name = if driver == IoDriver::IoUring {
+        "io_uring"
+    } else {
+        "epoll"
+    };
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{name}-{driver_name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `log.access = "stderr"` and `log.error` = a file relative to the config: the access line
+/// arrives on standard error, the member's state change in the file; `ringlb check` refuses a
+/// piped target naming the file, line and key.
+fn log_targets_of_the_binary(driver: IoDriver) {
+    let dir = fresh_dir("log-targets", driver);
+    let dead = common::dead_addr();
+    let config = dir.join("ringlb.toml");
+    let driver_name = if driver == IoDriver::IoUring {
+        "io_uring"
+    } else {
+        "epoll"
+    };
+    std::fs::write(
+        &config,
+        format!(
+            "workers = 1\nio_driver = \"{driver_name}\"\nlisten = [\"127.0.0.1:0\"]\n\
+             [log]\naccess = \"stderr\"\naccess_format = \"common\"\nerror = \"logs.d/error.log\"\n\
+             [[balancer]]\nname = \"c\"\n[[balancer.member]]\nurl = \"http://{dead}\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("logs.d")).unwrap();
+    let ringlb = Process::start(&config);
+    let mut seen = Vec::new();
+    let listening = ringlb.wait_for("listening on http://", &mut seen);
+    let addr: SocketAddr = listening
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|a| a.parse().ok())
+        .unwrap();
+    let mut client = Client::connect(addr);
+    assert_eq!(client.request(&get("/probe")).status, 503);
+    let access = ringlb.wait_for("\"GET /probe HTTP/1.1\" 503", &mut seen);
+    assert!(access.starts_with("127.0.0.1 - - ["), "{access}");
+    let error_log = dir.join("logs.d/error.log");
+    let want = format!("[warn] balancer c: member http://{dead} in error for 60s: connect refused");
+    assert!(
+        poll_until(secs(10), || std::fs::read_to_string(&error_log)
+            .is_ok_and(|t| t.contains(&want))),
+        "the error log file gets the state change: {:?}",
+        std::fs::read_to_string(&error_log)
+    );
+    ringlb.finish(&mut seen);
+    assert!(
+        !seen.iter().any(|l| l.contains(" in error")),
+        "the state change went to the file, not stderr: {seen:?}"
+    );
+
+    std::fs::write(
+        &config,
+        "[log]\naccess = \"|/usr/bin/rotatelogs /var/log/a 86400\"\n\
+         [[balancer]]\nname = \"c\"\n[[balancer.member]]\nurl = \"http://127.0.0.1:9\"\n",
+    )
+    .unwrap();
+    let out = Command::new(RINGLB)
+        .args(["check", "-c"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ringlb.toml:2: log.access:") && stderr.contains("piped log"),
+        "{stderr}"
+    );
+}
+
 fn one_line_per_member_state_change(driver: IoDriver) {
     let mock = MockMember::named("m");
     let member_addr = mock.addr();
     let url = format!("http://{member_addr}");
-    let driver_name = match driver {
-        IoDriver::IoUring => "io_uring",
-        _ => "epoll",
+    let driver_name = if driver == IoDriver::IoUring {
+        "io_uring"
+    } else {
+        "epoll"
     };
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("error-log-{driver_name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let config = dir.join("ringlb.toml");
+    let config = fresh_dir("error-log", driver).join("ringlb.toml");
     std::fs::write(
         &config,
         format!(
