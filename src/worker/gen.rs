@@ -151,20 +151,22 @@ impl Gen {
         self.enter_error(b, m);
     }
 
-    /// Counts a failure of member `m` and publishes it as its last one, in this core's slot
-    /// (one store each; no lock, no line another core writes).
+    /// Counts a failure of member `m` and publishes it as its last one.
     fn record_failure(&self, b: usize, m: usize, fault: Fault, status: u16) {
         self.stats.add_error(b, m);
+        self.set_last_error(b, m, fault, status);
+    }
+
+    /// Publishes member `m`'s last failure, stamped now, in this core's slot: one store, no
+    /// lock, no cache line another core writes.
+    fn set_last_error(&self, b: usize, m: usize, fault: Fault, status: u16) {
         let unix_ms = clock::unix_now_ms();
-        self.stats.set_last_error(
-            b,
-            m,
-            LastError {
-                fault,
-                status,
-                unix_ms,
-            },
-        );
+        let error = LastError {
+            fault,
+            status,
+            unix_ms,
+        };
+        self.stats.set_last_error(b, m, error);
     }
 
     /// Puts member `m` in error until its `retry` has passed.
@@ -181,16 +183,7 @@ impl Gen {
     /// A failed health check of member `m`: kept as its last failure (not counted as a failed
     /// attempt; no request was involved).
     pub(crate) fn check_failed(&self, b: usize, m: usize, fault: Fault, status: u16) {
-        let unix_ms = clock::unix_now_ms();
-        self.stats.set_last_error(
-            b,
-            m,
-            LastError {
-                fault,
-                status,
-                unix_ms,
-            },
-        );
+        self.set_last_error(b, m, fault, status);
     }
 
     pub(crate) fn now_ms(&self, now: Instant) -> u64 {
@@ -207,7 +200,7 @@ impl Gen {
     }
 
     /// Logs each member state change once: entering error, a failed health check, serving
-    /// again ([`Outage`] decides, from the shared health and the counters summed over the
+    /// again ([`Outage`](crate::balancer::Outage) decides, from the shared health and the counters summed over the
     /// cores). One core calls it from its tick, so no change is logged twice; `outages` is
     /// its memory across calls and generations (kept by member identity).
     pub(crate) fn log_state_changes(&self, outages: &mut Outages) {
@@ -268,7 +261,7 @@ fn log_change(
 }
 
 /// ` (route r)` for a member with a route; nothing for one without.
-pub(crate) fn route_suffix(route: &str) -> String {
+fn route_suffix(route: &str) -> String {
     if route.is_empty() {
         String::new()
     } else {

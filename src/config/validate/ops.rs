@@ -250,8 +250,8 @@ pub(crate) fn access_text(access: &Option<AccessTarget>) -> String {
     }
 }
 
-/// The text of a log target as [`parse_target`] reads it back: a relative file path that
-/// would read as a keyword gets a `./`.
+/// The text of a log target as `log.access` and `log.error` read it back: a relative file
+/// path that would read as a keyword gets a `./`.
 pub fn target_text(target: &AccessTarget) -> String {
     match target {
         AccessTarget::Stdout => "stdout".to_owned(),
