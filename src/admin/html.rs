@@ -59,8 +59,8 @@ tr.edit td{background:#f6f8fa;border-top:none}
 .flag-N{background:#fbe9c6;color:#7a5200}
 .flag-H,.flag-R{background:#d8e6f8;color:#1f4a80}
 .health{font-weight:600;white-space:nowrap}
-.health-ok{color:#1c7a34}.health-draining{color:#8a6100}.health-error,.health-hc_failed{color:#b3261e}
-.health-disabled{color:#8a6100}.health-stopped{color:#5b6773}
+.health-ok{color:#1c7a34}.health-error,.health-hc_failed{color:#b3261e}
+.health-draining,.health-disabled{color:#8a6100}.health-stopped{color:#5b6773}
 .err{color:#8a1c1c;max-width:22em;overflow-wrap:anywhere}
 form{display:inline;margin:0}
 form.edit label{margin-right:.8em;white-space:nowrap}

@@ -2,8 +2,8 @@
 //!
 //! The document is the serde form of [`Snapshot`] (field names as in [`super::model`]) plus one
 //! derived field per member, `"up": bool` ([`Health::is_up`](super::model::Health::is_up)).
-//! `health` is `{"state": "ok" | "draining" | "error" | "hc_failed" | "disabled" | "stopped"}`, with
-//! `"retry_in_secs"` for `error`; `responses` is `[1xx, 2xx, 3xx, 4xx, 5xx]`;
+//! `health` is `{"state": "ok" | "draining" | "error" | "hc_failed" | "disabled" |
+//! "stopped"}`, with `"retry_in_secs"` for `error`; `responses` is `[1xx, 2xx, 3xx, 4xx, 5xx]`;
 //! `latency_buckets` is `[[upper_bound_secs, cumulative_count], ...]`. Non-finite floats
 //! become `null`.
 

@@ -299,8 +299,9 @@ impl CoreWriter {
 
 impl Stats {
     /// Starts member `m` of balancer `b` from `totals` (carried over from the previous
-    /// generation on reload), busy excepted, its last failure included. Call only before the `Stats` is shared with the
-    /// workers: it writes core 0's slot, whose single writer is core 0 afterwards.
+    /// generation on reload), busy excepted, its last failure included. Call only before the
+    /// `Stats` is shared with the workers: it writes core 0's slot, whose single writer is
+    /// core 0 afterwards.
     pub fn seed(&self, b: usize, m: usize, totals: &MemberTotals) {
         let (Some(slot), Some(flat)) = (self.slots.first(), self.flat(b, m)) else {
             return;

@@ -200,9 +200,10 @@ impl Gen {
     }
 
     /// Logs each member state change once: entering error, a failed health check, serving
-    /// again ([`Outage`](crate::balancer::Outage) decides, from the shared health and the counters summed over the
-    /// cores). One core calls it from its tick, so no change is logged twice; `outages` is
-    /// its memory across calls and generations (kept by member identity).
+    /// again ([`Outage`](crate::balancer::Outage) decides, from the shared health and the
+    /// counters summed over the cores). One core calls it from its tick, so no change is
+    /// logged twice; `outages` is its memory across calls and generations (kept by member
+    /// identity).
     pub(crate) fn log_state_changes(&self, outages: &mut Outages) {
         let balancers = &self.config.balancers;
         outages.follow(
