@@ -18,6 +18,7 @@ use ringlb::server::ServerHandle;
 both_drivers!(
     connection_gauge_follows_closes,
     connection_gauge_follows_server_closes,
+    connection_gauge_follows_a_closed_tunnel,
     draining_member_is_not_up,
     last_error_says_what_failed_and_when,
 );
@@ -327,4 +328,41 @@ fn last_error_says_what_failed_and_when(driver: IoDriver) {
     }
     let page = admin_get(admin, "/balancer-manager");
     assert!(page.contains("connect refused"), "the page shows it");
+}
+
+/// A tunnel (after `101`) counts as one open connection until it ends: the client closes,
+/// the member (a WebSocket server) closes on that end of file, and the gauge is back to 0.
+fn connection_gauge_follows_a_closed_tunnel(driver: IoDriver) {
+    let mock = MockMember::raw(|conn| {
+        if conn.read_head()?.is_none() {
+            return Ok(());
+        }
+        conn.write_all(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+        )?;
+        while let Ok(data) = conn.read_some() {
+            if data.is_empty() {
+                break;
+            }
+            conn.write_all(&data)?;
+        }
+        conn.shutdown();
+        Ok(())
+    });
+    let s = setup(common::single(driver, &mock));
+    let admin = s.admin.local_addr();
+    let mut client = Client::connect(common::addr(&s.proxy));
+    client.send(
+        b"GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    );
+    assert_eq!(client.read_response().status, 101);
+    client.send(b"ping");
+    assert_eq!(client.read_exact(4), b"ping", "echo through the tunnel");
+    assert_eq!(connections(admin), (1, 1), "the tunnel is open");
+    drop(client);
+    assert!(
+        poll_until(secs(5), || connections(admin) == (0, 0)),
+        "after the client closed its tunnel: {:?}",
+        connections(admin)
+    );
 }
