@@ -18,6 +18,14 @@ pub fn elapsed(then: Instant) -> Duration {
     now().saturating_duration_since(then)
 }
 
+/// Milliseconds since the Unix epoch (wall clock), for log lines and failure times.
+#[allow(clippy::disallowed_methods)]
+pub fn unix_now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 /// Seconds since the Unix epoch (wall clock), for log lines.
 #[allow(clippy::disallowed_methods)]
 pub fn unix_now() -> u64 {

@@ -25,5 +25,6 @@ pub mod signals;
 pub mod startup;
 pub mod stats;
 pub mod sticky;
+pub mod syslog;
 pub mod upstream;
 pub mod worker;

@@ -89,6 +89,11 @@ fn run(cfg: Arc<Config>) -> ExitCode {
         eprintln!("ringlb: {e}");
         return ExitCode::FAILURE;
     }
+    if let Err(e) = log::set_target(&cfg.ops.log.error) {
+        let target = ringlb::config::target_text(&cfg.ops.log.error);
+        eprintln!("ringlb: cannot open the error log {target:?}: {e}");
+        return ExitCode::FAILURE;
+    }
     raise_open_files();
     let handle = match block_signals_then(|| server::start(cfg.clone())) {
         Ok(handle) => handle,

@@ -1,5 +1,5 @@
-//! The per-worker access-log sink: a line buffer the worker formats into, written to a file (or
-//! standard output) off the request path.
+//! The per-worker access-log sink: a line buffer the worker formats into, written to a file,
+//! standard output or standard error, or sent to the local syslog socket, off the request path.
 //!
 //! # Contract
 //! * **When it writes.** [`Sink::appended`] (after each line) writes only once the buffer holds
@@ -23,12 +23,18 @@
 //!   next flush (or tick, even with nothing buffered) it opens its path again (append, create)
 //!   and writes there from then on. Lines flushed before that stay in the old (renamed) file. If
 //!   the open fails, the old file is kept and the open is retried at the next flush.
+//! * **Syslog.** A syslog sink sends each complete line as one datagram ([`crate::syslog`],
+//!   severity `info`, stamped with the wall clock read once per flush), from the same flushes.
+//!   A full daemon queue (`WouldBlock`) or a send error counts an error and keeps the unsent
+//!   lines for the next tick, as a failed write does. It is never reopened.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::syslog::{Severity, Syslog};
 
 /// Buffered bytes that trigger a write without waiting for the tick.
 pub const FLUSH_BYTES: usize = 64 * 1024;
@@ -58,7 +64,7 @@ pub fn request_reopen() {
 /// shared.
 #[derive(Debug)]
 pub struct Sink {
-    out: File,
+    out: Out,
     /// The path to reopen; `None` for standard output.
     path: Option<PathBuf>,
     buf: Vec<u8>,
@@ -70,6 +76,13 @@ pub struct Sink {
     failing: bool,
     dropped: u64,
     errors: u64,
+}
+
+/// Where a sink's lines go.
+#[derive(Debug)]
+enum Out {
+    File(File),
+    Syslog(Syslog),
 }
 
 impl Sink {
@@ -87,9 +100,30 @@ impl Sink {
         Ok(Sink::new(File::from(fd), None, 0))
     }
 
+    /// Writes to standard error (a duplicate of fd 2). Never reopened.
+    pub fn stderr() -> io::Result<Sink> {
+        let fd = io::stderr().as_fd().try_clone_to_owned()?;
+        Ok(Sink::new(File::from(fd), None, 0))
+    }
+
+    /// Sends to the local syslog datagram socket at `socket` (see the module doc). Fails when
+    /// nothing listens there.
+    pub fn syslog(socket: &Path) -> io::Result<Sink> {
+        let mut sink = Sink::new_with(Out::Syslog(Syslog::connect(socket)?), None, 0);
+        sink.chunk = usize::MAX;
+        Ok(sink)
+    }
+
     fn new(out: File, path: Option<PathBuf>, generation: u64) -> Sink {
+        let chunk = chunk_for(&out);
+        let mut sink = Sink::new_with(Out::File(out), path, generation);
+        sink.chunk = chunk;
+        sink
+    }
+
+    fn new_with(out: Out, path: Option<PathBuf>, generation: u64) -> Sink {
         Sink {
-            chunk: chunk_for(&out),
+            chunk: usize::MAX,
             out,
             path,
             buf: Vec::with_capacity(FLUSH_BYTES + PIPE_BUF),
@@ -149,22 +183,10 @@ impl Sink {
     pub fn flush(&mut self) {
         self.reopen_if_requested();
         let end = memchr::memrchr(b'\n', &self.buf).map_or(0, |i| i + 1);
-        let mut written = 0;
-        while written < end {
-            let len = chunk_len(&self.buf[written..end], self.chunk);
-            match self.out.write(&self.buf[written..written + len]) {
-                Ok(0) => {
-                    self.errors += 1;
-                    break;
-                }
-                Ok(n) => written += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => {
-                    self.errors += 1;
-                    break;
-                }
-            }
-        }
+        let written = match &mut self.out {
+            Out::File(file) => write_lines(file, &self.buf[..end], self.chunk, &mut self.errors),
+            Out::Syslog(log) => send_lines(log, &self.buf[..end], &mut self.errors),
+        };
         self.failing = written < end;
         if written == self.buf.len() {
             self.buf.clear();
@@ -205,7 +227,7 @@ impl Sink {
         match open_append(path) {
             Ok(file) => {
                 self.chunk = chunk_for(&file);
-                self.out = file;
+                self.out = Out::File(file);
                 self.generation = generation;
             }
             Err(_) => self.errors += 1, // keep writing to the old file; retry next flush
@@ -236,6 +258,43 @@ impl Drop for Sink {
     fn drop(&mut self) {
         self.flush();
     }
+}
+
+/// Writes `lines` (ending in `\n`) to `file` in chunks of at most `chunk` bytes ending at line
+/// ends; returns the bytes written. A failed write counts in `errors` and stops.
+fn write_lines(file: &mut File, lines: &[u8], chunk: usize, errors: &mut u64) -> usize {
+    let mut written = 0;
+    while written < lines.len() {
+        let len = chunk_len(&lines[written..], chunk);
+        match file.write(&lines[written..written + len]) {
+            Ok(0) => {
+                *errors += 1;
+                break;
+            }
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => {
+                *errors += 1;
+                break;
+            }
+        }
+    }
+    written
+}
+
+/// Sends each of `lines` (each ending in `\n`) as one syslog message; returns the bytes of
+/// the lines sent. A failed send (a full queue included) counts in `errors` and stops.
+fn send_lines(log: &mut Syslog, lines: &[u8], errors: &mut u64) -> usize {
+    let unix = crate::clock::unix_now();
+    let mut sent = 0;
+    for end in memchr::memchr_iter(b'\n', lines) {
+        if log.send(Severity::Info, unix, &lines[sent..end]).is_err() {
+            *errors += 1;
+            break;
+        }
+        sent = end + 1;
+    }
+    sent
 }
 
 fn open_append(path: &Path) -> io::Result<File> {

@@ -259,3 +259,36 @@ fn stdout_sink_opens() {
     let s = Sink::stdout().unwrap();
     assert_eq!(s.path(), None);
 }
+
+/// A syslog sink sends one datagram per complete line at flush time, keeps the lines it could
+/// not send (the socket gone) for the next flush, and cannot be made without a socket.
+#[test]
+fn syslog_sink_sends_a_datagram_per_line() {
+    use std::os::unix::net::UnixDatagram;
+    let path = TempPath::new("syslog");
+    let server = UnixDatagram::bind(&path.0).unwrap();
+    server
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let mut s = Sink::syslog(&path.0).unwrap();
+    s.buffer().extend_from_slice(b"one\ntwo\npart");
+    s.appended();
+    assert_eq!(s.buffered_len(), 12, "nothing sent before the flush");
+    s.flush();
+    let mut buf = [0u8; 512];
+    for want in ["one", "two"] {
+        let n = server.recv(&mut buf).unwrap();
+        let got = std::str::from_utf8(&buf[..n]).unwrap();
+        assert!(got.starts_with("<30>"), "{got}");
+        assert!(got.ends_with(&format!("]: {want}")), "{got}");
+    }
+    assert_eq!(s.buffered_len(), 4, "the incomplete line waits");
+    drop(server);
+    std::fs::remove_file(&path.0).unwrap();
+    s.buffer().extend_from_slice(b"\nthree\n");
+    s.flush();
+    assert_eq!(s.errors(), 1);
+    assert_eq!(s.buffered_len(), 11, "unsent lines are kept");
+    assert!(Sink::syslog(&path.0).is_err(), "nothing listens there");
+    assert!(Sink::stderr().is_ok());
+}

@@ -1,5 +1,6 @@
 //! The `%t` timestamp: Unix seconds to Apache's Common Log Format date,
-//! `[dd/Mon/yyyy:HH:MM:SS +0000]`, always in UTC.
+//! `[dd/Mon/yyyy:HH:MM:SS +0000]`, always in UTC; and the RFC 3339 time with milliseconds
+//! (`2026-12-02T01:02:03.456Z`) of the error log and the admin's `last_error`.
 //!
 //! Pure: no clock reads, no allocation. The caller passes the time. [`TimeCache`] keeps the text
 //! of the last second so that every request within one second costs a 28-byte copy instead of the
@@ -72,6 +73,32 @@ pub fn clf(unix: u64) -> [u8; CLF_LEN] {
     put2(&mut out[16..18], c.minute);
     put2(&mut out[19..21], c.second);
     out
+}
+
+/// Length of [`rfc3339_ms`]'s text, `2026-12-02T01:02:03.456Z`.
+pub const RFC3339_MS_LEN: usize = 24;
+
+/// RFC 3339 UTC time with milliseconds for `unix_ms` milliseconds since the Unix epoch
+/// (seconds clamped to [`MAX_UNIX`]), e.g. `2026-12-02T01:02:03.456Z`.
+pub fn rfc3339_ms(unix_ms: u64) -> [u8; RFC3339_MS_LEN] {
+    let c = civil_from_unix(unix_ms / 1000);
+    let ms = (unix_ms % 1000) as u32;
+    let mut out = *b"1970-01-01T00:00:00.000Z";
+    put2(&mut out[0..2], c.year / 100);
+    put2(&mut out[2..4], c.year % 100);
+    put2(&mut out[5..7], c.month);
+    put2(&mut out[8..10], c.day);
+    put2(&mut out[11..13], c.hour);
+    put2(&mut out[14..16], c.minute);
+    put2(&mut out[17..19], c.second);
+    out[20] = b'0' + (ms / 100) as u8;
+    put2(&mut out[21..23], ms % 100);
+    out
+}
+
+/// [`rfc3339_ms`] as a `String`.
+pub fn rfc3339_ms_string(unix_ms: u64) -> String {
+    String::from_utf8_lossy(&rfc3339_ms(unix_ms)).into_owned()
 }
 
 fn put2(dst: &mut [u8], v: u32) {
@@ -168,6 +195,20 @@ mod tests {
                 }
             }
             days += 1;
+        }
+    }
+
+    #[test]
+    fn rfc3339_with_milliseconds() {
+        let cases: [(u64, &str); 5] = [
+            (0, "1970-01-01T00:00:00.000Z"),
+            (951_782_400_007, "2000-02-29T00:00:00.007Z"),
+            (1_795_293_381_456, "2026-11-21T20:36:21.456Z"),
+            (1_795_293_381_999, "2026-11-21T20:36:21.999Z"),
+            (u64::MAX, "9999-12-31T23:59:59.615Z"), // seconds clamped, milliseconds kept
+        ];
+        for (ms, want) in cases {
+            assert_eq!(rfc3339_ms_string(ms), want, "{ms}");
         }
     }
 

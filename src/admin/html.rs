@@ -60,7 +60,7 @@ tr.edit td{background:#f6f8fa;border-top:none}
 .flag-H,.flag-R{background:#d8e6f8;color:#1f4a80}
 .health{font-weight:600;white-space:nowrap}
 .health-ok{color:#1c7a34}.health-error,.health-hc_failed{color:#b3261e}
-.health-disabled{color:#8a6100}.health-stopped{color:#5b6773}
+.health-draining,.health-disabled{color:#8a6100}.health-stopped{color:#5b6773}
 .err{color:#8a1c1c;max-width:22em;overflow-wrap:anywhere}
 form{display:inline;margin:0}
 form.edit label{margin-right:.8em;white-space:nowrap}
@@ -330,7 +330,12 @@ fn render_member(
         w!(out, "<td class=\"num\">{n}</td>");
     }
     match &m.last_error {
-        Some(e) => w!(out, "<td class=\"err\">{}</td>", escape_html(e)),
+        Some(e) => w!(
+            out,
+            "<td class=\"err\">{}<br><time class=\"muted\" datetime=\"{at}\">{at}</time></td>",
+            escape_html(&e.what),
+            at = escape_html(&e.at)
+        ),
         None => out.push_str("<td class=\"muted\">&ndash;</td>"),
     }
     w!(out, "<td>{}</td>", human_duration(m.state_since_secs));
@@ -473,6 +478,7 @@ fn flag_title(letter: char) -> &'static str {
 pub fn health_text(health: Health) -> String {
     match health {
         Health::Ok => "ok".to_owned(),
+        Health::Draining => "draining".to_owned(),
         Health::InError { retry_in_secs: 0 } => "error, retry at next request".to_owned(),
         Health::InError { retry_in_secs } => {
             format!("error, retry in {}", human_duration(retry_in_secs))

@@ -2,10 +2,11 @@
 //!
 //! The document is the serde form of [`Snapshot`] (field names as in [`super::model`]) plus one
 //! derived field per member, `"up": bool` ([`Health::is_up`](super::model::Health::is_up)).
-//! `health` is `{"state": "ok" | "error" | "hc_failed" | "disabled" | "stopped"}`, with
-//! `"retry_in_secs"` for `error`; `responses` is `[1xx, 2xx, 3xx, 4xx, 5xx]`;
-//! `latency_buckets` is `[[upper_bound_secs, cumulative_count], ...]`. Non-finite floats
-//! become `null`.
+//! `health` is `{"state": "ok" | "draining" | "error" | "hc_failed" | "disabled" |
+//! "stopped"}`, with `"retry_in_secs"` for `error`; `responses` is `[1xx, 2xx, 3xx, 4xx, 5xx]`;
+//! `latency_buckets` is `[[upper_bound_secs, cumulative_count], ...]`; `last_error` is `null`
+//! or `{"what": "connect refused", "at": "2026-12-02T01:02:03.456Z", "at_unix_ms": ...}`.
+//! Non-finite floats become `null`.
 
 use serde_json::Value;
 

@@ -15,9 +15,10 @@
 //! | `ringlb_member_bytes_received_total`, `..._bytes_sent_total` | counter | |
 //! | `ringlb_member_errors_total` | counter | |
 //! | `ringlb_member_busy` | gauge | |
-//! | `ringlb_member_up` | gauge 1/0 | |
-//! | `ringlb_member_health` | gauge, 1 for the current state | `state` = `ok`, `error`, `hc_failed`, `disabled`, `stopped` |
+//! | `ringlb_member_up` | gauge 1/0: takes new requests (`health` is `ok`) | |
+//! | `ringlb_member_health` | gauge, 1 for the current state | `state` = `ok`, `draining`, `error`, `hc_failed`, `disabled`, `stopped` |
 //! | `ringlb_member_loadfactor` | gauge | |
+//! | `ringlb_member_last_error_timestamp_seconds` | gauge, only for members that failed | `what` |
 //! | `ringlb_member_response_seconds` | histogram | `le` |
 
 use std::fmt::Write;
@@ -141,7 +142,9 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
         &mut out,
         "ringlb_member_up",
         "gauge",
-        "1 when the member takes new requests (health ok), else 0.",
+        "1 when the member takes new requests (health ok), else 0: a draining (N), disabled, \
+         stopped, in-error or failed-check member is 0, though a draining member still serves \
+         its sessions.",
     );
     for (labels, m) in &members {
         let up = u8::from(m.health.is_up());
@@ -174,6 +177,24 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
             "ringlb_member_loadfactor{{{labels}}} {}",
             float(m.loadfactor)
         );
+    }
+
+    family(
+        &mut out,
+        "ringlb_member_last_error_timestamp_seconds",
+        "gauge",
+        "Unix time of the member's last failure (a request or a health check), labelled with \
+         what failed; absent for a member that has not failed.",
+    );
+    for (labels, m) in &members {
+        if let Some(e) = &m.last_error {
+            let _ = writeln!(
+                out,
+                "ringlb_member_last_error_timestamp_seconds{{{labels},what=\"{}\"}} {}",
+                escape_label(&e.what),
+                float(e.at_unix_ms as f64 / 1000.0)
+            );
+        }
     }
 
     family(

@@ -87,8 +87,9 @@ pub struct MemberView {
     pub errors: u64,
     /// Responses by status class: index 0 = 1xx ... 4 = 5xx.
     pub responses: [u64; 5],
-    /// Text of the last error, if any.
-    pub last_error: Option<String>,
+    /// The member's last failure (request or health check), over every core; `None` when it
+    /// has not failed since it was added (counters and this carry over reloads).
+    pub last_error: Option<LastErrorView>,
     /// Seconds since `health` last changed.
     pub state_since_secs: u64,
     /// Response-time histogram: `(upper bound in seconds, cumulative count)`, ascending finite
@@ -100,15 +101,33 @@ pub struct MemberView {
     pub latency_count: u64,
 }
 
+/// A member's last failure: what and when.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LastErrorView {
+    /// What failed, e.g. `connect refused`, `no response in time (504)`, `failonstatus 503`,
+    /// `health check: unexpected status 500`.
+    pub what: String,
+    /// When, RFC 3339 UTC with milliseconds, e.g. `2026-12-02T01:02:03.456Z`.
+    pub at: String,
+    /// When, milliseconds since the Unix epoch.
+    pub at_unix_ms: u64,
+}
+
 /// Whether a member takes new requests, and if not, why. Serialized as
-/// `{"state": "ok"}`, `{"state": "error", "retry_in_secs": 12}`, `{"state": "hc_failed"}`,
-/// `{"state": "disabled"}` or `{"state": "stopped"}`.
+/// `{"state": "ok"}`, `{"state": "draining"}`, `{"state": "error", "retry_in_secs": 12}`,
+/// `{"state": "hc_failed"}`, `{"state": "disabled"}` or `{"state": "stopped"}`.
+///
+/// The glue picks the first that applies: stopped (S), disabled (D), the shared health (in
+/// error, failed check), draining (N), ok. A draining member still serves the sessions it
+/// holds but takes no new ones, so only [`Health::Ok`] counts as up.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Health {
-    /// Usable.
+    /// Usable: takes new requests.
     #[default]
     Ok,
+    /// Draining (N): serves requests of sessions routed to it, takes no new ones.
+    Draining,
     /// In error (E); retried after `retry_in_secs` (0: at the next request).
     #[serde(rename = "error")]
     InError {
@@ -125,12 +144,20 @@ pub enum Health {
 
 impl Health {
     /// Every state label, in the order the metrics list them.
-    pub const LABELS: [&'static str; 5] = ["ok", "error", "hc_failed", "disabled", "stopped"];
+    pub const LABELS: [&'static str; 6] = [
+        "ok",
+        "draining",
+        "error",
+        "hc_failed",
+        "disabled",
+        "stopped",
+    ];
 
     /// The state label used by JSON (`state`) and metrics (`ringlb_member_health{state}`).
     pub fn label(self) -> &'static str {
         match self {
             Health::Ok => "ok",
+            Health::Draining => "draining",
             Health::InError { .. } => "error",
             Health::HcFailed => "hc_failed",
             Health::Disabled => "disabled",
@@ -138,7 +165,9 @@ impl Health {
         }
     }
 
-    /// `true` only for [`Health::Ok`].
+    /// Whether the member takes new requests (sessionless or moved ones): `true` only for
+    /// [`Health::Ok`]. A draining, disabled, stopped, failed-check or in-error member is not
+    /// up, whatever it still serves.
     pub fn is_up(self) -> bool {
         self == Health::Ok
     }

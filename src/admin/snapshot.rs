@@ -3,7 +3,8 @@
 
 use std::time::Instant;
 
-use super::model::{BalancerView, Health, MemberView, Snapshot, WorkerView};
+use super::model::{BalancerView, Health, LastErrorView, MemberView, Snapshot, WorkerView};
+use crate::accesslog::time::rfc3339_ms_string;
 use crate::balancer::{HealthState, Status};
 use crate::clock;
 use crate::control::Controller;
@@ -63,6 +64,7 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
                         Health::Disabled
                     } else {
                         match state {
+                            HealthState::Ok if status.contains(Status::DRAIN) => Health::Draining,
                             HealthState::Ok => Health::Ok,
                             HealthState::HcFailed => Health::HcFailed,
                             HealthState::InError { until_ms } => Health::InError {
@@ -98,7 +100,11 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
                         bytes_out: t.bytes_out,
                         errors: t.errors,
                         responses: t.responses,
-                        last_error: None,
+                        last_error: t.last_error.map(|e| LastErrorView {
+                            what: e.what(),
+                            at: rfc3339_ms_string(e.unix_ms),
+                            at_unix_ms: e.unix_ms,
+                        }),
                         state_since_secs: now_ms
                             .saturating_sub(gen.health.usable_since(b, m))
                             .div_ceil(1000),

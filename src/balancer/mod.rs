@@ -27,6 +27,7 @@
 mod health;
 mod member;
 mod method;
+mod outage;
 mod recovery;
 mod slowstart;
 #[cfg(test)]
@@ -43,6 +44,7 @@ mod tests_sticky;
 pub use crate::config::Status;
 pub use health::{Health, HealthState};
 pub use member::Member;
+pub use outage::{Change, Outage, Outages};
 
 use std::sync::Arc;
 

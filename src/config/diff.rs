@@ -319,6 +319,8 @@ fn top_level(old: &Config, new: &Config, out: &mut Vec<Change>) {
     cmp("log.access_format", format(go), format(gn), false);
     let level = |l: &super::LogConfig| l.level.as_str().to_owned();
     cmp("log.level", level(go), level(gn), false);
+    let error = |l: &super::LogConfig| toml_string(&validate::target_text(&l.error));
+    cmp("log.error", error(go), error(gn), true);
 }
 
 fn balancer(old: &BalancerConfig, new: &BalancerConfig, out: &mut Vec<Change>) {

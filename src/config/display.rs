@@ -119,7 +119,9 @@ fn write_ops(f: &mut fmt::Formatter<'_>, ops: &Ops) -> fmt::Result {
     let access = validate::access_text(&l.access);
     writeln!(f, "access = {}", toml_string(&access))?;
     writeln!(f, "access_format = {}", toml_string(&l.access_format))?;
-    writeln!(f, "level = \"{}\"", l.level.as_str())
+    writeln!(f, "level = \"{}\"", l.level.as_str())?;
+    let error = validate::target_text(&l.error);
+    writeln!(f, "error = {}", toml_string(&error))
 }
 
 /// The balancer's option keys, then its `[balancer.insert_cookie]` table when on (which must

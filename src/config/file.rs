@@ -92,8 +92,10 @@ pub(crate) struct FileAdmin {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FileLog {
-    /// A file path, `"stdout"` or `"off"`.
+    /// `"off"`, `"stdout"`, `"stderr"`, `"syslog"`, `"syslog:/path"` or a file path.
     pub(crate) access: Option<Spanned<String>>,
+    /// `"stderr"`, `"stdout"`, `"syslog"`, `"syslog:/path"` or a file path.
+    pub(crate) error: Option<Spanned<String>>,
     pub(crate) access_format: Option<Spanned<String>>,
     pub(crate) level: Option<Spanned<String>>,
 }

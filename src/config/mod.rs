@@ -30,6 +30,7 @@ pub(crate) use validate::values::parse_member_url;
 pub use diff::{diff, Change};
 pub use remote::{fetch_running, load_old};
 pub use status::Status;
+pub use validate::target_text;
 
 /// Most members in one balancer: the width of the per-request failover `avoid` bitmask.
 pub const MAX_MEMBERS: usize = 64;
@@ -113,6 +114,9 @@ pub struct LogConfig {
     pub access_format: String,
     /// Error log level: `error`, `warn`, `info` or `debug`.
     pub level: crate::log::Level,
+    /// Where error log lines go (`log.error`); standard error by default. `ringlb run` applies
+    /// it at start (`log::set_target`); a reload cannot change it.
+    pub error: AccessTarget,
 }
 
 impl Default for LogConfig {
@@ -121,15 +125,21 @@ impl Default for LogConfig {
             access: None,
             access_format: "combined".into(),
             level: crate::log::Level::Info,
+            error: AccessTarget::Stderr,
         }
     }
 }
 
-/// Access log destination.
+/// Where log lines go: the access log's destination (`log.access`) and the error log's
+/// (`log.error`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AccessTarget {
     Stdout,
+    Stderr,
+    /// A file, appended to (reopened on SIGUSR1).
     File(std::path::PathBuf),
+    /// The local syslog datagram socket at this path (`/dev/log` for plain `syslog`).
+    Syslog(std::path::PathBuf),
 }
 
 /// Which monoio driver the workers use.

@@ -26,6 +26,13 @@ pub(crate) mod values;
 
 pub(crate) use health::hc_status_text;
 pub(crate) use ops::access_text;
+pub use ops::target_text;
+
+/// [`ops::parse_target`] without a base directory, for the round-trip tests.
+#[cfg(test)]
+pub(crate) fn parse_target_for_tests(text: &str) -> Result<super::AccessTarget, String> {
+    ops::parse_target(None, text)
+}
 pub(crate) use values::{
     check_not_self, check_route, parse_io_driver, parse_listen, parse_loadfactor, parse_member_url,
     parse_sticky, parse_workers, status_text, sticky_sep_text,

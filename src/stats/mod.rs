@@ -1,7 +1,8 @@
 //! Cross-core member statistics: per-core single-writer counter slots and their summed view.
 //!
 //! Each worker core counts, per balancer member, the requests it sent, the bytes it moved, its
-//! requests in flight (`busy`), its errors and its responses by status class, in its own slot
+//! requests in flight (`busy`), its errors and its responses by status class, and keeps the
+//! last failure it saw ([`LastError`], one packed word), in its own slot
 //! ([`CoreWriter`]). Anyone can sum the slots of all cores ([`Stats::totals`]); the balancers
 //! of every core do so every `stats.merge_interval` to decide bybusyness and bytraffic on a
 //! global view (`Balancer::merge`), and the admin pages will read the same sums.
@@ -19,6 +20,7 @@
 //! the counters of one request together, and the values may lag the writer by the updates
 //! still in its store buffer: a sum can be a few requests old, never torn within a counter.
 
+mod fault;
 mod slots;
 #[cfg(test)]
 mod tests;
@@ -29,6 +31,7 @@ use std::sync::Arc;
 
 use crossbeam_utils::CachePadded;
 
+pub use fault::{Fault, LastError};
 pub use slots::LATENCY_BOUNDS_US;
 use slots::{CoreSlot, Field, FIELDS};
 
@@ -54,11 +57,15 @@ pub struct MemberTotals {
     pub latency_count: u64,
     /// Response times per bucket of [`LATENCY_BOUNDS_US`] (not cumulative).
     pub latency_buckets: [u64; 13],
+    /// The most recent failure recorded (over the cores summed: the latest of theirs).
+    pub last_error: Option<LastError>,
 }
 
 impl MemberTotals {
-    /// Adds `other` to `self`, field by field, saturating.
+    /// Adds `other` to `self`, field by field, saturating; `last_error` becomes the later of
+    /// the two.
     pub fn add(&mut self, other: &MemberTotals) {
+        self.last_error = LastError::latest(self.last_error, other.last_error);
         self.requests = self.requests.saturating_add(other.requests);
         self.bytes_in = self.bytes_in.saturating_add(other.bytes_in);
         self.bytes_out = self.bytes_out.saturating_add(other.bytes_out);
@@ -197,6 +204,7 @@ fn read(slot: &CoreSlot, flat: usize) -> MemberTotals {
         latency_sum_us: get(Field::LatencySumUs),
         latency_count: get(Field::LatencyCount),
         latency_buckets,
+        last_error: LastError::decode(get(Field::LastError)),
     }
 }
 
@@ -261,6 +269,13 @@ impl CoreWriter {
         self.add(b, m, Field::Errors as usize, 1);
     }
 
+    /// Records `error` as member `m`'s last failure on this core (one `Relaxed` store).
+    pub fn set_last_error(&self, b: usize, m: usize, error: LastError) {
+        if let (Some(slot), Some(flat)) = (self.stats.slots.get(self.core), self.stats.flat(b, m)) {
+            slot.set(flat, Field::LastError as usize, error.encode());
+        }
+    }
+
     /// One response with `status` from member `m`, counted by class; a status outside
     /// 100..=599 is not counted.
     pub fn add_response(&self, b: usize, m: usize, status: u16) {
@@ -284,8 +299,9 @@ impl CoreWriter {
 
 impl Stats {
     /// Starts member `m` of balancer `b` from `totals` (carried over from the previous
-    /// generation on reload), busy excepted. Call only before the `Stats` is shared with the
-    /// workers: it writes core 0's slot, whose single writer is core 0 afterwards.
+    /// generation on reload), busy excepted, its last failure included. Call only before the
+    /// `Stats` is shared with the workers: it writes core 0's slot, whose single writer is
+    /// core 0 afterwards.
     pub fn seed(&self, b: usize, m: usize, totals: &MemberTotals) {
         let (Some(slot), Some(flat)) = (self.slots.first(), self.flat(b, m)) else {
             return;
@@ -302,7 +318,12 @@ impl Stats {
         for (i, n) in totals.latency_buckets.iter().enumerate() {
             slot.add(flat, Field::Latency0 as usize + i, *n);
         }
+        if let Some(e) = totals.last_error {
+            slot.set(flat, Field::LastError as usize, e.encode());
+        }
     }
 }
 
-const _: () = assert!(Field::Latency0 as usize + LATENCY_BOUNDS_US.len() == FIELDS);
+const _: () =
+    assert!(Field::Latency0 as usize + LATENCY_BOUNDS_US.len() == Field::LastError as usize);
+const _: () = assert!(Field::LastError as usize + 1 == FIELDS);

@@ -31,6 +31,8 @@ pub(super) enum Field {
     /// Response times up to `LATENCY_BOUNDS_US[0]`; the next fields are the further buckets
     /// (per bucket, not cumulative).
     Latency0 = 12,
+    /// The last failure, a packed [`super::LastError`] word (0 = none); stored, not added.
+    LastError = 25,
 }
 
 /// Upper bounds of the response-time histogram buckets, in microseconds (Prometheus' default
@@ -40,8 +42,9 @@ pub const LATENCY_BOUNDS_US: [u64; 13] = [
     5_000_000, 10_000_000,
 ];
 
-/// Words per member: five counters, five response classes, the latency sum, count and buckets.
-pub(super) const FIELDS: usize = 12 + LATENCY_BOUNDS_US.len();
+/// Words per member: five counters, five response classes, the latency sum, count and buckets,
+/// the last failure.
+pub(super) const FIELDS: usize = 12 + LATENCY_BOUNDS_US.len() + 1;
 
 /// Unused words before and after the live counters: 128 bytes, the widest prefetch pair on
 /// x86_64 (the same width `crossbeam_utils::CachePadded` uses there).
@@ -77,6 +80,13 @@ impl CoreSlot {
     pub(super) fn add(&self, member: usize, field: usize, n: u64) {
         if let Some(w) = self.word(member, field) {
             w.store(w.load(Relaxed).saturating_add(n), Relaxed);
+        }
+    }
+
+    /// `word = value`. Only the owning core may call it (single writer).
+    pub(super) fn set(&self, member: usize, field: usize, value: u64) {
+        if let Some(w) = self.word(member, field) {
+            w.store(value, Relaxed);
         }
     }
 

@@ -237,3 +237,37 @@ fn latency_lands_in_its_bucket_and_seed_carries_totals() {
     next.seed(0, 0, &t);
     assert_eq!(next.totals(0, 0), MemberTotals { busy: 0, ..t });
 }
+
+#[test]
+fn last_error_is_the_latest_over_the_cores_and_seed_carries_it() {
+    let s = Arc::new(Stats::new(3, &[2]));
+    let (w0, w2) = (s.writer(0), s.writer(2));
+    assert_eq!(s.totals(0, 1).last_error, None);
+    let at = |fault, status, unix_ms| LastError {
+        fault,
+        status,
+        unix_ms,
+    };
+    w0.set_last_error(0, 1, at(Fault::ConnectRefused, 0, 2_000));
+    w2.set_last_error(0, 1, at(Fault::ResponseTimeout, 504, 1_000));
+    assert_eq!(
+        s.totals(0, 1).last_error,
+        Some(at(Fault::ConnectRefused, 0, 2_000)),
+        "the later failure, whichever core saw it"
+    );
+    w2.set_last_error(0, 1, at(Fault::BadResponse, 502, 3_000));
+    assert_eq!(
+        s.totals(0, 1).last_error,
+        Some(at(Fault::BadResponse, 502, 3_000)),
+        "a core's slot keeps its own last one"
+    );
+    assert_eq!(s.totals(0, 0).last_error, None, "other members untouched");
+    assert_eq!(
+        s.core_counts(0, 0, 1).last_error.map(|e| e.unix_ms),
+        Some(2_000)
+    );
+
+    let next = Stats::new(3, &[2]);
+    next.seed(0, 1, &s.totals(0, 1));
+    assert_eq!(next.totals(0, 1).last_error, s.totals(0, 1).last_error);
+}

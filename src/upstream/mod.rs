@@ -24,8 +24,10 @@ pub struct UpstreamConn {
 /// Why a connection could not be had. Nothing was sent, so any request may go elsewhere.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnectError {
-    /// The member refused, reset or did not answer in time: it counts as down.
-    Unreachable,
+    /// The member refused or reset the connection: it counts as down.
+    Refused,
+    /// The member did not answer within the connect timeout: it counts as down.
+    TimedOut,
     /// This host ran out of something (descriptors, memory, buffers, local ports): says
     /// nothing about the member, whose state must not change (see [`is_local_errno`]).
     Local,
@@ -43,7 +45,7 @@ pub fn is_local_errno(errno: i32) -> bool {
 }
 
 /// Connects to `addr` within `timeout`, with `TCP_NODELAY` set. A local shortage (the socket
-/// could not even be made) is [`ConnectError::Local`], never `Unreachable`.
+/// could not even be made) is [`ConnectError::Local`], never a member's fault.
 pub async fn connect(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, ConnectError> {
     match monoio::time::timeout(timeout, TcpStream::connect_addr(addr)).await {
         Ok(Ok(stream)) => {
@@ -52,7 +54,8 @@ pub async fn connect(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, C
             Ok(stream)
         }
         Ok(Err(e)) if e.raw_os_error().is_some_and(is_local_errno) => Err(ConnectError::Local),
-        Ok(Err(_)) | Err(_) => Err(ConnectError::Unreachable),
+        Ok(Err(_)) => Err(ConnectError::Refused),
+        Err(_) => Err(ConnectError::TimedOut),
     }
 }
 

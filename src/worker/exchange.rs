@@ -104,9 +104,10 @@ pub(super) async fn handle(
                 // and another member would fare no better.
                 return respond(gen, client, req, upstream_err(503, LOCAL_SHORTAGE)).await;
             }
-            Err(ConnectError::Unreachable) => {
+            Err(e @ (ConnectError::Refused | ConnectError::TimedOut)) => {
                 let error = ProxyError::unreachable(UNREACHABLE);
-                gen.member_failed(req.balancer, pick.member, error);
+                let fault = super::gen::connect_fault(e);
+                gen.member_failed_as(req.balancer, pick.member, error, fault);
                 error
             }
         };
@@ -295,7 +296,7 @@ async fn exchange(
         .add_response(req.balancer, member_index, resp.status);
     if bcfg.options.failover.failonstatus.contains(&resp.status) {
         // Apache's failonstatus: the member goes in error, the response still goes out.
-        gen.put_in_error(req.balancer, member_index, "failonstatus");
+        gen.put_in_error(req.balancer, member_index, resp.status);
     }
 
     // 3. 101 Switching Protocols: hand both connections to the tunnel.

@@ -15,15 +15,15 @@ use super::BufPool;
 use crate::accesslog::format::Format;
 use crate::accesslog::sink::Sink;
 use crate::accesslog::AccessLog;
-use crate::balancer::{Balancer, Health, HealthState};
+use crate::balancer::{Balancer, Change, Health, HealthState, Outages};
 use crate::clock;
-use crate::config::{AccessTarget, Config, Sticky};
+use crate::config::{AccessTarget, BalancerConfig, Config, MemberConfig, Sticky};
 use crate::error::ProxyError;
 use crate::http::mount::{Mounts, Origin};
 use crate::link::{MemberEdit, SharedGen};
 use crate::log;
-use crate::stats::{CoreWriter, MemberTotals, Stats};
-use crate::upstream::Pool;
+use crate::stats::{CoreWriter, Fault, LastError, MemberTotals, Stats};
+use crate::upstream::{ConnectError, Pool};
 
 /// Idle member connections kept per member per core.
 const MAX_IDLE_PER_MEMBER: usize = 256;
@@ -233,32 +233,72 @@ impl Gen {
         self.mounts.locate(target)
     }
 
-    /// Records a failed attempt on member `m` of balancer `b`: counts it, and puts the member
-    /// in error for its `retry` when the failure says the member is unhealthy (a connect
-    /// failure, or a timeout with `failontimeout`). Logs the state change, not every failure.
+    /// Records a failed attempt on member `m` of balancer `b`: counts it, keeps it as the
+    /// member's last failure (what [`fault_of`] makes of `error`), and puts the member in
+    /// error for its `retry` when the failure says the member is unhealthy (a connect
+    /// failure, or a timeout with `failontimeout`). Logs nothing: [`Gen::log_state_changes`]
+    /// reports the state change once, however many requests fail.
     pub(crate) fn member_failed(&self, b: usize, m: usize, error: ProxyError) {
-        self.stats.add_error(b, m);
+        self.member_failed_as(b, m, error, fault_of(&error));
+    }
+
+    /// [`Gen::member_failed`] with the fault given (a connect failure, which `error` does not
+    /// tell apart).
+    pub(crate) fn member_failed_as(&self, b: usize, m: usize, error: ProxyError, fault: Fault) {
+        let status = match fault {
+            Fault::ConnectRefused | Fault::ConnectTimeout => 0,
+            _ => error.status,
+        };
+        self.record_failure(b, m, fault, status);
         let bcfg = &self.config.balancers[b];
         let unhealthy =
             error.unreachable || (error.status == 504 && bcfg.options.failover.failontimeout);
         if unhealthy {
-            self.put_in_error(b, m, error.detail);
+            self.enter_error(b, m);
         }
     }
 
-    /// Puts member `m` of balancer `b` in error (`E`) until its `retry` has passed; members
-    /// with `I` never enter error. Logs only when the member was not already in error.
-    pub(crate) fn put_in_error(&self, b: usize, m: usize, why: &str) {
+    /// A `failonstatus` answer (`status`) from member `m` of balancer `b`: counted as a failed
+    /// attempt, kept as its last failure, and the member in error (`E`) until its `retry` has
+    /// passed (members with `I` never enter error).
+    pub(crate) fn put_in_error(&self, b: usize, m: usize, status: u16) {
+        self.record_failure(b, m, Fault::FailOnStatus, status);
+        self.enter_error(b, m);
+    }
+
+    /// Counts a failure of member `m` and publishes it as its last one.
+    fn record_failure(&self, b: usize, m: usize, fault: Fault, status: u16) {
+        self.stats.add_error(b, m);
+        self.set_last_error(b, m, fault, status);
+    }
+
+    /// Publishes member `m`'s last failure, stamped now, in this core's slot: one store, no
+    /// lock, no cache line another core writes.
+    fn set_last_error(&self, b: usize, m: usize, fault: Fault, status: u16) {
+        let unix_ms = clock::unix_now_ms();
+        let error = LastError {
+            fault,
+            status,
+            unix_ms,
+        };
+        self.stats.set_last_error(b, m, error);
+    }
+
+    /// Puts member `m` in error until its `retry` has passed.
+    fn enter_error(&self, b: usize, m: usize) {
         let member = &self.config.balancers[b].members[m];
         let now_ms = self.now_ms(clock::now());
         let until = now_ms + member.options.retry.as_millis() as u64;
-        let mut balancer = self.balancers[b].balancer.borrow_mut();
-        if balancer.mark_error_at(m, now_ms, until) == Some(true) {
-            log::warn(format_args!(
-                "balancer {}: member {} ({}) in error for {:?}: {why}",
-                self.config.balancers[b].name, member.url, member.route, member.options.retry
-            ));
-        }
+        self.balancers[b]
+            .balancer
+            .borrow_mut()
+            .mark_error_at(m, now_ms, until);
+    }
+
+    /// A failed health check of member `m`: kept as its last failure (not counted as a failed
+    /// attempt; no request was involved).
+    pub(crate) fn check_failed(&self, b: usize, m: usize, fault: Fault, status: u16) {
+        self.set_last_error(b, m, fault, status);
     }
 
     pub(crate) fn now_ms(&self, now: Instant) -> u64 {
@@ -274,24 +314,32 @@ impl Gen {
             .set_hc_failed(m, failed, now_ms)
     }
 
-    /// Logs members that became usable again since the last call (one core does this, so each
-    /// change is logged once). `last` remembers which members were unusable.
-    pub(crate) fn log_recoveries(&self, last: &mut Vec<bool>) {
-        let now_ms = self.now_ms(clock::now());
-        let health = self.health.as_ref();
+    /// Logs each member state change once: entering error, a failed health check, serving
+    /// again ([`Outage`](crate::balancer::Outage) decides, from the shared health and the
+    /// counters summed over the cores). One core calls it from its tick, so no change is
+    /// logged twice; `outages` is its memory across calls and generations (kept by member
+    /// identity).
+    pub(crate) fn log_state_changes(&self, outages: &mut Outages) {
+        let balancers = &self.config.balancers;
+        outages.follow(
+            balancers
+                .iter()
+                .flat_map(|b| b.members.iter().map(|m| (b.name.as_str(), m.url.as_str()))),
+        );
         let mut i = 0;
-        for (b, bcfg) in self.config.balancers.iter().enumerate() {
+        for (b, bcfg) in balancers.iter().enumerate() {
             for (m, member) in bcfg.members.iter().enumerate() {
-                let down = !matches!(health.state(b, m, now_ms), HealthState::Ok);
-                if last.len() <= i {
-                    last.push(down);
-                } else if last[i] && !down {
-                    log::info(format_args!(
-                        "balancer {}: member {} ({}) is usable again",
-                        bcfg.name, member.url, member.route
-                    ));
+                // Counters before the state: a failure landing in between then shows as a
+                // state in error, never as a response without its failure.
+                let t = self.all_stats.totals(b, m);
+                let state = self.health.state(b, m, self.now_ms(clock::now()));
+                let responses = t.responses.iter().sum();
+                let change = outages
+                    .get_mut(i)
+                    .and_then(|o| o.observe(state, responses, t.errors));
+                if let Some(change) = change {
+                    log_change(bcfg, member, change, state, &t);
                 }
-                last[i] = down;
                 i += 1;
             }
         }
@@ -345,6 +393,65 @@ fn same_access_log(a: &Config, b: &Config) -> bool {
     a.ops.log.access == b.ops.log.access && a.ops.log.access_format == b.ops.log.access_format
 }
 
+/// The error-log line of one member state change.
+fn log_change(
+    bcfg: &BalancerConfig,
+    member: &MemberConfig,
+    change: Change,
+    state: HealthState,
+    totals: &MemberTotals,
+) {
+    let who = format!(
+        "balancer {}: member {}{}",
+        bcfg.name,
+        member.url,
+        route_suffix(&member.route)
+    );
+    let why = totals
+        .last_error
+        .map_or_else(String::new, |e| format!(": {}", e.what()));
+    match change {
+        Change::InError => {
+            let retry = match state {
+                HealthState::InError { .. } => format!(" for {:?}", member.options.retry),
+                _ => String::new(),
+            };
+            log::warn(format_args!("{who} in error{retry}{why}"));
+        }
+        Change::CheckFailed => log::warn(format_args!("{who} failed its health check{why}")),
+        Change::Recovered => log::info(format_args!("{who} is usable again")),
+    }
+}
+
+/// ` (route r)` for a member with a route; nothing for one without.
+fn route_suffix(route: &str) -> String {
+    if route.is_empty() {
+        String::new()
+    } else {
+        format!(" (route {route})")
+    }
+}
+
+/// What a failed attempt ended as, for the member's last failure. Connect failures are told
+/// apart by the caller ([`Gen::member_failed_as`]); an unreachable member here is a refusal.
+pub(crate) fn fault_of(error: &ProxyError) -> Fault {
+    match error.status {
+        _ if error.unreachable => Fault::ConnectRefused,
+        504 => Fault::ResponseTimeout,
+        502 if error.detail == super::relay::CLOSED_EARLY => Fault::ClosedEarly,
+        502 => Fault::BadResponse,
+        _ => Fault::Other,
+    }
+}
+
+/// The fault of a failed connect.
+pub(crate) fn connect_fault(e: ConnectError) -> Fault {
+    match e {
+        ConnectError::TimedOut => Fault::ConnectTimeout,
+        ConnectError::Refused | ConnectError::Local => Fault::ConnectRefused,
+    }
+}
+
 /// Opens the access log `config` asks for; a failure is logged and leaves logging off.
 fn open_access_log(config: &Config) -> Option<AccessLog> {
     let target = config.ops.log.access.as_ref()?;
@@ -357,11 +464,14 @@ fn open_access_log(config: &Config) -> Option<AccessLog> {
     };
     let sink = match target {
         AccessTarget::Stdout => Sink::stdout(),
+        AccessTarget::Stderr => Sink::stderr(),
         AccessTarget::File(path) => Sink::open(path),
+        AccessTarget::Syslog(socket) => Sink::syslog(socket),
     };
     match sink {
         Ok(sink) => Some(AccessLog::new(Arc::new(format), sink)),
         Err(e) => {
+            let target = crate::config::target_text(target);
             log::error(format_args!("access log {target:?}: {e}"));
             None
         }

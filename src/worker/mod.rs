@@ -221,7 +221,7 @@ async fn run(
     probe::start(&core, link.shared.stats.cores());
     let _ = ready.send(Ok(info));
     let mut totals = Vec::new();
-    let mut unusable = Vec::new();
+    let mut outages = crate::balancer::Outages::default();
     let mut last_sweep = clock::now();
     while !link.stop.requested() {
         let gen = core.current();
@@ -238,7 +238,7 @@ async fn run(
                 b.pool.sweep(now);
             }
             if core.index == 0 {
-                gen.log_recoveries(&mut unusable);
+                gen.log_state_changes(&mut outages);
             }
         }
         while let Ok(control) = link.controls.try_recv() {

@@ -2,7 +2,8 @@
 //! exactly one core, the one its global member number maps to, so every member is probed once
 //! per `interval` in total, not once per core. `fails` consecutive failures set the failed-check
 //! flag `C` in the shared health word (every core stops choosing the member at once); `passes`
-//! consecutive passes clear it.
+//! consecutive passes clear it. Every failed probe is kept as the member's last failure; the
+//! flag's changes are logged once each by `Gen::log_state_changes`, not here.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -16,7 +17,7 @@ use super::{Core, Gen};
 use crate::clock;
 use crate::config::{HcMethod, HealthCheck, MemberConfig};
 use crate::http::head;
-use crate::log;
+use crate::stats::Fault;
 use crate::upstream::{self, ConnectError};
 
 /// Largest response head a probe reads.
@@ -100,21 +101,16 @@ async fn probe_loop(worker: Rc<Core>, retired: Rc<Cell<bool>>, b: usize, m: usiz
         match outcome {
             Ok(()) => {
                 (passes, fails) = (passes.saturating_add(1), 0);
-                if passes >= hc.passes && gen.set_hc_failed(b, m, false, now_ms) {
-                    log::info(format_args!(
-                        "balancer {}: member {} ({}) passed its health check",
-                        gen.config.balancers[b].name, member.url, member.route
-                    ));
+                if passes >= hc.passes {
+                    gen.set_hc_failed(b, m, false, now_ms);
                 }
             }
             Err(None) => {}
-            Err(Some(why)) => {
+            Err(Some((fault, status))) => {
                 (passes, fails) = (0, fails.saturating_add(1));
-                if fails >= hc.fails && gen.set_hc_failed(b, m, true, now_ms) {
-                    log::warn(format_args!(
-                        "balancer {}: member {} ({}) failed its health check: {why}",
-                        gen.config.balancers[b].name, member.url, member.route
-                    ));
+                gen.check_failed(b, m, fault, status);
+                if fails >= hc.fails {
+                    gen.set_hc_failed(b, m, true, now_ms);
                 }
             }
         }
@@ -136,17 +132,20 @@ fn health_check(gen: &Gen, b: usize, m: usize) -> Option<&HealthCheck> {
 
 /// One probe: connect, and for the HTTP methods send the request and check the status.
 /// `Err(None)`: this host could not make the connection ([`ConnectError::Local`]), which says
-/// nothing about the member; `Err(Some(why))`: the member failed the check.
+/// nothing about the member; `Err(Some((fault, status)))`: the member failed the check
+/// (`status` is the member's answer for [`Fault::CheckStatus`], else 0).
 async fn probe(
     member: &MemberConfig,
     hc: &HealthCheck,
     connect_timeout: Duration,
     timeout: Duration,
-) -> Result<(), Option<&'static str>> {
+) -> Result<(), Option<(Fault, u16)>> {
     let mut stream = match upstream::connect(member.addr, connect_timeout).await {
         Ok(stream) => stream,
         Err(ConnectError::Local) => return Err(None),
-        Err(ConnectError::Unreachable) => return Err(Some("connect failed")),
+        Err(ConnectError::Refused | ConnectError::TimedOut) => {
+            return Err(Some((Fault::CheckConnect, 0)))
+        }
     };
     let method = match hc.method {
         HcMethod::Tcp => return Ok(()),
@@ -160,24 +159,24 @@ async fn probe(
     );
     let write = monoio::time::timeout(timeout, stream.write_all(request.into_bytes())).await;
     if !matches!(write, Ok((Ok(_), _))) {
-        return Err(Some("request not sent"));
+        return Err(Some((Fault::CheckNotSent, 0)));
     }
     let deadline = clock::now() + timeout;
     let mut buf = Vec::with_capacity(1024);
     loop {
         match head::parse_response(&buf, crate::http::MAX_HEADERS) {
             Ok(Some(resp)) if (hc.status.0..=hc.status.1).contains(&resp.status) => return Ok(()),
-            Ok(Some(_)) => return Err(Some("unexpected status")),
+            Ok(Some(resp)) => return Err(Some((Fault::CheckStatus, resp.status))),
             Ok(None) if buf.len() < MAX_PROBE_HEAD => {}
-            Ok(None) | Err(_) => return Err(Some("invalid response")),
+            Ok(None) | Err(_) => return Err(Some((Fault::CheckInvalid, 0))),
         }
         let wait = deadline.saturating_duration_since(clock::now());
         let (read, b) = forward::read_into(&mut stream, buf, MAX_PROBE_HEAD, wait).await;
         buf = b;
         match read {
             Read::Data => {}
-            Read::TimedOut => return Err(Some("no response in time")),
-            Read::Eof | Read::Failed => return Err(Some("connection closed")),
+            Read::TimedOut => return Err(Some((Fault::CheckTimeout, 0))),
+            Read::Eof | Read::Failed => return Err(Some((Fault::CheckClosed, 0))),
         }
     }
 }

@@ -405,6 +405,12 @@ impl MemberConn {
         self.wire.read_some()
     }
 
+    /// Closes the connection both ways now (the member keeps a clone of every stream until it
+    /// stops, so dropping this one alone would not close it).
+    pub(crate) fn shutdown(&mut self) {
+        let _ = self.wire.stream.shutdown(Shutdown::Both);
+    }
+
     /// Waits, reading and discarding, until the proxy closes or the member stops.
     pub(crate) fn wait_for_close(&mut self) {
         loop {

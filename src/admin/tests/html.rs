@@ -61,6 +61,7 @@ fn page_shows_every_member_field() {
         "<span class=\"health health-hc_failed\">health check failed</span>",
         "<span class=\"health health-disabled\">disabled</span>",
         "<span class=\"health health-stopped\">stopped</span>",
+        "<span class=\"health health-draining\">draining</span>",
         "<td class=\"num\">3</td>",
         "<td class=\"num\">1234</td>",
         "5.0 MiB",

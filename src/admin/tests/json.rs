@@ -39,8 +39,8 @@ fn status_round_trips_with_every_field() {
     assert_eq!(n1["loadfactor"], 2.5);
     assert_eq!(n1["lbset"], 1);
     assert_eq!(n1["status"], "N");
-    assert_eq!(n1["health"]["state"], "ok");
-    assert_eq!(n1["up"], true);
+    assert_eq!(n1["health"]["state"], "draining");
+    assert_eq!(n1["up"], false, "a draining member takes no new requests");
     assert_eq!(n1["busy"], 3);
     assert_eq!(n1["requests"], 1234);
     assert_eq!(n1["bytes_in"], 5 * 1024 * 1024);
@@ -49,7 +49,11 @@ fn status_round_trips_with_every_field() {
     assert_eq!(n1["responses"], serde_json::json!([1, 1000, 20, 200, 13]));
     assert_eq!(
         n1["last_error"],
-        "connect: <script>alert(1)</script> refused"
+        serde_json::json!({
+            "what": "connect: <script>alert(1)</script> refused",
+            "at": "2023-11-14T22:13:20.000Z",
+            "at_unix_ms": 1_700_000_000_000u64,
+        })
     );
     assert_eq!(n1["state_since_secs"], 3725);
     assert_eq!(n1["latency_buckets"][1], serde_json::json!([0.05, 800]));
@@ -68,6 +72,8 @@ fn health_states_are_tagged() {
     assert_eq!(health(0, 2), serde_json::json!({"state": "hc_failed"}));
     assert_eq!(health(1, 0), serde_json::json!({"state": "disabled"}));
     assert_eq!(health(1, 1), serde_json::json!({"state": "stopped"}));
+    assert_eq!(health(1, 2), serde_json::json!({"state": "ok"}));
+    assert_eq!(v["balancers"][1]["members"][2]["up"], true);
     assert_eq!(v["balancers"][0]["members"][1]["up"], false);
     assert_eq!(v["balancers"][0]["members"][1]["last_error"], Value::Null);
 }

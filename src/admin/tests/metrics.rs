@@ -280,9 +280,10 @@ fn values_and_labels() {
     assert_eq!(value("ringlb_member_bytes_sent_total", &[]), 2048.0);
     assert_eq!(value("ringlb_member_busy", &[]), 3.0);
     assert_eq!(value("ringlb_member_errors_total", &[]), 7.0);
-    assert_eq!(value("ringlb_member_up", &[]), 1.0);
+    assert_eq!(value("ringlb_member_up", &[]), 0.0, "n1 drains");
     assert_eq!(value("ringlb_member_loadfactor", &[]), 2.5);
-    assert_eq!(value("ringlb_member_health", &[("state", "ok")]), 1.0);
+    assert_eq!(value("ringlb_member_health", &[("state", "ok")]), 0.0);
+    assert_eq!(value("ringlb_member_health", &[("state", "draining")]), 1.0);
     assert_eq!(value("ringlb_member_health", &[("state", "error")]), 0.0);
     assert_eq!(
         value("ringlb_member_response_seconds_bucket", &[("le", "0.05")]),
@@ -385,4 +386,16 @@ fn validator_rejects_bad_output() {
 fn label_escaping() {
     assert_eq!(escape_label("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
     assert_eq!(escape_label("plain é"), "plain é");
+}
+
+#[test]
+fn last_error_time_only_for_members_that_failed() {
+    let samples = validate(&render_metrics(&sample())).unwrap();
+    let name = "ringlb_member_last_error_timestamp_seconds";
+    let failed: Vec<&Sample> = samples.iter().filter(|s| s.name == name).collect();
+    assert_eq!(failed.len(), 1, "only n1 has a last error");
+    let n1 = find(&samples, name, &[("route", "n1")]).expect("n1's last error");
+    assert_eq!(n1.value, 1_700_000_000.0);
+    let what = "connect: <script>alert(1)</script> refused";
+    assert!(find(&samples, name, &[("route", "n1"), ("what", what)]).is_some());
 }

@@ -1,6 +1,6 @@
 //! Tests for the admin modules, one file per module, sharing [`sample`].
 
-use super::model::{BalancerView, Health, MemberView, Snapshot, WorkerView};
+use super::model::{BalancerView, Health, LastErrorView, MemberView, Snapshot, WorkerView};
 
 mod access;
 mod auth;
@@ -9,7 +9,7 @@ mod html;
 mod json;
 mod metrics;
 
-/// Two balancers, four members covering every health state, hostile text in names and errors.
+/// Two balancers, six members covering every health state, hostile text in names and errors.
 pub(super) fn sample() -> Snapshot {
     let member = |url: &str, route: &str, status: &str, health: Health| MemberView {
         url: url.to_owned(),
@@ -29,12 +29,16 @@ pub(super) fn sample() -> Snapshot {
         bytes_out: 2048,
         errors: 7,
         responses: [1, 1000, 20, 200, 13],
-        last_error: Some("connect: <script>alert(1)</script> refused".to_owned()),
+        last_error: Some(LastErrorView {
+            what: "connect: <script>alert(1)</script> refused".to_owned(),
+            at: "2023-11-14T22:13:20.000Z".to_owned(),
+            at_unix_ms: 1_700_000_000_000,
+        }),
         state_since_secs: 3725,
         latency_buckets: vec![(0.005, 10), (0.05, 800), (0.5, 1200), (5.0, 1230)],
         latency_sum_secs: 123.5,
         latency_count: 1234,
-        ..member("http://10.0.0.1:8080", "n1", "N", Health::Ok)
+        ..member("http://10.0.0.1:8080", "n1", "N", Health::Draining)
     };
     Snapshot {
         version: "0.1.0".to_owned(),
@@ -85,6 +89,7 @@ pub(super) fn sample() -> Snapshot {
                 members: vec![
                     member("http://[::1]:9000", "a\"b", "D", Health::Disabled),
                     member("http://10.0.0.5:80\n", "s", "S", Health::Stopped),
+                    member("http://10.0.0.6:80", "k", "", Health::Ok),
                 ],
             },
         ],

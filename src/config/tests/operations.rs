@@ -47,6 +47,7 @@ fn ops_keys_parse_to_exact_values() {
             access: Some(AccessTarget::File("/var/log/ringlb/access.log".into())),
             access_format: "%h %>s %{BALANCER_WORKER_ROUTE}e".into(),
             level: Level::Debug,
+            error: AccessTarget::Stderr,
         },
         shutdown_grace: Duration::from_secs(30),
     };
@@ -251,7 +252,8 @@ fn bad_access_format() {
 #[test]
 fn empty_access_target() {
     let msg = expect_err(&with("[log]\naccess = \"\"\n"), 2, "log.access");
-    assert!(msg.contains("\"stdout\" or \"off\""), "{msg}");
+    assert!(msg.contains("\"stdout\", \"stderr\", \"syslog\""), "{msg}");
+    assert!(msg.contains("(or \"off\")"), "{msg}");
 }
 
 #[test]

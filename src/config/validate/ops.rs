@@ -1,7 +1,8 @@
 //! `[admin]`, `[log]` and `shutdown_grace` -> [`Ops`].
 //!
-//! Paths (`admin.htpasswd`, a file `log.access`) relative to the config file are resolved
-//! against its directory here; the files themselves are opened later, not at validation.
+//! Paths (`admin.htpasswd`, a file `log.access` or `log.error`) relative to the config file
+//! are resolved against its directory here; the files themselves are opened later, not at
+//! validation.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -152,36 +153,120 @@ fn log_config(ctx: &Ctx<'_>, raw: &FileLog) -> Result<LogConfig, ConfigError> {
         Some(l) => ctx.check(l, "log.level", |s| parse_level(s))?,
         None => d.level,
     };
+    let error = match &raw.error {
+        Some(e) => ctx.check(e, "log.error", |s| parse_target(ctx.base, s))?,
+        None => d.error,
+    };
     Ok(LogConfig {
         access,
         access_format,
         level,
+        error,
     })
 }
 
-/// `log.access`: `"off"` (`None`), `"stdout"` (both case-insensitive), or a file path,
-/// resolved against `base` when relative.
+/// What a log target may be, for the error messages.
+const TARGETS: &str =
+    "\"stdout\", \"stderr\", \"syslog\", \"syslog:/path/to/socket\" or a file path";
+
+/// `log.access`: `"off"` (`None`) or a [`parse_target`] value.
 pub(crate) fn parse_access(
     base: Option<&Path>,
     text: &str,
 ) -> Result<Option<AccessTarget>, String> {
     if text.eq_ignore_ascii_case("off") {
-        Ok(None)
-    } else if text.eq_ignore_ascii_case("stdout") {
-        Ok(Some(AccessTarget::Stdout))
-    } else if text.trim().is_empty() {
-        Err("expected a file path, \"stdout\" or \"off\", found an empty string".to_owned())
-    } else {
-        Ok(Some(AccessTarget::File(resolve(base, text))))
+        return Ok(None);
     }
+    parse_target(base, text)
+        .map(Some)
+        .map_err(|m| format!("{m} (or \"off\")"))
+}
+
+/// A log target (`log.error`, and `log.access` besides `off`): `stdout`, `stderr`, `syslog`
+/// (the local socket `/dev/log`; all three case-insensitive), `syslog:PATH` (another local
+/// datagram socket), or a file path, resolved against `base` when relative. Never taken as a
+/// file name: an empty value, a pipe (`|command`: ringlb runs no programs), a `scheme:` prefix
+/// other than `syslog:`, and a bare word of letters, digits, `-` and `_` (`on`, `true`,
+/// `syslogd`, `console`: a misspelt keyword, more likely than a file in the working
+/// directory; write `./name` for that file).
+pub(crate) fn parse_target(base: Option<&Path>, text: &str) -> Result<AccessTarget, String> {
+    let word = text.trim();
+    if word.is_empty() {
+        return Err(format!("expected {TARGETS}, found an empty string"));
+    }
+    for (name, target) in [
+        ("stdout", AccessTarget::Stdout),
+        ("stderr", AccessTarget::Stderr),
+        (
+            "syslog",
+            AccessTarget::Syslog(crate::syslog::DEFAULT_SOCKET.into()),
+        ),
+    ] {
+        if word.eq_ignore_ascii_case(name) {
+            return Ok(target);
+        }
+    }
+    if word.starts_with('|') {
+        return Err(format!(
+            "{text:?} is a piped log; ringlb runs no programs: use \"syslog\" (or a file that \
+             logrotate rotates, with SIGUSR1 to reopen it)"
+        ));
+    }
+    if let Some((scheme, rest)) = word.split_once(':') {
+        let schemeish = !scheme.is_empty()
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-".contains(&b));
+        if scheme.eq_ignore_ascii_case("syslog") {
+            if rest.is_empty() {
+                return Err("\"syslog:\" needs a socket path, e.g. \"syslog:/dev/log\"".to_owned());
+            }
+            return Ok(AccessTarget::Syslog(resolve(base, rest)));
+        }
+        if schemeish {
+            return Err(format!(
+                "{text:?}: unknown target {scheme:?}; expected {TARGETS} (write ./{text} for a \
+                 file of that name)"
+            ));
+        }
+    }
+    let bare = word
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if bare {
+        return Err(format!(
+            "{text:?} is not a known target; expected {TARGETS} (write ./{text} for a file of \
+             that name)"
+        ));
+    }
+    Ok(AccessTarget::File(resolve(base, text)))
 }
 
 /// The text of `log.access` as [`parse_access`] reads it back.
 pub(crate) fn access_text(access: &Option<AccessTarget>) -> String {
     match access {
         None => "off".to_owned(),
-        Some(AccessTarget::Stdout) => "stdout".to_owned(),
-        Some(AccessTarget::File(path)) => path.to_string_lossy().into_owned(),
+        Some(target) => target_text(target),
+    }
+}
+
+/// The text of a log target as `log.access` and `log.error` read it back: a relative file
+/// path that would read as a keyword gets a `./`.
+pub fn target_text(target: &AccessTarget) -> String {
+    match target {
+        AccessTarget::Stdout => "stdout".to_owned(),
+        AccessTarget::Stderr => "stderr".to_owned(),
+        AccessTarget::Syslog(path) if path.as_os_str() == crate::syslog::DEFAULT_SOCKET => {
+            "syslog".to_owned()
+        }
+        AccessTarget::Syslog(path) => format!("syslog:{}", path.to_string_lossy()),
+        AccessTarget::File(path) => {
+            let text = path.to_string_lossy().into_owned();
+            match parse_target(None, &text) {
+                Ok(AccessTarget::File(_)) => text,
+                _ => format!("./{text}"),
+            }
+        }
     }
 }
 
