@@ -8,18 +8,15 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::thread;
 
-use common::admin_api::{call, nonce};
+use common::admin_api::{call, nonce, start_with_admin};
+use common::load::Load;
 use common::{
-    config, member, millis, poll_until, response_bytes, secs, start_proxy, Client, MockMember,
-    Reply,
+    config, member, millis, response_bytes, secs, start_proxy, Client, MockMember, Reply,
 };
-use ringlb::admin::server::{self as admin_server, AdminServer};
+use ringlb::admin::server as admin_server;
 use ringlb::config::{AdminConfig, BalancerConfig, Config, HcMethod, HealthCheck, IoDriver};
-use ringlb::server::ServerHandle;
 
 both_drivers!(
     manager_changes_under_load_keep_pools_and_lose_no_request,
@@ -27,18 +24,6 @@ both_drivers!(
     a_change_is_in_force_on_every_worker_when_the_answer_comes,
     check_diff_lists_exactly_what_the_reload_then_does,
 );
-
-/// `cfg` with an admin listener on `127.0.0.1:0`, started; the proxy and its admin server.
-fn start_with_admin(mut cfg: Config) -> (ServerHandle, AdminServer) {
-    let admin_cfg = AdminConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        ..AdminConfig::default()
-    };
-    cfg.ops.admin = Some(admin_cfg.clone());
-    let proxy = start_proxy(cfg);
-    let admin = admin_server::start(&admin_cfg, proxy.controller().clone()).unwrap();
-    (proxy, admin)
-}
 
 /// One manager form change; panics unless it is accepted.
 fn manager(admin: SocketAddr, nonce: &str, form: &str) {
@@ -51,61 +36,6 @@ fn manager(admin: SocketAddr, nonce: &str, form: &str) {
     );
     assert_eq!(status, 303, "{head}{body}");
     assert!(!head.contains("refused"), "change refused: {head}");
-}
-
-/// 8 keep-alive clients sending `GET /` until stopped; counts answers that are not 200.
-struct Load {
-    stop: Arc<AtomicBool>,
-    failed: Arc<AtomicUsize>,
-    ok: Arc<AtomicUsize>,
-    threads: Vec<thread::JoinHandle<()>>,
-}
-
-impl Load {
-    fn start(addr: SocketAddr) -> Load {
-        let stop = Arc::new(AtomicBool::new(false));
-        let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let threads = (0..8)
-            .map(|_| {
-                let (stop, ok, failed) = (stop.clone(), ok.clone(), failed.clone());
-                thread::spawn(move || {
-                    let mut client = Client::connect(addr);
-                    while !stop.load(Ordering::Relaxed) {
-                        let resp = client.request(&common::get("/"));
-                        let counter = if resp.status == 200 { &ok } else { &failed };
-                        counter.fetch_add(1, Ordering::Relaxed);
-                    }
-                })
-            })
-            .collect();
-        Load {
-            stop,
-            failed,
-            ok,
-            threads,
-        }
-    }
-
-    /// Waits until `n` more requests were answered.
-    fn wait_for(&self, n: usize) {
-        let start = self.ok.load(Ordering::Relaxed);
-        assert!(
-            poll_until(secs(10), || self.ok.load(Ordering::Relaxed) >= start + n),
-            "the load makes progress"
-        );
-    }
-
-    /// Stops the clients; (answered 200, anything else).
-    fn finish(self) -> (usize, usize) {
-        self.stop.store(true, Ordering::Relaxed);
-        for t in self.threads {
-            t.join().unwrap();
-        }
-        (
-            self.ok.load(Ordering::Relaxed),
-            self.failed.load(Ordering::Relaxed),
-        )
-    }
 }
 
 fn manager_changes_under_load_keep_pools_and_lose_no_request(driver: IoDriver) {

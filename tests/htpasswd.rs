@@ -12,12 +12,10 @@
 
 mod common;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::thread;
 
-use common::{poll_until, secs};
+use common::process::run_to_end;
 use ringlb::admin::access::Access;
 use ringlb::clock;
 use ringlb::config::AdminConfig;
@@ -85,34 +83,9 @@ fn config(dir: &Path, htpasswd: &Path) -> PathBuf {
     path
 }
 
-/// Runs ringlb with `args` to its end within 10 s (killed by its PID otherwise, and the test
-/// fails) and returns its exit success and stderr.
+/// Runs ringlb with `args` and `-c config` to its end (see [`run_to_end`]).
 fn ringlb(args: &[&str], config: &Path) -> (bool, String) {
-    let mut child = Command::new(RINGLB)
-        .args(args)
-        .arg("-c")
-        .arg(config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let reader = thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let mut status = None;
-    let ended = poll_until(secs(10), || {
-        status = child.try_wait().unwrap();
-        status.is_some()
-    });
-    if !ended {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("ringlb {args:?} kept running: {}", reader.join().unwrap());
-    }
-    (status.unwrap().success(), reader.join().unwrap())
+    run_to_end(Command::new(RINGLB).args(args).arg("-c").arg(config))
 }
 
 /// `check` and `run` both refuse `config`, with the same message, which contains `needles`.

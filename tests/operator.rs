@@ -10,9 +10,10 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
-use common::{config, get, member, poll_until, secs, start_proxy, Client, MockMember};
-use ringlb::admin::server::{self as admin_server, AdminServer};
-use ringlb::config::{AdminConfig, Config, IoDriver};
+use common::admin_api::start_with_admin;
+use common::{config, get, member, poll_until, secs, Client, MockMember};
+use ringlb::admin::server::AdminServer;
+use ringlb::config::{Config, IoDriver};
 use ringlb::server::ServerHandle;
 
 both_drivers!(
@@ -29,14 +30,7 @@ struct Setup {
 }
 
 fn setup(cfg: Config) -> Setup {
-    let mut cfg = cfg;
-    let admin_cfg = AdminConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        ..AdminConfig::default()
-    };
-    cfg.ops.admin = Some(admin_cfg.clone());
-    let proxy = start_proxy(cfg);
-    let admin = admin_server::start(&admin_cfg, proxy.controller().clone()).unwrap();
+    let (proxy, admin) = start_with_admin(cfg);
     Setup { proxy, admin }
 }
 

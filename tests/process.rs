@@ -13,13 +13,14 @@
 #[macro_use]
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 
+use common::process::run_to_end;
 use common::{get, poll_until, secs, single, start_proxy, Client, MockMember};
 use ringlb::config::IoDriver;
 
@@ -83,33 +84,6 @@ fn write_config(name: &str, text: &str) -> PathBuf {
     let path = dir.join("ringlb.toml");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-/// Runs `cmd` to its end within 10 s (killing it by PID otherwise) and returns its exit
-/// success and stderr.
-fn run_to_end(cmd: &mut Command) -> (bool, String) {
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let reader = thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let mut status = None;
-    let ended = poll_until(secs(10), || {
-        status = child.try_wait().unwrap();
-        status.is_some()
-    });
-    if !ended {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("ringlb kept running: {}", reader.join().unwrap());
-    }
-    (status.unwrap().success(), reader.join().unwrap())
 }
 
 #[test]

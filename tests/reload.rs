@@ -7,11 +7,10 @@
 #[macro_use]
 mod common;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use common::load::Load;
 use common::{config, member, millis, poll_until, secs, start_proxy, Client, MockMember, Reply};
 use ringlb::balancer::Status;
 use ringlb::config::{AccessTarget, IoDriver};
@@ -44,21 +43,7 @@ fn ten_reloads_under_load_lose_nothing(driver: IoDriver) {
         .change_member(&Actor::Program, "test", &b_url, drain)
         .unwrap();
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let clients: Vec<_> = (0..8)
-        .map(|_| {
-            let (stop, ok, failed) = (stop.clone(), ok.clone(), failed.clone());
-            thread::spawn(move || {
-                let mut client = Client::connect(addr);
-                while !stop.load(Ordering::Relaxed) {
-                    let resp = client.request(&common::get("/"));
-                    let counter = if resp.status == 200 { &ok } else { &failed };
-                    counter.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
+    let load = Load::start(addr);
     let mut last_total = 0;
     for i in 0..10 {
         thread::sleep(millis(100));
@@ -82,12 +67,8 @@ fn ten_reloads_under_load_lose_nothing(driver: IoDriver) {
             .status
             .contains(Status::DRAIN));
     }
-    thread::sleep(millis(100));
-    stop.store(true, Ordering::Relaxed);
-    for c in clients {
-        c.join().unwrap();
-    }
-    let (ok, failed) = (ok.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+    load.wait_for(100);
+    let (ok, failed) = load.finish();
     println!("10 reloads under load: {ok} requests answered, {failed} failed");
     assert!(ok > 100, "the load ran: {ok}");
     assert_eq!(failed, 0);

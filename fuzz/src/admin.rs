@@ -60,7 +60,7 @@ fn take_loadfactor(req: &mut AdminRequest) -> Option<f64> {
     match &mut req.action {
         AdminAction::Update { loadfactor, .. } => loadfactor.take(),
         AdminAction::Add { loadfactor, .. } => Some(std::mem::replace(loadfactor, 1.0)),
-        AdminAction::Remove { .. } => None,
+        AdminAction::Remove { .. } | AdminAction::ClearOverrides => None,
     }
 }
 
@@ -112,6 +112,7 @@ fn check_request(req: &AdminRequest) {
         AdminAction::Remove { balancer, member } => {
             assert!(!balancer.is_empty() && !member.is_empty());
         }
+        AdminAction::ClearOverrides => {}
     }
 }
 
@@ -179,6 +180,7 @@ fn encode_form(req: &AdminRequest) -> String {
             add("w", member);
             add("remove", "1");
         }
+        AdminAction::ClearOverrides => add("clear_overrides", "1"),
     }
     if let Some(nonce) = &req.nonce {
         add("nonce", nonce);
@@ -250,6 +252,7 @@ fn encode_json(req: &AdminRequest) -> String {
             );
             members.push(format!("\"remove\":{remove}"));
         }
+        AdminAction::ClearOverrides => members.push("\"clear_overrides\":true".to_owned()),
     }
     if let Some(nonce) = &req.nonce {
         members.push(format!("\"nonce\":{}", js(nonce)));

@@ -480,6 +480,7 @@ struct JsonBody {
     status: Option<String>,
     add: Option<JsonAdd>,
     remove: Option<JsonRemove>,
+    clear_overrides: Option<bool>,
     nonce: Option<String>,
 }
 
@@ -512,13 +513,20 @@ pub fn parse_json_action(body: &[u8]) -> Result<AdminRequest, FormError> {
         || body.status.is_some();
     let kinds = usize::from(update_given)
         + usize::from(body.add.is_some())
-        + usize::from(body.remove.is_some());
+        + usize::from(body.remove.is_some())
+        + usize::from(body.clear_overrides.is_some());
     if kinds > 1 {
         return Err(FormError::Syntax(
-            "give exactly one of: update fields, \"add\", \"remove\"".to_owned(),
+            "give exactly one of: update fields, \"add\", \"remove\", \"clear_overrides\""
+                .to_owned(),
         ));
     }
-    let action = if let Some(add) = body.add {
+    let action = if let Some(clear) = body.clear_overrides {
+        if !clear {
+            return Err(invalid("clear_overrides", "expected true".to_owned()));
+        }
+        AdminAction::ClearOverrides
+    } else if let Some(add) = body.add {
         AdminAction::Add {
             balancer: required_name("add.balancer", add.balancer.as_deref())?,
             url: check_url("add.url", &required_name("add.url", add.url.as_deref())?)?,

@@ -1,7 +1,14 @@
-//! A blocking client for the admin listener: one request per connection, the answer whole.
+//! The admin listener in tests: start a proxy with one, and a blocking client (one request
+//! per connection, the answer whole).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+
+use ringlb::admin::server::{self as admin_server, AdminServer};
+use ringlb::config::{AdminConfig, Config};
+use ringlb::server::ServerHandle;
+
+use super::start_proxy;
 
 /// One request to the admin listener at `addr` (`Host` naming it), `Connection: close`; returns
 /// the status, the head lowercased and the body.
@@ -55,4 +62,16 @@ pub(crate) fn nonce(admin: SocketAddr) -> String {
         .as_str()
         .expect("allowed clients see the nonce")
         .to_string()
+}
+
+/// `cfg` with an admin listener on `127.0.0.1:0`, started; the proxy and its admin server.
+pub(crate) fn start_with_admin(mut cfg: Config) -> (ServerHandle, AdminServer) {
+    let admin_cfg = AdminConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..AdminConfig::default()
+    };
+    cfg.ops.admin = Some(admin_cfg.clone());
+    let proxy = start_proxy(cfg);
+    let admin = admin_server::start(&admin_cfg, proxy.controller().clone()).unwrap();
+    (proxy, admin)
 }

@@ -16,7 +16,9 @@
 
 pub(crate) mod admin_api;
 mod client;
+pub(crate) mod load;
 mod member;
+pub(crate) mod process;
 mod wire;
 
 use std::io::{self, ErrorKind};

@@ -129,6 +129,14 @@ fn form_actions() {
                 member: "m1".to_owned(),
             }),
         ),
+        ("clear_overrides=1", Ok(AdminAction::ClearOverrides)),
+        (
+            "clear_overrides=yes",
+            Err(FormError::Invalid {
+                field: "clear_overrides".to_owned(),
+                message: "expected 1, got \"yes\"".to_owned(),
+            }),
+        ),
         ("", Err(FormError::NoAction)),
         ("json", Err(FormError::NoAction)),
         ("b=app", Err(FormError::Missing("w"))),
@@ -294,6 +302,10 @@ fn json_actions() {
                 balancer: "app".to_owned(),
                 member: "m1".to_owned(),
             }),
+        ),
+        (
+            r#"{"clear_overrides":true,"nonce":"x"}"#,
+            Ok(AdminAction::ClearOverrides),
         ),
         ("{}", Err(FormError::NoAction)),
         (r#"{"nonce":"x"}"#, Err(FormError::NoAction)),
