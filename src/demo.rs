@@ -92,6 +92,7 @@ fn demo_config(args: &DemoArgs, members: &[DemoMember]) -> Config {
         timeouts: Timeouts::default(),
         limits: Limits::default(),
         forwarded: Forwarded::default(),
+        trust: Default::default(),
         stats: Default::default(),
         ops: Ops {
             admin: Some(admin_for(args.listen)),

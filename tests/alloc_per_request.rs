@@ -91,6 +91,7 @@ fn config(driver: IoDriver, member: std::net::SocketAddr) -> Config {
         timeouts: Timeouts::default(),
         limits: Limits::default(),
         forwarded: Forwarded::default(),
+        trust: Default::default(),
         stats: Default::default(),
         ops: Default::default(),
         balancers: vec![BalancerConfig {

@@ -208,6 +208,10 @@ fn top_level(old: &Config, new: &Config, out: &mut Vec<Change>) {
     cmp("io_driver", driver(old), driver(new), true);
     let listen = |c: &Config| list(c.listen.iter());
     cmp("listen", listen(old), listen(new), true);
+    let pp = |c: &Config| c.trust.proxy_protocol.to_string();
+    cmp("proxy_protocol", pp(old), pp(new), false);
+    let trusted = |c: &Config| list(c.trust.trusted_proxies.iter());
+    cmp("trusted_proxies", trusted(old), trusted(new), false);
     let grace = |c: &Config| duration::format(c.ops.shutdown_grace);
     cmp("shutdown_grace", grace(old), grace(new), false);
     let (to, tn) = (&old.timeouts, &new.timeouts);

@@ -23,6 +23,11 @@ impl fmt::Display for Config {
         writeln!(f, "io_driver = \"{}\"", self.io_driver.as_str())?;
         let listen: Vec<String> = self.listen.iter().map(|a| format!("\"{a}\"")).collect();
         writeln!(f, "listen = [{}]", listen.join(", "))?;
+        writeln!(f, "proxy_protocol = {}", self.trust.proxy_protocol)?;
+        let trusted: Vec<String> = (self.trust.trusted_proxies.iter())
+            .map(|n| format!("\"{n}\""))
+            .collect();
+        writeln!(f, "trusted_proxies = [{}]", trusted.join(", "))?;
         let grace = duration::format(self.ops.shutdown_grace);
         writeln!(f, "shutdown_grace = \"{grace}\"")?;
         let t = &self.timeouts;

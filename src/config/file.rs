@@ -22,6 +22,8 @@ pub(crate) struct FileConfig {
     pub(crate) workers: Option<Spanned<Scalar>>,
     pub(crate) io_driver: Option<Spanned<String>>,
     pub(crate) listen: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) proxy_protocol: Option<bool>,
+    pub(crate) trusted_proxies: Option<Spanned<Vec<Spanned<String>>>>,
     pub(crate) timeouts: Option<FileTimeouts>,
     pub(crate) limits: Option<FileLimits>,
     pub(crate) headers: Option<FileHeaders>,

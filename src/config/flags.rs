@@ -74,6 +74,7 @@ pub(crate) fn from_flags(
         timeouts: Timeouts::default(),
         limits: Limits::default(),
         forwarded: Forwarded::default(),
+        trust: Default::default(),
         stats: Default::default(),
         ops: Default::default(),
         balancers: vec![BalancerConfig {

@@ -54,6 +54,7 @@ pub struct Config {
     pub timeouts: Timeouts,
     pub limits: Limits,
     pub forwarded: Forwarded,
+    pub trust: Trust,
     pub stats: StatsConfig,
     pub ops: Ops,
     pub balancers: Vec<BalancerConfig>,
@@ -264,6 +265,23 @@ impl Default for Forwarded {
             preserve_host: false,
         }
     }
+}
+
+/// Whom ringlb believes about the client's address (README "Trusted proxies").
+///
+/// `proxy_protocol` is global for the `listen` addresses for now; when listeners get their
+/// own table it moves there, and `trusted_proxies` stays global.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trust {
+    /// `proxy_protocol`: every connection to a `listen` address starts with a PROXY protocol
+    /// header (v1 or v2) whose source is the client; a connection without a valid one within
+    /// `timeouts.client_header` is closed (HAProxy `accept-proxy`). The header is believed from
+    /// any peer that can connect, so only the L4 balancer should be able to.
+    pub proxy_protocol: bool,
+    /// `trusted_proxies`: peers (the PROXY source where there is one, else the TCP peer)
+    /// whose `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Forwarded-Host` are believed and
+    /// passed on; everybody else's are replaced. Empty (the default): nobody's.
+    pub trusted_proxies: Vec<crate::ipnet::IpNet>,
 }
 
 /// Balancing method (docs/semantics.md §2).

@@ -105,6 +105,7 @@ fn example_config() -> Config {
             x_forwarded_host: true,
             preserve_host: false,
         },
+        trust: Default::default(),
         stats: Default::default(),
         ops: Default::default(),
         balancers: vec![BalancerConfig {

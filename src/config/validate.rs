@@ -16,7 +16,9 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::file::{self, FileConfig, Scalar};
-use super::{duration, Config, ConfigError, Forwarded, IoDriver, Limits, StatsConfig, Timeouts};
+use super::{
+    duration, Config, ConfigError, Forwarded, IoDriver, Limits, StatsConfig, Timeouts, Trust,
+};
 
 mod balancer;
 mod failover;
@@ -137,6 +139,13 @@ fn validate(ctx: &Ctx<'_>, raw: FileConfig) -> Result<Config, ConfigError> {
         x_forwarded_host: h.x_forwarded_host.unwrap_or(d.x_forwarded_host),
         preserve_host: h.preserve_host.unwrap_or(d.preserve_host),
     };
+    let trust = Trust {
+        proxy_protocol: raw.proxy_protocol.unwrap_or_default(),
+        trusted_proxies: match &raw.trusted_proxies {
+            Some(list) => trusted_proxies(ctx, list)?,
+            None => Vec::new(),
+        },
+    };
     let stats = stats(ctx, raw.stats.unwrap_or_default())?;
     let ops = ops::ops(
         ctx,
@@ -178,10 +187,32 @@ fn validate(ctx: &Ctx<'_>, raw: FileConfig) -> Result<Config, ConfigError> {
         timeouts,
         limits,
         forwarded,
+        trust,
         stats,
         ops,
         balancers,
     })
+}
+
+/// `trusted_proxies`: addresses or CIDR blocks, each at most once.
+fn trusted_proxies(
+    ctx: &Ctx<'_>,
+    list: &Spanned<Vec<Spanned<String>>>,
+) -> Result<Vec<crate::ipnet::IpNet>, ConfigError> {
+    let mut nets: Vec<crate::ipnet::IpNet> = Vec::new();
+    for (i, item) in list.get_ref().iter().enumerate() {
+        let key = format!("trusted_proxies[{i}]");
+        let net = ctx.check(item, &key, |s| {
+            s.trim()
+                .parse()
+                .map_err(|m| format!("expected an address or a CIDR block such as 10.0.0.0/8: {m}"))
+        })?;
+        if nets.contains(&net) {
+            return Err(ctx.err(&item.span(), key, format!("{net} is listed twice")));
+        }
+        nets.push(net);
+    }
+    Ok(nets)
 }
 
 fn listen_addrs(

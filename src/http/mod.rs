@@ -1,12 +1,13 @@
 //! HTTP/1.1 message handling as pure functions over borrowed bytes: head parsing into spans,
 //! body framing (RFC 9112 section 6), the incremental chunked decoder, request targets and
 //! paths (splitting, dot-segments, the `target_path` join), the mount a target goes to
-//! ([`mount`]) and head rewriting.
+//! ([`mount`]), head rewriting and the client address a trusted proxy names ([`forwarded`]).
 //!
 //! Nothing here does I/O, reads a clock or allocates per request beyond the caller's reused
 //! output buffers (and the rare target that must be rebuilt, see [`mount::Origin`]).
 
 pub mod chunked;
+pub mod forwarded;
 pub mod framing;
 pub mod head;
 pub mod mount;
@@ -15,6 +16,8 @@ pub mod rewrite;
 
 #[cfg(test)]
 mod tests_chunked;
+#[cfg(test)]
+mod tests_forwarded;
 #[cfg(test)]
 mod tests_framing;
 #[cfg(test)]

@@ -35,6 +35,11 @@ pub struct RequestRewrite<'a> {
     pub forwarded_host: bool,
     /// Extra header fields to add (name, value).
     pub extra: &'a [(&'a [u8], &'a [u8])],
+    /// The connection's peer is a trusted proxy (`trusted_proxies`): its `X-Forwarded-For`
+    /// items stay ahead of `forwarded_for`, and its own `X-Forwarded-Proto` and
+    /// `X-Forwarded-Host` stand instead of ringlb's. Otherwise none of the client's
+    /// `X-Forwarded-*` fields is passed on, whether or not ringlb writes its own.
+    pub trust_forwarded: bool,
 }
 
 /// How the response body is framed towards the client.
@@ -110,13 +115,18 @@ fn push_content_length(out: &mut Vec<u8>, n: u64) {
 /// Appends the upstream request head (always HTTP/1.1) to `out`.
 ///
 /// Order: request line; `Host` (`rw.host`, else the client's); the client's end-to-end fields
-/// in arrival order; `X-Forwarded-For` (the client's values merged into one list, then the
-/// address); `X-Forwarded-Proto` and `X-Forwarded-Host` (replacing the client's; the latter
-/// only when the client sent a non-empty Host); framing from
+/// in arrival order; `X-Forwarded-For` (with `rw.trust_forwarded`, the client's values merged
+/// into one list, then the address; else the address alone); `X-Forwarded-Proto` and
+/// `X-Forwarded-Host` (the latter only when the client sent a non-empty Host), unless a
+/// trusted client sent its own, which then stay where they were; framing from
 /// `facts.body` (`Content-Length: n`, `Transfer-Encoding: chunked`, or for no body the client's
 /// `Content-Length: 0` if it sent one); `Connection: Upgrade` and one `Upgrade` listing the
-/// client's offered protocols except `h2c` when `facts.upgrade`; `rw.extra`; the empty line. No `Connection` otherwise: HTTP/1.1 keep-alive
-/// is the default towards members.
+/// client's offered protocols except `h2c` when `facts.upgrade`; `rw.extra`; the empty line.
+/// No `Connection` otherwise: HTTP/1.1 keep-alive is the default towards members.
+///
+/// The client's `X-Forwarded-*` fields reach the member only from a trusted client
+/// (`rw.trust_forwarded`); from anybody else they are dropped, so a member never believes
+/// what a client said about itself.
 pub fn write_request_head(
     out: &mut Vec<u8>,
     buf: &[u8],
@@ -127,10 +137,19 @@ pub fn write_request_head(
     let headers = &head.headers[..];
     let named = connection_tokens(headers, buf);
     let client_host = facts.host.map(|s| s.get(buf));
-    let replace_xff = rw.forwarded_for.is_some();
-    let replace_xfp = rw.forwarded_proto.is_some();
-    let forwarded_host = client_host.filter(|h| rw.forwarded_host && !h.is_empty());
-    let replace_xfh = forwarded_host.is_some();
+    let trusted = rw.trust_forwarded;
+    // A field the client sent that survives hop-by-hop removal.
+    let sent = |field: &[u8]| {
+        !is_hop_by_hop(field, &named)
+            && headers
+                .iter()
+                .any(|h| h.name.get(buf).eq_ignore_ascii_case(field))
+    };
+    let keep_xfp = trusted && sent(b"x-forwarded-proto");
+    let keep_xfh = trusted && sent(b"x-forwarded-host");
+    let keep_xff_lines = trusted && rw.forwarded_for.is_none();
+    let forwarded_proto = rw.forwarded_proto.filter(|_| !keep_xfp);
+    let forwarded_host = client_host.filter(|h| rw.forwarded_host && !h.is_empty() && !keep_xfh);
 
     out.extend_from_slice(head.method.get(buf));
     out.push(b' ');
@@ -147,9 +166,9 @@ pub fn write_request_head(
         let skip = is_hop_by_hop(name, &named)
             || name.eq_ignore_ascii_case(b"proxy-authorization")
             || name.eq_ignore_ascii_case(b"host")
-            || (replace_xff && name.eq_ignore_ascii_case(b"x-forwarded-for"))
-            || (replace_xfp && name.eq_ignore_ascii_case(b"x-forwarded-proto"))
-            || (replace_xfh && name.eq_ignore_ascii_case(b"x-forwarded-host"));
+            || (!keep_xff_lines && name.eq_ignore_ascii_case(b"x-forwarded-for"))
+            || (!keep_xfp && name.eq_ignore_ascii_case(b"x-forwarded-proto"))
+            || (!keep_xfh && name.eq_ignore_ascii_case(b"x-forwarded-host"));
         if name.eq_ignore_ascii_case(b"content-length") {
             client_cl = true;
         } else if !skip {
@@ -159,9 +178,10 @@ pub fn write_request_head(
 
     if let Some(ip) = rw.forwarded_for {
         out.extend_from_slice(b"X-Forwarded-For: ");
-        let keep_prior = !named
-            .iter()
-            .any(|t| t.eq_ignore_ascii_case(b"x-forwarded-for"));
+        let keep_prior = trusted
+            && !named
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(b"x-forwarded-for"));
         let prior = values(headers, buf, b"x-forwarded-for").filter(|_| keep_prior);
         for item in prior.flat_map(list_items).filter(|i| !i.is_empty()) {
             out.extend_from_slice(item);
@@ -171,7 +191,7 @@ pub fn write_request_head(
         let _ = write!(out, "{ip}");
         out.extend_from_slice(b"\r\n");
     }
-    if let Some(proto) = rw.forwarded_proto {
+    if let Some(proto) = forwarded_proto {
         push_field(out, b"X-Forwarded-Proto", proto);
     }
     if let Some(host) = forwarded_host {

@@ -23,6 +23,7 @@ fn plain() -> RequestRewrite<'static> {
         forwarded_proto: None,
         forwarded_host: false,
         extra: &[],
+        trust_forwarded: false,
     }
 }
 
@@ -56,6 +57,15 @@ fn request_heads() {
         forwarded_proto: Some(b"https"),
         forwarded_host: true,
         extra: &[(b"X-Route", b"node1")],
+        trust_forwarded: false,
+    };
+    let trusted_xff = RequestRewrite {
+        trust_forwarded: true,
+        ..xff
+    };
+    let trusted_plain = RequestRewrite {
+        trust_forwarded: true,
+        ..plain()
     };
     let cases: [(&str, &[u8], RequestRewrite<'_>, &str); 11] = [
         (
@@ -83,21 +93,21 @@ fn request_heads() {
             "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 192.0.2.7\r\n\r\n",
         ),
         (
-            "X-Forwarded-For appended, lines merged",
+            "X-Forwarded-For of a trusted proxy appended to, lines merged",
             b"GET / HTTP/1.1\r\nX-Forwarded-For: 10.0.0.1, 10.0.0.2\r\nHost: a\r\nx-forwarded-for: 10.0.0.3\r\n\r\n",
-            xff,
+            trusted_xff,
             "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.0.0.1, 10.0.0.2, 10.0.0.3, 192.0.2.7\r\n\r\n",
         ),
         (
             "X-Forwarded-For named in Connection is dropped before appending",
             b"GET / HTTP/1.1\r\nHost: a\r\nConnection: X-Forwarded-For\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n",
-            xff,
+            trusted_xff,
             "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 192.0.2.7\r\n\r\n",
         ),
         (
-            "X-Forwarded-For kept as is without forwarded_for",
+            "X-Forwarded-For of a trusted proxy kept as is without forwarded_for",
             b"GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1\r\nX-Forwarded-For: 2.2.2.2\r\n\r\n",
-            plain(),
+            trusted_plain,
             "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1\r\nX-Forwarded-For: 2.2.2.2\r\n\r\n",
         ),
         (
@@ -123,6 +133,68 @@ fn request_heads() {
             b"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n",
             plain(),
             "GET / HTTP/1.1\r\nHost: a\r\nSec-WebSocket-Key: k\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+        ),
+    ];
+    for (what, raw, rw, expected) in cases {
+        assert_eq!(rewrite_request(raw, &rw), expected, "{what}");
+    }
+}
+
+/// `trust_forwarded`: what a trusted proxy says stands, nobody else's `X-Forwarded-*` passes.
+#[test]
+fn forwarded_fields_by_trust() {
+    let ours = RequestRewrite {
+        forwarded_for: Some(CLIENT),
+        forwarded_proto: Some(b"http"),
+        forwarded_host: true,
+        ..plain()
+    };
+    let trusted = RequestRewrite {
+        trust_forwarded: true,
+        ..ours
+    };
+    let off = plain();
+    let spoof: &[u8] = b"GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: evil\r\nX-Other: 1\r\n\r\n";
+    let bare: &[u8] = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    let cases: [(&str, &[u8], RequestRewrite<'_>, &str); 6] = [
+        (
+            "untrusted: all three replaced",
+            spoof,
+            ours,
+            "GET / HTTP/1.1\r\nHost: a\r\nX-Other: 1\r\nX-Forwarded-For: 192.0.2.7\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: a\r\n\r\n",
+        ),
+        (
+            "untrusted, headers off: all three dropped",
+            spoof,
+            off,
+            "GET / HTTP/1.1\r\nHost: a\r\nX-Other: 1\r\n\r\n",
+        ),
+        (
+            "trusted: For appended to, Proto and Host kept in place",
+            spoof,
+            trusted,
+            "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: evil\r\nX-Other: 1\r\nX-Forwarded-For: 6.6.6.6, 192.0.2.7\r\n\r\n",
+        ),
+        (
+            "trusted, headers off: passed through",
+            spoof,
+            RequestRewrite {
+                trust_forwarded: true,
+                ..off
+            },
+            "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: evil\r\nX-Other: 1\r\n\r\n",
+        ),
+        (
+            "trusted without its own: ours written",
+            bare,
+            trusted,
+            "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 192.0.2.7\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: a\r\n\r\n",
+        ),
+        (
+            "trusted, but its fields named in Connection: dropped, ours written",
+            b"GET / HTTP/1.1\r\nHost: a\r\nConnection: x-forwarded-proto, X-Forwarded-Host\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: evil\r\n\r\n",
+            trusted,
+            "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 192.0.2.7\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: a\r\n\r\n",
         ),
     ];
     for (what, raw, rw, expected) in cases {

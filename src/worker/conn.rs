@@ -20,6 +20,7 @@ use super::request::Request;
 use super::{Core, Gen};
 use crate::accesslog::{HeaderView, Record};
 use crate::clock;
+use crate::http::forwarded;
 use crate::http::head::{self, RequestHead};
 use crate::http::Version;
 use crate::sticky::Source;
@@ -44,12 +45,16 @@ enum Phase {
 /// request state. When bytes arrive, the request-handling future is allocated and kept while
 /// requests keep coming (so a busy connection allocates nothing per request), and released
 /// when the connection has been quiet for [`LINGER`].
-pub(super) async fn serve(open: OpenConnection, stream: TcpStream, peer: SocketAddr) {
+pub(super) async fn serve(open: OpenConnection, mut stream: TcpStream, peer: SocketAddr) {
     let worker = open.0.clone();
+    // PROXY protocol: the header's source is the client; what followed it starts `buf`.
+    let Some((peer, buf)) = super::proxied::accept(&worker, &mut stream, peer).await else {
+        return;
+    };
     let mut client = Client {
         stream,
         peer,
-        buf: Vec::new(),
+        buf,
         done: Done::default(),
         linger: false,
     };
@@ -69,12 +74,15 @@ pub(super) async fn serve(open: OpenConnection, stream: TcpStream, peer: SocketA
             )
         };
         // No timer of its own (a timer future is ~700 bytes): the worker's reaper shuts the
-        // socket down at the deadline, which ends this wait.
-        worker.reaper.arm(&ticket, kind, clock::now() + wait);
-        let ready = client.stream.readable(false).await;
-        worker.reaper.disarm(&ticket);
-        if ready.is_err() {
-            return;
+        // socket down at the deadline, which ends this wait. Bytes already read (after a
+        // PROXY header) need no wait.
+        if client.buf.is_empty() {
+            worker.reaper.arm(&ticket, kind, clock::now() + wait);
+            let ready = client.stream.readable(false).await;
+            worker.reaper.disarm(&ticket);
+            if ready.is_err() {
+                return;
+            }
         }
         match Box::pin(active(&worker, &mut client, &mut first)).await {
             Phase::Idle => {}
@@ -223,8 +231,12 @@ fn log_exchange(
         Version::Http10 => b"HTTP/1.0",
         Version::Http11 => b"HTTP/1.1",
     };
+    // The client a trusted proxy names in X-Forwarded-For, else the peer (README "Trusted
+    // proxies").
+    let trusted = &gen.config.trust.trusted_proxies;
+    let client_ip = forwarded::client_ip(client.peer.ip(), trusted, &head.headers, buf);
     let record = Record {
-        client_ip: client.peer.ip(),
+        client_ip,
         method: head.method.get(buf),
         target: head.target.get(buf),
         version,

@@ -14,6 +14,7 @@ mod forward;
 mod gen;
 mod idle;
 mod probe;
+mod proxied;
 mod relay;
 mod request;
 

@@ -218,6 +218,7 @@ pub(super) fn write_upstream_head(
         forwarded_proto: fwd.x_forwarded_proto.then_some(b"http".as_slice()),
         forwarded_host: fwd.x_forwarded_host,
         extra,
+        trust_forwarded: crate::ipnet::allowed(&gen.config.trust.trusted_proxies, client.peer.ip()),
     };
     rewrite::write_request_head(out, buf, head, &req.facts, &rw);
 }

@@ -130,6 +130,7 @@ pub(crate) fn config(driver: IoDriver, members: Vec<MemberConfig>) -> Config {
             x_forwarded_host: true,
             preserve_host: false,
         },
+        trust: Default::default(),
         stats: Default::default(),
         ops: Default::default(),
         balancers: vec![BalancerConfig {

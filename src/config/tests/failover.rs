@@ -144,6 +144,7 @@ fn failover_config() -> Config {
         timeouts: Timeouts::default(),
         limits: Limits::default(),
         forwarded: Forwarded::default(),
+        trust: Default::default(),
         stats: StatsConfig::default(),
         ops: Default::default(),
         balancers: vec![cluster, b2],
