@@ -13,7 +13,7 @@ both_drivers!(
     hop_by_hop_request_headers_removed,
     hop_by_hop_response_headers_removed,
     x_forwarded_headers_added,
-    x_forwarded_for_appended,
+    x_forwarded_for_of_a_trusted_proxy_appended,
     host_rewritten_to_member_authority,
 );
 
@@ -141,9 +141,14 @@ fn x_forwarded_headers_added(driver: IoDriver) {
     );
 }
 
-fn x_forwarded_for_appended(driver: IoDriver) {
+/// From a trusted proxy (`trusted_proxies`); an untrusted peer's are replaced
+/// (tests/proxy_protocol.rs).
+fn x_forwarded_for_of_a_trusted_proxy_appended(driver: IoDriver) {
     let member = MockMember::named("m");
-    let (_proxy, a) = proxy_for(driver, &member);
+    let mut cfg = common::single(driver, &member);
+    cfg.trust.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+    let proxy = common::start_proxy(cfg);
+    let a = common::addr(&proxy);
 
     let mut client = Client::connect(a);
     let client_ip = client.local_addr().ip().to_string();

@@ -15,6 +15,7 @@ mod log_targets;
 mod operations;
 mod options;
 mod remote;
+mod trust;
 
 const EXAMPLE: &str = r#"workers = 2              # or "auto" (default) -> Config.workers = None
 io_driver = "auto"       # auto | io_uring | epoll
