@@ -11,6 +11,7 @@
 //! | [`sticky`] | `sticky::collect_routes` | routes are non-empty slices of the request; they agree with a byte-by-byte model of the grammar |
 //! | [`config`] | `config::parse_str` | errors name a line of the input; an accepted config prints as TOML that parses back to an equal config |
 //! | [`path`] | `http::path::normalize` | the normal form starts with `/`, is a fixed point, has no dot-segment however spelled (`%2e`, `;params`) and no `\`, `%2f`, `%5c`; a rewrite is shorter and needs a plain dot-segment |
+//! | [`proxy_protocol`] | `proxy_protocol::parse`, `read_limit` | no allocation; header length and source agree with its bytes; a prefix needs more until the verdict is final, and a final verdict never changes as bytes arrive; a sender's header for the source parses back to it |
 //! | [`admin_form`], [`admin_json`] | `admin::form::parse_form`, `parse_json_action` | accepted requests obey the value rules; encoded in either format they parse back to the same request |
 
 mod admin;
@@ -19,6 +20,7 @@ mod chunked;
 mod config;
 pub mod model;
 mod path;
+mod proxy_protocol;
 mod request;
 mod response;
 mod sticky;
@@ -27,6 +29,7 @@ pub use admin::{admin_form, admin_json};
 pub use chunked::chunked;
 pub use config::config;
 pub use path::path;
+pub use proxy_protocol::proxy_protocol;
 pub use request::request_head;
 pub use response::response_head;
 pub use sticky::sticky;
@@ -35,7 +38,7 @@ pub use sticky::sticky;
 pub type Target = fn(&[u8]);
 
 /// Every target by name, as the corpus directories under `fuzz/corpus/` are named.
-pub const TARGETS: [(&str, Target); 8] = [
+pub const TARGETS: [(&str, Target); 9] = [
     ("request_head", request_head),
     ("chunked", chunked),
     ("response_head", response_head),
@@ -44,4 +47,5 @@ pub const TARGETS: [(&str, Target); 8] = [
     ("admin_form", admin_form),
     ("admin_json", admin_json),
     ("path", path),
+    ("proxy_protocol", proxy_protocol),
 ];

@@ -3,7 +3,8 @@
 //! parse -> rewrite -> parse stability of the upstream head.
 //!
 //! Input: one option byte (bit 0: `preserve_host`, bit 1: `X-Forwarded-For`, bit 2:
-//! `X-Forwarded-Host`), then the request bytes.
+//! `X-Forwarded-Host`, bit 3: the client is a trusted proxy), then the request bytes. From an
+//! untrusted client, the member sees no `X-Forwarded-*` but ringlb's own.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -75,6 +76,7 @@ pub fn request_head(data: &[u8]) {
         forwarded_proto: Some(b"http"),
         forwarded_host: options & 4 != 0,
         extra: &[],
+        trust_forwarded: options & 8 != 0,
     };
     // The upstream head is at most about twice the client's (`a:b` gains a space, merged
     // X-Forwarded-For items gain one each) plus a few short fields; the buffer growing to it
@@ -157,6 +159,9 @@ fn check_upstream(
     }
 
     let client_host = facts.host.map(|s| s.get(buf));
+    if !rw.trust_forwarded {
+        check_own_forwarded(out, &again, rw, client_host);
+    }
     let host = rw.host.or(client_host);
     match analyze_request(out, &again) {
         Ok(up) => {
@@ -183,6 +188,49 @@ fn check_upstream(
     let first = rewrite_again(out, &rw);
     let second = rewrite_again(&first, &rw);
     assert_eq!(first, second, "rewrite is not idempotent");
+}
+
+/// The `X-Forwarded-*` fields of the upstream head are exactly ringlb's own: nothing the
+/// untrusted client sent about itself is passed on.
+fn check_own_forwarded(
+    out: &[u8],
+    again: &RequestHead,
+    rw: &RequestRewrite<'_>,
+    client_host: Option<&[u8]>,
+) {
+    let up = fields_of(out, again);
+    let named = |field: &[u8]| -> Vec<Vec<u8>> {
+        up.iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case(field))
+            .map(|(_, value)| value.to_vec())
+            .collect()
+    };
+    let xff: Vec<Vec<u8>> = rw
+        .forwarded_for
+        .map(|ip| ip.to_string().into_bytes())
+        .into_iter()
+        .collect();
+    assert_eq!(
+        named(b"x-forwarded-for"),
+        xff,
+        "X-Forwarded-For of an untrusted client"
+    );
+    let xfp: Vec<Vec<u8>> = rw.forwarded_proto.map(<[u8]>::to_vec).into_iter().collect();
+    assert_eq!(
+        named(b"x-forwarded-proto"),
+        xfp,
+        "X-Forwarded-Proto of an untrusted client"
+    );
+    let xfh: Vec<Vec<u8>> = client_host
+        .filter(|h| rw.forwarded_host && !h.is_empty())
+        .map(<[u8]>::to_vec)
+        .into_iter()
+        .collect();
+    assert_eq!(
+        named(b"x-forwarded-host"),
+        xfh,
+        "X-Forwarded-Host of an untrusted client"
+    );
 }
 
 /// Parses, analyzes and rewrites an upstream head, which must be accepted.

@@ -80,3 +80,8 @@ fn every_target_has_a_replay_test() {
 fn path() {
     replay("path");
 }
+
+#[test]
+fn proxy_protocol() {
+    replay("proxy_protocol");
+}
