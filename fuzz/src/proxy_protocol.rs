@@ -107,7 +107,8 @@ fn check_prefixes(data: &[u8], whole: Parse) {
         (0..data.len()).collect()
     } else {
         let step = data.len() / 16;
-        (0..ALL_PREFIXES).chain((1..16).map(|i| i * step)).collect()
+        let coarse = (1..16).map(|i| i * step).filter(|&n| n > ALL_PREFIXES);
+        (0..ALL_PREFIXES).chain(coarse).collect()
     };
     let mut final_from = None;
     for n in cuts {
