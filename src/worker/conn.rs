@@ -48,8 +48,14 @@ enum Phase {
 pub(super) async fn serve(open: OpenConnection, mut stream: TcpStream, peer: SocketAddr) {
     let worker = open.0.clone();
     // PROXY protocol: the header's source is the client; what followed it starts `buf`.
-    let Some((peer, buf)) = super::proxied::accept(&worker, &mut stream, peer).await else {
-        return;
+    // Boxed: its read timer would otherwise enlarge every idle connection's future.
+    let (peer, buf) = if worker.current().config.trust.proxy_protocol {
+        match Box::pin(super::proxied::accept(&worker, &mut stream, peer)).await {
+            Some(found) => found,
+            None => return,
+        }
+    } else {
+        (peer, Vec::new())
     };
     let mut client = Client {
         stream,

@@ -18,19 +18,16 @@ use crate::clock;
 use crate::log::{self, Level};
 use crate::proxy_protocol::{self, Parse};
 
-/// The client address of a connection from `peer` and the bytes already read after the
-/// PROXY header (the start of the first request; an empty `Vec` without capacity when there
-/// are none). Without `proxy_protocol`: `peer` and nothing read. `None`: close it.
+/// Reads the PROXY header of a connection from `peer` (`proxy_protocol` is on). Returns the
+/// client address and the bytes already read after the header (the start of the first
+/// request; an empty `Vec` without capacity when there are none); `None`: close it.
 pub(super) async fn accept(
     worker: &Core,
     stream: &mut TcpStream,
     peer: SocketAddr,
 ) -> Option<(SocketAddr, Vec<u8>)> {
-    let config = worker.current().config.clone();
-    if !config.trust.proxy_protocol {
-        return Some((peer, Vec::new()));
-    }
-    let deadline = clock::now() + config.timeouts.client_header;
+    let wait = worker.current().config.timeouts.client_header;
+    let deadline = clock::now() + wait;
     let mut buf = worker.head_bufs.get();
     loop {
         let why = match proxy_protocol::parse(&buf) {
