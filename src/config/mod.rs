@@ -268,19 +268,13 @@ impl Default for Forwarded {
 }
 
 /// Whom ringlb believes about the client's address (README "Trusted proxies").
-///
-/// `proxy_protocol` is global for the `listen` addresses for now; when listeners get their
-/// own table it moves there, and `trusted_proxies` stays global.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Trust {
-    /// `proxy_protocol`: every connection to a `listen` address starts with a PROXY protocol
-    /// header (v1 or v2) whose source is the client; a connection without a valid one within
-    /// `timeouts.client_header` is closed (HAProxy `accept-proxy`). The header is believed from
-    /// any peer that can connect, so only the L4 balancer should be able to.
+    /// Connections to the `listen` addresses (a listener's own key once listeners have a
+    /// table) start with a PROXY header, believed from any peer; else they are closed.
     pub proxy_protocol: bool,
-    /// `trusted_proxies`: peers (the PROXY source where there is one, else the TCP peer)
-    /// whose `X-Forwarded-For`, `X-Forwarded-Proto` and `X-Forwarded-Host` are believed and
-    /// passed on; everybody else's are replaced. Empty (the default): nobody's.
+    /// Peers (the PROXY source, else the TCP peer) whose `X-Forwarded-*` are believed and
+    /// passed on; everybody else's are replaced. Empty: nobody's.
     pub trusted_proxies: Vec<crate::ipnet::IpNet>,
 }
 
