@@ -12,17 +12,19 @@ use monoio::io::AsyncWriteRent;
 use monoio::net::TcpStream;
 
 use super::bufs::IO_BUF;
-use super::client::{send_error, Client, Done};
+use super::client::{send_error, send_own, Client, Done};
 use super::exchange::{self, Next};
 use super::forward::{self, Read};
 use super::idle::{Ticket, Wait};
 use super::request::Request;
+use super::stream::ClientStream;
 use super::{Core, Gen};
 use crate::accesslog::{HeaderView, Record};
 use crate::clock;
 use crate::http::head::{self, RequestHead};
 use crate::http::Version;
 use crate::sticky::Source;
+use crate::tls::stream::TlsStream;
 
 /// How long an active connection waits for its next request before going idle (returning its
 /// buffer and request state); the rest of `keepalive_idle` is spent idle.
@@ -44,17 +46,38 @@ enum Phase {
 /// request state. When bytes arrive, the request-handling future is allocated and kept while
 /// requests keep coming (so a busy connection allocates nothing per request), and released
 /// when the connection has been quiet for [`LINGER`].
-pub(super) async fn serve(open: OpenConnection, stream: TcpStream, peer: SocketAddr) {
+pub(super) async fn serve(
+    open: OpenConnection,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    listener: Option<usize>,
+) {
     let worker = open.0.clone();
+    let gen = worker.current();
+    let acceptor = listener.and_then(|i| gen.shared_tls().get(i).cloned());
+    let client_header = gen.config.timeouts.client_header;
+    drop(gen);
+    let stream = match acceptor {
+        // Boxed: the handshake future is large and ends before the first request.
+        Some(config) => match Box::pin(TlsStream::accept(tcp, config, client_header)).await {
+            Ok(tls) => ClientStream::Tls(Box::new(tls)),
+            Err(_) => {
+                crate::tls::count_handshake_failure();
+                return;
+            }
+        },
+        None => ClientStream::Plain(tcp),
+    };
     let mut client = Client {
         stream,
         peer,
+        listener,
         buf: Vec::new(),
         done: Done::default(),
         linger: false,
     };
     let mut first = true;
-    let ticket = Rc::new(Ticket::new(client.stream.as_raw_fd()));
+    let ticket = Rc::new(Ticket::new(client.stream.tcp().as_raw_fd()));
     loop {
         if worker.draining.get() {
             return; // graceful stop: close at an idle point
@@ -71,28 +94,81 @@ pub(super) async fn serve(open: OpenConnection, stream: TcpStream, peer: SocketA
         // No timer of its own (a timer future is ~700 bytes): the worker's reaper shuts the
         // socket down at the deadline, which ends this wait.
         worker.reaper.arm(&ticket, kind, clock::now() + wait);
-        let ready = client.stream.readable(false).await;
+        let ready = client.stream.readable().await;
         worker.reaper.disarm(&ticket);
         if ready.is_err() {
             return;
         }
         match Box::pin(active(&worker, &mut client, &mut first)).await {
-            Phase::Idle => {}
+            Phase::Idle => client.stream.release_buffers(),
             Phase::Done if client.linger => {
                 lingering_close(&mut client).await;
                 return;
             }
             Phase::Done => return,
             Phase::Tunnel(member, to_client) => {
+                let ClientStream::Plain(stream) = client.stream else {
+                    return; // not reached: upgrades are refused on TLS listeners
+                };
                 let to_member = std::mem::take(&mut client.buf);
                 let idle = worker.current().config.timeouts.tunnel_idle;
                 // Boxed: tunnels are rare, and the idle connection future stays small.
-                let tunnel = forward::tunnel(client.stream, member, to_member, to_client, idle);
+                let tunnel = forward::tunnel(stream, member, to_member, to_client, idle);
                 Box::pin(tunnel).await;
                 return;
             }
         }
     }
+}
+
+const UPGRADE_OVER_TLS: &str =
+    "protocol upgrades (WebSocket) on TLS listeners are not supported yet";
+
+/// Whether the listener `client` came in on answers every request with a redirect to https.
+fn redirects(gen: &Gen, client: &Client) -> bool {
+    (client.listener)
+        .and_then(|i| gen.config.listeners.get(i))
+        .is_some_and(|l| l.redirect_https)
+}
+
+/// `redirect_https`: `301` to `https://` + the request's `Host` + its target (nginx
+/// `return 301 https://$host$request_uri`). The connection stays open unless the request
+/// announced a body (which is not read). No `Host` (HTTP/1.0): `400`.
+async fn redirect_https(gen: &Gen, client: &mut Client, head: &RequestHead) -> Next {
+    let buf = &client.buf;
+    let host = head::find(&head.headers, buf, b"host")
+        .map(head::trim_ows)
+        .filter(|h| !h.is_empty() && h.iter().all(|&b| b.is_ascii_graphic()));
+    let Some(host) = host else {
+        let _ = send_error(gen, client, 400, "no Host to redirect to", true).await;
+        return Next::Close;
+    };
+    let has_body = head::find(&head.headers, buf, b"content-length")
+        .is_some_and(|v| head::trim_ows(v) != b"0")
+        || head::find(&head.headers, buf, b"transfer-encoding").is_some();
+    let keep = !has_body && head.version == Version::Http11 && !close_requested(head, buf);
+    let target = head.target.get(buf);
+    let target = if target.starts_with(b"/") {
+        target
+    } else {
+        b"/"
+    };
+    let mut location = Vec::with_capacity(8 + host.len() + target.len());
+    location.extend_from_slice(b"https://");
+    location.extend_from_slice(host);
+    location.extend_from_slice(target);
+    let extra: &[(&[u8], &[u8])] = &[(b"Location", &location)];
+    match send_own(gen, client, 301, "see https", !keep, extra).await {
+        Ok(()) if keep => {
+            client.linger = false;
+            Next::KeepAlive
+        }
+        _ => Next::Close,
+    }
+}
+
+fn close_requested(head: &RequestHead, buf: &[u8]) -> bool {
+    head::has_token(&head.headers, buf, b"connection", b"close")
 }
 
 /// Longest a connection lingers after an error response, and the most bytes it drains then.
@@ -159,6 +235,11 @@ async fn active(worker: &Rc<Core>, client: &mut Client, first: &mut bool) -> Pha
         let started = gen.access.borrow().is_some().then(clock::now);
         let mut req = Request::classify(&gen, &client.buf, &head);
         let next = match &mut req {
+            _ if redirects(&gen, client) => redirect_https(&gen, client, &head).await,
+            Ok(req) if req.facts.upgrade && client.stream.is_tls() => {
+                let _ = send_error(&gen, client, 501, UPGRADE_OVER_TLS, true).await;
+                Next::Close
+            }
             Ok(req) => exchange::handle(&gen, client, &head, req).await,
             Err((status, why)) => {
                 let _ = send_error(&gen, client, *status, why, true).await;
