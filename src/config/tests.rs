@@ -11,6 +11,7 @@ mod display;
 mod failover;
 mod flags;
 mod limits;
+mod listener;
 mod log_targets;
 mod operations;
 mod options;

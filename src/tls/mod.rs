@@ -143,6 +143,10 @@ fn certified_key(
             shown(key),
             shown(cert)
         ),
+        rustls::Error::InvalidCertificate(why) => format!(
+            "{name}.cert {}: the first certificate is not valid X.509 ({why:?})",
+            shown(cert)
+        ),
         other => format!("{name}.key {}: {other}", shown(key)),
     })
 }

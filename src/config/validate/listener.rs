@@ -1,6 +1,7 @@
 //! `[[listener]]` tables: address, TLS keys (`cert`, `key`, `[[listener.sni]]`, `alpn`,
 //! `protocols`), `hsts` and `redirect_https`. The rules:
-//! 1. `address` is required, an IP:PORT, and not used by `listen` or another listener.
+//! 1. `address` is required, an IP:PORT, and not used by `listen` or another listener
+//!    (port 0, any free port, may repeat).
 //! 2. `cert` and `key` come together; with them the listener terminates TLS.
 //! 3. `sni`, `alpn`, `protocols` and `hsts` need TLS; `redirect_https` needs a plain listener.
 //! 4. `alpn` lists `"http/1.1"` (`"h2"` is refused: not supported yet), without repeats.
@@ -34,7 +35,9 @@ pub(super) fn listeners(
     for (i, item) in raw.iter().enumerate() {
         let key = format!("listener[{i}]");
         let l = listener(ctx, item, &key)?;
-        if listen.contains(&l.address) || out.iter().any(|o| o.address == l.address) {
+        let taken = listen.contains(&l.address) || out.iter().any(|o| o.address == l.address);
+        // Port 0 (any free port, for tests) is never taken.
+        if taken && l.address.port() != 0 {
             let span = item
                 .get_ref()
                 .address
