@@ -23,7 +23,7 @@ impl fmt::Display for Config {
         writeln!(f, "io_driver = \"{}\"", self.io_driver.as_str())?;
         let listen: Vec<String> = self.listen.iter().map(|a| format!("\"{a}\"")).collect();
         // No `listen` key means no plain listen address when there are `[[listener]]`s.
-        if !(listen.is_empty() && !self.listeners.is_empty()) {
+        if !listen.is_empty() || self.listeners.is_empty() {
             writeln!(f, "listen = [{}]", listen.join(", "))?;
         }
         let grace = duration::format(self.ops.shutdown_grace);
