@@ -3,7 +3,7 @@
 //! with an old connection still open, a failed handshake, and `check`/`run` refusing a bad
 //! certificate with the same message. Certificates are made here with rcgen (a test CA and
 //! leaf certificates it signs).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 #[macro_use]
 mod common;
@@ -213,7 +213,9 @@ both_drivers!(
     redirect_https_answers_301,
     reload_swaps_the_certificate_for_new_connections,
     a_failed_handshake_just_closes,
-    upgrade_on_a_tls_listener_is_refused,
+    upgrade_tunnel_over_tls_carries_bytes_both_ways,
+    idle_tls_tunnel_is_closed,
+    large_bodies_both_ways_over_tls,
 );
 
 fn handshake_with_tls12_and_tls13(driver: IoDriver) {
@@ -470,12 +472,28 @@ fn a_failed_handshake_just_closes(driver: IoDriver) {
     assert_eq!(mock.requests().len(), 1);
 }
 
-fn upgrade_on_a_tls_listener_is_refused(driver: IoDriver) {
+fn upgrade_tunnel_over_tls_carries_bytes_both_ways(driver: IoDriver) {
+    // The member switches protocols, greets in the same write, then echoes every byte.
+    let member = MockMember::raw(|conn| {
+        let Some(_req) = conn.read_head()? else {
+            return Ok(());
+        };
+        conn.write_all(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nhi!",
+        )?;
+        loop {
+            let data = conn.read_some()?;
+            if data.is_empty() {
+                conn.shutdown();
+                return Ok(());
+            }
+            conn.write_all(&data)?;
+        }
+    });
     let pki = Pki::new(&format!("upgrade-{driver:?}"));
     let (cert, key, _) = pki.issue("localhost", &["localhost"]);
-    let mock = MockMember::respond(|_| Reply::ok("ok"));
     let (_h, addrs) = start(
-        common::single(driver, &mock),
+        common::single(driver, &member),
         vec![tls_listener(&cert, &key)],
     );
     let mut c = TlsClient::connect(addrs[1], pki.client(tls13()), "localhost");
@@ -483,9 +501,111 @@ fn upgrade_on_a_tls_listener_is_refused(driver: IoDriver) {
         "GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
     c.stream.write_all(req.as_bytes()).unwrap();
     let resp = read_response(&mut c.stream, &mut c.buf);
-    assert_eq!(resp.status, 501);
-    assert!(String::from_utf8_lossy(&resp.body).contains("not supported yet"));
-    assert_eq!(mock.requests().len(), 0);
+    assert_eq!(resp.status, 101);
+    let mut echoed = std::mem::take(&mut c.buf);
+    while echoed.len() < 3 {
+        read_more(&mut c.stream, &mut echoed);
+    }
+    assert_eq!(&echoed[..], b"hi!", "bytes sent with the 101 head");
+    for msg in [
+        &b"first frame"[..],
+        &[0u8, 0x81, 0xff, 13, 10, 13, 10],
+        &[b'x'; 64 * 1024],
+    ] {
+        echoed.clear();
+        c.stream.write_all(msg).unwrap();
+        while echoed.len() < msg.len() {
+            read_more(&mut c.stream, &mut echoed);
+        }
+        assert!(
+            echoed == msg,
+            "echo through the TLS tunnel ({} bytes)",
+            echoed.len()
+        );
+    }
+    // The client ends its side: the member sees the end, the tunnel closes.
+    c.stream.conn.send_close_notify();
+    c.stream.flush().unwrap();
+    c.stream.sock.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut rest = Vec::new();
+    c.stream
+        .read_to_end(&mut rest)
+        .expect("closed by the proxy: close_notify, then FIN");
+    assert!(rest.is_empty(), "{rest:?}");
+    assert_eq!(member.requests().len(), 1);
+}
+
+fn idle_tls_tunnel_is_closed(driver: IoDriver) {
+    let member = MockMember::raw(|conn| {
+        if conn.read_head()?.is_some() {
+            conn.write_all(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n",
+            )?;
+            conn.wait_for_close();
+        }
+        Ok(())
+    });
+    let pki = Pki::new(&format!("idle-tunnel-{driver:?}"));
+    let (cert, key, _) = pki.issue("localhost", &["localhost"]);
+    let mut cfg = common::single(driver, &member);
+    cfg.timeouts.tunnel_idle = common::millis(300);
+    let (_h, addrs) = start(cfg, vec![tls_listener(&cert, &key)]);
+    let mut c = TlsClient::connect(addrs[1], pki.client(tls13()), "localhost");
+    let req = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\n";
+    c.stream.write_all(req.as_bytes()).unwrap();
+    assert_eq!(read_response(&mut c.stream, &mut c.buf).status, 101);
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    c.stream
+        .read_to_end(&mut rest)
+        .expect("the idle tunnel is closed");
+    assert!(
+        started.elapsed() < common::secs(5),
+        "closed after {:?}",
+        started.elapsed()
+    );
+}
+
+fn large_bodies_both_ways_over_tls(driver: IoDriver) {
+    let pki = Pki::new(&format!("bodies-{driver:?}"));
+    let (cert, key, _) = pki.issue("localhost", &["localhost"]);
+    let mock = MockMember::echo();
+    let (_h, addrs) = start(
+        common::single(driver, &mock),
+        vec![tls_listener(&cert, &key)],
+    );
+    let mut c = TlsClient::connect(addrs[1], pki.client(tls12()), "localhost");
+    let mut body = vec![0u8; 1024 * 1024 + 17];
+    common::Noise::new(7).fill(&mut body);
+    // A length-delimited body, then a chunked one, on the same connection.
+    let head = format!(
+        "POST /up HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    c.stream.write_all(head.as_bytes()).unwrap();
+    c.stream.write_all(&body).unwrap();
+    let resp = read_response(&mut c.stream, &mut c.buf);
+    assert_eq!(resp.status, 200);
+    assert!(
+        resp.body == body,
+        "echoed body differs ({} bytes)",
+        resp.body.len()
+    );
+    let part = &body[..300_000];
+    c.stream
+        .write_all(b"POST /up HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n")
+        .unwrap();
+    for chunk in part.chunks(70_000) {
+        c.stream
+            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+            .unwrap();
+        c.stream.write_all(chunk).unwrap();
+        c.stream.write_all(b"\r\n").unwrap();
+    }
+    c.stream.write_all(b"0\r\n\r\n").unwrap();
+    let resp = read_response(&mut c.stream, &mut c.buf);
+    assert_eq!(resp.status, 200);
+    assert!(resp.body == part, "echoed chunked body differs");
 }
 
 /// `check` and `run` refuse a config whose certificate is bad, with the same message naming

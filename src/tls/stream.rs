@@ -25,7 +25,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use monoio::buf::{IoBuf, IoBufMut, IoVecBuf, IoVecBufMut};
-use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt};
+use monoio::io::{
+    AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt, CancelHandle, CancelableAsyncReadRent,
+};
 use monoio::net::TcpStream;
 use monoio::BufResult;
 use rustls::{ServerConfig, ServerConnection};
@@ -78,7 +80,7 @@ impl TlsStream {
         while self.conn.is_handshaking() {
             if self.conn.wants_write() {
                 self.flush_tls().await?;
-            } else if !self.fill().await? {
+            } else if !self.fill(None).await? {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "peer closed during the handshake",
@@ -122,7 +124,7 @@ impl TlsStream {
 
     /// Gives rustls more ciphertext: buffered bytes first, else one socket read. `Ok(false)`
     /// at the end of the socket's input. A TLS error sends rustls's alert and fails.
-    async fn fill(&mut self) -> io::Result<bool> {
+    async fn fill(&mut self, cancel: Option<&CancelHandle>) -> io::Result<bool> {
         if self.rpos >= self.rbuf.len() {
             if self.eof {
                 return Ok(false);
@@ -131,7 +133,10 @@ impl TlsStream {
             self.rpos = 0;
             buf.clear();
             buf.reserve(TLS_READ);
-            let (res, buf) = self.tcp.read(buf).await;
+            let (res, buf) = match cancel {
+                Some(c) => self.tcp.cancelable_read(buf, c.clone()).await,
+                None => self.tcp.read(buf).await,
+            };
             self.rbuf = buf;
             if res? == 0 {
                 self.eof = true;
@@ -167,10 +172,23 @@ impl TlsStream {
     }
 }
 
-impl AsyncReadRent for TlsStream {
-    /// Plaintext into `buf`; `Ok(0)` when the peer closed (with or without `close_notify`:
-    /// HTTP/1.1 framing, not the TLS close, says whether a message was complete).
-    async fn read<T: IoBufMut>(&mut self, mut buf: T) -> BufResult<usize, T> {
+impl TlsStream {
+    /// Like [`AsyncReadRent::read`], but a socket read it waits on ends when `cancel` fires,
+    /// with the socket's `ECANCELED` error and nothing lost: bytes that raced the cancel are
+    /// kept (for the tunnel, which must stop reading to write).
+    pub async fn cancelable_read<T: IoBufMut>(
+        &mut self,
+        buf: T,
+        cancel: CancelHandle,
+    ) -> BufResult<usize, T> {
+        self.read_with(buf, Some(&cancel)).await
+    }
+
+    async fn read_with<T: IoBufMut>(
+        &mut self,
+        mut buf: T,
+        cancel: Option<&CancelHandle>,
+    ) -> BufResult<usize, T> {
         loop {
             match read_plaintext(&mut self.conn, &mut buf) {
                 Ok(n) => return (Ok(n), buf),
@@ -182,12 +200,20 @@ impl AsyncReadRent for TlsStream {
             if let Err(e) = self.flush_tls().await {
                 return (Err(e), buf);
             }
-            match self.fill().await {
+            match self.fill(cancel).await {
                 Ok(true) => {}
                 Ok(false) => return (Ok(0), buf),
                 Err(e) => return (Err(e), buf),
             }
         }
+    }
+}
+
+impl AsyncReadRent for TlsStream {
+    /// Plaintext into `buf`; `Ok(0)` when the peer closed (with or without `close_notify`:
+    /// HTTP/1.1 framing, not the TLS close, says whether a message was complete).
+    async fn read<T: IoBufMut>(&mut self, buf: T) -> BufResult<usize, T> {
+        self.read_with(buf, None).await
     }
 
     /// Not used by ringlb (reads go through [`AsyncReadRent::read`]).

@@ -18,6 +18,7 @@ use super::forward::{self, Read};
 use super::idle::{Ticket, Wait};
 use super::request::Request;
 use super::stream::ClientStream;
+use super::tls_tunnel;
 use super::{Core, Gen};
 use crate::accesslog::{HeaderView, Record};
 use crate::clock;
@@ -107,22 +108,24 @@ pub(super) async fn serve(
             }
             Phase::Done => return,
             Phase::Tunnel(member, to_client) => {
-                let ClientStream::Plain(stream) = client.stream else {
-                    return; // not reached: upgrades are refused on TLS listeners
-                };
                 let to_member = std::mem::take(&mut client.buf);
                 let idle = worker.current().config.timeouts.tunnel_idle;
                 // Boxed: tunnels are rare, and the idle connection future stays small.
-                let tunnel = forward::tunnel(stream, member, to_member, to_client, idle);
-                Box::pin(tunnel).await;
+                match client.stream {
+                    ClientStream::Plain(stream) => {
+                        let tunnel = forward::tunnel(stream, member, to_member, to_client, idle);
+                        Box::pin(tunnel).await;
+                    }
+                    ClientStream::Tls(stream) => {
+                        let tunnel = tls_tunnel::tunnel(stream, member, to_member, to_client, idle);
+                        Box::pin(tunnel).await;
+                    }
+                }
                 return;
             }
         }
     }
 }
-
-const UPGRADE_OVER_TLS: &str =
-    "protocol upgrades (WebSocket) on TLS listeners are not supported yet";
 
 /// Whether the listener `client` came in on answers every request with a redirect to https.
 fn redirects(gen: &Gen, client: &Client) -> bool {
@@ -236,10 +239,6 @@ async fn active(worker: &Rc<Core>, client: &mut Client, first: &mut bool) -> Pha
         let mut req = Request::classify(&gen, &client.buf, &head);
         let next = match &mut req {
             _ if redirects(&gen, client) => redirect_https(&gen, client, &head).await,
-            Ok(req) if req.facts.upgrade && client.stream.is_tls() => {
-                let _ = send_error(&gen, client, 501, UPGRADE_OVER_TLS, true).await;
-                Next::Close
-            }
             Ok(req) => exchange::handle(&gen, client, &head, req).await,
             Err((status, why)) => {
                 let _ = send_error(&gen, client, *status, why, true).await;

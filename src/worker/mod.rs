@@ -17,6 +17,7 @@ mod probe;
 mod relay;
 mod request;
 mod stream;
+mod tls_tunnel;
 
 use std::cell::{Cell, RefCell};
 use std::io;
