@@ -12,7 +12,10 @@ use monoio::BufResult;
 use crate::tls::stream::TlsStream;
 
 /// A client connection's stream. The TLS stream is boxed: it is large (rustls's connection
-/// state), and the plain variant keeps the idle connection future small.
+/// state), and the plain variant keeps the idle connection future small. The TLS variant's
+/// read and write futures are boxed too (one allocation per call; rustls allocates per
+/// record anyway), so every future on the plain path stays the size of the socket's own:
+/// without the boxes the plain keep-alive GET measured about 2% more CPU per request.
 #[derive(Debug)]
 pub(super) enum ClientStream {
     Plain(TcpStream),
@@ -54,7 +57,7 @@ impl AsyncReadRent for ClientStream {
     async fn read<T: IoBufMut>(&mut self, buf: T) -> BufResult<usize, T> {
         match self {
             ClientStream::Plain(s) => s.read(buf).await,
-            ClientStream::Tls(s) => s.read(buf).await,
+            ClientStream::Tls(s) => Box::pin(s.read(buf)).await,
         }
     }
 
@@ -70,7 +73,7 @@ impl AsyncWriteRent for ClientStream {
     async fn write<T: IoBuf>(&mut self, buf: T) -> BufResult<usize, T> {
         match self {
             ClientStream::Plain(s) => s.write(buf).await,
-            ClientStream::Tls(s) => s.write(buf).await,
+            ClientStream::Tls(s) => Box::pin(s.write(buf)).await,
         }
     }
 
@@ -84,14 +87,14 @@ impl AsyncWriteRent for ClientStream {
     async fn flush(&mut self) -> io::Result<()> {
         match self {
             ClientStream::Plain(s) => s.flush().await,
-            ClientStream::Tls(s) => s.flush().await,
+            ClientStream::Tls(s) => Box::pin(s.flush()).await,
         }
     }
 
     async fn shutdown(&mut self) -> io::Result<()> {
         match self {
             ClientStream::Plain(s) => s.shutdown().await,
-            ClientStream::Tls(s) => s.shutdown().await,
+            ClientStream::Tls(s) => Box::pin(s.shutdown()).await,
         }
     }
 }
