@@ -89,6 +89,7 @@ fn demo_config(args: &DemoArgs, members: &[DemoMember]) -> Config {
         workers: args.workers,
         io_driver: args.io_driver,
         listen: vec![args.listen],
+        listeners: Vec::new(),
         timeouts: Timeouts::default(),
         limits: Limits::default(),
         forwarded: Forwarded::default(),

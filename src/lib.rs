@@ -28,5 +28,6 @@ pub mod startup;
 pub mod stats;
 pub mod sticky;
 pub mod syslog;
+pub mod tls;
 pub mod upstream;
 pub mod worker;

@@ -106,8 +106,12 @@ fn run(cfg: Arc<Config>) -> ExitCode {
         let cpu = w.cpu.map_or("unpinned".to_string(), |c| format!("cpu {c}"));
         eprintln!("ringlb: worker {} on {cpu}, driver {}", w.index, w.driver);
     }
-    for addr in handle.local_addrs() {
-        eprintln!("ringlb: listening on http://{addr}/ ({})", cfg.source);
+    for (i, addr) in handle.local_addrs().iter().enumerate() {
+        let tls = (i.checked_sub(cfg.listen.len()))
+            .and_then(|l| cfg.listeners.get(l))
+            .is_some_and(|l| l.tls.is_some());
+        let scheme = if tls { "https" } else { "http" };
+        eprintln!("ringlb: listening on {scheme}://{addr}/ ({})", cfg.source);
     }
     let admin = match &cfg.ops.admin {
         Some(admin_cfg) => match admin::server::start(admin_cfg, handle.controller().clone()) {

@@ -17,7 +17,8 @@ use crate::clock;
 use crate::config::Config;
 use crate::control::Controller;
 use crate::link::{SharedGen, StopSignal, WorkerInfo, WorkerLink};
-use crate::worker;
+use crate::tls::Acceptors;
+use crate::worker::{self, Listener};
 
 /// Accept backlog per worker listener.
 const BACKLOG: i32 = 4096;
@@ -39,24 +40,33 @@ pub struct ServerHandle {
 pub fn start(config: Arc<Config>) -> io::Result<ServerHandle> {
     let cpus = allowed_cpus();
     let n = config.workers.unwrap_or(cpus.len()).max(1);
-    let mut per_worker: Vec<Vec<std::net::TcpListener>> = (0..n).map(|_| Vec::new()).collect();
-    let mut addrs = Vec::with_capacity(config.listen.len());
+    let tls = Arc::new(Acceptors::load(&config).map_err(io::Error::other)?);
+    let mut per_worker: Vec<Vec<Listener>> = (0..n).map(|_| Vec::new()).collect();
+    // `listen` addresses, then the `[[listener]]` tables, in config order.
+    let all: Vec<(SocketAddr, Option<usize>)> = (config.listen.iter().map(|&a| (a, None)))
+        .chain((config.listeners.iter().enumerate()).map(|(i, l)| (l.address, Some(i))))
+        .collect();
+    let mut addrs = Vec::with_capacity(all.len());
     // All probes first: our own first listener must not count as "another process".
-    for &addr in &config.listen {
+    for &(addr, _) in &all {
         refuse_if_in_use(addr)?;
     }
-    for &addr in &config.listen {
+    for &(addr, index) in &all {
         let first = bind_reuseport(addr)
             .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
         let resolved = first.local_addr()?;
         addrs.push(resolved);
-        per_worker[0].push(first);
+        per_worker[0].push(Listener {
+            socket: first,
+            index,
+        });
         for listeners in per_worker.iter_mut().skip(1) {
-            listeners.push(bind_reuseport(resolved)?);
+            let socket = bind_reuseport(resolved)?;
+            listeners.push(Listener { socket, index });
         }
     }
 
-    let shared = Arc::new(SharedGen::new(1, config, n));
+    let shared = Arc::new(SharedGen::new(1, config, n).with_tls(tls));
     let epoch = clock::now();
     let (ready_tx, ready_rx) = crossbeam_channel::bounded(n);
     let stop = Arc::new(StopSignal::default());
@@ -119,7 +129,8 @@ fn stop_all(stop: &StopSignal, threads: Vec<JoinHandle<()>>) {
 }
 
 impl ServerHandle {
-    /// The bound listener addresses, in config order.
+    /// The bound listener addresses: the `listen` addresses, then the `[[listener]]` tables',
+    /// in config order.
     pub fn local_addrs(&self) -> &[SocketAddr] {
         &self.addrs
     }

@@ -88,6 +88,7 @@ fn config(driver: IoDriver, member: std::net::SocketAddr) -> Config {
         workers: Some(1),
         io_driver: driver,
         listen: vec!["127.0.0.1:0".parse().unwrap()],
+        listeners: Vec::new(),
         timeouts: Timeouts::default(),
         limits: Limits::default(),
         forwarded: Forwarded::default(),

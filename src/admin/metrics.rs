@@ -10,6 +10,7 @@
 //! | `ringlb_build_info` | gauge (1) | `version` |
 //! | `ringlb_uptime_seconds` | gauge | |
 //! | `ringlb_worker_connections` | gauge | `worker`, `driver` |
+//! | `ringlb_tls_handshake_failures_total` | counter | |
 //! | `ringlb_member_requests_total` | counter | |
 //! | `ringlb_member_responses_total` | counter | `class` = `1xx`..`5xx` |
 //! | `ringlb_member_bytes_received_total`, `..._bytes_sent_total` | counter | |
@@ -67,6 +68,17 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
             w.connections
         );
     }
+    family(
+        &mut out,
+        "ringlb_tls_handshake_failures_total",
+        "counter",
+        "TLS handshakes that failed or timed out, all listeners and workers together.",
+    );
+    let _ = writeln!(
+        out,
+        "ringlb_tls_handshake_failures_total {}",
+        snapshot.tls_handshake_failures
+    );
 
     let members: Vec<(String, &MemberView)> = snapshot
         .balancers

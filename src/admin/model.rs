@@ -22,6 +22,8 @@ pub struct Snapshot {
     pub balancers: Vec<BalancerView>,
     /// The operator's overrides of the configuration file in force, one line each.
     pub overrides: Vec<String>,
+    /// TLS handshakes that failed since start, every worker together.
+    pub tls_handshake_failures: u64,
 }
 
 /// One per-core worker thread.

@@ -123,5 +123,6 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
         workers,
         balancers,
         overrides: controller.overrides().describe(),
+        tls_handshake_failures: crate::tls::handshake_failures(),
     }
 }

@@ -212,6 +212,13 @@ fn top_level(old: &Config, new: &Config, out: &mut Vec<Change>) {
     cmp("proxy_protocol", pp(old), pp(new), false);
     let trusted = |c: &Config| list(c.trust.trusted_proxies.iter());
     cmp("trusted_proxies", trusted(old), trusted(new), false);
+    let addresses = |c: &Config| list(c.listeners.iter().map(|l| l.address));
+    cmp("listener.address", addresses(old), addresses(new), true);
+    for (i, (o, n)) in old.listeners.iter().zip(&new.listeners).enumerate() {
+        for ((key, o), (_, n)) in listener_keys(o).into_iter().zip(listener_keys(n)) {
+            cmp(&format!("listener[{i}].{key}"), o, n, false);
+        }
+    }
     let grace = |c: &Config| duration::format(c.ops.shutdown_grace);
     cmp("shutdown_grace", grace(old), grace(new), false);
     let (to, tn) = (&old.timeouts, &new.timeouts);
@@ -472,6 +479,44 @@ fn none() -> String {
 }
 
 /// `[a, b]` of the items' `Display`.
+/// A listener's reloadable keys as (key, printed value): certificates are re-read by every
+/// reload whether or not these change.
+fn listener_keys(l: &super::ListenerConfig) -> [(&'static str, String); 7] {
+    let tls = l.tls.as_ref();
+    let path = |p: Option<&std::path::PathBuf>| {
+        p.map_or_else(|| "none".to_owned(), |p| toml_string(&p.to_string_lossy()))
+    };
+    let sni = tls.map_or_else(String::new, |t| {
+        list(
+            t.sni
+                .iter()
+                .map(|s| format!("{} {}", quoted_list(&s.names), path(Some(&s.cert)))),
+        )
+    });
+    [
+        ("cert", path(tls.map(|t| &t.cert))),
+        ("key", path(tls.map(|t| &t.key))),
+        ("sni", sni),
+        (
+            "alpn",
+            tls.map_or_else(String::new, |t| list(t.alpn.iter().map(|a| a.as_str()))),
+        ),
+        (
+            "protocols",
+            tls.map_or_else(String::new, |t| {
+                list(t.protocols.iter().map(|v| v.as_str()))
+            }),
+        ),
+        (
+            "hsts",
+            l.hsts
+                .as_deref()
+                .map_or_else(|| "none".to_owned(), toml_string),
+        ),
+        ("redirect_https", l.redirect_https.to_string()),
+    ]
+}
+
 fn list<T: fmt::Display>(items: impl Iterator<Item = T>) -> String {
     let items: Vec<String> = items.map(|i| i.to_string()).collect();
     format!("[{}]", items.join(", "))

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{duration, validate, BalancerOptions, Config, HealthCheck, Ops};
+use super::{duration, validate, BalancerOptions, Config, HealthCheck, ListenerConfig, Ops};
 
 impl fmt::Display for Config {
     /// The effective configuration as TOML in the file schema, every default written out
@@ -22,7 +22,10 @@ impl fmt::Display for Config {
         }
         writeln!(f, "io_driver = \"{}\"", self.io_driver.as_str())?;
         let listen: Vec<String> = self.listen.iter().map(|a| format!("\"{a}\"")).collect();
-        writeln!(f, "listen = [{}]", listen.join(", "))?;
+        // No `listen` key means no plain listen address when there are `[[listener]]`s.
+        if !listen.is_empty() || self.listeners.is_empty() {
+            writeln!(f, "listen = [{}]", listen.join(", "))?;
+        }
         writeln!(f, "proxy_protocol = {}", self.trust.proxy_protocol)?;
         let trusted: Vec<String> = (self.trust.trusted_proxies.iter())
             .map(|n| format!("\"{n}\""))
@@ -65,6 +68,9 @@ impl fmt::Display for Config {
         let merge = duration::format(self.stats.merge_interval);
         writeln!(f, "merge_interval = \"{merge}\"")?;
         write_ops(f, &self.ops)?;
+        for l in &self.listeners {
+            write_listener(f, l)?;
+        }
         for b in &self.balancers {
             writeln!(f, "\n[[balancer]]")?;
             writeln!(f, "name = {}", toml_string(&b.name))?;
@@ -178,6 +184,40 @@ fn write_health(f: &mut fmt::Formatter<'_>, h: &HealthCheck) -> fmt::Result {
     writeln!(f, "passes = {}", h.passes)?;
     writeln!(f, "fails = {}", h.fails)?;
     writeln!(f, "status = \"{}\"", validate::hc_status_text(h.status))
+}
+
+/// One `[[listener]]` with its `[[listener.sni]]` tables; paths print as resolved.
+fn write_listener(f: &mut fmt::Formatter<'_>, l: &ListenerConfig) -> fmt::Result {
+    let path = |p: &std::path::Path| toml_string(&p.to_string_lossy());
+    writeln!(f, "\n[[listener]]")?;
+    writeln!(f, "address = \"{}\"", l.address)?;
+    if l.redirect_https {
+        writeln!(f, "redirect_https = true")?;
+    }
+    let Some(t) = &l.tls else {
+        return Ok(());
+    };
+    writeln!(f, "cert = {}", path(&t.cert))?;
+    writeln!(f, "key = {}", path(&t.key))?;
+    let alpn: Vec<String> = t.alpn.iter().map(|a| toml_string(a.as_str())).collect();
+    writeln!(f, "alpn = [{}]", alpn.join(", "))?;
+    let versions: Vec<String> = t
+        .protocols
+        .iter()
+        .map(|v| toml_string(v.as_str()))
+        .collect();
+    writeln!(f, "protocols = [{}]", versions.join(", "))?;
+    if let Some(h) = &l.hsts {
+        writeln!(f, "hsts = {}", toml_string(h))?;
+    }
+    for s in &t.sni {
+        writeln!(f, "\n[[listener.sni]]")?;
+        let names: Vec<String> = s.names.iter().map(|n| toml_string(n)).collect();
+        writeln!(f, "names = [{}]", names.join(", "))?;
+        writeln!(f, "cert = {}", path(&s.cert))?;
+        writeln!(f, "key = {}", path(&s.key))?;
+    }
+    Ok(())
 }
 
 /// A TOML basic string: quotes, backslashes and control characters escaped.

@@ -24,6 +24,7 @@ pub(crate) struct FileConfig {
     pub(crate) listen: Option<Spanned<Vec<Spanned<String>>>>,
     pub(crate) proxy_protocol: Option<bool>,
     pub(crate) trusted_proxies: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) listener: Option<Vec<Spanned<FileListener>>>,
     pub(crate) timeouts: Option<FileTimeouts>,
     pub(crate) limits: Option<FileLimits>,
     pub(crate) headers: Option<FileHeaders>,
@@ -34,6 +35,29 @@ pub(crate) struct FileConfig {
     pub(crate) admin: Option<Spanned<FileAdmin>>,
     pub(crate) log: Option<FileLog>,
     pub(crate) balancer: Option<Vec<Spanned<FileBalancer>>>,
+}
+
+/// One `[[listener]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileListener {
+    pub(crate) address: Option<Spanned<String>>,
+    pub(crate) cert: Option<Spanned<String>>,
+    pub(crate) key: Option<Spanned<String>>,
+    pub(crate) sni: Option<Vec<Spanned<FileSni>>>,
+    pub(crate) alpn: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) protocols: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) hsts: Option<Spanned<String>>,
+    pub(crate) redirect_https: Option<Spanned<bool>>,
+}
+
+/// One `[[listener.sni]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileSni {
+    pub(crate) names: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) cert: Option<Spanned<String>>,
+    pub(crate) key: Option<Spanned<String>>,
 }
 
 /// `[timeouts]`: each a number of seconds or a string with a unit (see `duration`).

@@ -71,6 +71,7 @@ pub(crate) fn from_flags(
         workers,
         io_driver,
         listen,
+        listeners: Vec::new(),
         timeouts: Timeouts::default(),
         limits: Limits::default(),
         forwarded: Forwarded::default(),

@@ -19,6 +19,7 @@ mod display;
 mod duration;
 mod file;
 mod flags;
+mod listener;
 pub mod remote;
 mod status;
 #[cfg(test)]
@@ -28,6 +29,9 @@ pub(crate) use display::loadfactor_text;
 pub(crate) use validate::values::parse_member_url;
 
 pub use diff::{diff, Change};
+pub use listener::{
+    Alpn, ListenerConfig, SniConfig, TlsConfig, TlsVersion, DEFAULT_ALPN, DEFAULT_PROTOCOLS,
+};
 pub use remote::{fetch_running, load_old};
 pub use status::Status;
 pub use validate::target_text;
@@ -50,7 +54,10 @@ pub struct Config {
     /// Worker threads; `None` = one per CPU the process may run on.
     pub workers: Option<usize>,
     pub io_driver: IoDriver,
+    /// Plain listen addresses (`listen`); empty when only `[[listener]]` tables are given.
     pub listen: Vec<SocketAddr>,
+    /// `[[listener]]` tables, in file order.
+    pub listeners: Vec<ListenerConfig>,
     pub timeouts: Timeouts,
     pub limits: Limits,
     pub forwarded: Forwarded,

@@ -11,6 +11,7 @@ mod display;
 mod failover;
 mod flags;
 mod limits;
+mod listener;
 mod log_targets;
 mod operations;
 mod options;
@@ -82,6 +83,7 @@ fn example_config() -> Config {
         workers: Some(2),
         io_driver: IoDriver::Auto,
         listen: vec![addr("127.0.0.1:8080")],
+        listeners: Vec::new(),
         timeouts: Timeouts {
             connect: Duration::from_secs(5),
             client_header: Duration::from_secs(20),

@@ -23,6 +23,7 @@ use super::{
 mod balancer;
 mod failover;
 mod health;
+mod listener;
 mod ops;
 pub(crate) mod values;
 
@@ -127,8 +128,17 @@ fn validate(ctx: &Ctx<'_>, raw: FileConfig) -> Result<Config, ConfigError> {
     };
     let listen = match &raw.listen {
         Some(list) => listen_addrs(ctx, list)?,
+        // Only `[[listener]]` tables: no default plain listener besides them.
+        None if raw.listener.as_ref().is_some_and(|l| !l.is_empty()) => Vec::new(),
         None => vec![super::DEFAULT_LISTEN],
     };
+    let listeners = listener::listeners(ctx, raw.listener.as_deref().unwrap_or_default(), &listen)?;
+    let mut own: Vec<(SocketAddr, String)> = (listen.iter().enumerate())
+        .map(|(i, &a)| (a, format!("listen[{i}]")))
+        .collect();
+    own.extend(
+        (listeners.iter().enumerate()).map(|(i, l)| (l.address, format!("listener[{i}].address"))),
+    );
     let timeouts = timeouts(ctx, raw.timeouts.unwrap_or_default())?;
     let limits = limits(ctx, raw.limits.unwrap_or_default())?;
     let h = raw.headers.unwrap_or_default();
@@ -152,13 +162,10 @@ fn validate(ctx: &Ctx<'_>, raw: FileConfig) -> Result<Config, ConfigError> {
         raw.shutdown_grace.as_ref(),
         raw.admin.as_ref(),
         raw.log.as_ref(),
-        &listen,
+        &own,
     )?;
     let raw_balancers = raw.balancer.unwrap_or_default();
     let balancers = balancer::balancers(ctx, &raw_balancers)?;
-    let mut own: Vec<(SocketAddr, String)> = (listen.iter().enumerate())
-        .map(|(i, &a)| (a, format!("listen[{i}]")))
-        .collect();
     own.extend(
         ops.admin
             .as_ref()
@@ -184,6 +191,7 @@ fn validate(ctx: &Ctx<'_>, raw: FileConfig) -> Result<Config, ConfigError> {
         workers,
         io_driver,
         listen,
+        listeners,
         timeouts,
         limits,
         forwarded,

@@ -188,9 +188,10 @@ impl Controller {
 
     /// Replaces the configuration file's `Config` (a reload). Overrides hold unless the file
     /// changed their key (see `overrides`); the new `[admin]` rules (the htpasswd file
-    /// re-read) and `log.level` apply from the next request. Refused, with nothing changed, if
-    /// the result is not a valid configuration, the htpasswd file cannot be read or parsed, or
-    /// a key changes that needs a restart. Returns the new generation's number once every
+    /// re-read) and `log.level` apply from the next request, the TLS listeners' certificates
+    /// (re-read) from the next connection. Refused, with nothing changed, if the result is not
+    /// a valid configuration, the htpasswd file or a certificate or key cannot be read or
+    /// parsed, or a key changes that needs a restart. Returns the new generation's number once every
     /// worker runs it.
     pub fn reload(&self, file: Config, who: &Actor) -> Result<u64, String> {
         let mut state = self.lock();
@@ -214,6 +215,7 @@ impl Controller {
             ));
         }
         let plan = plan_reload(&file, &state.overrides)?;
+        let tls = Arc::new(crate::tls::Acceptors::load(&file)?);
         let access = match (&state.admin, &file.ops.admin) {
             (Some(slot), Some(admin)) => Some((slot.clone(), Access::load(admin)?)),
             _ => None,
@@ -227,7 +229,11 @@ impl Controller {
         }
         state.file = Arc::new(file);
         state.overrides = plan.overrides;
-        let next = Arc::new(state.current.successor(Arc::new(plan.config)));
+        let next = Arc::new(
+            (state.current)
+                .successor(Arc::new(plan.config))
+                .with_tls(tls),
+        );
         let pending = self.publish(&mut state, who, "reload", next.clone(), |ack| {
             Control::Swap(next.clone(), ack)
         });

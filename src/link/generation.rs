@@ -19,6 +19,7 @@ use std::sync::Arc;
 use crate::balancer::Health;
 use crate::config::Config;
 use crate::stats::Stats;
+use crate::tls::Acceptors;
 
 /// What every worker shares for one configuration generation: the config, the cross-core
 /// counters and the member health words sized for it.
@@ -30,6 +31,9 @@ pub struct SharedGen {
     pub config: Arc<Config>,
     pub stats: Arc<Stats>,
     pub health: Arc<Health>,
+    /// The rustls configuration of each TLS listener, loaded for this generation (a reload
+    /// re-reads the certificates; an in-place edit keeps them).
+    pub tls: Arc<Acceptors>,
     /// `origin[b][m]`: where member `m` of balancer `b` was in the previous generation
     /// (balancer, member), if it was there.
     origin: Vec<Vec<Option<(usize, usize)>>>,
@@ -44,8 +48,16 @@ impl SharedGen {
             stats: Arc::new(Stats::new(cores, &members)),
             health: Arc::new(Health::new(&members)),
             origin: members.iter().map(|&n| vec![None; n]).collect(),
+            tls: Arc::default(),
             config,
         }
+    }
+
+    /// This generation with the TLS listeners' configurations `tls` (see
+    /// [`Acceptors::load`]).
+    pub fn with_tls(mut self, tls: Arc<Acceptors>) -> SharedGen {
+        self.tls = tls;
+        self
     }
 
     /// Where member `m` of balancer `b` was in the previous generation, if it was there.
@@ -55,9 +67,11 @@ impl SharedGen {
 
     /// The next generation for `config`: fresh counters and health words, with every member
     /// that exists in both (same balancer name and URL) carrying its counters, error window,
-    /// failed check and slow-start clock over.
+    /// failed check and slow-start clock over. The TLS configurations stay (a reload of the
+    /// file replaces them with [`SharedGen::with_tls`]).
     pub fn successor(&self, config: Arc<Config>) -> SharedGen {
-        let mut next = SharedGen::new(self.number + 1, config, self.stats.cores());
+        let mut next =
+            SharedGen::new(self.number + 1, config, self.stats.cores()).with_tls(self.tls.clone());
         for (b, bcfg) in next.config.balancers.iter().enumerate() {
             let Some(ob) = self
                 .config
@@ -88,6 +102,7 @@ impl SharedGen {
             config,
             stats: self.stats.clone(),
             health: self.health.clone(),
+            tls: self.tls.clone(),
             origin: self.origin.clone(),
         }
     }

@@ -5,17 +5,21 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use monoio::net::TcpStream;
+use smallvec::SmallVec;
 
 use super::forward;
+use super::stream::ClientStream;
 use super::Gen;
 use crate::http::rewrite;
 
 /// The client side of one connection.
 #[derive(Debug)]
 pub(super) struct Client {
-    pub(super) stream: TcpStream,
+    pub(super) stream: ClientStream,
     pub(super) peer: SocketAddr,
+    /// The `[[listener]]` it came in on (its index in `Config::listeners`); `None`: a plain
+    /// `listen` address.
+    pub(super) listener: Option<usize>,
     /// Bytes received and not yet consumed: the current head, then its body or pipelined
     /// requests. The head stays at the start until its exchange is over and logged
     /// (`conn::active` drains it, and nothing else does), so spans into it stay valid.
@@ -47,10 +51,25 @@ pub(super) async fn send_error(
     detail: &str,
     close: bool,
 ) -> Result<(), ()> {
-    let mut out = gen.bufs.get();
     let retry_after: &[(&[u8], &[u8])] = &[(b"Retry-After", b"1")];
     let extra = if status == 503 { retry_after } else { &[] };
-    rewrite::write_error(&mut out, status, detail, close, extra);
+    send_own(gen, client, status, detail, close, extra).await
+}
+
+/// Sends a response made by ringlb itself (see [`rewrite::write_error`]) with `extra` fields,
+/// and the listener's HSTS field when it has one.
+pub(super) async fn send_own(
+    gen: &Gen,
+    client: &mut Client,
+    status: u16,
+    detail: &str,
+    close: bool,
+    extra: &[(&[u8], &[u8])],
+) -> Result<(), ()> {
+    let mut out = gen.bufs.get();
+    let mut fields: SmallVec<[(&[u8], &[u8]); 2]> = SmallVec::from_slice(extra);
+    fields.extend(hsts(gen, client));
+    rewrite::write_error(&mut out, status, detail, close, &fields);
     client.linger |= close;
     client.done.status = status;
     client.done.bytes_out = out.len() as u64;
@@ -59,6 +78,13 @@ pub(super) async fn send_error(
     let out = forward::write_from(&mut client.stream, out, 0, write_timeout(gen)).await?;
     gen.bufs.put(out);
     Ok(())
+}
+
+/// The `Strict-Transport-Security` field of the listener `client` came in on, if it has one.
+pub(super) fn hsts<'g>(gen: &'g Gen, client: &Client) -> Option<(&'static [u8], &'g [u8])> {
+    let listener = gen.config.listeners.get(client.listener?)?;
+    let value = listener.hsts.as_ref()?;
+    Some((b"Strict-Transport-Security", value.as_bytes()))
 }
 
 /// Deadline for writing to a peer that does not read.

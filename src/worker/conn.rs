@@ -12,11 +12,13 @@ use monoio::io::AsyncWriteRent;
 use monoio::net::TcpStream;
 
 use super::bufs::IO_BUF;
-use super::client::{send_error, Client, Done};
+use super::client::{send_error, send_own, Client, Done};
 use super::exchange::{self, Next};
 use super::forward::{self, Read};
 use super::idle::{Ticket, Wait};
 use super::request::Request;
+use super::stream::ClientStream;
+use super::tls_tunnel;
 use super::{Core, Gen};
 use crate::accesslog::{HeaderView, Record};
 use crate::clock;
@@ -24,6 +26,7 @@ use crate::http::forwarded;
 use crate::http::head::{self, RequestHead};
 use crate::http::Version;
 use crate::sticky::Source;
+use crate::tls::stream::TlsStream;
 
 /// How long an active connection waits for its next request before going idle (returning its
 /// buffer and request state); the rest of `keepalive_idle` is spent idle.
@@ -45,27 +48,50 @@ enum Phase {
 /// request state. When bytes arrive, the request-handling future is allocated and kept while
 /// requests keep coming (so a busy connection allocates nothing per request), and released
 /// when the connection has been quiet for [`LINGER`].
-pub(super) async fn serve(open: OpenConnection, mut stream: TcpStream, peer: SocketAddr) {
+pub(super) async fn serve(
+    open: OpenConnection,
+    mut tcp: TcpStream,
+    peer: SocketAddr,
+    listener: Option<usize>,
+) {
     let worker = open.0.clone();
-    // PROXY protocol: the header's source is the client; what followed it starts `buf`.
-    // Boxed: its read timer would otherwise enlarge every idle connection's future.
-    let (peer, buf) = if worker.current().config.trust.proxy_protocol {
-        match Box::pin(super::proxied::accept(&worker, &mut stream, peer)).await {
+    let gen = worker.current();
+    let acceptor = listener.and_then(|i| gen.shared_tls().get(i).cloned());
+    let client_header = gen.config.timeouts.client_header;
+    let proxy_protocol = gen.config.trust.proxy_protocol && acceptor.is_none();
+    drop(gen);
+    // PROXY protocol (plain listeners): the header's source is the client; what followed it
+    // starts `buf`. Boxed: its read timer would otherwise enlarge every idle connection's
+    // future.
+    let (peer, buf) = if proxy_protocol {
+        match Box::pin(super::proxied::accept(&worker, &mut tcp, peer)).await {
             Some(found) => found,
             None => return,
         }
     } else {
         (peer, Vec::new())
     };
+    let stream = match acceptor {
+        // Boxed: the handshake future is large and ends before the first request.
+        Some(config) => match Box::pin(TlsStream::accept(tcp, config, client_header)).await {
+            Ok(tls) => ClientStream::Tls(Box::new(tls)),
+            Err(_) => {
+                crate::tls::count_handshake_failure();
+                return;
+            }
+        },
+        None => ClientStream::Plain(tcp),
+    };
     let mut client = Client {
         stream,
         peer,
+        listener,
         buf,
         done: Done::default(),
         linger: false,
     };
     let mut first = true;
-    let ticket = Rc::new(Ticket::new(client.stream.as_raw_fd()));
+    let ticket = Rc::new(Ticket::new(client.stream.tcp().as_raw_fd()));
     loop {
         if worker.draining.get() {
             return; // graceful stop: close at an idle point
@@ -84,14 +110,14 @@ pub(super) async fn serve(open: OpenConnection, mut stream: TcpStream, peer: Soc
         // PROXY header) need no wait.
         if client.buf.is_empty() {
             worker.reaper.arm(&ticket, kind, clock::now() + wait);
-            let ready = client.stream.readable(false).await;
+            let ready = client.stream.readable().await;
             worker.reaper.disarm(&ticket);
             if ready.is_err() {
                 return;
             }
         }
         match Box::pin(active(&worker, &mut client, &mut first)).await {
-            Phase::Idle => {}
+            Phase::Idle => client.stream.release_buffers(),
             Phase::Done if client.linger => {
                 lingering_close(&mut client).await;
                 return;
@@ -101,12 +127,67 @@ pub(super) async fn serve(open: OpenConnection, mut stream: TcpStream, peer: Soc
                 let to_member = std::mem::take(&mut client.buf);
                 let idle = worker.current().config.timeouts.tunnel_idle;
                 // Boxed: tunnels are rare, and the idle connection future stays small.
-                let tunnel = forward::tunnel(client.stream, member, to_member, to_client, idle);
-                Box::pin(tunnel).await;
+                match client.stream {
+                    ClientStream::Plain(stream) => {
+                        let tunnel = forward::tunnel(stream, member, to_member, to_client, idle);
+                        Box::pin(tunnel).await;
+                    }
+                    ClientStream::Tls(stream) => {
+                        let tunnel = tls_tunnel::tunnel(stream, member, to_member, to_client, idle);
+                        Box::pin(tunnel).await;
+                    }
+                }
                 return;
             }
         }
     }
+}
+
+/// Whether the listener `client` came in on answers every request with a redirect to https.
+fn redirects(gen: &Gen, client: &Client) -> bool {
+    (client.listener)
+        .and_then(|i| gen.config.listeners.get(i))
+        .is_some_and(|l| l.redirect_https)
+}
+
+/// `redirect_https`: `301` to `https://` + the request's `Host` + its target (nginx
+/// `return 301 https://$host$request_uri`). The connection stays open unless the request
+/// announced a body (which is not read). No `Host` (HTTP/1.0): `400`.
+async fn redirect_https(gen: &Gen, client: &mut Client, head: &RequestHead) -> Next {
+    let buf = &client.buf;
+    let host = head::find(&head.headers, buf, b"host")
+        .map(head::trim_ows)
+        .filter(|h| !h.is_empty() && h.iter().all(|&b| b.is_ascii_graphic()));
+    let Some(host) = host else {
+        let _ = send_error(gen, client, 400, "no Host to redirect to", true).await;
+        return Next::Close;
+    };
+    let has_body = head::find(&head.headers, buf, b"content-length")
+        .is_some_and(|v| head::trim_ows(v) != b"0")
+        || head::find(&head.headers, buf, b"transfer-encoding").is_some();
+    let keep = !has_body && head.version == Version::Http11 && !close_requested(head, buf);
+    let target = head.target.get(buf);
+    let target = if target.starts_with(b"/") {
+        target
+    } else {
+        b"/"
+    };
+    let mut location = Vec::with_capacity(8 + host.len() + target.len());
+    location.extend_from_slice(b"https://");
+    location.extend_from_slice(host);
+    location.extend_from_slice(target);
+    let extra: &[(&[u8], &[u8])] = &[(b"Location", &location)];
+    match send_own(gen, client, 301, "see https", !keep, extra).await {
+        Ok(()) if keep => {
+            client.linger = false;
+            Next::KeepAlive
+        }
+        _ => Next::Close,
+    }
+}
+
+fn close_requested(head: &RequestHead, buf: &[u8]) -> bool {
+    head::has_token(&head.headers, buf, b"connection", b"close")
 }
 
 /// Longest a connection lingers after an error response, and the most bytes it drains then.
@@ -173,6 +254,7 @@ async fn active(worker: &Rc<Core>, client: &mut Client, first: &mut bool) -> Pha
         let started = gen.access.borrow().is_some().then(clock::now);
         let mut req = Request::classify(&gen, &client.buf, &head);
         let next = match &mut req {
+            _ if redirects(&gen, client) => redirect_https(&gen, client, &head).await,
             Ok(req) => exchange::handle(&gen, client, &head, req).await,
             Err((status, why)) => {
                 let _ = send_error(&gen, client, *status, why, true).await;

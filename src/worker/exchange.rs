@@ -334,12 +334,16 @@ async fn exchange(
             sticky::insert_cookie_value(insert, sep, member.route.as_bytes(), &mut cookie);
         }
     }
-    let set_cookie: &[(&[u8], &[u8])] = &[(b"Set-Cookie", &cookie)];
+    let mut extra: SmallVec<[(&[u8], &[u8]); 2]> = SmallVec::new();
+    if !cookie.is_empty() {
+        extra.push((b"Set-Cookie", &cookie));
+    }
+    extra.extend(super::client::hsts(gen, client));
     let rw = ResponseRewrite {
         keep_alive: keep_client,
         client_version: req.version,
         body: body_out,
-        extra: if cookie.is_empty() { &[] } else { set_cookie },
+        extra: &extra,
     };
     rewrite::write_response_head(&mut out, &up_buf, &resp, &rw);
     up_buf.drain(..resp.len);

@@ -43,8 +43,8 @@ fn make_room(buf: &mut Vec<u8>, limit: usize) -> usize {
 /// Appends at most `limit` bytes read from `stream` to `buf`. On timeout the read is dropped
 /// (cancelled) with the buffer: the caller gets an empty vector back and must give up on the
 /// connection, which every caller does. See [`read_into_keep`] for the one case that goes on.
-pub(super) async fn read_into(
-    stream: &mut TcpStream,
+pub(super) async fn read_into<S: AsyncReadRent>(
+    stream: &mut S,
     mut buf: Vec<u8>,
     limit: usize,
     timeout: Duration,
@@ -98,8 +98,8 @@ pub(super) async fn read_into_keep(
 
 /// Writes all of `buf[from..]` within `timeout`. The buffer is returned for reuse on success; on
 /// failure the connection must be abandoned.
-pub(super) async fn write_from(
-    stream: &mut TcpStream,
+pub(super) async fn write_from<S: AsyncWriteRent>(
+    stream: &mut S,
     buf: Vec<u8>,
     from: usize,
     timeout: Duration,
@@ -166,9 +166,9 @@ pub(super) struct Transfer {
 /// found before that write, so nothing of `pending` goes out ahead of them. On success returns
 /// the body bytes forwarded, and `carry[io.carry_from..]` holds exactly the bytes that followed
 /// the body (a pipelined request, or stray bytes from a member).
-pub(super) async fn forward_body(
-    src: &mut TcpStream,
-    dst: &mut TcpStream,
+pub(super) async fn forward_body<S: AsyncReadRent, D: AsyncWriteRent>(
+    src: &mut S,
+    dst: &mut D,
     mut pending: Vec<u8>,
     carry: &mut Vec<u8>,
     framing: Framing,

@@ -126,6 +126,11 @@ impl Gen {
         }
     }
 
+    /// The rustls configuration of each TLS listener in this generation.
+    pub(crate) fn shared_tls(&self) -> &crate::tls::Acceptors {
+        &self.shared.tls
+    }
+
     /// This generation with the config of `shared` (an edit of this one, see
     /// [`SharedGen::edited`]) and `edits` applied to its balancers in place: pools, balancer
     /// scores, probes, counters and the access log are the same objects, so requests in

@@ -17,6 +17,8 @@ mod probe;
 mod proxied;
 mod relay;
 mod request;
+mod stream;
+mod tls_tunnel;
 
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -110,6 +112,14 @@ impl Core {
     }
 }
 
+/// One bound listening socket of a worker and what it is in the config.
+#[derive(Debug)]
+pub(crate) struct Listener {
+    pub(crate) socket: std::net::TcpListener,
+    /// Its `[[listener]]` (index in `Config::listeners`); `None`: a `listen` address.
+    pub(crate) index: Option<usize>,
+}
+
 /// Descriptors kept out of the automatic connection cap: listeners, the runtime's own, the
 /// admin listener, health probes, log files.
 const RESERVED_FDS: u64 = 64;
@@ -126,7 +136,7 @@ pub(crate) fn thread_main(
     index: usize,
     cpu: Option<usize>,
     link: WorkerLink,
-    listeners: Vec<std::net::TcpListener>,
+    listeners: Vec<Listener>,
     ready: Sender<Result<WorkerInfo, String>>,
 ) {
     let cpu = cpu.filter(|&c| monoio::utils::bind_to_cpu_set([c]).is_ok());
@@ -181,7 +191,7 @@ pub(crate) fn thread_main(
 async fn run(
     info: WorkerInfo,
     link: WorkerLink,
-    listeners: Vec<std::net::TcpListener>,
+    listeners: Vec<Listener>,
     ready: Sender<Result<WorkerInfo, String>>,
 ) {
     let bufs = Rc::new(BufPool::new(bufs::IO_BUF));
@@ -202,14 +212,14 @@ async fn run(
     let canceller = Canceller::new();
     let stopping = Rc::new(Cell::new(false));
     let accepting = Rc::new(Cell::new(0usize));
-    for std_listener in listeners {
-        match TcpListener::from_std(std_listener) {
+    for Listener { socket, index } in listeners {
+        match TcpListener::from_std(socket) {
             Ok(listener) => {
                 accepting.set(accepting.get() + 1);
                 let (core, accepting) = (core.clone(), accepting.clone());
                 let (cancel, stopping) = (canceller.handle(), stopping.clone());
                 monoio::spawn(async move {
-                    accept_loop(core, listener, cancel, &stopping).await;
+                    accept_loop(core, listener, index, cancel, &stopping).await;
                     accepting.set(accepting.get() - 1);
                 });
             }
@@ -298,6 +308,7 @@ fn apply(core: &Rc<Core>, control: Control) {
 async fn accept_loop(
     core: Rc<Core>,
     listener: TcpListener,
+    index: Option<usize>,
     cancel: CancelHandle,
     stopping: &Cell<bool>,
 ) {
@@ -310,7 +321,7 @@ async fn accept_loop(
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
                 let open = conn::OpenConnection::new(core.clone());
-                monoio::spawn(conn::serve(open, stream, peer));
+                monoio::spawn(conn::serve(open, stream, peer, index));
             }
             Err(_) if stopping.get() => return,
             Err(e) => accept_backoff(e).await,

@@ -193,7 +193,8 @@ pub(super) async fn read_response_head(
 }
 
 /// Writes the head sent to the member: the target with the balancer's mount replaced by its
-/// target path, Host per `preserve_host`, X-Forwarded-* per config.
+/// target path, Host per `preserve_host`, X-Forwarded-* per config (`X-Forwarded-Proto:
+/// https` for a request that came over TLS).
 pub(super) fn write_upstream_head(
     out: &mut Vec<u8>,
     gen: &Gen,
@@ -215,7 +216,11 @@ pub(super) fn write_upstream_head(
         target_rest: rest,
         host: (!fwd.preserve_host).then_some(member.authority.as_bytes()),
         forwarded_for: fwd.x_forwarded_for.then_some(client.peer.ip()),
-        forwarded_proto: fwd.x_forwarded_proto.then_some(b"http".as_slice()),
+        forwarded_proto: fwd.x_forwarded_proto.then_some(if client.stream.is_tls() {
+            b"https".as_slice()
+        } else {
+            b"http".as_slice()
+        }),
         forwarded_host: fwd.x_forwarded_host,
         extra,
         trust_forwarded: crate::ipnet::allowed(&gen.config.trust.trusted_proxies, client.peer.ip()),

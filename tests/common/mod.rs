@@ -109,6 +109,7 @@ pub(crate) fn config(driver: IoDriver, members: Vec<MemberConfig>) -> Config {
         workers: Some(1),
         io_driver: driver,
         listen: vec!["127.0.0.1:0".parse().unwrap()],
+        listeners: Vec::new(),
         timeouts: Timeouts {
             connect: secs(2),
             client_header: secs(5),

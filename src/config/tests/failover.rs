@@ -141,6 +141,7 @@ fn failover_config() -> Config {
         workers: None,
         io_driver: IoDriver::Auto,
         listen: vec![DEFAULT_LISTEN],
+        listeners: Vec::new(),
         timeouts: Timeouts::default(),
         limits: Limits::default(),
         forwarded: Forwarded::default(),

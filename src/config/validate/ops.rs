@@ -25,7 +25,7 @@ pub(super) fn ops(
     shutdown_grace: Option<&Spanned<Scalar>>,
     admin: Option<&Spanned<FileAdmin>>,
     log: Option<&FileLog>,
-    listen: &[SocketAddr],
+    listen: &[(SocketAddr, String)],
 ) -> Result<Ops, ConfigError> {
     let d = Ops::default();
     let shutdown_grace = match shutdown_grace {
@@ -55,7 +55,7 @@ pub(crate) fn parse_shutdown_grace(value: &Scalar) -> Result<Duration, String> {
 fn admin_config(
     ctx: &Ctx<'_>,
     raw: &Spanned<FileAdmin>,
-    listen: &[SocketAddr],
+    listen: &[(SocketAddr, String)],
 ) -> Result<AdminConfig, ConfigError> {
     let d = AdminConfig::default();
     let a = raw.get_ref();
@@ -63,12 +63,11 @@ fn admin_config(
         Some(l) => ctx.check(l, "admin.listen", |s| parse_listen(s))?,
         None => d.listen,
     };
-    if let Some(i) = listen.iter().position(|&l| clashes(l, admin_listen)) {
+    if let Some((addr, name)) = listen.iter().find(|(l, _)| clashes(*l, admin_listen)) {
         let span = a.listen.as_ref().map_or(raw.span(), |l| l.span());
         let msg = format!(
-            "{admin_listen} clashes with listen[{i}] = {}; the admin listener needs an address \
-             of its own",
-            listen[i]
+            "{admin_listen} clashes with {name} = {addr}; the admin listener needs an address \
+             of its own"
         );
         return Err(ctx.err(&span, "admin.listen", msg));
     }
@@ -279,7 +278,7 @@ pub(crate) fn parse_level(text: &str) -> Result<Level, String> {
 }
 
 /// `path` joined to `base` when relative (and `base` is known).
-fn resolve(base: Option<&Path>, path: &str) -> PathBuf {
+pub(super) fn resolve(base: Option<&Path>, path: &str) -> PathBuf {
     match base {
         Some(dir) if Path::new(path).is_relative() => dir.join(path),
         _ => PathBuf::from(path),

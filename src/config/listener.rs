@@ -1,0 +1,81 @@
+//! `[[listener]]`: listeners beyond the plain `listen` addresses, with or without TLS.
+//!
+//! Validated in `validate::listener`, printed by `display`. The certificate files are not
+//! read here (the config stays pure): `crate::tls::Acceptors::load` reads and checks them, for
+//! `ringlb check`, at start and at every reload.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// One `[[listener]]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListenerConfig {
+    pub address: SocketAddr,
+    /// `cert` and `key` present: TLS is terminated on this listener.
+    pub tls: Option<TlsConfig>,
+    /// `hsts`: the `Strict-Transport-Security` value added to every response (TLS only).
+    pub hsts: Option<String>,
+    /// `redirect_https` (plain only): every request is answered `301` to `https://` + the
+    /// request's host and target.
+    pub redirect_https: bool,
+}
+
+/// The TLS keys of a `[[listener]]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsConfig {
+    /// PEM: the certificate first, then its chain.
+    pub cert: PathBuf,
+    /// PEM: the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+    /// More certificates, chosen by the name the client asks for (SNI); `cert`/`key` serve
+    /// every other name and clients that send none.
+    pub sni: Vec<SniConfig>,
+    /// ALPN protocols offered, in preference order; default `["http/1.1"]`.
+    pub alpn: Vec<Alpn>,
+    /// Protocol versions accepted; default both.
+    pub protocols: Vec<TlsVersion>,
+}
+
+/// One `[[listener.sni]]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SniConfig {
+    /// Lowercase host names; `*.example.com` matches one label in front of `example.com`.
+    pub names: Vec<String>,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// An ALPN protocol ringlb serves. `h2` joins when HTTP/2 to clients does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Alpn {
+    Http11,
+}
+
+impl Alpn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Alpn::Http11 => "http/1.1",
+        }
+    }
+}
+
+/// A TLS protocol version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsVersion {
+    Tls12,
+    Tls13,
+}
+
+impl TlsVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsVersion::Tls12 => "TLSv1.2",
+            TlsVersion::Tls13 => "TLSv1.3",
+        }
+    }
+}
+
+/// The default `alpn`.
+pub const DEFAULT_ALPN: [Alpn; 1] = [Alpn::Http11];
+/// The default `protocols`.
+pub const DEFAULT_PROTOCOLS: [TlsVersion; 2] = [TlsVersion::Tls12, TlsVersion::Tls13];

@@ -1,0 +1,197 @@
+//! TLS termination: the certificates of the `[[listener]]` tables loaded and checked into one
+//! rustls `ServerConfig` per TLS listener ([`Acceptors`]), and the server-side stream that
+//! drives rustls over monoio's owned-buffer I/O ([`stream::TlsStream`]).
+//!
+//! [`Acceptors::load`] is the one place certificate and key files are read: `ringlb check`
+//! (through `startup::check`), `ringlb run` at start and every reload call it, so a file one
+//! refuses is refused by all of them with the same message, naming the file. A reload builds
+//! new acceptors; connections accepted after it use them, connections already open keep the
+//! `ServerConfig` their handshake used.
+//!
+//! Session resumption is off for now (no session cache, no tickets): rustls's default cache
+//! is one mutex shared by every worker. Tickets with rotated keys shared by the workers are
+//! the next step.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use rustls::ServerConfig;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::config::{Config, TlsConfig, TlsVersion};
+
+pub mod stream;
+
+/// The rustls configuration of every listener, indexed like `Config::listeners` (`None`: a
+/// plain listener).
+#[derive(Debug, Default)]
+pub struct Acceptors {
+    by_listener: Vec<Option<Arc<ServerConfig>>>,
+}
+
+impl Acceptors {
+    /// Reads and checks every certificate and key `cfg` names: each file parses as PEM, the
+    /// certificate file holds at least one certificate, the key is one rustls can sign with
+    /// and it matches the first certificate. The error names the listener key and the file.
+    pub fn load(cfg: &Config) -> Result<Acceptors, String> {
+        let mut by_listener = Vec::with_capacity(cfg.listeners.len());
+        for (i, l) in cfg.listeners.iter().enumerate() {
+            let config = match &l.tls {
+                Some(tls) => Some(Arc::new(server_config(tls, &format!("listener[{i}]"))?)),
+                None => None,
+            };
+            by_listener.push(config);
+        }
+        Ok(Acceptors { by_listener })
+    }
+
+    /// The rustls configuration of listener `index`, if it terminates TLS.
+    pub fn get(&self, index: usize) -> Option<&Arc<ServerConfig>> {
+        self.by_listener.get(index)?.as_ref()
+    }
+}
+
+/// TLS handshakes that failed (bad client hello, no shared protocol or cipher, timeout, the
+/// peer closing), every worker together: the metric `ringlb_tls_handshake_failures_total`.
+/// Written only when a handshake fails, never on the request path.
+static HANDSHAKE_FAILURES: AtomicU64 = AtomicU64::new(0);
+
+pub(crate) fn count_handshake_failure() {
+    HANDSHAKE_FAILURES.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Handshakes that failed since start, every worker together.
+pub fn handshake_failures() -> u64 {
+    HANDSHAKE_FAILURES.load(Ordering::Relaxed)
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn server_config(tls: &TlsConfig, key: &str) -> Result<ServerConfig, String> {
+    let resolver = resolver(tls, key)?;
+    let versions: Vec<&'static rustls::SupportedProtocolVersion> = (tls.protocols.iter())
+        .map(|v| match v {
+            TlsVersion::Tls12 => &rustls::version::TLS12,
+            TlsVersion::Tls13 => &rustls::version::TLS13,
+        })
+        .collect();
+    let mut config = ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&versions)
+        .map_err(|e| format!("{key}.protocols: {e}"))?
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(resolver));
+    config.alpn_protocols = (tls.alpn.iter())
+        .map(|a| a.as_str().as_bytes().to_vec())
+        .collect();
+    config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+    config.send_tls13_tickets = 0;
+    Ok(config)
+}
+
+/// The listener's certificates, loaded, by name.
+fn resolver(tls: &TlsConfig, key: &str) -> Result<Resolver, String> {
+    let provider = provider();
+    let default = certified_key(&tls.cert, &tls.key, &provider, key)?;
+    let mut resolver = Resolver {
+        default: Arc::new(default),
+        exact: HashMap::new(),
+        wildcard: HashMap::new(),
+    };
+    for (j, sni) in tls.sni.iter().enumerate() {
+        let pair = certified_key(&sni.cert, &sni.key, &provider, &format!("{key}.sni[{j}]"))?;
+        let pair = Arc::new(pair);
+        for name in &sni.names {
+            match name.strip_prefix("*.") {
+                Some(parent) => resolver.wildcard.insert(parent.to_owned(), pair.clone()),
+                None => resolver.exact.insert(name.clone(), pair.clone()),
+            };
+        }
+    }
+    Ok(resolver)
+}
+
+/// The certificate chain in `cert` and the private key in `key`, checked to belong together.
+fn certified_key(
+    cert: &Path,
+    key: &Path,
+    provider: &CryptoProvider,
+    name: &str,
+) -> Result<CertifiedKey, String> {
+    let shown = |p: &Path| p.display().to_string();
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("{name}.cert {}: {}", shown(cert), pem_error(e)))?;
+    if chain.is_empty() {
+        return Err(format!(
+            "{name}.cert {}: no certificate found (expected PEM \"BEGIN CERTIFICATE\")",
+            shown(cert)
+        ));
+    }
+    let private = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("{name}.key {}: {}", shown(key), pem_error(e)))?;
+    CertifiedKey::from_der(chain, private, provider).map_err(|e| match e {
+        rustls::Error::InconsistentKeys(_) => format!(
+            "{name}.key {}: does not match the certificate in {}",
+            shown(key),
+            shown(cert)
+        ),
+        rustls::Error::InvalidCertificate(why) => format!(
+            "{name}.cert {}: the first certificate is not valid X.509 ({why:?})",
+            shown(cert)
+        ),
+        other => format!("{name}.key {}: {other}", shown(key)),
+    })
+}
+
+fn pem_error(e: rustls_pki_types::pem::Error) -> String {
+    match e {
+        rustls_pki_types::pem::Error::Io(io) => io.to_string(),
+        rustls_pki_types::pem::Error::NoItemsFound => {
+            "no PEM item of the expected kind found".to_owned()
+        }
+        other => format!("not valid PEM: {other:?}"),
+    }
+}
+
+/// Picks the certificate for the name a client asks for: an exact `[[listener.sni]]` name,
+/// then a `*.parent` one for a name one label longer, else the listener's own pair (also for
+/// clients that send no name).
+#[derive(Debug)]
+struct Resolver {
+    default: Arc<CertifiedKey>,
+    exact: HashMap<String, Arc<CertifiedKey>>,
+    wildcard: HashMap<String, Arc<CertifiedKey>>,
+}
+
+impl Resolver {
+    fn pick(&self, name: Option<&str>) -> &Arc<CertifiedKey> {
+        let Some(name) = name else {
+            return &self.default;
+        };
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        if let Some(pair) = self.exact.get(&name) {
+            return pair;
+        }
+        let parent = name.split_once('.').map(|(_, rest)| rest);
+        parent
+            .and_then(|p| self.wildcard.get(p))
+            .unwrap_or(&self.default)
+    }
+}
+
+impl ResolvesServerCert for Resolver {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.pick(hello.server_name()).clone())
+    }
+}
+
+#[cfg(test)]
+mod tests;
