@@ -20,7 +20,7 @@ use ringlb::config::{
 };
 use ringlb::server::{self, ServerHandle};
 use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use rustls::{ClientConfig, ClientConnection, HandshakeKind, RootCertStore, StreamOwned};
 
 use common::process::run_to_end;
 use common::{set_timeouts, MockMember, Reply};
@@ -216,6 +216,7 @@ both_drivers!(
     upgrade_tunnel_over_tls_carries_bytes_both_ways,
     idle_tls_tunnel_is_closed,
     large_bodies_both_ways_over_tls,
+    sessions_resume_on_every_worker_and_across_a_reload,
 );
 
 fn handshake_with_tls12_and_tls13(driver: IoDriver) {
@@ -417,7 +418,8 @@ fn reload_swaps_the_certificate_for_new_connections(driver: IoDriver) {
     next.listeners = vec![tls_listener(&cert, &key)];
     h.reload(next.clone())
         .expect("reload with a new certificate");
-    let mut fresh = TlsClient::connect(addrs[1], client.clone(), "localhost");
+    // A client without a session to resume (a resumed session keeps its certificate).
+    let mut fresh = TlsClient::connect(addrs[1], pki.client(tls13()), "localhost");
     assert_eq!(
         fresh.leaf(),
         second,
@@ -438,10 +440,51 @@ fn reload_swaps_the_certificate_for_new_connections(driver: IoDriver) {
     .unwrap();
     let err = h.reload(next).unwrap_err();
     assert!(err.contains(&cert.display().to_string()), "{err}");
-    let mut after = TlsClient::connect(addrs[1], client, "localhost");
+    let mut after = TlsClient::connect(addrs[1], pki.client(tls13()), "localhost");
     assert_eq!(after.leaf(), second);
     assert_eq!(after.get("/", "localhost").status, 200);
     assert_eq!(old.get("/", "localhost").status, 200);
+}
+
+/// Tickets (TLS 1.2 session tickets, TLS 1.3 PSK): a client's next connection resumes,
+/// whichever of two workers takes it, and after a reload too (one ticketer per process).
+fn sessions_resume_on_every_worker_and_across_a_reload(driver: IoDriver) {
+    let pki = Pki::new(&format!("resume-{driver:?}"));
+    let (cert, key, _) = pki.issue("localhost", &["localhost"]);
+    let mock = MockMember::respond(|_| Reply::ok("ok"));
+    let mut cfg = common::single(driver, &mock);
+    cfg.workers = Some(2);
+    let (h, addrs) = start(cfg.clone(), vec![tls_listener(&cert, &key)]);
+    for versions in [tls12(), tls13()] {
+        let client = pki.client(versions);
+        let mut first = TlsClient::connect(addrs[1], client.clone(), "localhost");
+        // The request lets the client read the ticket the server sends after the handshake.
+        assert_eq!(first.get("/", "localhost").status, 200);
+        assert_eq!(
+            first.stream.conn.handshake_kind(),
+            Some(HandshakeKind::Full)
+        );
+        // SO_REUSEPORT spreads connections by port: 8 of them reach both workers.
+        for i in 0..8 {
+            let mut next = TlsClient::connect(addrs[1], client.clone(), "localhost");
+            assert_eq!(
+                next.stream.conn.handshake_kind(),
+                Some(HandshakeKind::Resumed),
+                "{versions:?} connection {i}"
+            );
+            assert_eq!(next.get("/", "localhost").status, 200);
+        }
+        let mut reloaded = cfg.clone();
+        reloaded.listeners = vec![tls_listener(&cert, &key)];
+        h.reload(reloaded).unwrap();
+        let mut after = TlsClient::connect(addrs[1], client, "localhost");
+        assert_eq!(
+            after.stream.conn.handshake_kind(),
+            Some(HandshakeKind::Resumed),
+            "{versions:?} after a reload"
+        );
+        assert_eq!(after.get("/", "localhost").status, 200);
+    }
 }
 
 fn a_failed_handshake_just_closes(driver: IoDriver) {

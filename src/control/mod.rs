@@ -386,7 +386,12 @@ impl Controller {
         control: impl Fn(Ack) -> Control,
     ) -> Pending {
         let changes = config::diff(&state.current.config, &next.config);
-        if changes.is_empty() {
+        if changes.is_empty() && what == "reload" {
+            log::info(format_args!(
+                "{what} by {who}: no configuration key changes (certificate and htpasswd files \
+                 were re-read)"
+            ));
+        } else if changes.is_empty() {
             log::info(format_args!("{what} by {who}: nothing changes"));
         }
         for change in &changes {

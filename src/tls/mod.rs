@@ -8,17 +8,21 @@
 //! new acceptors; connections accepted after it use them, connections already open keep the
 //! `ServerConfig` their handshake used.
 //!
-//! Session resumption is off for now (no session cache, no tickets): rustls's default cache
-//! is one mutex shared by every worker. Tickets with rotated keys shared by the workers are
-//! the next step.
+//! Session resumption is by tickets only (TLS 1.2 session tickets, TLS 1.3 PSK tickets): the
+//! server keeps no session cache (rustls's default cache is one mutex shared by every worker).
+//! One ticketer serves every listener, worker and generation of the process, so a session
+//! resumes on whichever worker the kernel hands the next connection to, and across reloads.
+//! Its keys are random, made at start, and rotated every 6 hours (the previous key still
+//! decrypts, so tickets live up to 12 hours); they never leave the process. It is read at
+//! handshakes only (a read lock inside rustls), never by a request.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustls::crypto::CryptoProvider;
-use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::server::{ClientHello, ProducesTickets, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject;
@@ -92,8 +96,20 @@ fn server_config(tls: &TlsConfig, key: &str) -> Result<ServerConfig, String> {
         .map(|a| a.as_str().as_bytes().to_vec())
         .collect();
     config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
-    config.send_tls13_tickets = 0;
+    config.ticketer = ticketer().map_err(|e| format!("{key}: session tickets: {e}"))?;
+    // One ticket per full handshake: a browser opens its next connection with it.
+    config.send_tls13_tickets = 1;
     Ok(config)
+}
+
+/// The process's one ticketer (see the module doc), made on first use.
+fn ticketer() -> Result<Arc<dyn ProducesTickets>, rustls::Error> {
+    static TICKETER: OnceLock<Arc<dyn ProducesTickets>> = OnceLock::new();
+    if let Some(t) = TICKETER.get() {
+        return Ok(t.clone());
+    }
+    let made = rustls::crypto::ring::Ticketer::new()?;
+    Ok(TICKETER.get_or_init(|| made).clone())
 }
 
 /// The listener's certificates, loaded, by name.
