@@ -15,14 +15,14 @@ use super::BufPool;
 use crate::accesslog::format::Format;
 use crate::accesslog::sink::Sink;
 use crate::accesslog::AccessLog;
-use crate::balancer::{Balancer, Change, Health, HealthState, Outages};
+use crate::balancer::{Balancer, Change, HealthState, Outages};
 use crate::clock;
 use crate::config::{AccessTarget, BalancerConfig, Config, MemberConfig, Sticky};
 use crate::error::ProxyError;
 use crate::http::mount::{Mounts, Origin};
 use crate::link::{MemberEdit, SharedGen};
 use crate::log;
-use crate::stats::{CoreWriter, Fault, LastError, MemberTotals, Stats};
+use crate::stats::{CoreWriter, Fault, LastError, MemberTotals};
 use crate::upstream::{ConnectError, Pool};
 
 /// Idle member connections kept per member per core.
@@ -47,8 +47,6 @@ pub(crate) struct Gen {
     mounts: Rc<Mounts>,
     pub(crate) bufs: Rc<BufPool>,
     pub(crate) epoch: Instant,
-    /// Member health words shared by every core.
-    pub(crate) health: Arc<Health>,
     /// This worker's access log for this generation, when configured.
     pub(crate) access: Rc<RefCell<Option<AccessLog>>>,
     /// Set when a new generation replaced this one (its probe tasks end); not by an edit.
@@ -56,13 +54,14 @@ pub(crate) struct Gen {
     /// The generation that replaced this one, once one did: member connections that requests
     /// in flight here return go to its pool (see [`Gen::checkin`]).
     replaced_by: Rc<RefCell<Weak<Gen>>>,
+    /// What every worker shares for this generation: the cross-core counters, the member
+    /// health words, the carry-over map and the TLS acceptors.
     shared: Arc<SharedGen>,
     /// This core's slot in the cross-core counters.
     pub(crate) stats: Rc<CoreWriter>,
     /// Client connections this worker holds at most (`limits.max_connections`, or derived
     /// from the open files limit when that is `auto`).
     pub(crate) max_connections: u64,
-    all_stats: Arc<Stats>,
 }
 
 impl Gen {
@@ -114,7 +113,6 @@ impl Gen {
             epoch,
             access,
             shared: shared.clone(),
-            health: shared.health.clone(),
             retired: Rc::new(Cell::new(false)),
             replaced_by: Rc::new(RefCell::new(Weak::new())),
             max_connections: shared.config.limits.max_connections.map_or_else(
@@ -122,7 +120,6 @@ impl Gen {
                 u64::from,
             ),
             stats: Rc::new(stats.writer(index)),
-            all_stats: stats,
         }
     }
 
@@ -161,14 +158,12 @@ impl Gen {
             mounts: self.mounts.clone(),
             bufs: self.bufs.clone(),
             epoch: self.epoch,
-            health: self.health.clone(),
             access: self.access.clone(),
             retired: self.retired.clone(),
             replaced_by: self.replaced_by.clone(),
             shared: shared.clone(),
             stats: self.stats.clone(),
             max_connections: self.max_connections,
-            all_stats: self.all_stats.clone(),
         }
     }
 
@@ -228,7 +223,7 @@ impl Gen {
         for (b, rt) in self.balancers.iter().enumerate() {
             scratch.clear();
             let members = self.config.balancers[b].members.len();
-            scratch.extend((0..members).map(|m| self.all_stats.totals(b, m)));
+            scratch.extend((0..members).map(|m| self.shared.stats.totals(b, m)));
             rt.balancer.borrow_mut().merge(scratch);
         }
     }
@@ -336,8 +331,8 @@ impl Gen {
             for (m, member) in bcfg.members.iter().enumerate() {
                 // Counters before the state: a failure landing in between then shows as a
                 // state in error, never as a response without its failure.
-                let t = self.all_stats.totals(b, m);
-                let state = self.health.state(b, m, self.now_ms(clock::now()));
+                let t = self.shared.stats.totals(b, m);
+                let state = self.shared.health.state(b, m, self.now_ms(clock::now()));
                 let responses = t.responses.iter().sum();
                 let change = outages
                     .get_mut(i)
