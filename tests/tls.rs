@@ -82,7 +82,8 @@ impl Pki {
             .unwrap()
             .with_root_certificates(roots)
             .with_no_client_auth();
-        cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        // These tests speak HTTP/1.1 on the connection; tests/http2.rs speaks HTTP/2.
+        cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
         Arc::new(cfg)
     }
 }
@@ -208,7 +209,7 @@ fn tls13() -> &'static [&'static rustls::SupportedProtocolVersion] {
 
 both_drivers!(
     handshake_with_tls12_and_tls13,
-    sni_picks_the_certificate_and_alpn_is_http11,
+    sni_picks_the_certificate_and_alpn_the_protocol,
     keep_alive_forwarded_proto_and_hsts,
     redirect_https_answers_301,
     reload_swaps_the_certificate_for_new_connections,
@@ -280,11 +281,12 @@ fn curl_versions(pki: &Pki, addr: SocketAddr) {
             "curl {flags:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert_eq!(text, "hello200 1.1", "curl {flags:?}");
+        // curl offers h2 first, and the default listener takes it.
+        assert_eq!(text, "hello200 2", "curl {flags:?}");
     }
 }
 
-fn sni_picks_the_certificate_and_alpn_is_http11(driver: IoDriver) {
+fn sni_picks_the_certificate_and_alpn_the_protocol(driver: IoDriver) {
     let pki = Pki::new(&format!("sni-{driver:?}"));
     let (cert, key, default_leaf) = pki.issue("default", &["default.test", "localhost"]);
     let (shop, shop_key, shop_leaf) = pki.issue("shop", &["shop.example.com"]);
@@ -317,6 +319,19 @@ fn sni_picks_the_certificate_and_alpn_is_http11(driver: IoDriver) {
         assert_eq!(c.stream.conn.alpn_protocol(), Some(b"http/1.1".as_slice()));
         assert_eq!(c.get("/", name).status, 200);
     }
+    // ALPN: h2 when the client offers it (the default list prefers it), else http/1.1; a
+    // listener whose list lacks h2 never chooses it.
+    let mut both = (*client).clone();
+    both.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let c = TlsClient::connect(addrs[1], Arc::new(both.clone()), "default.test");
+    assert_eq!(c.stream.conn.alpn_protocol(), Some(b"h2".as_slice()));
+    let mut h1_only = tls_listener(&cert, &key);
+    if let Some(t) = h1_only.tls.as_mut() {
+        t.alpn = vec![ringlb::config::Alpn::Http11];
+    }
+    let (_h1, h1_addrs) = start(common::single(driver, &mock), vec![h1_only]);
+    let c = TlsClient::connect(h1_addrs[1], Arc::new(both), "default.test");
+    assert_eq!(c.stream.conn.alpn_protocol(), Some(b"http/1.1".as_slice()));
     // Without SNI (an IP address as the name): the listener's own certificate. The name
     // check would fail for an IP, so only the served leaf is compared.
     let tcp = TcpStream::connect(addrs[1]).unwrap();

@@ -11,6 +11,7 @@
 //! | `ringlb_uptime_seconds` | gauge | |
 //! | `ringlb_worker_connections` | gauge | `worker`, `driver` |
 //! | `ringlb_tls_handshake_failures_total` | counter | |
+//! | `ringlb_http2_floods_total` | counter | |
 //! | `ringlb_member_requests_total` | counter | |
 //! | `ringlb_member_responses_total` | counter | `class` = `1xx`..`5xx` |
 //! | `ringlb_member_bytes_received_total`, `..._bytes_sent_total` | counter | |
@@ -79,6 +80,13 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
         "ringlb_tls_handshake_failures_total {}",
         snapshot.tls_handshake_failures
     );
+    family(
+        &mut out,
+        "ringlb_http2_floods_total",
+        "counter",
+        "HTTP/2 connections closed for a flood (control frames, rapid reset, CONTINUATION).",
+    );
+    let _ = writeln!(out, "ringlb_http2_floods_total {}", snapshot.http2_floods);
 
     let members: Vec<(String, &MemberView)> = snapshot
         .balancers

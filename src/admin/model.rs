@@ -24,6 +24,8 @@ pub struct Snapshot {
     pub overrides: Vec<String>,
     /// TLS handshakes that failed since start, every worker together.
     pub tls_handshake_failures: u64,
+    /// HTTP/2 connections the flood guard closed since start, every worker together.
+    pub http2_floods: u64,
 }
 
 /// One per-core worker thread.

@@ -124,5 +124,6 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
         balancers,
         overrides: controller.overrides().describe(),
         tls_handshake_failures: crate::tls::handshake_failures(),
+        http2_floods: crate::worker::http2_floods(),
     }
 }

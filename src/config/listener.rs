@@ -30,7 +30,7 @@ pub struct TlsConfig {
     /// More certificates, chosen by the name the client asks for (SNI); `cert`/`key` serve
     /// every other name and clients that send none.
     pub sni: Vec<SniConfig>,
-    /// ALPN protocols offered, in preference order; default `["http/1.1"]`.
+    /// ALPN protocols offered, in preference order; default `["h2", "http/1.1"]`.
     pub alpn: Vec<Alpn>,
     /// Protocol versions accepted; default both.
     pub protocols: Vec<TlsVersion>,
@@ -45,15 +45,17 @@ pub struct SniConfig {
     pub key: PathBuf,
 }
 
-/// An ALPN protocol ringlb serves. `h2` joins when HTTP/2 to clients does.
+/// An ALPN protocol ringlb serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Alpn {
+    H2,
     Http11,
 }
 
 impl Alpn {
     pub fn as_str(self) -> &'static str {
         match self {
+            Alpn::H2 => "h2",
             Alpn::Http11 => "http/1.1",
         }
     }
@@ -76,6 +78,6 @@ impl TlsVersion {
 }
 
 /// The default `alpn`.
-pub const DEFAULT_ALPN: [Alpn; 1] = [Alpn::Http11];
+pub const DEFAULT_ALPN: [Alpn; 2] = [Alpn::H2, Alpn::Http11];
 /// The default `protocols`.
 pub const DEFAULT_PROTOCOLS: [TlsVersion; 2] = [TlsVersion::Tls12, TlsVersion::Tls13];

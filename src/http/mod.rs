@@ -9,6 +9,8 @@
 pub mod chunked;
 pub mod forwarded;
 pub mod framing;
+pub mod h2_guard;
+pub mod h2_request;
 pub mod head;
 pub mod mount;
 pub mod path;

@@ -276,7 +276,7 @@ fn read_plaintext<T: IoBufMut>(conn: &mut ServerConnection, buf: &mut T) -> io::
 
 /// The initialized bytes of `buf`.
 #[allow(unsafe_code)]
-fn init_bytes<T: IoBuf>(buf: &T) -> &[u8] {
+pub(crate) fn init_bytes<T: IoBuf>(buf: &T) -> &[u8] {
     // SAFETY: `IoBuf` guarantees `read_ptr` points at `bytes_init` initialized bytes that
     // stay valid while `buf` is borrowed; the slice borrows `buf`.
     unsafe { std::slice::from_raw_parts(buf.read_ptr(), buf.bytes_init()) }

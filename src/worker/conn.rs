@@ -71,9 +71,15 @@ pub(super) async fn serve(
     } else {
         (peer, Vec::new())
     };
+    let fd = tcp.as_raw_fd();
     let stream = match acceptor {
         // Boxed: the handshake future is large and ends before the first request.
         Some(config) => match Box::pin(TlsStream::accept(tcp, config, client_header)).await {
+            Ok(tls) if tls.alpn() == Some(b"h2") => {
+                let serve =
+                    super::h2::serve(worker, ClientStream::Tls(Box::new(tls)), peer, listener);
+                return Box::pin(serve).await;
+            }
             Ok(tls) => ClientStream::Tls(Box::new(tls)),
             Err(_) => {
                 crate::tls::count_handshake_failure();
@@ -91,7 +97,7 @@ pub(super) async fn serve(
         linger: false,
     };
     let mut first = true;
-    let ticket = Rc::new(Ticket::new(client.stream.tcp().as_raw_fd()));
+    let ticket = Rc::new(Ticket::new(fd));
     loop {
         if worker.draining.get() {
             return; // graceful stop: close at an idle point
@@ -136,6 +142,8 @@ pub(super) async fn serve(
                         let tunnel = tls_tunnel::tunnel(stream, member, to_member, to_client, idle);
                         Box::pin(tunnel).await;
                     }
+                    // HTTP/2 streams are served by `h2::serve`, never by this loop.
+                    ClientStream::H2 { .. } => {}
                 }
                 return;
             }
@@ -250,20 +258,7 @@ async fn active(worker: &Rc<Core>, client: &mut Client, first: &mut bool) -> Pha
             }
         };
         *first = false;
-        client.done = Done::default();
-        let started = gen.access.borrow().is_some().then(clock::now);
-        let mut req = Request::classify(&gen, &client.buf, &head);
-        let next = match &mut req {
-            _ if redirects(&gen, client) => redirect_https(&gen, client, &head).await,
-            Ok(req) => exchange::handle(&gen, client, &head, req).await,
-            Err((status, why)) => {
-                let _ = send_error(&gen, client, *status, why, true).await;
-                Next::Close
-            }
-        };
-        if let Some(started) = started {
-            log_exchange(&gen, worker, client, &head, req.as_ref().ok(), started);
-        }
+        let next = serve_request(&gen, worker, client, &head).await;
         // The one place the head leaves the buffer: after everything that reads it.
         client.buf.drain(..head.len.min(client.buf.len()));
         match next {
@@ -272,6 +267,33 @@ async fn active(worker: &Rc<Core>, client: &mut Client, first: &mut bool) -> Pha
             Next::Tunnel(member, to_client) => return Phase::Tunnel(member, to_client),
         }
     }
+}
+
+/// Serves the request whose head `head` is at the start of `client.buf` (an HTTP/1.1
+/// request, or an HTTP/2 stream's written as one): builds its context, answers it (through
+/// the exchange, a redirect or an error) and writes its access log line. The head stays in
+/// the buffer.
+pub(super) async fn serve_request(
+    gen: &Rc<Gen>,
+    worker: &Core,
+    client: &mut Client,
+    head: &RequestHead,
+) -> Next {
+    client.done = Done::default();
+    let started = gen.access.borrow().is_some().then(clock::now);
+    let mut req = Request::classify(gen, &client.buf, head);
+    let next = match &mut req {
+        _ if redirects(gen, client) => redirect_https(gen, client, head).await,
+        Ok(req) => exchange::handle(gen, client, head, req).await,
+        Err((status, why)) => {
+            let _ = send_error(gen, client, *status, why, true).await;
+            Next::Close
+        }
+    };
+    if let Some(started) = started {
+        log_exchange(gen, worker, client, head, req.as_ref().ok(), started);
+    }
+    next
 }
 
 // Boxing the head would allocate per request; it is moved once and lives on the task's stack.
@@ -316,6 +338,7 @@ fn log_exchange(
     });
     let route_changed = picked.is_some_and(|(_, p)| p.route_changed) || done.attempts > 1;
     let version: &[u8] = match head.version {
+        _ if client.stream.is_h2() => b"HTTP/2.0",
         Version::Http10 => b"HTTP/1.0",
         Version::Http11 => b"HTTP/1.1",
     };

@@ -12,6 +12,7 @@ mod deadline;
 mod exchange;
 mod forward;
 mod gen;
+mod h2;
 mod idle;
 mod probe;
 mod proxied;
@@ -37,6 +38,7 @@ use crate::link::{Control, WorkerInfo, WorkerLink};
 
 pub(crate) use bufs::BufPool;
 pub(crate) use gen::Gen;
+pub(crate) use h2::floods as http2_floods;
 
 /// How often a worker wakes to check its stop flag and sweep idle pools.
 const TICK: Duration = Duration::from_millis(10);

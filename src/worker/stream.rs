@@ -1,6 +1,6 @@
-//! The client side's byte stream: a plain socket or a TLS stream over one, read and written
-//! through monoio's `AsyncReadRent`/`AsyncWriteRent` by delegation, so the request path has
-//! one type for both.
+//! The client side's byte stream: a plain socket, a TLS stream over one, or one HTTP/2 stream
+//! of a connection (see `h2::stream`), read and written through monoio's
+//! `AsyncReadRent`/`AsyncWriteRent` by delegation, so the request path has one type for all.
 
 use std::io;
 
@@ -9,7 +9,8 @@ use monoio::io::{AsyncReadRent, AsyncWriteRent};
 use monoio::net::TcpStream;
 use monoio::BufResult;
 
-use crate::tls::stream::TlsStream;
+use super::h2::stream::H2Stream;
+use crate::tls::stream::{init_bytes, TlsStream};
 
 /// A client connection's stream. The TLS stream is boxed: it is large (rustls's connection
 /// state), and the plain variant keeps the idle connection future small. The TLS variant's
@@ -20,29 +21,40 @@ use crate::tls::stream::TlsStream;
 pub(super) enum ClientStream {
     Plain(TcpStream),
     Tls(Box<TlsStream>),
+    /// An HTTP/2 stream; `tls` when its connection is.
+    H2 {
+        stream: Box<H2Stream>,
+        tls: bool,
+    },
 }
 
 impl ClientStream {
     pub(super) fn is_tls(&self) -> bool {
-        matches!(self, ClientStream::Tls(_))
+        match self {
+            ClientStream::Plain(_) => false,
+            ClientStream::Tls(_) => true,
+            ClientStream::H2 { tls, .. } => *tls,
+        }
     }
 
-    pub(super) fn tcp(&self) -> &TcpStream {
-        match self {
-            ClientStream::Plain(s) => s,
-            ClientStream::Tls(s) => s.tcp(),
-        }
+    pub(super) fn is_h2(&self) -> bool {
+        matches!(self, ClientStream::H2 { .. })
     }
 
     /// Waits until a read can make progress: at once when a TLS stream already holds
-    /// received bytes (plaintext or ciphertext), else when the socket is readable.
+    /// received bytes (plaintext or ciphertext), else when the socket is readable. An HTTP/2
+    /// stream's reads wait by themselves: at once.
     pub(super) async fn readable(&mut self) -> io::Result<()> {
-        if let ClientStream::Tls(s) = self {
-            if s.has_buffered() {
-                return Ok(());
+        match self {
+            ClientStream::Plain(s) => s.readable(false).await,
+            ClientStream::Tls(s) => {
+                if s.has_buffered() {
+                    return Ok(());
+                }
+                s.tcp().readable(false).await
             }
+            ClientStream::H2 { .. } => Ok(()),
         }
-        self.tcp().readable(false).await
     }
 
     /// Going idle: a TLS stream lets go of its empty ciphertext buffers.
@@ -58,6 +70,7 @@ impl AsyncReadRent for ClientStream {
         match self {
             ClientStream::Plain(s) => s.read(buf).await,
             ClientStream::Tls(s) => Box::pin(s.read(buf)).await,
+            ClientStream::H2 { stream, .. } => Box::pin(read_h2(stream, buf)).await,
         }
     }
 
@@ -65,6 +78,7 @@ impl AsyncReadRent for ClientStream {
         match self {
             ClientStream::Plain(s) => s.readv(buf).await,
             ClientStream::Tls(s) => s.readv(buf).await,
+            ClientStream::H2 { .. } => (Err(io::ErrorKind::Unsupported.into()), buf),
         }
     }
 }
@@ -74,6 +88,11 @@ impl AsyncWriteRent for ClientStream {
         match self {
             ClientStream::Plain(s) => s.write(buf).await,
             ClientStream::Tls(s) => Box::pin(s.write(buf)).await,
+            ClientStream::H2 { stream, .. } => {
+                let len = init_bytes(&buf).len();
+                let result = Box::pin(stream.write_response(init_bytes(&buf))).await;
+                (result.map(|()| len), buf)
+            }
         }
     }
 
@@ -81,6 +100,7 @@ impl AsyncWriteRent for ClientStream {
         match self {
             ClientStream::Plain(s) => s.writev(buf).await,
             ClientStream::Tls(s) => s.writev(buf).await,
+            ClientStream::H2 { .. } => (Err(io::ErrorKind::Unsupported.into()), buf),
         }
     }
 
@@ -88,6 +108,7 @@ impl AsyncWriteRent for ClientStream {
         match self {
             ClientStream::Plain(s) => s.flush().await,
             ClientStream::Tls(s) => Box::pin(s.flush()).await,
+            ClientStream::H2 { .. } => Ok(()),
         }
     }
 
@@ -95,6 +116,31 @@ impl AsyncWriteRent for ClientStream {
         match self {
             ClientStream::Plain(s) => s.shutdown().await,
             ClientStream::Tls(s) => Box::pin(s.shutdown()).await,
+            // The stream ends when its exchange is over (`H2Stream::finish`).
+            ClientStream::H2 { .. } => Ok(()),
         }
     }
+}
+
+/// Reads request body bytes of an HTTP/2 stream into `buf`.
+async fn read_h2<T: IoBufMut>(stream: &mut H2Stream, mut buf: T) -> BufResult<usize, T> {
+    match stream.read_body(buf.bytes_total()).await {
+        Ok(bytes) => {
+            let n = copy_into(&bytes, &mut buf);
+            (Ok(n), buf)
+        }
+        Err(e) => (Err(e), buf),
+    }
+}
+
+/// Copies `src` (at most `buf`'s capacity) into `buf` and marks it initialized.
+#[allow(unsafe_code)]
+fn copy_into<T: IoBufMut>(src: &[u8], buf: &mut T) -> usize {
+    let n = src.len().min(buf.bytes_total());
+    // SAFETY: `IoBufMut` guarantees `write_ptr` is valid for writes of `bytes_total` bytes
+    // while `buf` is borrowed, `n` is at most that, and `src` is a different allocation.
+    unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), buf.write_ptr(), n) };
+    // SAFETY: the first `n` bytes were written above.
+    unsafe { buf.set_init(n) };
+    n
 }

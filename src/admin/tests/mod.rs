@@ -95,5 +95,6 @@ pub(super) fn sample() -> Snapshot {
         ],
         overrides: vec!["balancer app member http://10.0.0.1:8080: status +N".into()],
         tls_handshake_failures: 0,
+        http2_floods: 0,
     }
 }

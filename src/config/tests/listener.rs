@@ -26,7 +26,7 @@ fn a_tls_listener_gets_the_defaults_and_paths_relative_to_the_file() {
     let tls = l.tls.as_ref().unwrap();
     assert_eq!(tls.cert, PathBuf::from("/etc/ringlb/site.crt"));
     assert_eq!(tls.key, PathBuf::from("/etc/ringlb/site.key"));
-    assert_eq!(tls.alpn, vec![Alpn::Http11]);
+    assert_eq!(tls.alpn, vec![Alpn::H2, Alpn::Http11]);
     assert_eq!(tls.protocols, vec![TlsVersion::Tls12, TlsVersion::Tls13]);
     assert!(tls.sni.is_empty());
     assert_eq!((l.hsts.as_deref(), l.redirect_https), (None, false));
@@ -129,12 +129,7 @@ fn refusals_name_the_line_and_the_key() {
             "listener[0].redirect_https",
             "plain listener",
         ),
-        (
-            tls("alpn = [\"h2\"]\n"),
-            5,
-            "listener[0].alpn[0]",
-            "not supported yet",
-        ),
+        (tls("alpn = []\n"), 5, "listener[0].alpn", "at least one"),
         (
             tls("alpn = [\"spdy/3\"]\n"),
             5,

@@ -4,7 +4,7 @@
 //!    (port 0, any free port, may repeat).
 //! 2. `cert` and `key` come together; with them the listener terminates TLS.
 //! 3. `sni`, `alpn`, `protocols` and `hsts` need TLS; `redirect_https` needs a plain listener.
-//! 4. `alpn` lists `"http/1.1"` (`"h2"` is refused: not supported yet), without repeats.
+//! 4. `alpn` lists `"h2"` and/or `"http/1.1"`, at least one, without repeats.
 //! 5. `protocols` lists `"TLSv1.2"` and/or `"TLSv1.3"`, at least one, without repeats.
 //! 6. SNI names are host names, lowercased, optionally `*.` + a name with a dot; a name is in
 //!    one `[[listener.sni]]` only.
@@ -123,7 +123,15 @@ fn tls(
     let cert = path(ctx, cert, &format!("{key}.cert"))?;
     let key_file = path(ctx, key_path, &format!("{key}.key"))?;
     let alpn = match &raw.alpn {
-        Some(list) => unique(ctx, list, &format!("{key}.alpn"), parse_alpn)?,
+        Some(list) => {
+            let k = format!("{key}.alpn");
+            let v = unique(ctx, list, &k, parse_alpn)?;
+            if v.is_empty() {
+                let msg = "must list at least one of \"h2\", \"http/1.1\"".to_owned();
+                return Err(ctx.err(&list.span(), k, msg));
+            }
+            v
+        }
         None => DEFAULT_ALPN.to_vec(),
     };
     let protocols = match &raw.protocols {
@@ -229,13 +237,9 @@ fn unique<T: PartialEq>(
 pub(crate) fn parse_alpn(s: &str) -> Result<Alpn, String> {
     match s {
         "http/1.1" => Ok(Alpn::Http11),
-        "h2" => Err(
-            "\"h2\" is not supported yet: ringlb speaks HTTP/1.1 to clients for now; \
-                     use [\"http/1.1\"]"
-                .to_owned(),
-        ),
+        "h2" => Ok(Alpn::H2),
         other => Err(format!(
-            "unknown ALPN protocol {other:?}; expected \"http/1.1\""
+            "unknown ALPN protocol {other:?}; expected \"h2\" or \"http/1.1\""
         )),
     }
 }
