@@ -129,7 +129,6 @@ fn refusals_name_the_line_and_the_key() {
             "listener[0].redirect_https",
             "plain listener",
         ),
-        (tls("alpn = []\n"), 5, "listener[0].alpn", "at least one"),
         (
             tls("alpn = [\"spdy/3\"]\n"),
             5,

@@ -4,7 +4,7 @@
 //!    (port 0, any free port, may repeat).
 //! 2. `cert` and `key` come together; with them the listener terminates TLS.
 //! 3. `sni`, `alpn`, `protocols` and `hsts` need TLS; `redirect_https` needs a plain listener.
-//! 4. `alpn` lists `"h2"` and/or `"http/1.1"`, at least one, without repeats.
+//! 4. `alpn` lists `"h2"` and/or `"http/1.1"` without repeats (empty: no ALPN, so HTTP/1.1).
 //! 5. `protocols` lists `"TLSv1.2"` and/or `"TLSv1.3"`, at least one, without repeats.
 //! 6. SNI names are host names, lowercased, optionally `*.` + a name with a dot; a name is in
 //!    one `[[listener.sni]]` only.
@@ -123,15 +123,7 @@ fn tls(
     let cert = path(ctx, cert, &format!("{key}.cert"))?;
     let key_file = path(ctx, key_path, &format!("{key}.key"))?;
     let alpn = match &raw.alpn {
-        Some(list) => {
-            let k = format!("{key}.alpn");
-            let v = unique(ctx, list, &k, parse_alpn)?;
-            if v.is_empty() {
-                let msg = "must list at least one of \"h2\", \"http/1.1\"".to_owned();
-                return Err(ctx.err(&list.span(), k, msg));
-            }
-            v
-        }
+        Some(list) => unique(ctx, list, &format!("{key}.alpn"), parse_alpn)?,
         None => DEFAULT_ALPN.to_vec(),
     };
     let protocols = match &raw.protocols {
