@@ -18,6 +18,7 @@ pub(crate) mod admin_api;
 mod client;
 pub(crate) mod load;
 mod member;
+pub(crate) mod pki;
 pub(crate) mod process;
 mod wire;
 

@@ -109,9 +109,10 @@ impl AsyncRead for WireIo {
             w.wake(); // the pump may wait for room
             return Poll::Ready(Ok(()));
         }
-        if w.rx_closed || w.flood.is_some() {
+        if w.rx_closed {
             return Poll::Ready(Ok(())); // end of file
         }
+        // After a flood nothing more is read: the connection answers it with `GOAWAY`.
         w.park(cx);
         Poll::Pending
     }
