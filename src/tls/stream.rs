@@ -50,18 +50,21 @@ pub struct TlsStream {
 }
 
 impl TlsStream {
-    /// Runs the server handshake on `tcp` within `timeout`. On failure the alert rustls
-    /// chose (if any) has been sent; the caller just closes.
+    /// Runs the server handshake on `tcp` within `timeout`. `early` holds ciphertext already
+    /// read from `tcp` (what followed a PROXY protocol header), given to rustls before
+    /// anything is read from the socket. On failure the alert rustls chose (if any) has been
+    /// sent; the caller just closes.
     pub async fn accept(
         tcp: TcpStream,
         config: Arc<ServerConfig>,
+        early: Vec<u8>,
         timeout: Duration,
     ) -> io::Result<TlsStream> {
         let conn = ServerConnection::new(config).map_err(io::Error::other)?;
         let mut stream = TlsStream {
             tcp,
             conn,
-            rbuf: Vec::new(),
+            rbuf: early,
             rpos: 0,
             wbuf: Vec::new(),
             eof: false,

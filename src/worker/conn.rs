@@ -58,12 +58,13 @@ pub(super) async fn serve(
     let gen = worker.current();
     let acceptor = listener.and_then(|i| gen.shared_tls().get(i).cloned());
     let client_header = gen.config.timeouts.client_header;
-    let proxy_protocol = gen.config.trust.proxy_protocol && acceptor.is_none();
+    let own = listener.and_then(|i| gen.config.listeners.get(i));
+    let proxy_protocol = own.map_or(gen.config.trust.proxy_protocol, |l| l.proxy_protocol);
     drop(gen);
-    // PROXY protocol (plain listeners): the header's source is the client; what followed it
-    // starts `buf`. Boxed: its read timer would otherwise enlarge every idle connection's
-    // future.
-    let (peer, buf) = if proxy_protocol {
+    // PROXY protocol: the header's source is the client; what followed it starts `buf` (or,
+    // on a TLS listener, the handshake). Boxed: its read timer would otherwise enlarge every
+    // idle connection's future.
+    let (peer, mut buf) = if proxy_protocol {
         match Box::pin(super::proxied::accept(&worker, &mut tcp, peer)).await {
             Some(found) => found,
             None => return,
@@ -73,13 +74,16 @@ pub(super) async fn serve(
     };
     let stream = match acceptor {
         // Boxed: the handshake future is large and ends before the first request.
-        Some(config) => match Box::pin(TlsStream::accept(tcp, config, client_header)).await {
-            Ok(tls) => ClientStream::Tls(Box::new(tls)),
-            Err(_) => {
-                crate::tls::count_handshake_failure();
-                return;
+        Some(config) => {
+            let early = std::mem::take(&mut buf);
+            match Box::pin(TlsStream::accept(tcp, config, early, client_header)).await {
+                Ok(tls) => ClientStream::Tls(Box::new(tls)),
+                Err(_) => {
+                    crate::tls::count_handshake_failure();
+                    return;
+                }
             }
-        },
+        }
         None => ClientStream::Plain(tcp),
     };
     let mut client = Client {
