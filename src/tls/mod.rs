@@ -42,6 +42,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::config::{ClientAuth, ClientVerify, Config, TlsConfig, TlsVersion};
 
+pub mod facts;
 pub mod stream;
 
 /// The rustls configuration of every listener, indexed like `Config::listeners` (`None`: a

@@ -60,6 +60,9 @@ pub(super) async fn serve(
     let client_header = gen.config.timeouts.client_header;
     let own = listener.and_then(|i| gen.config.listeners.get(i));
     let proxy_protocol = own.map_or(gen.config.trust.proxy_protocol, |l| l.proxy_protocol);
+    let ssl_headers = own
+        .and_then(|l| l.tls.as_ref())
+        .is_some_and(|t| t.ssl_headers);
     drop(gen);
     // PROXY protocol: the header's source is the client; what followed it starts `buf` (or,
     // on a TLS listener, the handshake). Boxed: its read timer would otherwise enlarge every
@@ -77,7 +80,12 @@ pub(super) async fn serve(
         Some(config) => {
             let early = std::mem::take(&mut buf);
             match Box::pin(TlsStream::accept(tcp, config, early, client_header)).await {
-                Ok(tls) => ClientStream::Tls(Box::new(tls)),
+                Ok(mut tls) => {
+                    if ssl_headers {
+                        tls.keep_facts();
+                    }
+                    ClientStream::Tls(Box::new(tls))
+                }
                 Err(_) => {
                     crate::tls::count_handshake_failure();
                     return;

@@ -9,6 +9,7 @@ use monoio::io::{AsyncReadRent, AsyncWriteRent};
 use monoio::net::TcpStream;
 use monoio::BufResult;
 
+use crate::tls::facts::TlsFacts;
 use crate::tls::stream::TlsStream;
 
 /// A client connection's stream. The TLS stream is boxed: it is large (rustls's connection
@@ -25,6 +26,14 @@ pub(super) enum ClientStream {
 impl ClientStream {
     pub(super) fn is_tls(&self) -> bool {
         matches!(self, ClientStream::Tls(_))
+    }
+
+    /// The `X-SSL-*` values of a TLS connection whose listener has `ssl_headers`.
+    pub(super) fn tls_facts(&self) -> Option<&TlsFacts> {
+        match self {
+            ClientStream::Plain(_) => None,
+            ClientStream::Tls(s) => s.facts(),
+        }
     }
 
     pub(super) fn tcp(&self) -> &TcpStream {
