@@ -70,7 +70,8 @@ fn server(driver: Driver, config: Arc<ServerConfig>) -> SocketAddr {
                     match driver {
                         Driver::Ringlb => {
                             let timeout = Duration::from_secs(5);
-                            if let Ok(s) = TlsStream::accept(tcp, config, timeout).await {
+                            if let Ok(s) = TlsStream::accept(tcp, config, Vec::new(), timeout).await
+                            {
                                 serve(s).await;
                             }
                         }

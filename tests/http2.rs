@@ -25,7 +25,7 @@ use ringlb::server::{self, ServerHandle};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
 
-use common::pki::{tls_listener, Pki};
+use common::tls::{tls_listener, Pki};
 use common::{poll_until, set_timeouts, MockMember, Reply};
 
 both_drivers!(

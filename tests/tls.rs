@@ -16,10 +16,10 @@ use std::sync::Arc;
 use ringlb::config::{Config, IoDriver, ListenerConfig, TlsVersion};
 use ringlb::server::{self, ServerHandle};
 use rustls::pki_types::ServerName;
-use rustls::{ClientConfig, ClientConnection, HandshakeKind, StreamOwned};
+use rustls::{ClientConnection, HandshakeKind};
 
-use common::pki::{tls_listener, Pki};
 use common::process::run_to_end;
+use common::tls::{read_more, read_response, tls12, tls13, tls_listener, Pki, TlsClient};
 use common::{set_timeouts, MockMember, Reply};
 
 const RINGLB: &str = env!("CARGO_BIN_EXE_ringlb");
@@ -30,102 +30,6 @@ fn start(mut cfg: Config, listeners: Vec<ListenerConfig>) -> (ServerHandle, Vec<
     let handle = server::start(Arc::new(cfg)).expect("ringlb starts");
     let addrs = handle.local_addrs().to_vec();
     (handle, addrs)
-}
-
-/// A TLS client connection (rustls) with the raw HTTP/1.1 exchange on it.
-struct TlsClient {
-    stream: StreamOwned<ClientConnection, TcpStream>,
-    buf: Vec<u8>,
-}
-
-/// A response as the test reads it: status, headers (lowercase names), body.
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        let found = self.headers.iter().find(|(n, _)| n == name);
-        found.map(|(_, v)| v.as_str())
-    }
-}
-
-impl TlsClient {
-    fn connect(addr: SocketAddr, config: Arc<ClientConfig>, name: &str) -> TlsClient {
-        let tcp = TcpStream::connect(addr).unwrap();
-        set_timeouts(&tcp);
-        let name = ServerName::try_from(name.to_owned()).unwrap();
-        let mut conn = ClientConnection::new(config, name).unwrap();
-        let mut tcp = tcp;
-        while conn.is_handshaking() {
-            conn.complete_io(&mut tcp).expect("handshake");
-        }
-        TlsClient {
-            stream: StreamOwned::new(conn, tcp),
-            buf: Vec::new(),
-        }
-    }
-
-    fn leaf(&self) -> Vec<u8> {
-        self.stream.conn.peer_certificates().unwrap()[0].to_vec()
-    }
-
-    fn get(&mut self, path: &str, host: &str) -> Resp {
-        let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n");
-        self.stream.write_all(req.as_bytes()).unwrap();
-        self.stream.flush().unwrap();
-        read_response(&mut self.stream, &mut self.buf)
-    }
-}
-
-/// Reads one Content-Length response from `r`, keeping extra bytes in `buf`.
-fn read_response(r: &mut impl Read, buf: &mut Vec<u8>) -> Resp {
-    loop {
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut parsed = httparse::Response::new(&mut headers);
-        if let httparse::Status::Complete(len) = parsed.parse(buf).unwrap() {
-            let status = parsed.code.unwrap();
-            let headers: Vec<(String, String)> = (parsed.headers.iter())
-                .map(|h| {
-                    let value = String::from_utf8_lossy(h.value).into_owned();
-                    (h.name.to_ascii_lowercase(), value)
-                })
-                .collect();
-            let cl: usize = (headers.iter().find(|(n, _)| n == "content-length"))
-                .map_or(0, |(_, v)| v.trim().parse().unwrap());
-            while buf.len() < len + cl {
-                read_more(r, buf);
-            }
-            let body = buf[len..len + cl].to_vec();
-            buf.drain(..len + cl);
-            return Resp {
-                status,
-                headers,
-                body,
-            };
-        }
-        read_more(r, buf);
-    }
-}
-
-fn read_more(r: &mut impl Read, buf: &mut Vec<u8>) {
-    let mut chunk = [0u8; 4096];
-    let n = r.read(&mut chunk).expect("read");
-    assert!(n > 0, "closed before a complete response");
-    buf.extend_from_slice(&chunk[..n]);
-}
-
-static TLS12_ONLY: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS12];
-static TLS13_ONLY: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
-
-fn tls12() -> &'static [&'static rustls::SupportedProtocolVersion] {
-    &TLS12_ONLY
-}
-
-fn tls13() -> &'static [&'static rustls::SupportedProtocolVersion] {
-    &TLS13_ONLY
 }
 
 both_drivers!(
@@ -317,6 +221,7 @@ fn redirect_https_answers_301(driver: IoDriver) {
         tls: None,
         hsts: None,
         redirect_https: true,
+        proxy_protocol: false,
     };
     let (_h, addrs) = start(common::single(driver, &mock), vec![redirect]);
     let mut tcp = TcpStream::connect(addrs[1]).unwrap();

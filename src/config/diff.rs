@@ -478,11 +478,11 @@ fn none() -> String {
     "none".to_owned()
 }
 
-/// `[a, b]` of the items' `Display`.
-/// A listener's reloadable keys as (key, printed value): certificates are re-read by every
-/// reload whether or not these change.
-fn listener_keys(l: &super::ListenerConfig) -> [(&'static str, String); 7] {
+/// A listener's reloadable keys as (key, printed value): certificate and CA files are
+/// re-read by every reload whether or not these change.
+fn listener_keys(l: &super::ListenerConfig) -> [(&'static str, String); 11] {
     let tls = l.tls.as_ref();
+    let auth = tls.and_then(|t| t.client_auth.as_ref());
     let path = |p: Option<&std::path::PathBuf>| {
         p.map_or_else(|| "none".to_owned(), |p| toml_string(&p.to_string_lossy()))
     };
@@ -514,9 +514,20 @@ fn listener_keys(l: &super::ListenerConfig) -> [(&'static str, String); 7] {
                 .map_or_else(|| "none".to_owned(), toml_string),
         ),
         ("redirect_https", l.redirect_https.to_string()),
+        ("proxy_protocol", l.proxy_protocol.to_string()),
+        (
+            "ssl_headers",
+            tls.is_some_and(|t| t.ssl_headers).to_string(),
+        ),
+        ("client_ca", path(auth.map(|a| &a.ca))),
+        (
+            "client_verify",
+            auth.map_or_else(none, |a| a.verify.as_str().to_owned()),
+        ),
     ]
 }
 
+/// `[a, b]` of the items' `Display`.
 fn list<T: fmt::Display>(items: impl Iterator<Item = T>) -> String {
     let items: Vec<String> = items.map(|i| i.to_string()).collect();
     format!("[{}]", items.join(", "))

@@ -194,6 +194,7 @@ fn write_listener(f: &mut fmt::Formatter<'_>, l: &ListenerConfig) -> fmt::Result
     if l.redirect_https {
         writeln!(f, "redirect_https = true")?;
     }
+    writeln!(f, "proxy_protocol = {}", l.proxy_protocol)?;
     let Some(t) = &l.tls else {
         return Ok(());
     };
@@ -209,6 +210,11 @@ fn write_listener(f: &mut fmt::Formatter<'_>, l: &ListenerConfig) -> fmt::Result
     writeln!(f, "protocols = [{}]", versions.join(", "))?;
     if let Some(h) = &l.hsts {
         writeln!(f, "hsts = {}", toml_string(h))?;
+    }
+    writeln!(f, "ssl_headers = {}", t.ssl_headers)?;
+    if let Some(auth) = &t.client_auth {
+        writeln!(f, "client_ca = {}", path(&auth.ca))?;
+        writeln!(f, "client_verify = \"{}\"", auth.verify.as_str())?;
     }
     for s in &t.sni {
         writeln!(f, "\n[[listener.sni]]")?;

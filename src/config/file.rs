@@ -49,6 +49,10 @@ pub(crate) struct FileListener {
     pub(crate) protocols: Option<Spanned<Vec<Spanned<String>>>>,
     pub(crate) hsts: Option<Spanned<String>>,
     pub(crate) redirect_https: Option<Spanned<bool>>,
+    pub(crate) proxy_protocol: Option<Spanned<bool>>,
+    pub(crate) ssl_headers: Option<Spanned<bool>>,
+    pub(crate) client_ca: Option<Spanned<String>>,
+    pub(crate) client_verify: Option<Spanned<String>>,
 }
 
 /// One `[[listener.sni]]`.

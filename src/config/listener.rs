@@ -1,8 +1,8 @@
 //! `[[listener]]`: listeners beyond the plain `listen` addresses, with or without TLS.
 //!
-//! Validated in `validate::listener`, printed by `display`. The certificate files are not
-//! read here (the config stays pure): `crate::tls::Acceptors::load` reads and checks them, for
-//! `ringlb check`, at start and at every reload.
+//! Validated in `validate::listener`, printed by `display`. The certificate and CA files are
+//! not read here (the config stays pure): `crate::tls::Acceptors::load` reads and checks
+//! them, for `ringlb check`, at start and at every reload.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,6 +18,10 @@ pub struct ListenerConfig {
     /// `redirect_https` (plain only): every request is answered `301` to `https://` + the
     /// request's host and target.
     pub redirect_https: bool,
+    /// `proxy_protocol`: every connection starts with a PROXY protocol header (v1 or v2),
+    /// whose source is the client; read before the TLS handshake on a TLS listener. Default:
+    /// the top-level `proxy_protocol`, so it is always resolved here.
+    pub proxy_protocol: bool,
 }
 
 /// The TLS keys of a `[[listener]]`.
@@ -34,6 +38,39 @@ pub struct TlsConfig {
     pub alpn: Vec<Alpn>,
     /// Protocol versions accepted; default both.
     pub protocols: Vec<TlsVersion>,
+    /// `ssl_headers`: tell members about the TLS connection in `X-SSL-*` request headers
+    /// (`crate::tls::facts`); default off. Clients' own `X-SSL-*` are removed either way.
+    pub ssl_headers: bool,
+    /// `client_ca` and `client_verify`: ask clients for a certificate signed by these CAs.
+    pub client_auth: Option<ClientAuth>,
+}
+
+/// Client certificate verification of a TLS listener (`client_ca`, `client_verify`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientAuth {
+    /// PEM: the CA certificates a client certificate must chain to.
+    pub ca: PathBuf,
+    pub verify: ClientVerify,
+}
+
+/// `client_verify`: whether a client must present a certificate. Either way a certificate
+/// that is presented must verify, or the handshake fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientVerify {
+    /// A client without a certificate fails the handshake (nginx `ssl_verify_client on`,
+    /// httpd `SSLVerifyClient require`). The default.
+    Required,
+    /// A client may present none (nginx `optional`, httpd `optional`).
+    Optional,
+}
+
+impl ClientVerify {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientVerify::Required => "required",
+            ClientVerify::Optional => "optional",
+        }
+    }
 }
 
 /// One `[[listener.sni]]`.

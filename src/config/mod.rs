@@ -29,9 +29,8 @@ pub(crate) use display::loadfactor_text;
 pub(crate) use validate::values::parse_member_url;
 
 pub use diff::{diff, Change};
-pub use listener::{
-    Alpn, ListenerConfig, SniConfig, TlsConfig, TlsVersion, DEFAULT_ALPN, DEFAULT_PROTOCOLS,
-};
+// Every `[[listener]]` type: `ListenerConfig`, `TlsConfig`, `ClientAuth`, ...
+pub use listener::*;
 pub use remote::{fetch_running, load_old};
 pub use status::Status;
 pub use validate::target_text;
@@ -277,8 +276,8 @@ impl Default for Forwarded {
 /// Whom ringlb believes about the client's address (README "Trusted proxies").
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Trust {
-    /// Connections to the `listen` addresses (a listener's own key once listeners have a
-    /// table) start with a PROXY header, believed from any peer; else they are closed.
+    /// Connections to the `listen` addresses start with a PROXY header, believed from any
+    /// peer; else they are closed. The default of `ListenerConfig::proxy_protocol`.
     pub proxy_protocol: bool,
     /// Peers (the PROXY source, else the TCP peer) whose `X-Forwarded-*` are believed and
     /// passed on; everybody else's are replaced. Empty: nobody's.

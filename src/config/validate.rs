@@ -132,7 +132,13 @@ fn validate(ctx: &Ctx<'_>, raw: FileConfig) -> Result<Config, ConfigError> {
         None if raw.listener.as_ref().is_some_and(|l| !l.is_empty()) => Vec::new(),
         None => vec![super::DEFAULT_LISTEN],
     };
-    let listeners = listener::listeners(ctx, raw.listener.as_deref().unwrap_or_default(), &listen)?;
+    let proxy_protocol = raw.proxy_protocol.unwrap_or_default();
+    let listeners = listener::listeners(
+        ctx,
+        raw.listener.as_deref().unwrap_or_default(),
+        &listen,
+        proxy_protocol,
+    )?;
     let mut own: Vec<(SocketAddr, String)> = (listen.iter().enumerate())
         .map(|(i, &a)| (a, format!("listen[{i}]")))
         .collect();
@@ -150,7 +156,7 @@ fn validate(ctx: &Ctx<'_>, raw: FileConfig) -> Result<Config, ConfigError> {
         preserve_host: h.preserve_host.unwrap_or(d.preserve_host),
     };
     let trust = Trust {
-        proxy_protocol: raw.proxy_protocol.unwrap_or_default(),
+        proxy_protocol,
         trusted_proxies: match &raw.trusted_proxies {
             Some(list) => trusted_proxies(ctx, list)?,
             None => Vec::new(),

@@ -9,6 +9,9 @@
 //! named by a `Connection` token, except `Host`, which a client cannot strip that way. Framing
 //! (`Content-Length`/`Transfer-Encoding`) and `Connection` are written from the decision the
 //! caller made, not copied.
+//!
+//! A client's TLS facts fields ([`is_tls_fact_field`]: `X-SSL-*`, `SSL_*` and the like) are
+//! never forwarded, on any listener: only ringlb says what the TLS connection was.
 
 use std::io::Write as _;
 use std::net::IpAddr;
@@ -93,6 +96,19 @@ fn is_hop_by_hop(name: &[u8], named: &[&[u8]]) -> bool {
         .any(|h| name.eq_ignore_ascii_case(h))
 }
 
+/// Whether a request field of this name claims facts about the client's TLS connection, the
+/// kind ringlb itself sends with `ssl_headers` (`tls::facts`) and Tomcat's `SSLValve` reads:
+/// an optional `X-` or `X_`, then `SSL-` or `SSL_`, then at least one more byte (ASCII case
+/// ignored). Covers ringlb's `X-SSL-Client-Cert` and friends and `SSLValve`'s default names
+/// (`ssl_client_cert`, `ssl_cipher`, ...), which it would read if left unconfigured.
+pub fn is_tls_fact_field(name: &[u8]) -> bool {
+    let rest = match name {
+        [b'x' | b'X', b'-' | b'_', rest @ ..] => rest,
+        _ => name,
+    };
+    rest.len() > 4 && rest[..3].eq_ignore_ascii_case(b"ssl") && matches!(rest[3], b'-' | b'_')
+}
+
 fn push_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(name);
     out.extend_from_slice(b": ");
@@ -126,7 +142,8 @@ fn push_content_length(out: &mut Vec<u8>, n: u64) {
 ///
 /// The client's `X-Forwarded-*` fields reach the member only from a trusted client
 /// (`rw.trust_forwarded`); from anybody else they are dropped, so a member never believes
-/// what a client said about itself.
+/// what a client said about itself. Its TLS facts fields ([`is_tls_fact_field`]) are
+/// dropped from everybody.
 pub fn write_request_head(
     out: &mut Vec<u8>,
     buf: &[u8],
@@ -164,6 +181,7 @@ pub fn write_request_head(
     for h in headers {
         let name = h.name.get(buf);
         let skip = is_hop_by_hop(name, &named)
+            || is_tls_fact_field(name)
             || name.eq_ignore_ascii_case(b"proxy-authorization")
             || name.eq_ignore_ascii_case(b"host")
             || (!keep_xff_lines && name.eq_ignore_ascii_case(b"x-forwarded-for"))

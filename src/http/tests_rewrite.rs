@@ -7,8 +7,8 @@ use super::framing::{analyze_request, analyze_response, BodyKind};
 use super::head::{parse_request, parse_response};
 use super::push_decimal;
 use super::rewrite::{
-    reason_phrase, write_error, write_interim_head, write_request_head, write_response_head,
-    BodyOut, RequestRewrite, ResponseRewrite,
+    is_tls_fact_field, reason_phrase, write_error, write_interim_head, write_request_head,
+    write_response_head, BodyOut, RequestRewrite, ResponseRewrite,
 };
 use super::Version;
 
@@ -138,6 +138,60 @@ fn request_heads() {
     for (what, raw, rw, expected) in cases {
         assert_eq!(rewrite_request(raw, &rw), expected, "{what}");
     }
+}
+
+#[test]
+fn tls_fact_field_names() {
+    for name in [
+        "X-SSL-Client-Cert",
+        "x-ssl-cipher",
+        "X_SSL_Cipher",
+        "ssl_client_cert",
+        "SSL_CIPHER_USEKEYSIZE",
+        "ssl-session-id",
+        "X-Ssl-Protocol",
+    ] {
+        assert!(is_tls_fact_field(name.as_bytes()), "{name} kept");
+    }
+    for name in [
+        "X-SSL",
+        "X-SSL-",
+        "SSL_",
+        "X-SSLx",
+        "sslx",
+        "X-Forwarded-Proto",
+        "XSSL-A",
+        "",
+    ] {
+        assert!(!is_tls_fact_field(name.as_bytes()), "{name} removed");
+    }
+}
+
+/// A client's TLS facts never pass, trusted or not; ringlb's own (in `extra`) do.
+#[test]
+fn tls_fact_fields_from_clients_are_dropped() {
+    let raw: &[u8] = b"GET / HTTP/1.1\r\nHost: a\r\nX-SSL-Client-Cert: forged\r\n\
+                       ssl_cipher: NULL\r\nX-Other: 1\r\nX_SSL_Protocol: SSLv2\r\n\r\n";
+    let want_plain = "GET / HTTP/1.1\r\nHost: a\r\nX-Other: 1\r\n\r\n";
+    for trust_forwarded in [false, true] {
+        let rw = RequestRewrite {
+            trust_forwarded,
+            ..plain()
+        };
+        assert_eq!(
+            rewrite_request(raw, &rw),
+            want_plain,
+            "trusted: {trust_forwarded}"
+        );
+    }
+    let ours = RequestRewrite {
+        extra: &[(b"X-SSL-Protocol", b"TLSv1.3")],
+        ..plain()
+    };
+    assert_eq!(
+        rewrite_request(raw, &ours),
+        "GET / HTTP/1.1\r\nHost: a\r\nX-Other: 1\r\nX-SSL-Protocol: TLSv1.3\r\n\r\n"
+    );
 }
 
 /// `trust_forwarded`: what a trusted proxy says stands, nobody else's `X-Forwarded-*` passes.

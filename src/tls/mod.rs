@@ -10,11 +10,22 @@
 //!
 //! Session resumption is by tickets only (TLS 1.2 session tickets, TLS 1.3 PSK tickets): the
 //! server keeps no session cache (rustls's default cache is one mutex shared by every worker).
-//! One ticketer serves every listener, worker and generation of the process, so a session
-//! resumes on whichever worker the kernel hands the next connection to, and across reloads.
-//! Its keys are random, made at start, and rotated every 6 hours (the previous key still
-//! decrypts, so tickets live up to 12 hours); they never leave the process. It is read at
-//! handshakes only (a read lock inside rustls), never by a request.
+//! One ticketer serves every listener without `client_ca`, every worker and generation of
+//! the process, so a session resumes on whichever worker the kernel hands the next
+//! connection to, and across reloads. Its keys are random, made at start, and rotated every
+//! 6 hours (the previous key still decrypts, so tickets live up to 12 hours); they never
+//! leave the process. It is read at handshakes only (a read lock inside rustls), never by a
+//! request.
+//!
+//! A listener with `client_ca` has a ticketer of its own, made by every [`Acceptors::load`]:
+//! rustls resumes any ticket its ticketer decrypts, so a shared one would let a session made
+//! on a listener that asks for no certificate (or under a CA a reload replaced) skip this
+//! listener's check. Its sessions resume on every worker, until the next reload.
+//!
+//! With `client_ca`, clients are asked for a certificate that chains to one of its CAs
+//! (rustls's `WebPkiClientVerifier`: signature chain, validity dates, client-auth key usage);
+//! one that does not fails the handshake, with `client_verify = "optional"` too. No CRL or
+//! OCSP check is made.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -22,14 +33,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use rustls::crypto::CryptoProvider;
-use rustls::server::{ClientHello, ProducesTickets, ResolvesServerCert};
+use rustls::server::danger::ClientCertVerifier;
+use rustls::server::{ClientHello, ProducesTickets, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
-use rustls::ServerConfig;
+use rustls::{RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::config::{Config, TlsConfig, TlsVersion};
+use crate::config::{ClientAuth, ClientVerify, Config, TlsConfig, TlsVersion};
 
+pub mod facts;
 pub mod stream;
 
 /// The rustls configuration of every listener, indexed like `Config::listeners` (`None`: a
@@ -40,9 +53,11 @@ pub struct Acceptors {
 }
 
 impl Acceptors {
-    /// Reads and checks every certificate and key `cfg` names: each file parses as PEM, the
-    /// certificate file holds at least one certificate, the key is one rustls can sign with
-    /// and it matches the first certificate. The error names the listener key and the file.
+    /// Reads and checks every certificate, key and CA file `cfg` names: each file parses as
+    /// PEM, the certificate file holds at least one certificate, the key is one rustls can
+    /// sign with and it matches the first certificate, a `client_ca` file holds at least one
+    /// certificate and each is usable as a trust anchor. The error names the listener key and
+    /// the file.
     pub fn load(cfg: &Config) -> Result<Acceptors, String> {
         let mut by_listener = Vec::with_capacity(cfg.listeners.len());
         for (i, l) in cfg.listeners.iter().enumerate() {
@@ -87,19 +102,56 @@ fn server_config(tls: &TlsConfig, key: &str) -> Result<ServerConfig, String> {
             TlsVersion::Tls13 => &rustls::version::TLS13,
         })
         .collect();
-    let mut config = ServerConfig::builder_with_provider(provider())
+    let builder = ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&versions)
-        .map_err(|e| format!("{key}.protocols: {e}"))?
-        .with_no_client_auth()
-        .with_cert_resolver(Arc::new(resolver));
+        .map_err(|e| format!("{key}.protocols: {e}"))?;
+    let builder = match &tls.client_auth {
+        Some(auth) => builder.with_client_cert_verifier(client_verifier(auth, key)?),
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_cert_resolver(Arc::new(resolver));
     config.alpn_protocols = (tls.alpn.iter())
         .map(|a| a.as_str().as_bytes().to_vec())
         .collect();
     config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
-    config.ticketer = ticketer().map_err(|e| format!("{key}: session tickets: {e}"))?;
+    // A listener that checks client certificates resumes only its own sessions (module doc).
+    let ticketer = match tls.client_auth {
+        Some(_) => rustls::crypto::ring::Ticketer::new(),
+        None => ticketer(),
+    };
+    config.ticketer = ticketer.map_err(|e| format!("{key}: session tickets: {e}"))?;
     // One ticket per full handshake: a browser opens its next connection with it.
     config.send_tls13_tickets = 1;
     Ok(config)
+}
+
+/// Checks client certificates against the CAs in `auth.ca` (`client_ca`); with
+/// `client_verify = "optional"` a client may present none.
+fn client_verifier(auth: &ClientAuth, key: &str) -> Result<Arc<dyn ClientCertVerifier>, String> {
+    let file = auth.ca.display();
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&auth.ca)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("{key}.client_ca {file}: {}", pem_error(e)))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "{key}.client_ca {file}: no certificate found (expected PEM \"BEGIN CERTIFICATE\")"
+        ));
+    }
+    let mut roots = RootCertStore::empty();
+    for (n, cert) in certs.into_iter().enumerate() {
+        roots.add(cert).map_err(|e| {
+            let n = n + 1;
+            format!("{key}.client_ca {file}: certificate {n} is not a usable CA certificate ({e})")
+        })?;
+    }
+    let builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider());
+    let builder = match auth.verify {
+        ClientVerify::Required => builder,
+        ClientVerify::Optional => builder.allow_unauthenticated(),
+    };
+    builder
+        .build()
+        .map_err(|e| format!("{key}.client_ca {file}: {e}"))
 }
 
 /// The process's one ticketer (see the module doc), made on first use.

@@ -32,6 +32,8 @@ use monoio::net::TcpStream;
 use monoio::BufResult;
 use rustls::{ServerConfig, ServerConnection};
 
+use super::facts::TlsFacts;
+
 /// Most ciphertext read from the socket at once: one full TLS record and its header.
 const TLS_READ: usize = 16 * 1024 + 512;
 /// Most plaintext copied out per read call (rustls holds at most about this much).
@@ -47,24 +49,30 @@ pub struct TlsStream {
     wbuf: Vec<u8>,
     /// The socket reported end of file (and rustls was told).
     eof: bool,
+    /// The `X-SSL-*` values, when the listener has `ssl_headers` ([`TlsStream::keep_facts`]).
+    facts: Option<TlsFacts>,
 }
 
 impl TlsStream {
-    /// Runs the server handshake on `tcp` within `timeout`. On failure the alert rustls
-    /// chose (if any) has been sent; the caller just closes.
+    /// Runs the server handshake on `tcp` within `timeout`. `early` holds ciphertext already
+    /// read from `tcp` (what followed a PROXY protocol header), given to rustls before
+    /// anything is read from the socket. On failure the alert rustls chose (if any) has been
+    /// sent; the caller just closes.
     pub async fn accept(
         tcp: TcpStream,
         config: Arc<ServerConfig>,
+        early: Vec<u8>,
         timeout: Duration,
     ) -> io::Result<TlsStream> {
         let conn = ServerConnection::new(config).map_err(io::Error::other)?;
         let mut stream = TlsStream {
             tcp,
             conn,
-            rbuf: Vec::new(),
+            rbuf: early,
             rpos: 0,
             wbuf: Vec::new(),
             eof: false,
+            facts: None,
         };
         match monoio::time::timeout(timeout, stream.handshake()).await {
             Ok(Ok(())) => Ok(stream),
@@ -98,6 +106,17 @@ impl TlsStream {
     /// The negotiated ALPN protocol, if any.
     pub fn alpn(&self) -> Option<&[u8]> {
         self.conn.alpn_protocol()
+    }
+
+    /// Renders the connection's `X-SSL-*` values (after the handshake, once per connection)
+    /// and keeps them for [`TlsStream::facts`].
+    pub fn keep_facts(&mut self) {
+        self.facts = Some(TlsFacts::of(&self.conn));
+    }
+
+    /// The values [`TlsStream::keep_facts`] rendered; `None` if it was not called.
+    pub fn facts(&self) -> Option<&TlsFacts> {
+        self.facts.as_ref()
     }
 
     /// Whether a read can make progress without the socket becoming readable: plaintext or

@@ -58,12 +58,16 @@ pub(super) async fn serve(
     let gen = worker.current();
     let acceptor = listener.and_then(|i| gen.shared_tls().get(i).cloned());
     let client_header = gen.config.timeouts.client_header;
-    let proxy_protocol = gen.config.trust.proxy_protocol && acceptor.is_none();
+    let own = listener.and_then(|i| gen.config.listeners.get(i));
+    let proxy_protocol = own.map_or(gen.config.trust.proxy_protocol, |l| l.proxy_protocol);
+    let ssl_headers = own
+        .and_then(|l| l.tls.as_ref())
+        .is_some_and(|t| t.ssl_headers);
     drop(gen);
-    // PROXY protocol (plain listeners): the header's source is the client; what followed it
-    // starts `buf`. Boxed: its read timer would otherwise enlarge every idle connection's
-    // future.
-    let (peer, buf) = if proxy_protocol {
+    // PROXY protocol: the header's source is the client; what followed it starts `buf` (or,
+    // on a TLS listener, the handshake). Boxed: its read timer would otherwise enlarge every
+    // idle connection's future.
+    let (peer, mut buf) = if proxy_protocol {
         match Box::pin(super::proxied::accept(&worker, &mut tcp, peer)).await {
             Some(found) => found,
             None => return,
@@ -74,18 +78,25 @@ pub(super) async fn serve(
     let fd = tcp.as_raw_fd();
     let stream = match acceptor {
         // Boxed: the handshake future is large and ends before the first request.
-        Some(config) => match Box::pin(TlsStream::accept(tcp, config, client_header)).await {
-            Ok(tls) if tls.alpn() == Some(b"h2") => {
-                let serve =
-                    super::h2::serve(worker, ClientStream::Tls(Box::new(tls)), peer, listener);
-                return Box::pin(serve).await;
+        Some(config) => {
+            let early = std::mem::take(&mut buf);
+            match Box::pin(TlsStream::accept(tcp, config, early, client_header)).await {
+                Ok(mut tls) => {
+                    if ssl_headers {
+                        tls.keep_facts();
+                    }
+                    if tls.alpn() == Some(b"h2") {
+                        let tls = ClientStream::Tls(Box::new(tls));
+                        return Box::pin(super::h2::serve(worker, tls, peer, listener)).await;
+                    }
+                    ClientStream::Tls(Box::new(tls))
+                }
+                Err(_) => {
+                    crate::tls::count_handshake_failure();
+                    return;
+                }
             }
-            Ok(tls) => ClientStream::Tls(Box::new(tls)),
-            Err(_) => {
-                crate::tls::count_handshake_failure();
-                return;
-            }
-        },
+        }
         None => ClientStream::Plain(tcp),
     };
     let mut client = Client {

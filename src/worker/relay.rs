@@ -3,6 +3,7 @@
 //! `exchange.rs` strings these together and owns the retry decisions.
 
 use monoio::net::TcpStream;
+use smallvec::SmallVec;
 
 use super::client::{write_timeout, Client};
 use super::forward::{self, BodyError, Read, Transfer};
@@ -194,7 +195,8 @@ pub(super) async fn read_response_head(
 
 /// Writes the head sent to the member: the target with the balancer's mount replaced by its
 /// target path, Host per `preserve_host`, X-Forwarded-* per config (`X-Forwarded-Proto:
-/// https` for a request that came over TLS).
+/// https` for a request that came over TLS), `extra`, then the connection's `X-SSL-*`
+/// fields when its listener has `ssl_headers` (rendered at the handshake; borrowed here).
 pub(super) fn write_upstream_head(
     out: &mut Vec<u8>,
     gen: &Gen,
@@ -211,6 +213,16 @@ pub(super) fn write_upstream_head(
     let target = head.target.get(buf);
     let (mount, target_path) = (bcfg.mount.as_bytes(), bcfg.target_path.as_bytes());
     let (prefix, rest) = member_target(mount, target_path, target, &req.origin);
+    // On the stack: balancer fields and TLS facts together, no allocation.
+    let mut joined: SmallVec<[(&[u8], &[u8]); 16]> = SmallVec::new();
+    let extra = match client.stream.tls_facts() {
+        Some(facts) => {
+            joined.extend_from_slice(extra);
+            facts.push_fields(&mut joined);
+            &joined[..]
+        }
+        None => extra,
+    };
     let rw = RequestRewrite {
         target_prefix: prefix,
         target_rest: rest,

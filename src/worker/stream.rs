@@ -3,6 +3,7 @@
 //! `AsyncReadRent`/`AsyncWriteRent` by delegation, so the request path has one type for all.
 
 use std::io;
+use std::rc::Rc;
 
 use monoio::buf::{IoBuf, IoBufMut, IoVecBuf, IoVecBufMut};
 use monoio::io::{AsyncReadRent, AsyncWriteRent};
@@ -10,6 +11,8 @@ use monoio::net::TcpStream;
 use monoio::BufResult;
 
 use super::h2::stream::H2Stream;
+use super::h2::ConnFacts;
+use crate::tls::facts::TlsFacts;
 use crate::tls::stream::{init_bytes, TlsStream};
 
 /// A client connection's stream. The TLS stream is boxed: it is large (rustls's connection
@@ -21,10 +24,10 @@ use crate::tls::stream::{init_bytes, TlsStream};
 pub(super) enum ClientStream {
     Plain(TcpStream),
     Tls(Box<TlsStream>),
-    /// An HTTP/2 stream; `tls` when its connection is.
+    /// An HTTP/2 stream, with what is known about its connection.
     H2 {
         stream: Box<H2Stream>,
-        tls: bool,
+        conn: Rc<ConnFacts>,
     },
 }
 
@@ -33,12 +36,21 @@ impl ClientStream {
         match self {
             ClientStream::Plain(_) => false,
             ClientStream::Tls(_) => true,
-            ClientStream::H2 { tls, .. } => *tls,
+            ClientStream::H2 { conn, .. } => conn.tls,
         }
     }
 
     pub(super) fn is_h2(&self) -> bool {
         matches!(self, ClientStream::H2 { .. })
+    }
+
+    /// The `X-SSL-*` values of a TLS connection whose listener has `ssl_headers`.
+    pub(super) fn tls_facts(&self) -> Option<&TlsFacts> {
+        match self {
+            ClientStream::Plain(_) => None,
+            ClientStream::Tls(s) => s.facts(),
+            ClientStream::H2 { conn, .. } => conn.tls_facts.as_ref(),
+        }
     }
 
     /// Waits until a read can make progress: at once when a TLS stream already holds

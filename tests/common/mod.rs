@@ -18,8 +18,8 @@ pub(crate) mod admin_api;
 mod client;
 pub(crate) mod load;
 mod member;
-pub(crate) mod pki;
 pub(crate) mod process;
+pub(crate) mod tls;
 mod wire;
 
 use std::io::{self, ErrorKind};

@@ -30,6 +30,50 @@ fn a_tls_listener_gets_the_defaults_and_paths_relative_to_the_file() {
     assert_eq!(tls.protocols, vec![TlsVersion::Tls12, TlsVersion::Tls13]);
     assert!(tls.sni.is_empty());
     assert_eq!((l.hsts.as_deref(), l.redirect_https), (None, false));
+    assert_eq!((tls.ssl_headers, &tls.client_auth), (false, &None));
+    assert!(!l.proxy_protocol);
+}
+
+#[test]
+fn proxy_protocol_defaults_to_the_top_level_key_and_is_overridden_both_ways() {
+    let plain = "[[listener]]\naddress = \"0.0.0.0:80\"\n";
+    for (top, own, want) in [
+        ("", "", false),
+        ("proxy_protocol = true\n", "", true),
+        ("proxy_protocol = true\n", "proxy_protocol = false\n", false),
+        ("proxy_protocol = false\n", "proxy_protocol = true\n", true),
+        ("", "proxy_protocol = true\n", true),
+    ] {
+        let cfg = parse(&format!("{top}{TLS}{own}{plain}{own}{MINIMAL}"));
+        let got: Vec<bool> = cfg.listeners.iter().map(|l| l.proxy_protocol).collect();
+        assert_eq!(got, [want, want], "{top:?} {own:?}");
+        assert_eq!(
+            cfg.trust.proxy_protocol,
+            !top.is_empty() && top.contains("true")
+        );
+    }
+}
+
+#[test]
+fn client_verification_and_ssl_headers() {
+    let cfg = parse(&format!(
+        "{TLS}ssl_headers = true\nclient_ca = \"clients.pem\"\n{MINIMAL}"
+    ));
+    let tls = cfg.listeners[0].tls.as_ref().unwrap();
+    assert!(tls.ssl_headers);
+    assert_eq!(
+        tls.client_auth,
+        Some(ClientAuth {
+            ca: PathBuf::from("/etc/ringlb/clients.pem"),
+            verify: ClientVerify::Required,
+        }),
+        "client_ca alone: required"
+    );
+    let cfg = parse(&format!(
+        "{TLS}client_ca = \"/ca.pem\"\nclient_verify = \"optional\"\n{MINIMAL}"
+    ));
+    let auth = cfg.listeners[0].tls.as_ref().unwrap().client_auth.as_ref();
+    assert_eq!(auth.map(|a| a.verify), Some(ClientVerify::Optional));
 }
 
 #[test]
@@ -217,6 +261,48 @@ fn refusals_name_the_line_and_the_key() {
             "listener[0].sni[0].cert",
             "not empty",
         ),
+        (
+            l("address = \"127.0.0.1:1\"\nssl_headers = true\n"),
+            3,
+            "listener[0].ssl_headers",
+            "TLS",
+        ),
+        (
+            l("address = \"127.0.0.1:1\"\nclient_ca = \"ca.pem\"\n"),
+            3,
+            "listener[0].client_ca",
+            "TLS",
+        ),
+        (
+            l("address = \"127.0.0.1:1\"\nclient_verify = \"optional\"\n"),
+            3,
+            "listener[0].client_verify",
+            "TLS",
+        ),
+        (
+            tls("client_verify = \"optional\"\n"),
+            5,
+            "listener[0].client_verify",
+            "needs client_ca",
+        ),
+        (
+            tls("client_ca = \"ca.pem\"\nclient_verify = \"on\"\n"),
+            6,
+            "listener[0].client_verify",
+            "\"required\"",
+        ),
+        (
+            tls("client_ca = \" \"\n"),
+            5,
+            "listener[0].client_ca",
+            "not empty",
+        ),
+        (
+            l("address = \"127.0.0.1:1\"\nproxy_protocol = \"yes\"\n"),
+            3,
+            "listener[0].proxy_protocol",
+            "",
+        ),
     ];
     for (text, line, key, needle) in cases {
         if key.is_empty() {
@@ -247,7 +333,11 @@ fn display_round_trips_listeners() {
         "listen = [\"127.0.0.1:8080\"]\n{TLS}hsts = \"max-age=1\"\nprotocols = [\"TLSv1.3\"]\n\
          alpn = []\n[[listener.sni]]\nnames = [\"a.test\", \"*.b.test\"]\ncert = \"a.crt\"\n\
          key = \"a.key\"\n[[listener]]\naddress = \"0.0.0.0:80\"\nredirect_https = true\n\
-         [[listener]]\naddress = \"0.0.0.0:81\"\n{MINIMAL}"
+         [[listener]]\naddress = \"0.0.0.0:81\"\n\
+         [[listener]]\naddress = \"0.0.0.0:444\"\ncert = \"s.crt\"\nkey = \"s.key\"\n\
+         ssl_headers = true\nclient_ca = \"ca.pem\"\nclient_verify = \"optional\"\n\
+         proxy_protocol = false\n[[listener]]\naddress = \"0.0.0.0:445\"\n\
+         proxy_protocol = true\n{MINIMAL}"
     );
     let cfg = parse(&text);
     let printed = cfg.to_string();
@@ -290,12 +380,22 @@ fn diff_marks_listener_addresses_restart_and_the_rest_reloadable() {
             "[[listener.sni]]\nnames = [\"a.test\"]\ncert = \"a\"\nkey = \"b\"\n",
             "listener[0].sni",
         ),
+        ("proxy_protocol = true\n", "listener[0].proxy_protocol"),
+        ("ssl_headers = true\n", "listener[0].ssl_headers"),
     ] {
         let changed = lines(format!("{TLS}{extra}{MINIMAL}"));
         assert_eq!(changed.len(), 1, "{changed:?}");
         assert!(changed[0].starts_with(&format!("~ {key}: ")), "{changed:?}");
         assert!(!changed[0].contains("restart"), "{changed:?}");
     }
+    let verified = lines(format!("{TLS}client_ca = \"ca.pem\"\n{MINIMAL}"));
+    assert_eq!(verified.len(), 2, "{verified:?}");
+    assert!(verified[0].starts_with("~ listener[0].client_ca: none -> "));
+    assert!(verified[1].starts_with("~ listener[0].client_verify: none -> required"));
+    assert!(
+        verified.iter().all(|l| !l.contains("restart")),
+        "{verified:?}"
+    );
     let cert = lines(format!("{}{MINIMAL}", TLS.replace("site.crt", "new.crt")));
     assert!(cert[0].starts_with("~ listener[0].cert: ") && !cert[0].contains("restart"));
 }

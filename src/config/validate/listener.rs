@@ -1,14 +1,19 @@
 //! `[[listener]]` tables: address, TLS keys (`cert`, `key`, `[[listener.sni]]`, `alpn`,
-//! `protocols`), `hsts` and `redirect_https`. The rules:
+//! `protocols`, `ssl_headers`, `client_ca`, `client_verify`), `hsts`, `redirect_https` and
+//! `proxy_protocol`. The rules:
 //! 1. `address` is required, an IP:PORT, and not used by `listen` or another listener
 //!    (port 0, any free port, may repeat).
 //! 2. `cert` and `key` come together; with them the listener terminates TLS.
-//! 3. `sni`, `alpn`, `protocols` and `hsts` need TLS; `redirect_https` needs a plain listener.
+//! 3. `sni`, `alpn`, `protocols`, `hsts`, `ssl_headers`, `client_ca` and `client_verify` need
+//!    TLS; `redirect_https` needs a plain listener.
 //! 4. `alpn` lists `"h2"` and/or `"http/1.1"` without repeats (empty: no ALPN, so HTTP/1.1).
 //! 5. `protocols` lists `"TLSv1.2"` and/or `"TLSv1.3"`, at least one, without repeats.
 //! 6. SNI names are host names, lowercased, optionally `*.` + a name with a dot; a name is in
 //!    one `[[listener.sni]]` only.
 //! 7. `hsts` starts with `max-age=` and is a valid header value.
+//! 8. `proxy_protocol` defaults to the top-level `proxy_protocol`.
+//! 9. `client_verify` is `"required"` or `"optional"` and needs `client_ca`; `client_ca`
+//!    alone means `"required"`.
 
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -21,20 +26,22 @@ use super::values::parse_listen;
 use super::Ctx;
 use crate::config::file::{FileListener, FileSni};
 use crate::config::{
-    Alpn, ConfigError, ListenerConfig, SniConfig, TlsConfig, TlsVersion, DEFAULT_ALPN,
-    DEFAULT_PROTOCOLS,
+    Alpn, ClientAuth, ClientVerify, ConfigError, ListenerConfig, SniConfig, TlsConfig, TlsVersion,
+    DEFAULT_ALPN, DEFAULT_PROTOCOLS,
 };
 
-/// Validates every `[[listener]]`; `listen` holds the plain `listen` addresses (rule 1).
+/// Validates every `[[listener]]`; `listen` holds the plain `listen` addresses (rule 1),
+/// `proxy_protocol` the top-level key (rule 8).
 pub(super) fn listeners(
     ctx: &Ctx<'_>,
     raw: &[Spanned<FileListener>],
     listen: &[SocketAddr],
+    proxy_protocol: bool,
 ) -> Result<Vec<ListenerConfig>, ConfigError> {
     let mut out: Vec<ListenerConfig> = Vec::new();
     for (i, item) in raw.iter().enumerate() {
         let key = format!("listener[{i}]");
-        let l = listener(ctx, item, &key)?;
+        let l = listener(ctx, item, &key, proxy_protocol)?;
         let taken = listen.contains(&l.address) || out.iter().any(|o| o.address == l.address);
         // Port 0 (any free port, for tests) is never taken.
         if taken && l.address.port() != 0 {
@@ -55,6 +62,7 @@ fn listener(
     ctx: &Ctx<'_>,
     item: &Spanned<FileListener>,
     key: &str,
+    proxy_protocol: bool,
 ) -> Result<ListenerConfig, ConfigError> {
     let raw = item.get_ref();
     let address = match &raw.address {
@@ -90,6 +98,12 @@ fn listener(
             needs_tls("alpn", raw.alpn.as_ref().map(|s| s.span()))?;
             needs_tls("protocols", raw.protocols.as_ref().map(|s| s.span()))?;
             needs_tls("hsts", raw.hsts.as_ref().map(|s| s.span()))?;
+            needs_tls("ssl_headers", raw.ssl_headers.as_ref().map(|s| s.span()))?;
+            needs_tls("client_ca", raw.client_ca.as_ref().map(|s| s.span()))?;
+            needs_tls(
+                "client_verify",
+                raw.client_verify.as_ref().map(|s| s.span()),
+            )?;
             None
         }
     };
@@ -110,6 +124,7 @@ fn listener(
         tls,
         hsts,
         redirect_https,
+        proxy_protocol: (raw.proxy_protocol.as_ref()).map_or(proxy_protocol, |p| *p.get_ref()),
     })
 }
 
@@ -160,7 +175,45 @@ fn tls(
         sni,
         alpn,
         protocols,
+        ssl_headers: raw.ssl_headers.as_ref().is_some_and(|s| *s.get_ref()),
+        client_auth: client_auth(ctx, raw, key)?,
     })
+}
+
+/// `client_ca` and `client_verify` (rule 9).
+fn client_auth(
+    ctx: &Ctx<'_>,
+    raw: &FileListener,
+    key: &str,
+) -> Result<Option<ClientAuth>, ConfigError> {
+    let verify = match &raw.client_verify {
+        Some(v) => ctx.check(v, &format!("{key}.client_verify"), |s| parse_verify(s))?,
+        None => ClientVerify::Required,
+    };
+    match (&raw.client_ca, &raw.client_verify) {
+        (Some(ca), _) => Ok(Some(ClientAuth {
+            ca: path(ctx, ca, &format!("{key}.client_ca"))?,
+            verify,
+        })),
+        (None, Some(v)) => {
+            let msg = "needs client_ca (the CA certificates client certificates are checked \
+                       against, PEM)"
+                .to_owned();
+            Err(ctx.err(&v.span(), format!("{key}.client_verify"), msg))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+pub(crate) fn parse_verify(s: &str) -> Result<ClientVerify, String> {
+    match s {
+        "required" => Ok(ClientVerify::Required),
+        "optional" => Ok(ClientVerify::Optional),
+        other => Err(format!(
+            "unknown client_verify {other:?}; expected \"required\" (nginx \"on\", httpd \
+             \"require\") or \"optional\""
+        )),
+    }
 }
 
 fn sni_entry(ctx: &Ctx<'_>, entry: &Spanned<FileSni>, key: &str) -> Result<SniConfig, ConfigError> {

@@ -39,6 +39,7 @@ use crate::clock;
 use crate::http::h2_guard::{Flood, FrameGuard};
 use crate::http::h2_request::{self, BodyFraming};
 use crate::http::head;
+use crate::tls::facts::TlsFacts;
 
 /// Concurrent streams a client may open on one connection (nginx 128, HAProxy 100).
 const MAX_STREAMS: u32 = 100;
@@ -68,10 +69,12 @@ pub(crate) fn floods() -> u64 {
 
 /// What a stream needs to know about its connection.
 #[derive(Debug)]
-struct ConnFacts {
+pub(super) struct ConnFacts {
     peer: SocketAddr,
     listener: Option<usize>,
-    tls: bool,
+    pub(super) tls: bool,
+    /// The connection's `X-SSL-*` values, when its listener has `ssl_headers`.
+    pub(super) tls_facts: Option<TlsFacts>,
 }
 
 /// Serves one HTTP/2 connection on `stream` until either side ends it.
@@ -85,6 +88,7 @@ pub(super) async fn serve(
         peer,
         listener,
         tls: stream.is_tls(),
+        tls_facts: stream.tls_facts().cloned(),
     });
     let wire: SharedWire = Rc::default();
     let mut guard = FrameGuard::new();
@@ -204,7 +208,7 @@ async fn serve_stream(
     let mut client = Client {
         stream: ClientStream::H2 {
             stream: Box::new(stream),
-            tls: origin.tls,
+            conn: origin.clone(),
         },
         peer: origin.peer,
         listener: origin.listener,
