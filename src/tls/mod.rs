@@ -1,6 +1,7 @@
 //! TLS termination: the certificates of the `[[listener]]` tables loaded and checked into one
-//! rustls `ServerConfig` per TLS listener ([`Acceptors`]), and the server-side stream that
-//! drives rustls over monoio's owned-buffer I/O ([`stream::TlsStream`]).
+//! rustls `ServerConfig` per TLS listener ([`Acceptors`]), the stream that drives rustls over
+//! monoio's owned-buffer I/O for either side of a connection ([`stream::TlsStream`]), and the
+//! plain-or-TLS stream the request path uses ([`MaybeTls`]).
 //!
 //! [`Acceptors::load`] is the one place certificate and key files are read: `ringlb check`
 //! (through `startup::check`), `ringlb run` at start and every reload call it, so a file one
@@ -30,7 +31,10 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::config::{Config, TlsConfig, TlsVersion};
 
+mod maybe;
 pub mod stream;
+
+pub use maybe::MaybeTls;
 
 /// The rustls configuration of every listener, indexed like `Config::listeners` (`None`: a
 /// plain listener).

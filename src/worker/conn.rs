@@ -132,7 +132,7 @@ pub(super) async fn serve(
                         let tunnel = forward::tunnel(stream, member, to_member, to_client, idle);
                         Box::pin(tunnel).await;
                     }
-                    ClientStream::Tls(stream) => {
+                    stream @ ClientStream::Tls(_) => {
                         let tunnel = tls_tunnel::tunnel(stream, member, to_member, to_client, idle);
                         Box::pin(tunnel).await;
                     }
