@@ -19,6 +19,7 @@ mod client;
 pub(crate) mod load;
 mod member;
 pub(crate) mod process;
+pub(crate) mod tls_member;
 mod wire;
 
 use std::io::{self, ErrorKind};
