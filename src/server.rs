@@ -17,7 +17,7 @@ use crate::clock;
 use crate::config::Config;
 use crate::control::Controller;
 use crate::link::{SharedGen, StopSignal, WorkerInfo, WorkerLink};
-use crate::tls::Acceptors;
+use crate::tls::{Acceptors, Connectors};
 use crate::worker::{self, Listener};
 
 /// Accept backlog per worker listener.
@@ -41,6 +41,8 @@ pub fn start(config: Arc<Config>) -> io::Result<ServerHandle> {
     let cpus = allowed_cpus();
     let n = config.workers.unwrap_or(cpus.len()).max(1);
     let tls = Arc::new(Acceptors::load(&config).map_err(io::Error::other)?);
+    let connectors = Arc::new(Connectors::load(&config).map_err(io::Error::other)?);
+    crate::tls::warn_unverified(&config);
     let mut per_worker: Vec<Vec<Listener>> = (0..n).map(|_| Vec::new()).collect();
     // `listen` addresses, then the `[[listener]]` tables, in config order.
     let all: Vec<(SocketAddr, Option<usize>)> = (config.listen.iter().map(|&a| (a, None)))
@@ -66,7 +68,11 @@ pub fn start(config: Arc<Config>) -> io::Result<ServerHandle> {
         }
     }
 
-    let shared = Arc::new(SharedGen::new(1, config, n).with_tls(tls));
+    let shared = Arc::new(
+        SharedGen::new(1, config, n)
+            .with_tls(tls)
+            .with_connectors(connectors),
+    );
     let epoch = clock::now();
     let (ready_tx, ready_rx) = crossbeam_channel::bounded(n);
     let stop = Arc::new(StopSignal::default());

@@ -8,6 +8,7 @@
 //! | `admin.htpasswd` readable, every line a supported hash ([`crate::admin::htpasswd`]) | `admin::server::start`, at each reload | here |
 //! | `admin.allow` entries are address blocks | the same | here (also in validation) |
 //! | `[[listener]]` certificates and keys: PEM, a key rustls can use, matching the certificate ([`crate::tls::Acceptors::load`]) | `server::start`, at each reload | here |
+//! | `https://` members' `tls_ca` (PEM CA certificates), `tls_client_cert` and `tls_client_key` (as for listeners) ([`crate::tls::Connectors::load`]) | `server::start`, at each reload | here |
 //!
 //! Not here, because they are properties of the machine rather than of the files: a listen
 //! address in use, io_uring being available, the open files limit. An access log that cannot
@@ -27,6 +28,7 @@ pub fn check(cfg: &Config) -> Result<(), String> {
         Access::load(admin)?;
     }
     crate::tls::Acceptors::load(cfg)?;
+    crate::tls::Connectors::load(cfg)?;
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use std::fmt;
 use super::display::{loadfactor_text, toml_string};
 use super::{
     duration, validate, AdminConfig, BalancerConfig, Config, HealthCheck, InsertCookie,
-    MemberConfig,
+    MemberConfig, MemberTls,
 };
 
 /// One difference between an old and a new config.
@@ -456,6 +456,7 @@ fn balancer_settings(b: &BalancerConfig) -> Vec<(&'static str, String)> {
         ("forcerecovery", fo.forcerecovery.to_string()),
         ("failonstatus", list(fo.failonstatus.iter())),
         ("failontimeout", fo.failontimeout.to_string()),
+        ("tls", o.member_tls.summary()),
     ]
 }
 
@@ -471,6 +472,7 @@ fn member_settings(m: &MemberConfig) -> Vec<(&'static str, String)> {
         ("retry", duration::format(o.retry)),
         ("slowstart", duration::format(o.slowstart)),
         ("health", o.health.as_ref().map_or_else(none, health_text)),
+        ("tls", MemberTls::summary(o.tls.as_ref())),
     ]
 }
 

@@ -2,14 +2,16 @@
 
 use std::fmt;
 
+use super::member_tls::write_keys;
 use super::{duration, validate, BalancerOptions, Config, HealthCheck, ListenerConfig, Ops};
 
 impl fmt::Display for Config {
     /// The effective configuration as TOML in the file schema, every default written out
     /// (optional values that are unset, an empty `status` and an empty `redirect` are left
     /// out; `activation` is folded into `status`, `distance` is written as `lbset`; each
-    /// member's effective `retry`, `slowstart` and health check are written on the member, so
-    /// balancer-level defaults are not reconstructed);
+    /// member's effective `retry`, `slowstart`, health check and `tls_*` keys are written on
+    /// the member, so balancer-level defaults are not reconstructed, except the balancer's
+    /// `tls_*` keys, which a member added through the manager inherits);
     /// [`super::parse_str`] of the output gives back an equal `Config` (with the same `file`).
     /// Paths (`admin.htpasswd`, `log.access`) print as resolved; they are absolute when the
     /// config came from [`super::load`], so the round trip holds for any `file` then.
@@ -101,6 +103,9 @@ impl fmt::Display for Config {
                 }
                 writeln!(f, "retry = \"{}\"", duration::format(o.retry))?;
                 writeln!(f, "slowstart = \"{}\"", duration::format(o.slowstart))?;
+                if let Some(tls) = &o.tls {
+                    write_keys(f, &tls.keys())?;
+                }
                 if let Some(h) = &o.health {
                     write_health(f, h)?;
                 }
@@ -154,6 +159,7 @@ fn write_balancer_options(f: &mut fmt::Formatter<'_>, o: &BalancerOptions) -> fm
         writeln!(f, "failonstatus = [{}]", codes.join(", "))?;
     }
     writeln!(f, "failontimeout = {}", fo.failontimeout)?;
+    write_keys(f, &o.member_tls.keys())?;
     let Some(c) = &o.insert_cookie else {
         return Ok(());
     };

@@ -157,6 +157,12 @@ pub(crate) struct FileBalancer {
     pub(crate) slowstart: Option<Spanned<Scalar>>,
     /// Default health check of the members, key by key.
     pub(crate) health: Option<Spanned<FileHealth>>,
+    /// Defaults of the `https://` members (`config::member_tls`).
+    pub(crate) tls_ca: Option<Spanned<String>>,
+    pub(crate) tls_verify: Option<Spanned<Scalar>>,
+    pub(crate) tls_server_name: Option<Spanned<String>>,
+    pub(crate) tls_client_cert: Option<Spanned<String>>,
+    pub(crate) tls_client_key: Option<Spanned<String>>,
     pub(crate) member: Option<Vec<Spanned<FileMember>>>,
 }
 
@@ -288,6 +294,12 @@ pub(crate) struct FileMember {
     pub(crate) retry: Option<Spanned<Scalar>>,
     pub(crate) slowstart: Option<Spanned<Scalar>>,
     pub(crate) health: Option<Spanned<FileMemberHealth>>,
+    /// TLS to an `https://` member (`config::member_tls`).
+    pub(crate) tls_ca: Option<Spanned<String>>,
+    pub(crate) tls_verify: Option<Spanned<Scalar>>,
+    pub(crate) tls_server_name: Option<Spanned<String>>,
+    pub(crate) tls_client_cert: Option<Spanned<String>>,
+    pub(crate) tls_client_key: Option<Spanned<String>>,
 }
 
 /// Any TOML scalar except a date; `validate` decides which kinds a key accepts.

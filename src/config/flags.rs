@@ -94,7 +94,13 @@ pub(crate) fn from_flags(
 fn member_spec(spec: &str) -> Result<MemberConfig, String> {
     let mut parts = spec.split(',');
     let url = parts.next().unwrap_or_default().trim();
-    let (addr, authority) = parse_member_url(url)?;
+    let parsed = parse_member_url(url)?;
+    if parsed.https {
+        return Err(format!(
+            "{url}: https:// members need tls_ca (or tls_verify = false), which only a \
+             config file sets"
+        ));
+    }
     let (mut route, mut lbfactor) = (None, None);
     for part in parts {
         let (key, value) = part
@@ -127,8 +133,8 @@ fn member_spec(spec: &str) -> Result<MemberConfig, String> {
     }
     Ok(MemberConfig {
         url: url.to_owned(),
-        addr,
-        authority,
+        addr: parsed.addr,
+        authority: parsed.authority,
         route: route.unwrap_or_default(),
         lbfactor: lbfactor.unwrap_or(100),
         options: Default::default(),

@@ -20,17 +20,20 @@ mod duration;
 mod file;
 mod flags;
 mod listener;
+mod member_tls;
 pub mod remote;
 mod status;
 #[cfg(test)]
 mod tests;
 mod validate;
 pub(crate) use display::loadfactor_text;
+pub(crate) use validate::member_tls::resolve_member as resolve_member_tls;
 pub(crate) use validate::values::parse_member_url;
 
 pub use diff::{diff, Change};
 // Every `[[listener]]` type: `ListenerConfig`, `TlsConfig`, `ClientAuth`, ...
 pub use listener::*;
+pub use member_tls::{MemberClientCert, MemberTls, MemberTlsDefaults, TlsVerify};
 pub use remote::{fetch_running, load_old};
 pub use status::Status;
 pub use validate::target_text;
@@ -353,6 +356,8 @@ pub struct BalancerOptions {
     pub activation_header: Option<String>,
     /// When and how often a request moves to another member (docs/semantics.md §6).
     pub failover: Failover,
+    /// The `tls_*` keys of the balancer: defaults of its `https://` members.
+    pub member_tls: MemberTlsDefaults,
 }
 
 /// Failover settings of a balancer (Apache names).
@@ -476,6 +481,8 @@ pub struct MemberOptions {
     pub slowstart: Duration,
     /// Active health check; `None` = passive detection only.
     pub health: Option<HealthCheck>,
+    /// TLS to the member: `Some` exactly when its URL is `https://`.
+    pub tls: Option<MemberTls>,
 }
 
 impl Default for MemberOptions {
@@ -487,6 +494,7 @@ impl Default for MemberOptions {
             retry: Duration::from_secs(60),
             slowstart: Duration::ZERO,
             health: None,
+            tls: None,
         }
     }
 }
@@ -523,7 +531,7 @@ pub struct BalancerConfig {
 /// One member (backend).
 #[derive(Clone, Debug, PartialEq)]
 pub struct MemberConfig {
-    /// As written, e.g. `http://127.0.0.1:9001`.
+    /// As written, e.g. `http://127.0.0.1:9001` or `https://10.0.0.5:8443`.
     pub url: String,
     pub addr: SocketAddr,
     /// `host:port` for the Host header when `preserve_host` is off.

@@ -13,6 +13,7 @@ mod flags;
 mod limits;
 mod listener;
 mod log_targets;
+mod member_tls;
 mod operations;
 mod options;
 mod remote;

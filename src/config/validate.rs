@@ -5,8 +5,9 @@
 //! first error in validation order is returned. The value checks (`check_*`, `parse_*`, in
 //! `values`) are pure functions returning a message without a location, shared with
 //! `from_flags`. This file holds the top-level tables; `balancer` the balancers and members,
-//! `failover` their failover keys and member timings, `health` the health check tables, `ops`
-//! the admin listener, the logs and `shutdown_grace`.
+//! `failover` their failover keys and member timings, `health` the health check tables,
+//! `member_tls` the `tls_*` keys of `https://` members, `ops` the admin listener, the logs and
+//! `shutdown_grace`.
 
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -24,6 +25,7 @@ mod balancer;
 mod failover;
 mod health;
 mod listener;
+pub(crate) mod member_tls;
 mod ops;
 pub(crate) mod values;
 

@@ -189,9 +189,10 @@ impl Controller {
     /// Replaces the configuration file's `Config` (a reload). Overrides hold unless the file
     /// changed their key (see `overrides`); the new `[admin]` rules (the htpasswd file
     /// re-read) and `log.level` apply from the next request, the TLS listeners' certificates
-    /// (re-read) from the next connection. Refused, with nothing changed, if the result is not
-    /// a valid configuration, the htpasswd file or a certificate or key cannot be read or
-    /// parsed, or a key changes that needs a restart. Returns the new generation's number once every
+    /// and the `https://` members' `tls_*` files (re-read) from the next connection. Refused,
+    /// with nothing changed, if the result is not a valid configuration, the htpasswd file or
+    /// a certificate, key or CA file cannot be read or parsed, or a key changes that needs a
+    /// restart. Returns the new generation's number once every
     /// worker runs it.
     pub fn reload(&self, file: Config, who: &Actor) -> Result<u64, String> {
         let mut state = self.lock();
@@ -216,6 +217,8 @@ impl Controller {
         }
         let plan = plan_reload(&file, &state.overrides)?;
         let tls = Arc::new(crate::tls::Acceptors::load(&file)?);
+        // For the members in force: the file's and those added through the manager.
+        let connectors = Arc::new(crate::tls::Connectors::load(&plan.config)?);
         let access = match (&state.admin, &file.ops.admin) {
             (Some(slot), Some(admin)) => Some((slot.clone(), Access::load(admin)?)),
             _ => None,
@@ -229,10 +232,12 @@ impl Controller {
         }
         state.file = Arc::new(file);
         state.overrides = plan.overrides;
+        crate::tls::warn_unverified(&plan.config);
         let next = Arc::new(
             (state.current)
                 .successor(Arc::new(plan.config))
-                .with_tls(tls),
+                .with_tls(tls)
+                .with_connectors(connectors),
         );
         let pending = self.publish(&mut state, who, "reload", next.clone(), |ack| {
             Control::Swap(next.clone(), ack)
@@ -388,8 +393,8 @@ impl Controller {
         let changes = config::diff(&state.current.config, &next.config);
         if changes.is_empty() && what == "reload" {
             log::info(format_args!(
-                "{what} by {who}: no configuration key changes (certificate and htpasswd files \
-                 were re-read)"
+                "{what} by {who}: no configuration key changes (certificate, member tls_* and \
+                 htpasswd files were re-read)"
             ));
         } else if changes.is_empty() {
             log::info(format_args!("{what} by {who}: nothing changes"));

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::balancer::Status;
-use crate::config::{self, BalancerConfig, Config, MemberConfig, MemberOptions};
+use crate::config::{self, BalancerConfig, Config, MemberConfig, MemberOptions, MemberTlsDefaults};
 
 /// An operator's change to one member, as the manager and the API send it: `None` and empty
 /// flag sets leave a key alone.
@@ -274,7 +274,7 @@ impl Overrides {
                 }
             }
             for a in self.added.iter().filter(|a| a.balancer == b.name) {
-                if let Some(member) = a.to_member() {
+                if let Some(member) = a.to_member(&b.options.member_tls) {
                     b.members.push(member);
                 }
             }
@@ -486,19 +486,26 @@ impl AddedMember {
     }
 
     /// The member as the configuration holds it; `None` when its URL does not parse (it was
-    /// checked when added).
-    fn to_member(&self) -> Option<MemberConfig> {
-        let (addr, authority) = config::parse_member_url(&self.url).ok()?;
+    /// checked when added). An `https://` member takes its balancer's `tls_*` keys (`tls`);
+    /// when they do not make a valid setting (no `tls_ca`), the member's `tls` is left out
+    /// and validating the result refuses it, saying which key is missing.
+    fn to_member(&self, tls: &MemberTlsDefaults) -> Option<MemberConfig> {
+        let parsed = config::parse_member_url(&self.url).ok()?;
+        let tls = parsed
+            .https
+            .then(|| config::resolve_member_tls(&MemberTlsDefaults::default(), tls, &parsed.host))
+            .and_then(Result::ok);
         Some(MemberConfig {
             url: self.url.clone(),
-            addr,
-            authority,
+            addr: parsed.addr,
+            authority: parsed.authority,
             route: self.route.clone(),
             lbfactor: self.lbfactor,
             options: MemberOptions {
                 lbset: self.lbset,
                 redirect: self.redirect.clone(),
                 status: self.flags(),
+                tls,
                 ..MemberOptions::default()
             },
         })

@@ -227,3 +227,32 @@ fn edits_name_only_what_changed_and_split_nothing() {
     );
     assert!(member_edits(&next, &next).is_empty());
 }
+
+#[test]
+fn an_added_https_member_takes_its_balancers_tls_keys() {
+    let with_ca = FILE.replace(
+        "name = \"app\"\n",
+        "name = \"app\"\ntls_ca = \"/etc/ca.pem\"\n",
+    );
+    let base = file(&with_ca);
+    let mut o = Overrides::default();
+    o.add(&base, "app", "https://127.0.0.1:9443", "c", 100)
+        .unwrap();
+    let cfg = effective(&base, &o);
+    let added = &cfg.balancers[0].members[2];
+    let tls = added
+        .options
+        .tls
+        .as_ref()
+        .expect("an https:// member has TLS");
+    assert_eq!(tls.verify, config::TlsVerify::Ca("/etc/ca.pem".into()));
+    assert_eq!(tls.server_name, "127.0.0.1");
+
+    // Without a tls_ca to inherit, the result is refused naming the missing key.
+    let base = file(FILE);
+    let mut o = Overrides::default();
+    o.add(&base, "app", "https://127.0.0.1:9443", "c", 100)
+        .unwrap();
+    let err = plan_reload(&base, &o).unwrap_err();
+    assert!(err.contains("tls_ca"), "{err}");
+}

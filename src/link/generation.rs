@@ -6,7 +6,8 @@
 //! - a **new generation** (a reload of the file, a member added or removed through the
 //!   manager): the shared counters, the error window, the failed check and the "usable since"
 //!   clock of every member that is in both, here; and on each worker (`worker::Gen::new`,
-//!   following `origin`) its idle member connections (when the address is the same), its
+//!   following `origin`) its idle member connections (when the address is the same, and for
+//!   an `https://` member the same TLS configuration: a reload re-reads its files), its
 //!   byrequests score and its health-check pass/fail counts. The access log stays open when
 //!   its target and format are the same (`SIGUSR1` reopens it).
 //! - an **in-place edit** (status flags, loadfactor, lbset, route, redirect): everything. The
@@ -19,7 +20,7 @@ use std::sync::Arc;
 use crate::balancer::Health;
 use crate::config::Config;
 use crate::stats::Stats;
-use crate::tls::Acceptors;
+use crate::tls::{Acceptors, Connectors};
 
 /// What every worker shares for one configuration generation: the config, the cross-core
 /// counters and the member health words sized for it.
@@ -34,6 +35,10 @@ pub struct SharedGen {
     /// The rustls configuration of each TLS listener, loaded for this generation (a reload
     /// re-reads the certificates; an in-place edit keeps them).
     pub tls: Arc<Acceptors>,
+    /// The rustls configuration of each `https://` member, loaded for this generation (a
+    /// reload re-reads the files; a member added or removed re-indexes them; an in-place edit
+    /// keeps them).
+    pub connectors: Arc<Connectors>,
     /// `origin[b][m]`: where member `m` of balancer `b` was in the previous generation
     /// (balancer, member), if it was there.
     origin: Vec<Vec<Option<(usize, usize)>>>,
@@ -49,6 +54,7 @@ impl SharedGen {
             health: Arc::new(Health::new(&members)),
             origin: members.iter().map(|&n| vec![None; n]).collect(),
             tls: Arc::default(),
+            connectors: Arc::default(),
             config,
         }
     }
@@ -60,6 +66,13 @@ impl SharedGen {
         self
     }
 
+    /// This generation with the `https://` members' configurations `connectors` (see
+    /// [`Connectors::load`]), loaded for this generation's config.
+    pub fn with_connectors(mut self, connectors: Arc<Connectors>) -> SharedGen {
+        self.connectors = connectors;
+        self
+    }
+
     /// Where member `m` of balancer `b` was in the previous generation, if it was there.
     pub fn origin(&self, b: usize, m: usize) -> Option<(usize, usize)> {
         self.origin.get(b)?.get(m).copied().flatten()
@@ -67,11 +80,15 @@ impl SharedGen {
 
     /// The next generation for `config`: fresh counters and health words, with every member
     /// that exists in both (same balancer name and URL) carrying its counters, error window,
-    /// failed check and slow-start clock over. The TLS configurations stay (a reload of the
-    /// file replaces them with [`SharedGen::with_tls`]).
+    /// failed check and slow-start clock over. The TLS configurations stay: the listeners' as
+    /// they are, the members' re-indexed for the new members ([`Connectors::follow`]); a
+    /// reload of the file replaces both ([`SharedGen::with_tls`],
+    /// [`SharedGen::with_connectors`]).
     pub fn successor(&self, config: Arc<Config>) -> SharedGen {
-        let mut next =
-            SharedGen::new(self.number + 1, config, self.stats.cores()).with_tls(self.tls.clone());
+        let connectors = Arc::new(self.connectors.follow(&self.config, &config));
+        let mut next = SharedGen::new(self.number + 1, config, self.stats.cores())
+            .with_tls(self.tls.clone())
+            .with_connectors(connectors);
         for (b, bcfg) in next.config.balancers.iter().enumerate() {
             let Some(ob) = self
                 .config
@@ -103,6 +120,7 @@ impl SharedGen {
             stats: self.stats.clone(),
             health: self.health.clone(),
             tls: self.tls.clone(),
+            connectors: self.connectors.clone(),
             origin: self.origin.clone(),
         }
     }

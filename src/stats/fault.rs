@@ -44,10 +44,23 @@ pub enum Fault {
     CheckNotSent = 12,
     /// Any other failure answered with the carried status.
     Other = 13,
+    /// TLS (a request's connection or a health check's): the member's certificate does not
+    /// chain to a CA of `tls_ca`.
+    TlsUnknownIssuer = 14,
+    /// TLS: the member's certificate is not valid for `tls_server_name`.
+    TlsBadName = 15,
+    /// TLS: the member's certificate has expired or is not valid yet.
+    TlsExpired = 16,
+    /// TLS: the member's certificate was refused for another reason.
+    TlsCertificate = 17,
+    /// TLS: the member ended the handshake with an alert.
+    TlsAlert = 18,
+    /// TLS: the handshake failed otherwise (closed, reset, not TLS).
+    TlsHandshake = 19,
 }
 
 impl Fault {
-    const ALL: [Fault; 13] = [
+    const ALL: [Fault; 19] = [
         Fault::ConnectRefused,
         Fault::ConnectTimeout,
         Fault::ResponseTimeout,
@@ -61,6 +74,12 @@ impl Fault {
         Fault::CheckClosed,
         Fault::CheckNotSent,
         Fault::Other,
+        Fault::TlsUnknownIssuer,
+        Fault::TlsBadName,
+        Fault::TlsExpired,
+        Fault::TlsCertificate,
+        Fault::TlsAlert,
+        Fault::TlsHandshake,
     ];
 
     /// Short text for the operator, e.g. `connect refused`.
@@ -79,7 +98,29 @@ impl Fault {
             Fault::CheckClosed => "health check: connection closed",
             Fault::CheckNotSent => "health check: request not sent",
             Fault::Other => "failed",
+            Fault::TlsUnknownIssuer => "TLS: certificate not signed by a tls_ca certificate",
+            Fault::TlsBadName => "TLS: certificate not valid for tls_server_name",
+            Fault::TlsExpired => "TLS: certificate expired or not yet valid",
+            Fault::TlsCertificate => "TLS: certificate refused",
+            Fault::TlsAlert => "TLS: handshake refused by the member (alert)",
+            Fault::TlsHandshake => "TLS: handshake failed",
         }
+    }
+
+    /// Whether the failure was in making the connection (TCP or TLS): nothing was sent, and
+    /// no HTTP status goes with it.
+    pub fn is_connect(self) -> bool {
+        matches!(
+            self,
+            Fault::ConnectRefused
+                | Fault::ConnectTimeout
+                | Fault::TlsUnknownIssuer
+                | Fault::TlsBadName
+                | Fault::TlsExpired
+                | Fault::TlsCertificate
+                | Fault::TlsAlert
+                | Fault::TlsHandshake
+        )
     }
 
     fn from_code(code: u64) -> Option<Fault> {

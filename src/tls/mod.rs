@@ -1,8 +1,11 @@
-//! TLS termination: the certificates of the `[[listener]]` tables loaded and checked into one
-//! rustls `ServerConfig` per TLS listener ([`Acceptors`]), and the server-side stream that
-//! drives rustls over monoio's owned-buffer I/O ([`stream::TlsStream`]).
+//! TLS on both sides, with rustls (ring provider):
+//! - termination: the certificates of the `[[listener]]` tables loaded and checked into one
+//!   rustls `ServerConfig` per TLS listener ([`Acceptors`]);
+//! - `https://` members: one rustls `ClientConfig` per member ([`Connectors`], in `member`);
+//! - the stream that drives rustls over monoio's owned-buffer I/O for either side
+//!   ([`stream::TlsStream`]), and the plain-or-TLS stream the request path uses ([`MaybeTls`]).
 //!
-//! [`Acceptors::load`] is the one place certificate and key files are read: `ringlb check`
+//! [`Acceptors::load`] is the one place listener certificate and key files are read: `ringlb check`
 //! (through `startup::check`), `ringlb run` at start and every reload call it, so a file one
 //! refuses is refused by all of them with the same message, naming the file. A reload builds
 //! new acceptors; connections accepted after it use them, connections already open keep the
@@ -43,7 +46,12 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use crate::config::{ClientAuth, ClientVerify, Config, TlsConfig, TlsVersion};
 
 pub mod facts;
+mod maybe;
+mod member;
 pub mod stream;
+
+pub use maybe::MaybeTls;
+pub use member::{warn_unverified, Connector, Connectors};
 
 /// The rustls configuration of every listener, indexed like `Config::listeners` (`None`: a
 /// plain listener).
@@ -167,14 +175,17 @@ fn ticketer() -> Result<Arc<dyn ProducesTickets>, rustls::Error> {
 /// The listener's certificates, loaded, by name.
 fn resolver(tls: &TlsConfig, key: &str) -> Result<Resolver, String> {
     let provider = provider();
-    let default = certified_key(&tls.cert, &tls.key, &provider, key)?;
+    let names = |k: &str| (format!("{k}.cert"), format!("{k}.key"));
+    let (c, k) = names(key);
+    let default = certified_key(&tls.cert, &tls.key, &provider, (&c, &k))?;
     let mut resolver = Resolver {
         default: Arc::new(default),
         exact: HashMap::new(),
         wildcard: HashMap::new(),
     };
     for (j, sni) in tls.sni.iter().enumerate() {
-        let pair = certified_key(&sni.cert, &sni.key, &provider, &format!("{key}.sni[{j}]"))?;
+        let (c, k) = names(&format!("{key}.sni[{j}]"));
+        let pair = certified_key(&sni.cert, &sni.key, &provider, (&c, &k))?;
         let pair = Arc::new(pair);
         for name in &sni.names {
             match name.strip_prefix("*.") {
@@ -187,35 +198,37 @@ fn resolver(tls: &TlsConfig, key: &str) -> Result<Resolver, String> {
 }
 
 /// The certificate chain in `cert` and the private key in `key`, checked to belong together.
+/// Errors name the keys `names` (the certificate's, the key's) and the file.
 fn certified_key(
     cert: &Path,
     key: &Path,
     provider: &CryptoProvider,
-    name: &str,
+    names: (&str, &str),
 ) -> Result<CertifiedKey, String> {
     let shown = |p: &Path| p.display().to_string();
+    let (cert_name, key_name) = names;
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| format!("{name}.cert {}: {}", shown(cert), pem_error(e)))?;
+        .map_err(|e| format!("{cert_name} {}: {}", shown(cert), pem_error(e)))?;
     if chain.is_empty() {
         return Err(format!(
-            "{name}.cert {}: no certificate found (expected PEM \"BEGIN CERTIFICATE\")",
+            "{cert_name} {}: no certificate found (expected PEM \"BEGIN CERTIFICATE\")",
             shown(cert)
         ));
     }
     let private = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| format!("{name}.key {}: {}", shown(key), pem_error(e)))?;
+        .map_err(|e| format!("{key_name} {}: {}", shown(key), pem_error(e)))?;
     CertifiedKey::from_der(chain, private, provider).map_err(|e| match e {
         rustls::Error::InconsistentKeys(_) => format!(
-            "{name}.key {}: does not match the certificate in {}",
+            "{key_name} {}: does not match the certificate in {}",
             shown(key),
             shown(cert)
         ),
         rustls::Error::InvalidCertificate(why) => format!(
-            "{name}.cert {}: the first certificate is not valid X.509 ({why:?})",
+            "{cert_name} {}: the first certificate is not valid X.509 ({why:?})",
             shown(cert)
         ),
-        other => format!("{name}.key {}: {other}", shown(key)),
+        other => format!("{key_name} {}: {other}", shown(key)),
     })
 }
 

@@ -1,5 +1,8 @@
-//! A server-side TLS stream: rustls's `ServerConnection` driven over a monoio `TcpStream` with
-//! owned buffers, read and written through monoio's `AsyncReadRent`/`AsyncWriteRent`.
+//! A TLS stream: a rustls connection driven over a monoio `TcpStream` with owned buffers, read
+//! and written through monoio's `AsyncReadRent`/`AsyncWriteRent`. One driver for both sides:
+//! [`TlsStream<ServerConnection>`] for clients of a TLS listener ([`TlsStream::accept`]),
+//! [`TlsStream<ClientConnection>`] for `https://` members ([`TlsStream::connect`]); the side
+//! is a type parameter ([`TlsSide`]), so each is compiled on its own with no dispatch.
 //!
 //! Driven here rather than through `monoio-rustls` for three things the request path needs
 //! and that crate does not give: the socket itself (`readable()` for the idle wait), whether
@@ -21,6 +24,7 @@
 //! read unless nothing can have arrived (the same contract as the plain socket's).
 
 use std::io::{self, Read, Write};
+use std::ops::DerefMut;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +34,12 @@ use monoio::io::{
 };
 use monoio::net::TcpStream;
 use monoio::BufResult;
-use rustls::{ServerConfig, ServerConnection};
+use rustls::client::ClientConnectionData;
+use rustls::pki_types::ServerName;
+use rustls::server::ServerConnectionData;
+use rustls::{
+    ClientConfig, ClientConnection, ConnectionCommon, ServerConfig, ServerConnection, SideData,
+};
 
 use super::facts::TlsFacts;
 
@@ -39,11 +48,26 @@ const TLS_READ: usize = 16 * 1024 + 512;
 /// Most plaintext copied out per read call (rustls holds at most about this much).
 const PLAIN_READ: usize = 16 * 1024;
 
-/// One accepted TLS connection after its handshake.
+/// The side of a TLS connection: rustls's `ServerConnection` or `ClientConnection`, each of
+/// which derefs to the `ConnectionCommon` this driver uses.
+pub trait TlsSide: DerefMut<Target = ConnectionCommon<Self::Data>> + std::fmt::Debug {
+    type Data: SideData;
+}
+
+impl TlsSide for ServerConnection {
+    type Data = ServerConnectionData;
+}
+
+impl TlsSide for ClientConnection {
+    type Data = ClientConnectionData;
+}
+
+/// One TLS connection after its handshake: accepted from a client (`C = ServerConnection`,
+/// the default) or made to a member (`C = ClientConnection`).
 #[derive(Debug)]
-pub struct TlsStream {
+pub struct TlsStream<C: TlsSide = ServerConnection> {
     tcp: TcpStream,
-    conn: ServerConnection,
+    conn: C,
     rbuf: Vec<u8>,
     rpos: usize,
     wbuf: Vec<u8>,
@@ -53,7 +77,7 @@ pub struct TlsStream {
     facts: Option<TlsFacts>,
 }
 
-impl TlsStream {
+impl TlsStream<ServerConnection> {
     /// Runs the server handshake on `tcp` within `timeout`. `early` holds ciphertext already
     /// read from `tcp` (what followed a PROXY protocol header), given to rustls before
     /// anything is read from the socket. On failure the alert rustls chose (if any) has been
@@ -63,9 +87,55 @@ impl TlsStream {
         config: Arc<ServerConfig>,
         early: Vec<u8>,
         timeout: Duration,
-    ) -> io::Result<TlsStream> {
+    ) -> io::Result<TlsStream<ServerConnection>> {
         let conn = ServerConnection::new(config).map_err(io::Error::other)?;
-        let mut stream = TlsStream {
+        TlsStream::new(tcp, conn, early)
+            .handshake_within(timeout)
+            .await
+    }
+
+    /// Renders the connection's `X-SSL-*` values (after the handshake, once per connection)
+    /// and keeps them for [`TlsStream::facts`].
+    pub fn keep_facts(&mut self) {
+        self.facts = Some(TlsFacts::of(&self.conn));
+    }
+
+    /// The values [`TlsStream::keep_facts`] rendered; `None` if it was not called.
+    pub fn facts(&self) -> Option<&TlsFacts> {
+        self.facts.as_ref()
+    }
+}
+
+impl TlsStream<ClientConnection> {
+    /// Runs the client handshake on `tcp` with `name` (sent as SNI when it is a DNS name, and
+    /// the name the certificate is verified for) within `timeout`. A rustls error (the
+    /// certificate rejected, an alert from the member) comes back as an `InvalidData` error
+    /// wrapping the `rustls::Error` (see [`rustls_error`]); the alert rustls chose has been
+    /// sent.
+    pub async fn connect(
+        tcp: TcpStream,
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+        timeout: Duration,
+    ) -> io::Result<TlsStream<ClientConnection>> {
+        let conn = ClientConnection::new(config, name)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        TlsStream::new(tcp, conn, Vec::new())
+            .handshake_within(timeout)
+            .await
+    }
+}
+
+/// The rustls error an error of this module carries, if it is one (a failed handshake or a
+/// record that did not decrypt).
+pub fn rustls_error(e: &io::Error) -> Option<&rustls::Error> {
+    e.get_ref()?.downcast_ref::<rustls::Error>()
+}
+
+impl<C: TlsSide> TlsStream<C> {
+    /// `early`: ciphertext already read from `tcp`.
+    fn new(tcp: TcpStream, conn: C, early: Vec<u8>) -> TlsStream<C> {
+        TlsStream {
             tcp,
             conn,
             rbuf: early,
@@ -73,9 +143,12 @@ impl TlsStream {
             wbuf: Vec::new(),
             eof: false,
             facts: None,
-        };
-        match monoio::time::timeout(timeout, stream.handshake()).await {
-            Ok(Ok(())) => Ok(stream),
+        }
+    }
+
+    async fn handshake_within(mut self, timeout: Duration) -> io::Result<TlsStream<C>> {
+        match monoio::time::timeout(timeout, self.handshake()).await {
+            Ok(Ok(())) => Ok(self),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(io::Error::new(
                 io::ErrorKind::TimedOut,
@@ -106,17 +179,6 @@ impl TlsStream {
     /// The negotiated ALPN protocol, if any.
     pub fn alpn(&self) -> Option<&[u8]> {
         self.conn.alpn_protocol()
-    }
-
-    /// Renders the connection's `X-SSL-*` values (after the handshake, once per connection)
-    /// and keeps them for [`TlsStream::facts`].
-    pub fn keep_facts(&mut self) {
-        self.facts = Some(TlsFacts::of(&self.conn));
-    }
-
-    /// The values [`TlsStream::keep_facts`] rendered; `None` if it was not called.
-    pub fn facts(&self) -> Option<&TlsFacts> {
-        self.facts.as_ref()
     }
 
     /// Whether a read can make progress without the socket becoming readable: plaintext or
@@ -191,18 +253,7 @@ impl TlsStream {
     }
 }
 
-impl TlsStream {
-    /// Like [`AsyncReadRent::read`], but a socket read it waits on ends when `cancel` fires,
-    /// with the socket's `ECANCELED` error and nothing lost: bytes that raced the cancel are
-    /// kept (for the tunnel, which must stop reading to write).
-    pub async fn cancelable_read<T: IoBufMut>(
-        &mut self,
-        buf: T,
-        cancel: CancelHandle,
-    ) -> BufResult<usize, T> {
-        self.read_with(buf, Some(&cancel)).await
-    }
-
+impl<C: TlsSide> TlsStream<C> {
     async fn read_with<T: IoBufMut>(
         &mut self,
         mut buf: T,
@@ -228,7 +279,30 @@ impl TlsStream {
     }
 }
 
-impl AsyncReadRent for TlsStream {
+impl<C: TlsSide> CancelableAsyncReadRent for TlsStream<C> {
+    /// Like [`AsyncReadRent::read`], but a socket read it waits on ends when `cancel` fires,
+    /// with the socket's `ECANCELED` error and nothing lost: bytes that raced the cancel are
+    /// kept (for the tunnel, which must stop reading to write, and the `100 Continue` wait).
+    async fn cancelable_read<T: IoBufMut>(
+        &mut self,
+        buf: T,
+        cancel: CancelHandle,
+    ) -> BufResult<usize, T> {
+        self.read_with(buf, Some(&cancel)).await
+    }
+
+    /// Not used by ringlb.
+    async fn cancelable_readv<T: IoVecBufMut>(
+        &mut self,
+        buf: T,
+        _cancel: CancelHandle,
+    ) -> BufResult<usize, T> {
+        let e = io::Error::new(io::ErrorKind::Unsupported, "readv on a TLS stream");
+        (Err(e), buf)
+    }
+}
+
+impl<C: TlsSide> AsyncReadRent for TlsStream<C> {
     /// Plaintext into `buf`; `Ok(0)` when the peer closed (with or without `close_notify`:
     /// HTTP/1.1 framing, not the TLS close, says whether a message was complete).
     async fn read<T: IoBufMut>(&mut self, buf: T) -> BufResult<usize, T> {
@@ -242,7 +316,7 @@ impl AsyncReadRent for TlsStream {
     }
 }
 
-impl AsyncWriteRent for TlsStream {
+impl<C: TlsSide> AsyncWriteRent for TlsStream<C> {
     /// Encrypts as much of `buf` as rustls takes (its outgoing buffer is bounded) and writes
     /// the records before returning.
     async fn write<T: IoBuf>(&mut self, buf: T) -> BufResult<usize, T> {
@@ -277,7 +351,10 @@ impl AsyncWriteRent for TlsStream {
 /// Copies plaintext rustls holds into `buf` (at most [`PLAIN_READ`] bytes) and marks them
 /// initialized. `WouldBlock`: rustls holds none yet.
 #[allow(unsafe_code)]
-fn read_plaintext<T: IoBufMut>(conn: &mut ServerConnection, buf: &mut T) -> io::Result<usize> {
+fn read_plaintext<D: SideData, T: IoBufMut>(
+    conn: &mut ConnectionCommon<D>,
+    buf: &mut T,
+) -> io::Result<usize> {
     let total = buf.bytes_total().min(PLAIN_READ);
     let ptr = buf.write_ptr();
     // SAFETY: `IoBufMut` guarantees `write_ptr` is valid for writes of `bytes_total` bytes

@@ -1,8 +1,9 @@
-//! Certificate loading and SNI choice (the handshakes themselves are in tests/tls.rs).
+//! Certificate loading, SNI choice and the members' client configurations (the handshakes
+//! themselves are in tests/tls.rs and tests/upstream_tls.rs).
 
 use std::path::{Path, PathBuf};
 
-use super::Acceptors;
+use super::{Acceptors, Connectors};
 use crate::config::parse_str;
 
 fn dir(name: &str) -> PathBuf {
@@ -100,4 +101,48 @@ fn sni_picks_exact_then_wildcard_then_the_default() {
     assert_eq!(leaf(Some("example.com")), default_leaf);
     assert_eq!(leaf(Some("a.b.example.com")), default_leaf);
     assert_eq!(leaf(Some("other.test")), default_leaf);
+}
+
+/// A config with `members` (TOML `[[balancer.member]]` tables) under a balancer with `keys`.
+fn members_config(keys: &str, members: &str) -> crate::config::Config {
+    let text = format!("[[balancer]]\nname = \"b\"\n{keys}{members}");
+    parse_str(&text, "<t>").unwrap()
+}
+
+#[test]
+fn each_https_member_gets_a_client_config_and_follow_keeps_them() {
+    let d = dir("members");
+    let (ca, _) = pair(&d, "ca", &["ca.test"]);
+    let (client, client_key) = pair(&d, "client", &["client.test"]);
+    let keys = format!("tls_ca = {ca:?}\n");
+    let one = format!(
+        "[[balancer.member]]\nurl = \"https://127.0.0.1:9443\"\n\
+         tls_client_cert = {client:?}\ntls_client_key = {client_key:?}\n\
+         [[balancer.member]]\nurl = \"http://127.0.0.1:9080\"\n"
+    );
+    let cfg = members_config(&keys, &one);
+    let loaded = Connectors::load(&cfg).unwrap();
+    let first = loaded
+        .get(0, 0)
+        .expect("the https member has a configuration")
+        .clone();
+    assert_eq!(first.config.alpn_protocols, vec![b"http/1.1".to_vec()]);
+    assert!(loaded.get(0, 1).is_none(), "an http member has none");
+
+    // A member added in front: the old one keeps its very configuration, the new one gets
+    // its own, built from the files already read.
+    let two = format!("[[balancer.member]]\nurl = \"https://127.0.0.1:9444\"\n{one}");
+    let cfg2 = members_config(&keys, &two);
+    std::fs::remove_file(&ca).unwrap();
+    let followed = loaded.follow(&cfg, &cfg2);
+    assert!(std::sync::Arc::ptr_eq(followed.get(0, 1).unwrap(), &first));
+    let added = followed.get(0, 0).expect("built from the CA read at load");
+    assert!(!std::sync::Arc::ptr_eq(added, &first));
+    assert!(followed.get(0, 2).is_none());
+    // A fresh load reads the files again.
+    let err = Connectors::load(&cfg2).unwrap_err();
+    assert!(
+        err.contains("balancer[0].tls_ca") && err.contains(&ca.display().to_string()),
+        "{err}"
+    );
 }

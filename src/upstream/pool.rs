@@ -13,6 +13,14 @@
 //! poll was submitted yet, so it would cost allocations per request and leave a window in
 //! which a connection checked in and out within one loop turn is never looked at.
 //!
+//! # TLS connections
+//! Pooled exactly like plain ones. The peek looks at the TCP socket under the TLS session:
+//! any record that arrives while a connection is idle (a `close_notify`, a stray response, a
+//! late session ticket) makes it unusable, which is the safe answer. A TLS stream is also
+//! checked for what it already read but did not hand out (ciphertext in its buffer,
+//! plaintext inside rustls, the peer's close): anything there means bytes after the response.
+//! A pooled TLS stream holds no ciphertext buffers (they are released at check-in).
+//!
 //! # Concurrency
 //! Owned by one core (`!Send` streams inside a `RefCell`); never borrowed across an `.await`.
 
@@ -23,9 +31,11 @@ use std::time::{Duration, Instant};
 use monoio::net::TcpStream;
 use smallvec::SmallVec;
 
+use super::MemberStream;
+
 #[derive(Debug)]
 struct Idle {
-    stream: TcpStream,
+    stream: MemberStream,
     since: Instant,
 }
 
@@ -51,14 +61,14 @@ impl Pool {
     /// than the timeout, or nearly so, are dropped: the member may be closing them right now,
     /// and a request written into that race would be lost. Every connection looked at and not
     /// returned is closed.
-    pub fn checkout(&self, member: usize, now: Instant) -> Option<TcpStream> {
+    pub fn checkout(&self, member: usize, now: Instant) -> Option<MemberStream> {
         let mut idle = self.idle.borrow_mut();
         let list = idle.get_mut(member)?;
         // Keep a margin of a tenth of the timeout before the member's own idle close.
         let max_age = self.idle_timeout - self.idle_timeout / 10;
         while let Some(conn) = list.pop() {
             let age = now.saturating_duration_since(conn.since);
-            if age < max_age && nothing_to_read(&conn.stream) {
+            if age < max_age && nothing_to_read(conn.stream.tcp()) {
                 return Some(conn.stream);
             }
         }
@@ -68,10 +78,11 @@ impl Pool {
     /// Returns a connection for reuse. The caller guarantees that the last response was
     /// complete, framed exactly (not read until close), and that no byte after its end was
     /// read; a connection with anything to read now is closed instead of pooled.
-    pub fn checkin(&self, member: usize, stream: TcpStream, now: Instant) {
-        if !nothing_to_read(&stream) {
+    pub fn checkin(&self, member: usize, mut stream: MemberStream, now: Instant) {
+        if !is_quiet(&mut stream) {
             return;
         }
+        stream.release_buffers();
         let mut idle = self.idle.borrow_mut();
         if let Some(list) = idle.get_mut(member) {
             if list.len() >= self.max_idle_per_member {
@@ -104,6 +115,12 @@ impl Pool {
             list.retain(|c| now.saturating_duration_since(c.since) < self.idle_timeout);
         }
     }
+}
+
+/// Whether `stream` has nothing to read: nothing buffered in its TLS session (if any) and
+/// nothing on the socket ([`nothing_to_read`]).
+pub fn is_quiet(stream: &mut MemberStream) -> bool {
+    !stream.has_buffered() && nothing_to_read(stream.tcp())
 }
 
 /// A non-blocking peek: true when reading `stream` now would block. EOF (the member closed),

@@ -27,6 +27,8 @@ use crate::http::head::{self, RequestHead};
 use crate::http::Version;
 use crate::sticky::Source;
 use crate::tls::stream::TlsStream;
+use crate::tls::MaybeTls;
+use crate::upstream::MemberStream;
 
 /// How long an active connection waits for its next request before going idle (returning its
 /// buffer and request state); the rest of `keepalive_idle` is spent idle.
@@ -39,7 +41,7 @@ enum Phase {
     /// The connection is finished.
     Done,
     /// A `101` was relayed: tunnel to this member connection (see [`Next::Tunnel`]).
-    Tunnel(TcpStream, Vec<u8>),
+    Tunnel(MemberStream, Vec<u8>),
 }
 
 /// Serves one accepted connection until either side ends it.
@@ -144,17 +146,16 @@ pub(super) async fn serve(
                 let to_member = std::mem::take(&mut client.buf);
                 let idle = worker.current().config.timeouts.tunnel_idle;
                 // Boxed: tunnels are rare, and the idle connection future stays small.
-                match client.stream {
-                    ClientStream::Plain(stream) => {
+                match (client.stream, member) {
+                    (ClientStream::Plain(stream), MaybeTls::Plain(member)) => {
                         let tunnel = forward::tunnel(stream, member, to_member, to_client, idle);
                         Box::pin(tunnel).await;
                     }
-                    ClientStream::Tls(stream) => {
+                    // Either side TLS (HTTP/2 streams are served by `h2::serve`, never here).
+                    (stream, member) => {
                         let tunnel = tls_tunnel::tunnel(stream, member, to_member, to_client, idle);
                         Box::pin(tunnel).await;
                     }
-                    // HTTP/2 streams are served by `h2::serve`, never by this loop.
-                    ClientStream::H2 { .. } => {}
                 }
                 return;
             }

@@ -9,7 +9,6 @@
 use std::rc::Rc;
 use std::time::Instant;
 
-use monoio::net::TcpStream;
 use smallvec::SmallVec;
 
 use super::accounting::Inflight;
@@ -31,7 +30,7 @@ use crate::http::head::RequestHead;
 use crate::http::rewrite::{self, BodyOut, ResponseRewrite};
 use crate::http::Version;
 use crate::sticky;
-use crate::upstream::{self, ConnectError, UpstreamConn};
+use crate::upstream::{self, ConnectError, MemberStream, UpstreamConn};
 
 /// What the connection loop does after an exchange.
 #[derive(Debug)]
@@ -40,7 +39,7 @@ pub(super) enum Next {
     Close,
     /// A `101` was relayed: tunnel bytes between the client and this member connection, after
     /// sending the given bytes (already read from the member) to the client.
-    Tunnel(TcpStream, Vec<u8>),
+    Tunnel(MemberStream, Vec<u8>),
 }
 
 /// Retries of a request over stale pooled connections before giving up.
@@ -104,7 +103,7 @@ pub(super) async fn handle(
                 // and another member would fare no better.
                 return respond(gen, client, req, upstream_err(503, LOCAL_SHORTAGE)).await;
             }
-            Err(e @ (ConnectError::Refused | ConnectError::TimedOut)) => {
+            Err(e @ (ConnectError::Refused | ConnectError::TimedOut | ConnectError::Tls(_))) => {
                 let error = ProxyError::unreachable(UNREACHABLE);
                 let fault = super::gen::connect_fault(e);
                 gen.member_failed_as(req.balancer, pick.member, error, fault);
@@ -153,7 +152,8 @@ async fn connect(
         });
     }
     let member = &gen.config.balancers[req.balancer].members[pick.member];
-    let stream = upstream::connect(member.addr, gen.config.timeouts.connect).await?;
+    let tls = gen.connector(req.balancer, pick.member)?;
+    let stream = upstream::connect(member.addr, tls, gen.config.timeouts.connect).await?;
     Ok(UpstreamConn {
         stream,
         member: pick.member,

@@ -67,8 +67,8 @@ pub(super) async fn read_into<S: AsyncReadRent>(
 /// Like [`read_into`], but on timeout the read is cancelled and the buffer comes back intact,
 /// with any bytes that arrived meanwhile: nothing is lost (for waiting on `100 Continue`,
 /// where the exchange goes on after the timeout). Costs a canceller allocation per call.
-pub(super) async fn read_into_keep(
-    stream: &mut TcpStream,
+pub(super) async fn read_into_keep<S: CancelableAsyncReadRent>(
+    stream: &mut S,
     mut buf: Vec<u8>,
     limit: usize,
     timeout: Duration,

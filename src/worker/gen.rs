@@ -5,11 +5,10 @@
 //! finish on the `Gen` they started with. What carries over is described in `link`.
 
 use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::Instant;
-
-use monoio::net::TcpStream;
 
 use super::BufPool;
 use crate::accesslog::format::Format;
@@ -23,7 +22,8 @@ use crate::http::mount::{Mounts, Origin};
 use crate::link::{MemberEdit, SharedGen};
 use crate::log;
 use crate::stats::{CoreWriter, Fault, LastError, MemberTotals};
-use crate::upstream::{ConnectError, Pool};
+use crate::tls::Connector;
+use crate::upstream::{ConnectError, MemberStream, Pool, TlsFailure};
 
 /// Idle member connections kept per member per core.
 const MAX_IDLE_PER_MEMBER: usize = 256;
@@ -176,7 +176,7 @@ impl Gen {
     /// An idle connection to member `m` of balancer `b` ([`Pool::checkout`]). When a new
     /// generation has replaced this one, from that generation's pool (if it kept the member
     /// at the same address): the old pool's connections moved there.
-    pub(crate) fn checkout(&self, b: usize, m: usize, now: Instant) -> Option<TcpStream> {
+    pub(crate) fn checkout(&self, b: usize, m: usize, now: Instant) -> Option<MemberStream> {
         if !self.retired.get() {
             return self.balancers.get(b)?.pool.checkout(m, now);
         }
@@ -186,9 +186,10 @@ impl Gen {
 
     /// Returns a member connection of member `m` of balancer `b` to the pool, the caller
     /// guaranteeing what [`Pool::checkin`] asks. When a new generation has replaced this one,
-    /// the connection goes to that generation's pool if it kept the member (same address),
-    /// so requests in flight during a reload or an added member do not cost connections.
-    pub(crate) fn checkin(&self, b: usize, m: usize, stream: TcpStream, now: Instant) {
+    /// the connection goes to that generation's pool if it kept the member (same address,
+    /// and for TLS the same client configuration: see [`same_endpoint`]), so requests in
+    /// flight during a reload or an added member do not cost connections.
+    pub(crate) fn checkin(&self, b: usize, m: usize, stream: MemberStream, now: Instant) {
         if !self.retired.get() {
             if let Some(rt) = self.balancers.get(b) {
                 rt.pool.checkin(m, stream, now);
@@ -204,7 +205,6 @@ impl Gen {
     /// if it kept that member at the same address.
     fn successor_slot(&self, b: usize, m: usize) -> Option<(Rc<Gen>, usize, usize)> {
         let next = self.replaced_by.borrow().upgrade()?;
-        let addr = self.config.balancers.get(b)?.members.get(m)?.addr;
         let (nb, nm) = next
             .config
             .balancers
@@ -213,9 +213,23 @@ impl Gen {
             .find_map(|(nb, bc)| {
                 let nm =
                     (0..bc.members.len()).find(|&nm| next.shared.origin(nb, nm) == Some((b, m)))?;
-                (bc.members[nm].addr == addr).then_some((nb, nm))
+                same_endpoint(&self.shared, (b, m), &next.shared, (nb, nm)).then_some((nb, nm))
             })?;
         Some((next, nb, nm))
+    }
+
+    /// How to open TLS to member `m` of balancer `b`: `Ok(None)` for an `http://` member.
+    /// An `https://` member whose configuration is missing (see
+    /// [`crate::tls::Connectors::follow`]) fails like a failed handshake.
+    pub(crate) fn connector(&self, b: usize, m: usize) -> Result<Option<&Connector>, ConnectError> {
+        let https = (self.config.balancers.get(b))
+            .and_then(|bc| bc.members.get(m))
+            .is_some_and(|member| member.options.tls.is_some());
+        match self.shared.connectors.get(b, m) {
+            Some(c) => Ok(Some(c)),
+            None if https => Err(ConnectError::Tls(TlsFailure::Handshake)),
+            None => Ok(None),
+        }
     }
 
     /// Feeds every balancer the cross-core totals (its global view for bybusyness/bytraffic).
@@ -245,10 +259,7 @@ impl Gen {
     /// [`Gen::member_failed`] with the fault given (a connect failure, which `error` does not
     /// tell apart).
     pub(crate) fn member_failed_as(&self, b: usize, m: usize, error: ProxyError, fault: Fault) {
-        let status = match fault {
-            Fault::ConnectRefused | Fault::ConnectTimeout => 0,
-            _ => error.status,
-        };
+        let status = if fault.is_connect() { 0 } else { error.status };
         self.record_failure(b, m, fault, status);
         let bcfg = &self.config.balancers[b];
         let unhealthy =
@@ -347,27 +358,21 @@ impl Gen {
 }
 
 /// Moves what `shared.origin` carries from `old` into the new generation's `balancers`: each
-/// member's idle connections (when its address is the same) and each balancer's byrequests
-/// scores (when its method is the same).
+/// member's idle connections (when it is the same endpoint: [`same_endpoint`]) and each
+/// balancer's byrequests scores (when its method is the same).
 fn carry_over(shared: &SharedGen, old: &Gen, balancers: &[BalancerRt]) {
     for (b, rt) in balancers.iter().enumerate() {
-        let members = &shared.config.balancers[b].members;
+        let members = shared.config.balancers[b].members.len();
         let mut from_balancer = None;
-        for (m, member) in members.iter().enumerate() {
+        for m in 0..members {
             let Some((ob, om)) = shared.origin(b, m) else {
                 continue;
             };
             from_balancer = Some(ob);
-            let (Some(old_rt), Some(old_cfg)) =
-                (old.balancers.get(ob), old.config.balancers.get(ob))
-            else {
+            let Some(old_rt) = old.balancers.get(ob) else {
                 continue;
             };
-            if old_cfg
-                .members
-                .get(om)
-                .is_some_and(|o| o.addr == member.addr)
-            {
+            if same_endpoint(&old.shared, (ob, om), shared, (b, m)) {
                 rt.pool.adopt(m, &old_rt.pool, om);
             }
         }
@@ -385,6 +390,24 @@ fn carry_over(shared: &SharedGen, old: &Gen, balancers: &[BalancerRt]) {
                     .map(|(_, om)| om)
             });
         }
+    }
+}
+
+/// Whether a connection to member `am` (balancer, member) of generation `a` may serve member
+/// `bm` of generation `b`: the same address and, for an `https://` member, the very same
+/// client configuration. A reload loads new TLS configurations (the CA file re-read), so
+/// TLS connections verified under the old ones are not carried over it; an added or removed
+/// member keeps them ([`crate::tls::Connectors::follow`]).
+fn same_endpoint(a: &SharedGen, am: (usize, usize), b: &SharedGen, bm: (usize, usize)) -> bool {
+    type Endpoint<'a> = (SocketAddr, bool, Option<&'a Arc<Connector>>);
+    fn member(g: &SharedGen, (i, j): (usize, usize)) -> Option<Endpoint<'_>> {
+        let m = g.config.balancers.get(i)?.members.get(j)?;
+        Some((m.addr, m.options.tls.is_some(), g.connectors.get(i, j)))
+    }
+    match (member(a, am), member(b, bm)) {
+        (Some((x, false, _)), Some((y, false, _))) => x == y,
+        (Some((x, true, Some(cx))), Some((y, true, Some(cy)))) => x == y && Arc::ptr_eq(cx, cy),
+        _ => false,
     }
 }
 
@@ -449,6 +472,19 @@ pub(crate) fn connect_fault(e: ConnectError) -> Fault {
     match e {
         ConnectError::TimedOut => Fault::ConnectTimeout,
         ConnectError::Refused | ConnectError::Local => Fault::ConnectRefused,
+        ConnectError::Tls(why) => tls_fault(why),
+    }
+}
+
+/// The fault of a failed TLS handshake (a request's or a health check's).
+pub(crate) fn tls_fault(why: TlsFailure) -> Fault {
+    match why {
+        TlsFailure::UnknownIssuer => Fault::TlsUnknownIssuer,
+        TlsFailure::BadName => Fault::TlsBadName,
+        TlsFailure::Expired => Fault::TlsExpired,
+        TlsFailure::Certificate => Fault::TlsCertificate,
+        TlsFailure::Alert => Fault::TlsAlert,
+        TlsFailure::Handshake => Fault::TlsHandshake,
     }
 }
 

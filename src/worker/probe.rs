@@ -3,7 +3,8 @@
 //! per `interval` in total, not once per core. `fails` consecutive failures set the failed-check
 //! flag `C` in the shared health word (every core stops choosing the member at once); `passes`
 //! consecutive passes clear it. Every failed probe is kept as the member's last failure; the
-//! flag's changes are logged once each by `Gen::log_state_changes`, not here.
+//! flag's changes are logged once each by `Gen::log_state_changes`, not here. An `https://`
+//! member is probed over TLS, with the same configuration as its requests.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use crate::clock;
 use crate::config::{HcMethod, HealthCheck, MemberConfig};
 use crate::http::head;
 use crate::stats::Fault;
+use crate::tls::Connector;
 use crate::upstream::{self, ConnectError};
 
 /// Largest response head a probe reads.
@@ -93,7 +95,10 @@ async fn probe_loop(worker: Rc<Core>, retired: Rc<Cell<bool>>, b: usize, m: usiz
         };
         let member = &gen.config.balancers[b].members[m];
         let timeout = hc.interval.min(gen.config.timeouts.upstream_response);
-        let outcome = probe(member, hc, gen.config.timeouts.connect, timeout).await;
+        let outcome = match gen.connector(b, m) {
+            Ok(tls) => probe(member, tls, hc, gen.config.timeouts.connect, timeout).await,
+            Err(e) => Err(Some((connect_fault(e), 0))),
+        };
         if retired.get() {
             return;
         }
@@ -130,22 +135,32 @@ fn health_check(gen: &Gen, b: usize, m: usize) -> Option<&HealthCheck> {
         .as_ref()
 }
 
-/// One probe: connect, and for the HTTP methods send the request and check the status.
+/// The fault of a probe that could not connect: a TLS failure says which (the same faults as
+/// a request's), any other is [`Fault::CheckConnect`].
+fn connect_fault(e: ConnectError) -> Fault {
+    match e {
+        ConnectError::Tls(why) => super::gen::tls_fault(why),
+        _ => Fault::CheckConnect,
+    }
+}
+
+/// One probe: connect (with the TLS handshake, for an `https://` member: `tls`), and for the
+/// HTTP methods send the request and check the status. A `TCP` check of an `https://` member
+/// passes once the handshake does.
 /// `Err(None)`: this host could not make the connection ([`ConnectError::Local`]), which says
 /// nothing about the member; `Err(Some((fault, status)))`: the member failed the check
 /// (`status` is the member's answer for [`Fault::CheckStatus`], else 0).
 async fn probe(
     member: &MemberConfig,
+    tls: Option<&Connector>,
     hc: &HealthCheck,
     connect_timeout: Duration,
     timeout: Duration,
 ) -> Result<(), Option<(Fault, u16)>> {
-    let mut stream = match upstream::connect(member.addr, connect_timeout).await {
+    let mut stream = match upstream::connect(member.addr, tls, connect_timeout).await {
         Ok(stream) => stream,
         Err(ConnectError::Local) => return Err(None),
-        Err(ConnectError::Refused | ConnectError::TimedOut) => {
-            return Err(Some((Fault::CheckConnect, 0)))
-        }
+        Err(e) => return Err(Some((connect_fault(e), 0))),
     };
     let method = match hc.method {
         HcMethod::Tcp => return Ok(()),

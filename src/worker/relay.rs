@@ -2,7 +2,6 @@
 //! body, the `100 Continue` handshake, the response head; and how an attempt fails ([`Fail`]).
 //! `exchange.rs` strings these together and owns the retry decisions.
 
-use monoio::net::TcpStream;
 use smallvec::SmallVec;
 
 use super::client::{write_timeout, Client};
@@ -15,7 +14,7 @@ use crate::http::framing::Framing;
 use crate::http::head::{self, RequestHead, ResponseHead};
 use crate::http::mount::member_target;
 use crate::http::rewrite::{self, RequestRewrite};
-use crate::upstream;
+use crate::upstream::{self, MemberStream};
 
 /// How an attempt failed. This alone decides whether the request is tried again: the
 /// errors it carries say what the client is told, not whether to retry.
@@ -53,7 +52,7 @@ pub(super) fn upstream_err(status: u16, detail: &'static str) -> ProxyError {
 pub(super) async fn send_body(
     gen: &Gen,
     client: &mut Client,
-    up: &mut TcpStream,
+    up: &mut MemberStream,
     out: Vec<u8>,
     framing: Framing,
     transfer: Transfer,
@@ -111,7 +110,7 @@ pub(super) enum Continue {
 pub(super) async fn await_continue(
     gen: &Gen,
     client: &mut Client,
-    up: &mut TcpStream,
+    up: &mut MemberStream,
     mut up_buf: Vec<u8>,
 ) -> Result<(Continue, Vec<u8>), Fail> {
     let mut deadline = clock::now() + gen.config.timeouts.ping;
@@ -143,7 +142,7 @@ pub(super) async fn await_continue(
             Read::TimedOut if answering => {
                 return Err(Fail::Respond(upstream_err(504, NO_RESPONSE)))
             }
-            Read::TimedOut if !up_buf.is_empty() || !upstream::nothing_to_read(up) => {
+            Read::TimedOut if !up_buf.is_empty() || !upstream::is_quiet(up) => {
                 // The member started answering as the wait ended: give it the usual time.
                 answering = true;
                 deadline = clock::now() + gen.config.timeouts.upstream_response;
@@ -164,7 +163,7 @@ pub(super) async fn await_continue(
 
 /// Reads until `up_buf` starts with a complete response head.
 pub(super) async fn read_response_head(
-    up: &mut TcpStream,
+    up: &mut MemberStream,
     up_buf: &mut Vec<u8>,
     timeout: std::time::Duration,
 ) -> Result<ResponseHead, HeadFail> {

@@ -6,9 +6,10 @@ use std::io;
 use std::rc::Rc;
 
 use monoio::buf::{IoBuf, IoBufMut, IoVecBuf, IoVecBufMut};
-use monoio::io::{AsyncReadRent, AsyncWriteRent};
+use monoio::io::{AsyncReadRent, AsyncWriteRent, CancelHandle, CancelableAsyncReadRent};
 use monoio::net::TcpStream;
 use monoio::BufResult;
+use rustls::ServerConnection;
 
 use super::h2::stream::H2Stream;
 use super::h2::ConnFacts;
@@ -23,7 +24,7 @@ use crate::tls::stream::{init_bytes, TlsStream};
 #[derive(Debug)]
 pub(super) enum ClientStream {
     Plain(TcpStream),
-    Tls(Box<TlsStream>),
+    Tls(Box<TlsStream<ServerConnection>>),
     /// An HTTP/2 stream, with what is known about its connection.
     H2 {
         stream: Box<H2Stream>,
@@ -90,6 +91,34 @@ impl AsyncReadRent for ClientStream {
         match self {
             ClientStream::Plain(s) => s.readv(buf).await,
             ClientStream::Tls(s) => s.readv(buf).await,
+            ClientStream::H2 { .. } => (Err(io::ErrorKind::Unsupported.into()), buf),
+        }
+    }
+}
+
+impl CancelableAsyncReadRent for ClientStream {
+    /// See [`TlsStream`]'s: bytes that raced the cancel are kept. Tunnels read this way; an
+    /// HTTP/2 stream never becomes one.
+    async fn cancelable_read<T: IoBufMut>(
+        &mut self,
+        buf: T,
+        cancel: CancelHandle,
+    ) -> BufResult<usize, T> {
+        match self {
+            ClientStream::Plain(s) => s.cancelable_read(buf, cancel).await,
+            ClientStream::Tls(s) => Box::pin(s.cancelable_read(buf, cancel)).await,
+            ClientStream::H2 { .. } => (Err(io::ErrorKind::Unsupported.into()), buf),
+        }
+    }
+
+    async fn cancelable_readv<T: IoVecBufMut>(
+        &mut self,
+        buf: T,
+        cancel: CancelHandle,
+    ) -> BufResult<usize, T> {
+        match self {
+            ClientStream::Plain(s) => s.cancelable_readv(buf, cancel).await,
+            ClientStream::Tls(s) => s.cancelable_readv(buf, cancel).await,
             ClientStream::H2 { .. } => (Err(io::ErrorKind::Unsupported.into()), buf),
         }
     }

@@ -1,8 +1,9 @@
-//! The tunnel after `101 Switching Protocols` when the client side is TLS.
+//! The tunnel after `101 Switching Protocols` when either side is TLS (a TLS listener's
+//! client, an `https://` member, or both).
 //!
 //! The plain tunnel (`forward::tunnel`) splits both sockets and runs one pump per direction.
 //! A TLS stream cannot be split: both directions go through one rustls session. So one loop
-//! owns it and waits for whichever side sends first; to write, it cancels the other side's
+//! owns both sides and waits for whichever sends first; to write, it cancels the other side's
 //! read and awaits it (cancelled, not dropped: bytes that raced the cancel are kept, and the
 //! TLS state stays whole), then writes. Same limits as the plain tunnel: it ends when both
 //! directions have ended, on any error, or when no byte flowed either way for `idle`.
@@ -11,14 +12,10 @@ use std::io;
 use std::pin::pin;
 use std::time::{Duration, Instant};
 
-use monoio::io::{
-    AsyncWriteRent, AsyncWriteRentExt, CancelableAsyncReadRent, Canceller, OwnedReadHalf, Splitable,
-};
-use monoio::net::TcpStream;
+use monoio::io::{AsyncWriteRent, AsyncWriteRentExt, CancelableAsyncReadRent, Canceller};
 
 use super::bufs::IO_BUF;
 use crate::clock;
-use crate::tls::stream::TlsStream;
 
 /// What one read of a tunnel side gave.
 enum Got {
@@ -42,22 +39,24 @@ fn got(res: io::Result<usize>) -> Got {
     }
 }
 
-/// Relays between a TLS client and a member after a `101`. `to_member` and `to_client` are
+/// Relays between a client and a member after a `101`. `to_member` and `to_client` are
 /// bytes already read from the other side.
-pub(super) async fn tunnel(
-    mut client: Box<TlsStream>,
-    member: TcpStream,
+pub(super) async fn tunnel<C, M>(
+    mut client: C,
+    mut member: M,
     to_member: Vec<u8>,
     to_client: Vec<u8>,
     idle: Duration,
-) {
-    let (mut member_rd, mut member_wr) = member.into_split();
+) where
+    C: CancelableAsyncReadRent + AsyncWriteRent,
+    M: CancelableAsyncReadRent + AsyncWriteRent,
+{
     let (mut up, mut down) = (to_member, to_client);
     let (mut client_open, mut member_open) = (true, true);
     let mut last = clock::now();
     loop {
         if !up.is_empty() {
-            match monoio::time::timeout(idle, member_wr.write_all(up)).await {
+            match monoio::time::timeout(idle, member.write_all(up)).await {
                 Ok((Ok(_), b)) => up = b,
                 _ => break,
             }
@@ -81,7 +80,7 @@ pub(super) async fn tunnel(
         let (from_client, from_member);
         (from_client, from_member, up, down) = read_either(
             &mut client,
-            &mut member_rd,
+            &mut member,
             up,
             down,
             client_open,
@@ -96,7 +95,7 @@ pub(super) async fn tunnel(
                 Got::Failed => return,
                 Got::Eof if side == 0 => {
                     client_open = false;
-                    let _ = member_wr.shutdown().await;
+                    let _ = member.shutdown().await;
                 }
                 Got::Eof => {
                     member_open = false;
@@ -105,15 +104,15 @@ pub(super) async fn tunnel(
             }
         }
     }
-    let _ = member_wr.shutdown().await;
+    let _ = member.shutdown().await;
     let _ = client.shutdown().await;
 }
 
 /// Waits until the client (into `up`) or the member (into `down`) sends, or `left` passes,
 /// reading only the sides still open; the other read is cancelled and awaited.
-async fn read_either(
-    client: &mut TlsStream,
-    member: &mut OwnedReadHalf<TcpStream>,
+async fn read_either<C: CancelableAsyncReadRent, M: CancelableAsyncReadRent>(
+    client: &mut C,
+    member: &mut M,
     up: Vec<u8>,
     down: Vec<u8>,
     client_open: bool,

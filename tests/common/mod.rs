@@ -20,6 +20,7 @@ pub(crate) mod load;
 mod member;
 pub(crate) mod process;
 pub(crate) mod tls;
+pub(crate) mod tls_member;
 mod wire;
 
 use std::io::{self, ErrorKind};

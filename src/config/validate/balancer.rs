@@ -9,9 +9,10 @@ use toml::Spanned;
 use super::super::file::{FileBalancer, FileInsertCookie, FileMember, Scalar};
 use super::super::{
     file, BalancerConfig, BalancerOptions, ConfigError, InsertCookie, LbMethod, MemberConfig,
-    MemberOptions, MAX_MEMBERS,
+    MemberOptions, MemberTls, MemberTlsDefaults, MAX_MEMBERS,
 };
 use super::failover::{self, MemberDefaults};
+use super::member_tls::{self, Keys};
 use super::values::{
     apply_status, check_cookie_domain, check_cookie_name, check_cookie_path, check_header_name,
     check_name, check_path, check_route, parse_activation, parse_lbmethod, parse_lbset,
@@ -113,6 +114,7 @@ fn balancer(
     }
     let options = balancer_options(ctx, i, b)?;
     let defaults = failover::member_defaults(ctx, i, b)?;
+    let tls_defaults = &options.member_tls;
     let raw_members = b.member.as_deref().unwrap_or_default();
     if raw_members.is_empty() {
         let msg = "a balancer needs at least one [[balancer.member]]".to_owned();
@@ -127,7 +129,8 @@ fn balancer(
     }
     let mut members: Vec<MemberConfig> = Vec::with_capacity(raw_members.len());
     for (j, m) in raw_members.iter().enumerate() {
-        let member = member(ctx, &format!("balancer[{i}].member[{j}]"), m, &defaults)?;
+        let prefix = format!("balancer[{i}].member[{j}]");
+        let member = member(ctx, &prefix, m, &defaults, tls_defaults)?;
         if !member.route.is_empty() {
             if let Some(first) = members.iter().position(|o| o.route == member.route) {
                 let span = m.get_ref().route.as_ref().map_or(m.span(), |r| r.span());
@@ -177,6 +180,7 @@ fn balancer_options(
         balancer_headers: switch(&b.balancer_headers, "balancer_headers")?,
         activation_header,
         failover: failover::failover(ctx, i, b)?,
+        member_tls: member_tls::defaults(ctx, &format!("balancer[{i}]"), &Keys::of_balancer(b))?,
     })
 }
 
@@ -225,6 +229,7 @@ fn member(
     prefix: &str,
     spanned: &Spanned<FileMember>,
     defaults: &MemberDefaults,
+    tls_defaults: &MemberTlsDefaults,
 ) -> Result<MemberConfig, ConfigError> {
     let m = spanned.get_ref();
     let key = |name: &str| format!("{prefix}.{name}");
@@ -232,7 +237,10 @@ fn member(
         let msg = "missing required key `url`".to_owned();
         return Err(ctx.err(&spanned.span(), key("url"), msg));
     };
-    let (addr, authority) = ctx.check(url, &key("url"), |s| parse_member_url(s))?;
+    let parsed = ctx.check(url, &key("url"), |s| parse_member_url(s))?;
+    let keys = Keys::of_member(m);
+    let (https, host) = (parsed.https, parsed.host.as_str());
+    let tls = member_tls::member(ctx, prefix, &keys, https, host, &url.span(), tls_defaults)?;
     let route = match &m.route {
         Some(r) => ctx.check(r, &key("route"), |s| check_route(s).map(|()| s.clone()))?,
         None => String::new(),
@@ -243,21 +251,22 @@ fn member(
     };
     Ok(MemberConfig {
         url: url.get_ref().clone(),
-        addr,
-        authority,
+        addr: parsed.addr,
+        authority: parsed.authority,
         route,
         lbfactor,
-        options: member_options(ctx, prefix, m, defaults)?,
+        options: member_options(ctx, prefix, m, defaults, tls)?,
     })
 }
 
 /// `lbset` (or `distance`), `activation` then `status`, the syntax of `redirect`, and
-/// `retry`, `slowstart` and `health` over the balancer's `defaults`.
+/// `retry`, `slowstart` and `health` over the balancer's `defaults`; `tls` as validated.
 fn member_options(
     ctx: &Ctx<'_>,
     prefix: &str,
     m: &FileMember,
     defaults: &MemberDefaults,
+    tls: Option<MemberTls>,
 ) -> Result<MemberOptions, ConfigError> {
     let key = |name: &str| format!("{prefix}.{name}");
     let lbset = match (&m.lbset, &m.distance) {
@@ -287,6 +296,7 @@ fn member_options(
         retry: failover::timing(ctx, prefix, "retry", &m.retry, defaults.retry)?,
         slowstart: failover::timing(ctx, prefix, "slowstart", &m.slowstart, defaults.slowstart)?,
         health: health::member_health(ctx, prefix, &m.health, defaults.health.as_ref())?,
+        tls,
     })
 }
 

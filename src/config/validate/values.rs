@@ -121,18 +121,34 @@ fn value_text(value: &Scalar) -> String {
     }
 }
 
-/// A member URL: `http://HOST[:PORT][/]`, HOST an IPv4 literal, a bracketed IPv6 literal or
-/// `localhost` (127.0.0.1); names are not resolved. PORT defaults to 80. Returns the address
-/// and the authority `host:port` with the host as written and the port always present.
-pub(crate) fn parse_member_url(url: &str) -> Result<(SocketAddr, String), String> {
+/// A member URL taken apart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct MemberUrl {
+    pub(crate) addr: SocketAddr,
+    /// `host:port`, the host as written and the port always present (the `Host` header).
+    pub(crate) authority: String,
+    /// `https://`: ringlb speaks TLS to the member.
+    pub(crate) https: bool,
+    /// The host as written (`localhost`, `10.0.0.5`, `[::1]`).
+    pub(crate) host: String,
+}
+
+/// A member URL: `http://HOST[:PORT][/]` or `https://HOST[:PORT][/]`, HOST an IPv4 literal, a
+/// bracketed IPv6 literal or `localhost` (127.0.0.1); names are not resolved. PORT defaults
+/// to 80 (`http`) or 443 (`https`).
+pub(crate) fn parse_member_url(url: &str) -> Result<MemberUrl, String> {
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(format!("{url:?} is not a URL; expected http://IP:PORT"));
     };
-    if !scheme.eq_ignore_ascii_case("http") {
+    let (https, default_port) = if scheme.eq_ignore_ascii_case("http") {
+        (false, 80)
+    } else if scheme.eq_ignore_ascii_case("https") {
+        (true, 443)
+    } else {
         return Err(format!(
-            "scheme {scheme:?} is not supported; members use http://"
+            "scheme {scheme:?} is not supported; members use http:// or https://"
         ));
-    }
+    };
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     if !(path.is_empty() || path == "/") {
         return Err(format!(
@@ -146,7 +162,7 @@ pub(crate) fn parse_member_url(url: &str) -> Result<(SocketAddr, String), String
     }
     let (host, port) = split_host_port(authority)?;
     let port: u16 = match port {
-        None => 80,
+        None => default_port,
         Some(p) => p
             .parse()
             .ok()
@@ -166,7 +182,12 @@ pub(crate) fn parse_member_url(url: &str) -> Result<(SocketAddr, String), String
         })?;
         IpAddr::V4(ip)
     };
-    Ok((SocketAddr::new(ip, port), format!("{host}:{port}")))
+    Ok(MemberUrl {
+        addr: SocketAddr::new(ip, port),
+        authority: format!("{host}:{port}"),
+        https,
+        host: host.to_owned(),
+    })
 }
 
 /// Splits `host[:port]`, keeping the brackets of an IPv6 host.
