@@ -16,7 +16,7 @@ mod common;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Output};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -35,13 +35,19 @@ both_drivers!(
     floods_are_cut_off,
     streams_beyond_the_limit_are_refused,
     protocol_limits_are_enforced,
+    trailers_cross_both_ways,
 );
 
-/// Starts ringlb with `cfg`'s members behind one TLS listener (default ALPN: h2 first);
+/// Starts ringlb with `cfg`'s members behind one TLS listener (default ALPN: h2 first, and
+/// `ssl_headers`);
 /// returns the handle and the TLS address.
 fn start_tls(mut cfg: Config, pki: &Pki) -> (ServerHandle, SocketAddr) {
     let (cert, key, _) = pki.issue("leaf", &["localhost"]);
-    cfg.listeners = vec![tls_listener(&cert, &key)];
+    let mut listener = tls_listener(&cert, &key);
+    if let Some(tls) = listener.tls.as_mut() {
+        tls.ssl_headers = true; // so that the facts of HTTP/2 connections are checked too
+    }
+    cfg.listeners = vec![listener];
     let handle = server::start(Arc::new(cfg)).expect("ringlb starts");
     let addr = handle.local_addrs()[1];
     (handle, addr)
@@ -89,7 +95,10 @@ fn curl_gets_over_h2_sticky_by_cookie(driver: IoDriver) {
         common::member(a.addr(), "n1", 1),
         common::member(b.addr(), "n2", 1),
     ];
-    let (_h, addr) = start_tls(common::config(driver, members), &pki);
+    let mut cfg = common::config(driver, members);
+    let log = pki.dir.join("access.log");
+    cfg.ops.log.access = Some(ringlb::config::AccessTarget::File(log.clone()));
+    let (_h, addr) = start_tls(cfg, &pki);
     let w = ["-w", " %{http_version} %{http_code}"];
     let Some(out) = curl(&pki, addr, "/", &w) else {
         return;
@@ -521,4 +530,50 @@ fn protocol_limits_are_enforced(driver: IoDriver) {
         member.requests().iter().all(|r| !r.has_header("x-big")),
         "the oversized request never reached the member"
     );
+}
+
+/// Request trailers reach the member as chunked trailers; a member's chunked trailers reach
+/// the client as a trailing HEADERS frame that ends the stream.
+fn trailers_cross_both_ways(driver: IoDriver) {
+    let pki = Pki::new(&format!("h2-trailers-{driver:?}"));
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let got = received.clone();
+    let member = MockMember::raw(move |conn| {
+        while conn.read_head()?.is_some() {
+            let mut body = Vec::new();
+            while common::find(&body, b"\r\n\r\n").is_none() {
+                let more = conn.read_some()?;
+                if more.is_empty() {
+                    return Ok(());
+                }
+                body.extend(more);
+            }
+            *common::lock(&got) = body;
+            conn.write_all(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: x-sum\r\n\r\n\
+                  5\r\nhello\r\n0\r\nx-sum: 42\r\n\r\n",
+            )?;
+        }
+        Ok(())
+    });
+    let (_h, addr) = start_tls(common::single(driver, &member), &pki);
+    let mut c = RawH2::connect(addr, &pki);
+    let mut bytes = frame(HEADERS, END_HEADERS, 1, &request_block("POST", "/t"));
+    bytes.extend(frame(DATA, 0, 1, b"abc"));
+    bytes.extend(frame(
+        HEADERS,
+        END_HEADERS | END_STREAM,
+        1,
+        &block(&[("x-req-sum", "7")]),
+    ));
+    c.send(&bytes);
+    let seen = c.read_until(Duration::from_secs(10), |s| s.answered.len() >= 2);
+    assert_eq!(
+        seen.answered,
+        vec![1, 1],
+        "a response head and its trailers: {seen:?}"
+    );
+    assert!(seen.resets.is_empty(), "{seen:?}");
+    let body = String::from_utf8_lossy(&common::lock(&received)).to_string();
+    assert_eq!(body, "3\r\nabc\r\n0\r\nx-req-sum: 7\r\n\r\n");
 }
