@@ -139,6 +139,8 @@ async fn drive(worker: &Rc<Core>, wire: &SharedWire, origin: Rc<ConnFacts>) {
                 tick.as_mut().reset(monoio::time::Instant::now() + TICK);
                 if conn.has_streams() {
                     last_active = clock::now();
+                } else {
+                    wire::release_buffers(wire);
                 }
                 let idle = clock::elapsed(last_active) >= timeouts.keepalive_idle;
                 if !closing && (worker.draining.get() || idle) {

@@ -44,6 +44,8 @@ pub(super) struct Wire {
     done: bool,
     /// What the flood guard found, once it tripped.
     pub(super) flood: Option<Flood>,
+    /// The connection has no stream: the pump lets go of its buffers while it waits.
+    release: bool,
     /// The task waiting in the library (reads, writes, flushes); the pump's task is the same
     /// one, so one waker serves both.
     waker: Option<Waker>,
@@ -71,6 +73,15 @@ pub(super) type SharedWire = Rc<RefCell<Wire>>;
 pub(super) fn finish(wire: &SharedWire) {
     let mut w = wire.borrow_mut();
     w.done = true;
+    w.wake();
+}
+
+/// The connection has no stream: asks the pump to release the buffers it holds while it
+/// waits for the client (the queues' capacity and the TLS stream's record buffers), so an
+/// idle HTTP/2 connection holds no large buffer.
+pub(super) fn release_buffers(wire: &SharedWire) {
+    let mut w = wire.borrow_mut();
+    w.release = true;
     w.wake();
 }
 
@@ -196,6 +207,10 @@ pub(super) async fn pump(
                     r = stream.readable() => Some(r),
                     () = poll_fn(|cx| output_waits(wire, cx)) => None,
                 };
+                if take_release(wire) {
+                    spare = Vec::new();
+                    stream.release_buffers();
+                }
                 match readable {
                     None => continue,
                     Some(Err(_)) => return fail(wire),
@@ -230,10 +245,26 @@ fn fail(wire: &SharedWire) {
     w.wake();
 }
 
-/// Ready when the library wrote bytes or is done.
+/// Whether a release was asked for; if so, the queues' capacity is let go of (when empty).
+fn take_release(wire: &SharedWire) -> bool {
+    let mut w = wire.borrow_mut();
+    if !std::mem::take(&mut w.release) {
+        return false;
+    }
+    if w.rx_unread() == 0 {
+        w.rx = Vec::new();
+        w.rx_read = 0;
+    }
+    if w.tx.is_empty() {
+        w.tx = Vec::new();
+    }
+    true
+}
+
+/// Ready when the library wrote bytes or is done, or a buffer release was asked for.
 fn output_waits(wire: &SharedWire, cx: &Context<'_>) -> Poll<()> {
     let mut w = wire.borrow_mut();
-    if !w.tx.is_empty() || w.done {
+    if !w.tx.is_empty() || w.done || w.release {
         return Poll::Ready(());
     }
     w.park(cx);
