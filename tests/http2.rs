@@ -8,7 +8,12 @@
 //!
 //! curl and h2load (Debian `curl`, `nghttp2-client`) are required where
 //! `RINGLB_REQUIRE_H2_CLIENTS=1` (CI), skipped with a note otherwise.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods,
+    clippy::disallowed_types
+)]
 
 #[macro_use]
 mod common;
