@@ -41,6 +41,7 @@ both_drivers!(
     streams_beyond_the_limit_are_refused,
     protocol_limits_are_enforced,
     trailers_cross_both_ways,
+    h2c_prior_knowledge_on_a_plain_listener,
 );
 
 /// Starts ringlb with `cfg`'s members behind one TLS listener (default ALPN: h2 first, and
@@ -581,4 +582,36 @@ fn trailers_cross_both_ways(driver: IoDriver) {
     assert!(seen.resets.is_empty(), "{seen:?}");
     let body = String::from_utf8_lossy(&common::lock(&received)).to_string();
     assert_eq!(body, "3\r\nabc\r\n0\r\nx-req-sum: 7\r\n\r\n");
+}
+
+/// A plain listener serves a client that starts with the HTTP/2 preface as HTTP/2
+/// (prior-knowledge h2c: `curl --http2-prior-knowledge`, h2load's default for http://).
+fn h2c_prior_knowledge_on_a_plain_listener(driver: IoDriver) {
+    let member = MockMember::named("a");
+    let (_h, addr) = common::proxy_for(driver, &member);
+    let url = format!("http://{addr}/plain");
+    let w = "%{http_version} %{http_code}";
+    let args = [
+        "-sS",
+        "--http2-prior-knowledge",
+        "--max-time",
+        "20",
+        "-w",
+        w,
+        &url,
+    ];
+    let Some(out) = tool("curl", &args) else {
+        return;
+    };
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a2 200");
+    let seen = member.requests();
+    assert_eq!(seen[0].header("x-forwarded-proto"), Some("http"));
+    let Some(out) = tool("h2load", &["-n", "400", "-c", "4", "-m", "10", &url]) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("400 succeeded, 0 failed"), "h2load: {text}");
+    // HTTP/1.1 on the same listener is unchanged.
+    let mut c = common::Client::connect(addr);
+    assert_eq!(c.request(&common::get("/")).body_text(), "a");
 }

@@ -40,6 +40,9 @@ enum Phase {
     Idle,
     /// The connection is finished.
     Done,
+    /// The client sent the HTTP/2 preface on a plain connection (prior-knowledge `h2c`): the
+    /// connection is HTTP/2 from its first byte, which is at the start of the buffer.
+    Http2,
     /// A `101` was relayed: tunnel to this member connection (see [`Next::Tunnel`]).
     Tunnel(MemberStream, Vec<u8>),
 }
@@ -89,7 +92,8 @@ pub(super) async fn serve(
                     }
                     if tls.alpn() == Some(b"h2") {
                         let tls = ClientStream::Tls(Box::new(tls));
-                        return Box::pin(super::h2::serve(worker, tls, peer, listener)).await;
+                        let serve = super::h2::serve(worker, tls, peer, listener, Vec::new());
+                        return Box::pin(serve).await;
                     }
                     ClientStream::Tls(Box::new(tls))
                 }
@@ -142,6 +146,11 @@ pub(super) async fn serve(
                 return;
             }
             Phase::Done => return,
+            Phase::Http2 => {
+                let early = std::mem::take(&mut client.buf);
+                let serve = super::h2::serve(worker, client.stream, client.peer, listener, early);
+                return Box::pin(serve).await;
+            }
             Phase::Tunnel(member, to_client) => {
                 let to_member = std::mem::take(&mut client.buf);
                 let idle = worker.current().config.timeouts.tunnel_idle;
@@ -264,6 +273,7 @@ async fn active(worker: &Rc<Core>, client: &mut Client, first: &mut bool) -> Pha
                 return Phase::Idle;
             }
             HeadRead::Closed => return Phase::Done,
+            HeadRead::Http2 => return Phase::Http2,
             HeadRead::Refused(status, why) => {
                 let _ = send_error(&gen, client, status, why, true).await;
                 return Phase::Done;
@@ -316,6 +326,8 @@ enum HeadRead {
     Idle,
     /// The client closed or idled out between requests: close quietly.
     Closed,
+    /// The first bytes of a plain connection are the HTTP/2 preface.
+    Http2,
     /// Answer with this status and close.
     Refused(u16, &'static str),
 }
@@ -408,7 +420,12 @@ impl Drop for OpenConnection {
     }
 }
 
-/// Reads until `client.buf` starts with a complete request head.
+/// The first line of the HTTP/2 connection preface: a plain connection that starts with it
+/// is prior-knowledge `h2c` (as HAProxy and nginx with `http2 on` detect it).
+const H2C_PREFACE_LINE: &[u8] = b"PRI * HTTP/2.0\r\n";
+
+/// Reads until `client.buf` starts with a complete request head (or, on a plain connection's
+/// first bytes, the HTTP/2 preface).
 ///
 /// Deadlines: between requests the client may stay silent for `keepalive_idle` (the first
 /// request of a connection gets `client_header`); once a head has started it must be complete
@@ -419,6 +436,9 @@ async fn read_head(gen: &Gen, client: &mut Client, first: bool) -> HeadRead {
     let mut deadline: Option<Instant> =
         (!client.buf.is_empty()).then(|| clock::now() + timeouts.client_header);
     loop {
+        if first && !client.stream.is_tls() && client.buf.starts_with(H2C_PREFACE_LINE) {
+            return HeadRead::Http2;
+        }
         if !client.buf.is_empty() {
             match head::parse_request(&client.buf, limits.max_headers) {
                 Ok(Some(head)) => return HeadRead::Head(head),

@@ -1,4 +1,5 @@
-//! HTTP/2 to clients (a TLS connection that chose `h2` by ALPN): the connection, run by the
+//! HTTP/2 to clients (a TLS connection that chose `h2` by ALPN, or a plain one that starts
+//! with the HTTP/2 preface: prior-knowledge `h2c`): the connection, run by the
 //! hyperium `h2` library over an in-memory transport ([`wire`]), and one task per stream,
 //! whose request is written as HTTP/1.1 (`http::h2_request`) and served exactly like a
 //! request that came in as HTTP/1.1: the same request context, balancer, sticky routes,
@@ -77,12 +78,14 @@ pub(super) struct ConnFacts {
     pub(super) tls_facts: Option<TlsFacts>,
 }
 
-/// Serves one HTTP/2 connection on `stream` until either side ends it.
+/// Serves one HTTP/2 connection on `stream` until either side ends it. `early`: bytes
+/// already read from it (the preface of a prior-knowledge `h2c` connection).
 pub(super) async fn serve(
     worker: Rc<Core>,
     mut stream: ClientStream,
     peer: SocketAddr,
     listener: Option<usize>,
+    early: Vec<u8>,
 ) {
     let origin = Rc::new(ConnFacts {
         peer,
@@ -92,6 +95,7 @@ pub(super) async fn serve(
     });
     let wire: SharedWire = Rc::default();
     let mut guard = FrameGuard::new();
+    wire::receive_early(&wire, &mut guard, early);
     let write_timeout = worker.current().config.timeouts.upstream_response;
     let connection = drive(&worker, &wire, origin);
     let pump = wire::pump(&mut stream, &wire, &mut guard, write_timeout);

@@ -76,6 +76,17 @@ pub(super) fn finish(wire: &SharedWire) {
     w.wake();
 }
 
+/// Queues bytes read from the connection before it was known to be HTTP/2, through the
+/// flood guard like every other byte.
+pub(super) fn receive_early(wire: &SharedWire, guard: &mut FrameGuard, early: Vec<u8>) {
+    let mut w = wire.borrow_mut();
+    if let Err(flood) = guard.feed(&early) {
+        w.flood = Some(flood);
+        return;
+    }
+    w.rx = early;
+}
+
 /// The connection has no stream: asks the pump to release the buffers it holds while it
 /// waits for the client (the queues' capacity and the TLS stream's record buffers), so an
 /// idle HTTP/2 connection holds no large buffer.
