@@ -5,7 +5,8 @@
 //! - `run -c FILE` | `run --member SPEC... [--listen ADDR...] [--workers N|auto]
 //!   [--io-driver D] [--stickysession NAMES] [--lbmethod M]`; the two forms do not mix.
 //! - `check -c FILE [--diff OLD]`, OLD a config file or an admin URL `http://HOST:PORT`
-//! - `demo [--listen ADDR] [--member-port PORT] [--workers N|auto] [--io-driver D]`
+//! - `demo [--listen ADDR] [--member-port PORT] [--workers N|auto] [--io-driver D]
+//!   [--https ADDR --cert FILE --key FILE]`, the last three together or not at all
 //! - `bench-member --listen ADDR [--body-bytes N] [--route NAME] [--workers N] [--io-driver D]`
 //! - `help`, `-h`, `--help`, nothing -> help; `-V`, `--version`, `version` -> version.
 //!
@@ -33,7 +34,8 @@ pub enum Command {
         /// `GET /api/config` gives the running config.
         diff: Option<String>,
     },
-    /// `ringlb demo [--listen ADDR] [--workers N] [--io-driver D]`.
+    /// `ringlb demo [--listen ADDR] [--workers N] [--io-driver D] [--https ADDR --cert FILE
+    /// --key FILE]`.
     Demo(DemoArgs),
     /// `ringlb bench-member --listen ADDR [--body-bytes N] [--route NAME] [--workers N]`.
     BenchMember(BenchMemberArgs),
@@ -57,16 +59,30 @@ pub struct DemoArgs {
     pub member_port: u16,
     pub workers: Option<usize>,
     pub io_driver: crate::config::IoDriver,
+    /// `--https ADDR --cert FILE --key FILE`: a TLS listener too.
+    pub https: Option<DemoHttps>,
+}
+
+/// The demo's TLS listener (`--https`, `--cert`, `--key`): the default ALPN (`h2`,
+/// `http/1.1`) and protocols.
+#[derive(Debug, PartialEq, Eq, Clone)]
+pub struct DemoHttps {
+    pub listen: SocketAddr,
+    /// PEM: the certificate, then its chain.
+    pub cert: PathBuf,
+    /// PEM: its private key.
+    pub key: PathBuf,
 }
 
 impl Default for DemoArgs {
-    /// `127.0.0.1:8080`, members from port 8180, one worker per CPU, driver `auto`.
+    /// `127.0.0.1:8080`, members from port 8180, one worker per CPU, driver `auto`, no TLS.
     fn default() -> Self {
         DemoArgs {
             listen: config::DEFAULT_LISTEN,
             member_port: 8180,
             workers: None,
             io_driver: IoDriver::Auto,
+            https: None,
         }
     }
 }
@@ -172,6 +188,10 @@ DEMO FLAGS:
     --member-port PORT      First demo member port; members use the ports after it [8180]
     --workers N|auto        Worker threads, 1..1024 [auto]
     --io-driver DRIVER      auto, io_uring or epoll [auto]
+    --https ADDR            Also serve TLS on IP:PORT (HTTP/2 and HTTP/1.1 by ALPN); needs
+                            --cert and --key [none]
+    --cert FILE             PEM certificate for --https, then its chain
+    --key FILE              PEM private key for --https (PKCS#8, PKCS#1 RSA or SEC1 EC)
 
 BENCH-MEMBER FLAGS:
     --listen ADDR           Listen on IP:PORT (required)
@@ -188,6 +208,7 @@ EXAMPLES:
     ringlb check -c ringlb.toml
     ringlb check -c ringlb.toml --diff http://127.0.0.1:8081
     ringlb demo --listen 127.0.0.1:8080 --member-port 8180 --workers 2
+    ringlb demo --https 127.0.0.1:8443 --cert demo.crt --key demo.key
     ringlb bench-member --listen 127.0.0.1:9002 --route node2 --body-bytes 1048576
 ";
 
@@ -433,12 +454,30 @@ fn parse_demo(args: &[String]) -> Result<Command, CliError> {
     let mut member_port = None;
     let mut workers = None;
     let mut io_driver = None;
+    let mut https = None;
+    let mut cert: Option<PathBuf> = None;
+    let mut key: Option<PathBuf> = None;
     while let Some(flag) = flags.next_flag()? {
         match flag.name {
             _ if is_help(&flag) => return Ok(Command::Help),
             "--listen" => set_once(
                 &mut listen,
                 parse_addr(flags.value(&flag)?, flag.name)?,
+                flag.name,
+            )?,
+            "--https" => set_once(
+                &mut https,
+                parse_addr(flags.value(&flag)?, flag.name)?,
+                flag.name,
+            )?,
+            "--cert" => set_once(
+                &mut cert,
+                parse_file(flags.value(&flag)?, flag.name)?,
+                flag.name,
+            )?,
+            "--key" => set_once(
+                &mut key,
+                parse_file(flags.value(&flag)?, flag.name)?,
                 flag.name,
             )?,
             "--member-port" => {
@@ -467,12 +506,63 @@ fn parse_demo(args: &[String]) -> Result<Command, CliError> {
         }
     }
     let d = DemoArgs::default();
+    let listen = listen.unwrap_or(d.listen);
+    let https = match (https, cert, key) {
+        (None, None, None) => None,
+        (Some(https), Some(cert), Some(key)) => {
+            // The workers would share one port between both listeners in silence
+            // (SO_REUSEPORT), or the admin listener (the next port) would fail to bind.
+            let admin = SocketAddr::new(listen.ip(), listen.port().saturating_add(1));
+            let taken = if listen.port() == 0 {
+                None
+            } else if https == listen {
+                Some("also the `--listen` address")
+            } else if https == admin {
+                Some("the demo's admin address (the `--listen` port + 1)")
+            } else {
+                None
+            };
+            if let Some(taken) = taken {
+                return Err(usage(format!(
+                    "`--https` {https} is {taken}; give another port"
+                )));
+            }
+            Some(DemoHttps {
+                listen: https,
+                cert,
+                key,
+            })
+        }
+        (https, cert, key) => {
+            let missing: Vec<&str> = [
+                ("--https ADDR", https.is_none()),
+                ("--cert FILE", cert.is_none()),
+                ("--key FILE", key.is_none()),
+            ]
+            .iter()
+            .filter_map(|&(flag, absent)| absent.then_some(flag))
+            .collect();
+            return Err(usage(format!(
+                "`--https`, `--cert` and `--key` go together: missing `{}`",
+                missing.join("`, `")
+            )));
+        }
+    };
     Ok(Command::Demo(DemoArgs {
-        listen: listen.unwrap_or(d.listen),
+        listen,
         member_port: member_port.unwrap_or(d.member_port),
         workers: workers.unwrap_or(d.workers),
         io_driver: io_driver.unwrap_or(d.io_driver),
+        https,
     }))
+}
+
+/// A file flag's value: any non-empty path (whether it can be read is checked at start).
+fn parse_file(value: &str, flag: &str) -> Result<PathBuf, CliError> {
+    if value.is_empty() {
+        return Err(usage(format!("`{flag}` expects a file path")));
+    }
+    Ok(PathBuf::from(value))
 }
 
 fn parse_bench_member(args: &[String]) -> Result<Command, CliError> {

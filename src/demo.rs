@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use crate::admin::{self, server::AdminServer};
 use crate::blocking::{self, Message, Role};
-use crate::cli::DemoArgs;
+use crate::cli::{DemoArgs, DemoHttps};
 use crate::config::{
-    AdminConfig, BalancerConfig, Config, Forwarded, LbMethod, Limits, MemberConfig, Ops, Sticky,
-    Timeouts,
+    AdminConfig, BalancerConfig, Config, Forwarded, LbMethod, Limits, ListenerConfig, MemberConfig,
+    Ops, Sticky, Timeouts, TlsConfig, DEFAULT_ALPN, DEFAULT_PROTOCOLS,
 };
 use crate::server::{self, ServerHandle};
 
@@ -34,7 +34,8 @@ pub struct Demo {
 }
 
 /// Starts the members on consecutive ports from `args.member_port` (0 = any free ports) and
-/// ringlb on `args.listen` in front of them.
+/// ringlb on `args.listen` in front of them, and on `args.https` with TLS if given. A
+/// certificate or key that cannot be used fails the start, the error naming the file.
 pub fn start(args: &DemoArgs) -> io::Result<Demo> {
     let mut members = Vec::new();
     for (i, (route, _)) in MEMBERS.iter().enumerate() {
@@ -50,13 +51,25 @@ pub fn start(args: &DemoArgs) -> io::Result<Demo> {
     }
     let config = demo_config(args, &members);
     let admin_cfg = config.ops.admin.clone().unwrap_or_default();
-    let server = server::start(Arc::new(config))?;
+    let server = server::start(Arc::new(config)).map_err(flag_names)?;
     let admin = admin::server::start(&admin_cfg, server.controller().clone())?;
     Ok(Demo {
         server,
         admin,
         members,
     })
+}
+
+/// A start error about the TLS listener names the flags (`--cert FILE: ...`) instead of the
+/// config keys (`listener[0].cert FILE: ...`) the demo has no file for.
+fn flag_names(e: io::Error) -> io::Error {
+    let text = e.to_string();
+    match text.strip_prefix("listener[0].") {
+        Some(rest) if rest.starts_with("cert ") || rest.starts_with("key ") => {
+            io::Error::new(e.kind(), format!("--{rest}"))
+        }
+        _ => e,
+    }
 }
 
 /// What the demo prints on start: where everything listens and what to try.
@@ -68,6 +81,11 @@ pub fn banner(demo: &Demo) -> String {
         s += &format!("ringlb: worker {} on {cpu}, driver {}\n", w.index, w.driver);
     }
     s += &format!("ringlb demo: balancer http://{addr}/ (byrequests, sticky on JSESSIONID)\n");
+    // The TLS listener, if any, is the one after the plain address.
+    let https = demo.server.local_addrs().get(1).copied();
+    if let Some(https) = https {
+        s += &format!("  https: https://{https}/ (TLS; HTTP/2 or HTTP/1.1 by ALPN)\n");
+    }
     let admin = demo.admin.local_addr();
     s += &format!("  manager: http://{admin}/balancer-manager   metrics: http://{admin}/metrics\n");
     for (m, (route, lf)) in demo.members.iter().zip(MEMBERS) {
@@ -77,9 +95,14 @@ pub fn banner(demo: &Demo) -> String {
         "Try:\n  curl -si http://{addr}/                      # a new session; note the route in Set-Cookie\n  \
          curl -s -c /tmp/ringlb-demo.jar -b /tmp/ringlb-demo.jar http://{addr}/   # repeat: same member, counter grows\n  \
          for i in 1 2 3 4 5 6 7 8; do curl -s http://{addr}/ | head -1; done   # new sessions spread 1:1:2\n  \
-         curl -s 'http://{addr}/;jsessionid=0.node3'   # route in the URL, as Tomcat's URL rewriting does\n\
-         Stop with Ctrl-C.\n"
+         curl -s 'http://{addr}/;jsessionid=0.node3'   # route in the URL, as Tomcat's URL rewriting does\n"
     );
+    if let Some(https) = https {
+        s += &format!(
+            "  curl -sk --http2 -w '%{{http_version}}\\n' https://{https}/   # over TLS and HTTP/2 (-k: a test certificate)\n"
+        );
+    }
+    s += "Stop with Ctrl-C.\n";
     s
 }
 
@@ -89,7 +112,7 @@ fn demo_config(args: &DemoArgs, members: &[DemoMember]) -> Config {
         workers: args.workers,
         io_driver: args.io_driver,
         listen: vec![args.listen],
-        listeners: Vec::new(),
+        listeners: args.https.iter().map(https_listener).collect(),
         timeouts: Timeouts::default(),
         limits: Limits::default(),
         forwarded: Forwarded::default(),
@@ -124,6 +147,26 @@ fn demo_config(args: &DemoArgs, members: &[DemoMember]) -> Config {
                 })
                 .collect(),
         }],
+    }
+}
+
+/// The `--https` listener: TLS with the given pair, the default ALPN (`h2`, `http/1.1`) and
+/// protocols, every other key at its default.
+fn https_listener(https: &DemoHttps) -> ListenerConfig {
+    ListenerConfig {
+        address: https.listen,
+        tls: Some(TlsConfig {
+            cert: https.cert.clone(),
+            key: https.key.clone(),
+            sni: Vec::new(),
+            alpn: DEFAULT_ALPN.to_vec(),
+            protocols: DEFAULT_PROTOCOLS.to_vec(),
+            ssl_headers: false,
+            client_auth: None,
+        }),
+        hsts: None,
+        redirect_https: false,
+        proxy_protocol: false,
     }
 }
 

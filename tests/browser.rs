@@ -1,9 +1,13 @@
-//! The manager page in a real browser: headless Chromium, driven through chromedriver's
-//! WebDriver protocol, loads the page, a click on a member's Drain button drains it, and later
-//! requests show it. Also saves a screenshot when `RINGLB_SCREENSHOT` names a file.
+//! Real browsers: headless Chromium, driven through chromedriver's WebDriver protocol.
+//! - The manager page loads, a click on a member's Drain button drains it, and later requests
+//!   show it. Saves a screenshot when `RINGLB_SCREENSHOT` names a file.
+//! - `ringlb demo --https` (a test certificate, accepted by `--ignore-certificate-errors`)
+//!   serves its page to Chromium over TLS and HTTP/2 (the navigation's `nextHopProtocol` is
+//!   `h2`), and a reload stays on the session's member with its counter grown. Saves a
+//!   screenshot when `RINGLB_SCREENSHOT_H2` names a file.
 //!
-//! Needs the Debian packages `chromium` and `chromium-driver`; without them the test says so
-//! and passes, unless `RINGLB_REQUIRE_BROWSER=1` (CI installs them and sets it).
+//! Needs the Debian packages `chromium` and `chromium-driver`; without them the tests say so
+//! and pass, unless `RINGLB_REQUIRE_BROWSER=1` (CI installs them and sets it).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 #[macro_use]
@@ -11,14 +15,21 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
+use common::tls::Pki;
 use common::{config, member, poll_until, secs, start_proxy, Client, MockMember};
 use ringlb::admin::server as admin_server;
+use ringlb::cli::{DemoArgs, DemoHttps};
 use ringlb::config::{AdminConfig, IoDriver};
+use ringlb::demo;
 use serde_json::{json, Value};
 
-both_drivers!(a_click_on_drain_drains_the_member);
+both_drivers!(
+    a_click_on_drain_drains_the_member,
+    chromium_loads_the_demo_over_https_with_h2
+);
 
 /// chromedriver, ended (by its PID) when dropped.
 struct Driver {
@@ -125,6 +136,98 @@ fn try_wd(
     Ok(v["value"].clone())
 }
 
+/// A Chromium WebDriver session with its own profile directory; ended (DELETE, which ends
+/// that Chromium) and its profile removed when dropped, also when a test fails first.
+struct Session<'d> {
+    driver: &'d Driver,
+    id: String,
+    profile: PathBuf,
+}
+
+impl Session<'_> {
+    /// Starts headless Chromium with the flags every test uses, then `extra`.
+    fn start<'d>(driver: &'d Driver, name: &str, extra: &[&str]) -> Session<'d> {
+        let profile =
+            std::env::temp_dir().join(format!("ringlb-chromium-{}-{name}", std::process::id()));
+        let mut args: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1400,900",
+        ]
+        .iter()
+        .chain(extra)
+        .map(|a| a.to_string())
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
+        let caps = json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": args
+        }}}});
+        let session = wd(driver, "POST", "/session", Some(caps));
+        let id = session["sessionId"]
+            .as_str()
+            .expect("a WebDriver session")
+            .to_string();
+        Session {
+            driver,
+            id,
+            profile,
+        }
+    }
+
+    /// One WebDriver call on this session: `path` is after `/session/{id}`.
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        wd(
+            self.driver,
+            method,
+            &format!("/session/{}{path}", self.id),
+            body,
+        )
+    }
+
+    fn navigate(&self, url: &str) {
+        self.call("POST", "/url", Some(json!({ "url": url })));
+    }
+
+    /// Runs `script` (a function body) in the page; returns what it returns.
+    fn execute(&self, script: &str) -> Value {
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+    }
+
+    /// Writes a PNG of the window to the file named by the environment variable `var`, if set.
+    fn screenshot_if(&self, var: &str) {
+        if let Some(path) = std::env::var_os(var) {
+            let png = self.call("GET", "/screenshot", None);
+            let bytes =
+                ringlb::admin::auth::base64_decode(png.as_str().unwrap().as_bytes()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        }
+    }
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        let _ = try_wd(
+            self.driver,
+            "DELETE",
+            &format!("/session/{}", self.id),
+            None,
+        );
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
 fn a_click_on_drain_drains_the_member(driver_kind: IoDriver) {
     let Some(driver) = start_driver() else { return };
     let a = MockMember::named("a");
@@ -140,41 +243,17 @@ fn a_click_on_drain_drains_the_member(driver_kind: IoDriver) {
     let admin = admin_server::start(&admin_cfg, proxy.controller().clone()).unwrap();
     let page = format!("http://{}/balancer-manager", admin.local_addr());
 
-    let profile = std::env::temp_dir().join(format!(
-        "ringlb-chromium-{}-{driver_kind:?}",
-        std::process::id()
-    ));
-    let caps = json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
-        "binary": "/usr/bin/chromium",
-        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1400,900", format!("--user-data-dir={}", profile.display())]
-    }}}});
-    let session = wd(&driver, "POST", "/session", Some(caps));
-    let id = session["sessionId"]
-        .as_str()
-        .expect("a WebDriver session")
-        .to_string();
-    wd(
-        &driver,
-        "POST",
-        &format!("/session/{id}/url"),
-        Some(json!({ "url": page })),
-    );
-    let title = wd(&driver, "GET", &format!("/session/{id}/title"), None);
+    let session = Session::start(&driver, &format!("{driver_kind:?}"), &[]);
+    session.navigate(&page);
+    let title = session.call("GET", "/title", None);
     assert!(
         title.as_str().unwrap_or("").contains("ringlb"),
         "page title: {title}"
     );
-    if let Some(path) = std::env::var_os("RINGLB_SCREENSHOT") {
-        let png = wd(&driver, "GET", &format!("/session/{id}/screenshot"), None);
-        let bytes = ringlb::admin::auth::base64_decode(png.as_str().unwrap().as_bytes()).unwrap();
-        std::fs::write(path, bytes).unwrap();
-    }
-    let button = wd(
-        &driver,
+    session.screenshot_if("RINGLB_SCREENSHOT");
+    let button = session.call(
         "POST",
-        &format!("/session/{id}/element"),
+        "/element",
         Some(json!({"using": "css selector", "value": "#drain-test-a"})),
     );
     let element = button
@@ -183,15 +262,15 @@ fn a_click_on_drain_drains_the_member(driver_kind: IoDriver) {
         .and_then(Value::as_str)
         .unwrap()
         .to_string();
-    wd(
-        &driver,
+    session.call(
         "POST",
-        &format!("/session/{id}/element/{element}/click"),
+        &format!("/element/{element}/click"),
         Some(json!({})),
     );
     // The browser followed the redirect back to the page, which now offers Undrain.
     let source = || {
-        wd(&driver, "GET", &format!("/session/{id}/source"), None)
+        session
+            .call("GET", "/source", None)
             .as_str()
             .unwrap_or("")
             .to_string()
@@ -200,8 +279,7 @@ fn a_click_on_drain_drains_the_member(driver_kind: IoDriver) {
         poll_until(secs(10), || source().contains("undrain-test-a")),
         "the page shows the drain"
     );
-    wd(&driver, "DELETE", &format!("/session/{id}"), None);
-    let _ = std::fs::remove_dir_all(&profile);
+    drop(session);
 
     let addr = common::addr(&proxy);
     for _ in 0..6 {
@@ -210,4 +288,72 @@ fn a_click_on_drain_drains_the_member(driver_kind: IoDriver) {
             "b"
         );
     }
+}
+
+/// The demo page as Chromium shows it: `member <route> (<addr>) served this request`,
+/// `session <id>.<route> (new|existing)`, `counter <n>`; returns (route, counter, text).
+fn demo_page(session: &Session<'_>) -> (String, u64, String) {
+    let text = session.execute("return document.body.innerText");
+    let text = text.as_str().unwrap_or("").to_string();
+    let word_after = |key: &str| {
+        let at = text.find(key)? + key.len();
+        text[at..].split_whitespace().next().map(str::to_owned)
+    };
+    let route = word_after("member ").unwrap_or_else(|| panic!("a member line: {text:?}"));
+    let counter = word_after("counter ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a counter line: {text:?}"));
+    assert!(text.contains("served this request"), "{text:?}");
+    (route, counter, text)
+}
+
+/// How the page's own navigation came: `h2`, `http/1.1`, ...
+fn next_hop_protocol(session: &Session<'_>) -> Value {
+    session.execute("return performance.getEntriesByType('navigation')[0].nextHopProtocol")
+}
+
+fn chromium_loads_the_demo_over_https_with_h2(driver_kind: IoDriver) {
+    let Some(driver) = start_driver() else { return };
+    let pki = Pki::new(&format!("browser-h2-{driver_kind:?}"));
+    let (cert, key, _) = pki.issue("localhost", &["localhost", "127.0.0.1"]);
+    let args = DemoArgs {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        member_port: 0,
+        workers: Some(1),
+        io_driver: driver_kind,
+        https: Some(DemoHttps {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            cert,
+            key,
+        }),
+    };
+    let demo = demo::start(&args).unwrap();
+    // Index 0 is the plain address, then the `[[listener]]`s: the demo's TLS one.
+    let https = demo.server.local_addrs()[1];
+    let page = format!("https://localhost:{}/", https.port());
+    assert!(demo::banner(&demo).contains(&format!("https://{https}/")));
+
+    let session = Session::start(
+        &driver,
+        &format!("h2-{driver_kind:?}"),
+        &["--ignore-certificate-errors"],
+    );
+    session.navigate(&page);
+    let (route, first, text) = demo_page(&session);
+    assert_eq!(first, 1, "a new session: {text:?}");
+    assert!(text.contains(&format!(".{route} (new)")), "{text:?}");
+    assert_eq!(next_hop_protocol(&session), json!("h2"), "{text:?}");
+    session.screenshot_if("RINGLB_SCREENSHOT_H2");
+
+    // The reload sends the JSESSIONID cookie the first answer set: the same member, whose
+    // counter for the session has grown, again over HTTP/2. (By how much depends on whether
+    // Chromium's /favicon.ico request, which the member counts too, came in between.)
+    session.call("POST", "/refresh", Some(json!({})));
+    let (again, counter, text) = demo_page(&session);
+    assert_eq!(again, route, "sticky over h2: {text:?}");
+    assert!(counter > first, "the session's counter grows: {text:?}");
+    assert!(text.contains(&format!(".{route} (existing)")), "{text:?}");
+    assert_eq!(next_hop_protocol(&session), json!("h2"), "{text:?}");
+    drop(session);
+    let _ = std::fs::remove_dir_all(&pki.dir);
 }

@@ -294,6 +294,7 @@ fn demo_defaults() {
         member_port: 8180,
         workers: None,
         io_driver: IoDriver::Auto,
+        https: None,
     };
     assert_eq!(ok("demo"), Command::Demo(want));
 }
@@ -305,9 +306,72 @@ fn demo_with_flags() {
         member_port: 9100,
         workers: Some(2),
         io_driver: IoDriver::IoUring,
+        https: None,
     };
     let line = "demo --listen 0.0.0.0:9000 --member-port=9100 --workers 2 --io-driver io_uring";
     assert_eq!(ok(line), Command::Demo(want));
+}
+
+#[test]
+fn demo_with_https() {
+    let want = DemoArgs {
+        https: Some(DemoHttps {
+            listen: "127.0.0.1:8443".parse().unwrap(),
+            cert: "certs/demo.crt".into(),
+            key: "/tmp/demo.key".into(),
+        }),
+        ..DemoArgs::default()
+    };
+    for line in [
+        "demo --https 127.0.0.1:8443 --cert certs/demo.crt --key /tmp/demo.key",
+        "demo --key=/tmp/demo.key --cert=certs/demo.crt --https=127.0.0.1:8443",
+    ] {
+        assert_eq!(ok(line), Command::Demo(want.clone()), "{line}");
+    }
+    let line = "demo --listen 127.0.0.1:0 --https 127.0.0.1:0 --cert a --key b";
+    match ok(line) {
+        Command::Demo(args) => assert_eq!(args.https.unwrap().listen.port(), 0),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn demo_https_flags_go_together() {
+    usage_err(
+        "demo --https 127.0.0.1:8443",
+        "`--https`, `--cert` and `--key` go together: missing `--cert FILE`, `--key FILE`",
+    );
+    usage_err(
+        "demo --https 127.0.0.1:8443 --cert a.crt",
+        "missing `--key FILE`",
+    );
+    usage_err("demo --cert a.crt --key a.key", "missing `--https ADDR`");
+    usage_err("demo --key a.key", "missing `--https ADDR`, `--cert FILE`");
+    usage_err(
+        "demo --https 8443 --cert a --key b",
+        "`--https` expects IP:PORT",
+    );
+    usage_err(
+        "demo --https 127.0.0.1:8443 --cert --key b",
+        "`--cert` needs a value",
+    );
+    usage_err(
+        "demo --https 127.0.0.1:8443 --cert= --key b",
+        "`--cert` expects a file",
+    );
+    usage_err(
+        "demo --https 127.0.0.1:8443 --cert a --cert b --key c",
+        "`--cert` is given twice",
+    );
+    // The balancer's own address, or its admin address (the next port), is refused.
+    usage_err(
+        "demo --https 127.0.0.1:8080 --cert a --key b",
+        "`--https` 127.0.0.1:8080 is also the `--listen` address",
+    );
+    usage_err(
+        "demo --listen 127.0.0.1:9000 --https 127.0.0.1:9001 --cert a --key b",
+        "`--https` 127.0.0.1:9001 is the demo's admin address",
+    );
 }
 
 #[test]
@@ -337,6 +401,9 @@ fn usage_mentions_every_flag_and_the_flag_example() {
         "--stickysession",
         "--lbmethod",
         "--member-port",
+        "--https ADDR",
+        "--cert FILE",
+        "--key FILE",
         "--version",
         "--help",
     ] {
