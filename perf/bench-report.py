@@ -5,7 +5,8 @@
 
 Medians over rounds for every number; the per-round requests/s are listed too so drift shows.
 The summary table sits between <!-- summary:start --> and <!-- summary:end --> for
-perf/update-readme.sh.
+perf/update-readme.sh. With TLS workloads, a second table gives each proxy's TLS numbers
+relative to ringlb with the same worker count, from the same run.
 """
 
 import csv
@@ -22,8 +23,14 @@ WORKLOADS = OrderedDict(
         ("sticky", "(e) sticky by cookie JSESSIONID=abc.node2, wrk"),
         ("rate", "(f) latency at a fixed rate, h2load --rps"),
         ("idle", "(g) RSS of idle keep-alive connections"),
+        ("tls-get", "(h) small keep-alive GET over TLS (HTTP/1.1), wrk"),
+        ("tls-handshake", "(i) full TLS handshakes, one HTTP/1.0 GET each, openssl s_time -new"),
+        ("h2", "(j) HTTP/2 over TLS, h2load -m streams per connection"),
+        ("tls-idle-rss", "(k) RSS of idle TLS keep-alive connections"),
     ]
 )
+IDLE = ("idle", "tls-idle-rss")
+NOT_RUN = ("did not start", "n/a (no h2)")
 
 
 def num(v):
@@ -77,7 +84,7 @@ def main():
         rs = by.get((p, w), [])
         if not rs:
             return None
-        ok = [r for r in rs if r["note"] != "did not start"]
+        ok = [r for r in rs if r["note"] not in NOT_RUN]
         rps = [num(r["requests"]) / num(r["seconds"]) for r in ok if num(r["seconds"])]
         cpu100k = [
             num(r["cpu_s"]) * 100000 / num(r["requests"])
@@ -86,6 +93,7 @@ def main():
         ]
         notes = sorted({r["note"] for r in rs if r["note"]})
         return {
+            "na": not ok and any(r["note"] == "n/a (no h2)" for r in rs),
             "rounds": len(rs),
             "started": len(ok),
             "rps": median(rps),
@@ -100,8 +108,8 @@ def main():
             "rows": ok,
         }
 
-    def idle(p):
-        s = stat(p, "idle")
+    def idle(p, workload="idle"):
+        s = stat(p, workload)
         if not s or not s["rows"]:
             return None
         per = []
@@ -174,6 +182,22 @@ def main():
         )
     if "get" in present:
         cols.append(("peak RSS MiB (GET)", lambda p: mib(stat(p, "get")["hwm"])))
+    if "tls-get" in present:
+        cols.append(("CPU s / 100k TLS GET", lambda p: fmt_cpu(stat(p, "tls-get")["cpu100k"])))
+    if "tls-handshake" in present:
+        cols.append(("TLS handshakes/s", lambda p: grouped(stat(p, "tls-handshake")["rps"])))
+        cols.append(("CPU µs / handshake", lambda p: us_per(stat(p, "tls-handshake")["cpu100k"])))
+    if "h2" in present:
+        cols.append(("h2 req/s", lambda p: na_or(stat(p, "h2"), lambda s: grouped(s["rps"]))))
+    if "tls-idle-rss" in present:
+        cols.append(
+            (
+                "MiB / 10k idle TLS conns",
+                lambda p: "-"
+                if idle(p, "tls-idle-rss") is None
+                else f"{idle(p, 'tls-idle-rss')['kib_per_conn'] * 10000 / 1024:.1f}",
+            )
+        )
     w("| proxy | " + " | ".join(c[0] for c in cols) + " |")
     w("|---|" + "---|" * len(cols))
     for p in proxies:
@@ -187,8 +211,10 @@ def main():
     w("<!-- summary:end -->")
     w("")
 
+    tls_ratios(w, proxies, stat, idle, present)
+
     for x in present:
-        if x == "idle":
+        if x in IDLE:
             continue
         w(f"## {WORKLOADS[x]}")
         w("")
@@ -199,7 +225,8 @@ def main():
             if s is None:
                 continue
             if not s["started"]:
-                w(f"| {p} | did not start | | | | | | | | |")
+                why = "n/a (no h2)" if s["na"] else "did not start"
+                w(f"| {p} | {why} | | | | | | | | |")
                 continue
             per_round = ", ".join(grouped(v) for v in s["rps_all"])
             notes = "; ".join(n for n in s["notes"])
@@ -209,25 +236,34 @@ def main():
             )
         w("")
 
-    if "idle" in present:
-        w(f"## {WORKLOADS['idle']}")
+    for x in IDLE:
+        if x not in present:
+            continue
+        w(f"## {WORKLOADS[x]}")
         w("")
         w("Proxy RSS (sum of VmRSS over its processes) before and after opening the connections;")
-        w("each connection sent one GET, read the answer and stayed open.")
+        if x == "idle":
+            w("each connection sent one GET, read the answer and stayed open.")
+        else:
+            w("each connection completed a TLS handshake, sent one GET over it, read the answer and")
+            w("stayed open (`perf/idle-conns.py --tls`).")
         w("")
-        w("| proxy | conns held | failed | RSS before MiB | RSS after MiB | KiB / conn | MiB / 10 000 conns |")
-        w("|---|---|---|---|---|---|---|")
+        w("| proxy | conns held | failed | RSS before MiB | RSS after MiB | KiB / conn | MiB / 10 000 conns | notes |")
+        w("|---|---|---|---|---|---|---|---|")
         for p in proxies:
             if p == "direct":
                 continue
-            i = idle(p)
+            i = idle(p, x)
             if i is None:
-                if (p, "idle") in by:
-                    w(f"| {p} | - | - | - | - | - | - |")
+                if (p, x) in by:
+                    w(f"| {p} | - | - | - | - | - | - | |")
                 continue
+            notes = "; ".join(
+                " ".join(t for t in n.split() if t.startswith("tls=")) for n in stat(p, x)["notes"]
+            ).strip("; ")
             w(
                 f"| {p} | {i['conns']:.0f} | {i['failed']} | {mib(i['before'])} | {mib(i['after'])} | "
-                f"{i['kib_per_conn']:.2f} | {i['kib_per_conn'] * 10000 / 1024:.1f} |"
+                f"{i['kib_per_conn']:.2f} | {i['kib_per_conn'] * 10000 / 1024:.1f} | {notes} |"
             )
         w("")
 
@@ -237,11 +273,97 @@ def main():
     w("requests; peak RSS = sum of VmHWM over the proxy's processes (a fresh instance per workload);")
     w("errors = connect/read/write/timeout/non-2xx (wrk) or failed/errored/timeout (h2load), summed")
     w("over rounds. `direct` is the load generator against a member, no proxy: its CPU/RSS are `-`.")
+    if "tls-handshake" in present:
+        w("For tls-handshake, req/s is full handshakes per second (each with one request) and the")
+        w("summary's CPU µs / handshake is ten times the `proxy CPU s / 100k req` column.")
     print("\n".join(out))
 
 
 def fmt_cpu(v):
     return "-" if v is None else f"{v:.2f}"
+
+
+def us_per(cpu100k):
+    """CPU seconds per 100 000 requests -> microseconds per request."""
+    return "-" if cpu100k is None else f"{cpu100k * 10:.0f}"
+
+
+def na_or(s, f):
+    return "n/a (no h2)" if s and s["na"] else f(s)
+
+
+def reference(p, proxies):
+    """The ringlb a proxy is compared with: ringlb-N for a proxy named kind-N, else the first."""
+    ringlbs = [q for q in proxies if q.startswith("ringlb")]
+    if not ringlbs:
+        return None
+    suffix = p.rsplit("-", 1)[-1] if "-" in p else None
+    same = [q for q in ringlbs if suffix and q == f"ringlb-{suffix}"]
+    return (same or ringlbs)[0]
+
+
+def tls_ratios(w, proxies, stat, idle, present):
+    """Each TLS number as how many times better ringlb is than the proxy, from this run."""
+    tls = [x for x in ("tls-get", "tls-handshake", "h2", "tls-idle-rss") if x in present]
+    if not tls:
+        return
+    # (label, workload, value of a proxy, True if lower is better)
+    metrics = []
+    if "tls-get" in present:
+        metrics += [
+            ("TLS GET CPU / req", "tls-get", lambda p: stat(p, "tls-get")["cpu100k"], True),
+            ("TLS GET req/s", "tls-get", lambda p: stat(p, "tls-get")["rps"], False),
+        ]
+    if "tls-handshake" in present:
+        metrics += [
+            ("CPU / handshake", "tls-handshake", lambda p: stat(p, "tls-handshake")["cpu100k"], True),
+            ("handshakes/s", "tls-handshake", lambda p: stat(p, "tls-handshake")["rps"], False),
+        ]
+    if "h2" in present:
+        metrics += [
+            ("h2 CPU / req", "h2", lambda p: stat(p, "h2")["cpu100k"], True),
+            ("h2 req/s", "h2", lambda p: stat(p, "h2")["rps"], False),
+        ]
+    if "tls-idle-rss" in present:
+        metrics.append(
+            ("RSS / idle TLS conn", "tls-idle-rss", lambda p: idle(p, "tls-idle-rss")["kib_per_conn"], True)
+        )
+
+    def value(p, f):
+        try:
+            return f(p)
+        except (TypeError, KeyError):
+            return None
+
+    others = [p for p in proxies if not p.startswith("ringlb") and any(stat(p, x) for x in tls)]
+    if not others:
+        return
+    w("## TLS: ringlb compared")
+    w("")
+    w("How many times better ringlb is, per number, from this run: for costs (CPU per request or")
+    w("handshake, RSS per connection) the proxy's value divided by ringlb's, for rates ringlb's")
+    w("divided by the proxy's. Above 1.00 ringlb is better. Each proxy is compared with the ringlb")
+    w("of the same worker count (`nginx-1` with `ringlb-1`).")
+    w("")
+    w("| proxy | vs | " + " | ".join(m[0] for m in metrics) + " |")
+    w("|---|---|" + "---|" * len(metrics))
+    for p in others:
+        ref = reference(p, proxies)
+        if ref is None:
+            continue
+        cells = []
+        for _, x, f, lower_better in metrics:
+            s_ref = stat(ref, x)
+            if s_ref and s_ref["na"]:
+                cells.append("n/a (no h2)")
+                continue
+            a, b = value(p, f), value(ref, f)
+            if a is None or b is None or a <= 0 or b <= 0:
+                cells.append("-")
+                continue
+            cells.append(f"{(a / b) if lower_better else (b / a):.2f}")
+        w(f"| {p} | {ref} | " + " | ".join(cells) + " |")
+    w("")
 
 
 def mib(kib):

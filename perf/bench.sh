@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Whole-system benchmark: ringlb against nginx, HAProxy and Apache httpd (and any EXTRA_PROXY),
 # all in front of the same two `ringlb bench-member` members, plus a direct-to-member baseline.
+# The TLS workloads (tls-get tls-handshake h2 tls-idle-rss) run ringlb, nginx and HAProxy only,
+# each terminating TLS with the same ECDSA P-256 certificate made here with openssl.
 # One command, one machine, one run; see perf/README.md for what each number means.
 #
 #   perf/bench.sh                              # ROUNDS=3 DURATION=10s, all proxies, all workloads
 #   ROUNDS=1 DURATION=2s WARMUP=0 perf/bench.sh # smoke run
 #   PROXIES="ringlb-1 nginx-1 direct" WORKLOADS="get close" perf/bench.sh
+#   PROXIES="ringlb-1 nginx-1 haproxy-1" WORKLOADS="tls-get tls-handshake h2 tls-idle-rss" perf/bench.sh
 #   EXTRA_PROXY='envoy:/opt/envoy/run.sh {port} {m1} {m2}' perf/bench.sh
 #
 # Loopback only. Installs missing tools with apt (without starting their services), runs every
@@ -21,6 +24,10 @@ CONNS=${CONNS:-64}                 # wrk/h2load connections for the small-respon
 BIG_CONNS=${BIG_CONNS:-8}          # connections for the 1 MB workload
 BIG_BYTES=${BIG_BYTES:-1048576}
 IDLE_CONNS=${IDLE_CONNS:-5000}     # idle keep-alive connections for the RSS measurement
+TLS_IDLE_CONNS=${TLS_IDLE_CONNS:-2000} # idle TLS keep-alive connections for tls-idle-rss
+HS_CLIENTS=${HS_CLIENTS:-8}        # parallel `openssl s_time -new` clients for tls-handshake
+H2_CONNS=${H2_CONNS:-64}           # h2load connections for h2
+H2_STREAMS=${H2_STREAMS:-10}       # h2load -m: concurrent streams per connection for h2
 RATE=${RATE:-2000}                 # fixed request rate (req/s) for the latency-at-rate workload
 RATE_CONNS=${RATE_CONNS:-20}       # h2load clients sharing RATE
 PROXY_CPU=${PROXY_CPU:-0}          # taskset list for the proxies and the members
@@ -28,7 +35,7 @@ LOAD_CPU=${LOAD_CPU:-1}            # taskset list for wrk / h2load / the idle-co
 IO_DRIVER=${IO_DRIVER:-auto}       # ringlb and bench-member driver
 WORKERS=${WORKERS:-1 2}            # worker counts (ringlb workers, nginx processes, HAProxy threads, httpd children)
 PROXIES=${PROXIES:-}               # default: ringlb nginx haproxy apache for each WORKERS, extra, direct
-WORKLOADS=${WORKLOADS:-get h2load close big sticky rate idle}
+WORKLOADS=${WORKLOADS:-get h2load close big sticky rate idle tls-get tls-handshake h2 tls-idle-rss}
 BASE_PORT=${BASE_PORT:-18000}
 EXTRA_PROXY=${EXTRA_PROXY:-}       # "name:command with {port} {m1} {m2}" ({m1}/{m2}: member host:port)
 LABEL=${LABEL:-}                   # free text put at the top of the results file
@@ -57,6 +64,7 @@ install_missing() {
     command -v wrk >/dev/null || need+=(wrk)
     command -v h2load >/dev/null || need+=(nghttp2-client)
     command -v curl >/dev/null || need+=(curl)
+    command -v openssl >/dev/null || need+=(openssl)
     [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || need+=(nginx)
     [ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null || need+=(haproxy)
     [ -x /usr/sbin/apache2 ] || need+=(apache2)
@@ -147,10 +155,10 @@ trap 'exit 130' INT TERM
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-wait_http() { # port pid -> waits until GET / answers 200 (10 s)
+wait_http() { # port pid [scheme] -> waits until GET / answers 200 (10 s); https: any certificate
     local i
     for i in $(seq 100); do
-        if [ "$(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$1/")" = 200 ]; then
+        if [ "$(curl -sk -o /dev/null -m 1 -w '%{http_code}' "${3:-http}://127.0.0.1:$1/")" = 200 ]; then
             return 0
         fi
         kill -0 "$2" 2>/dev/null || return 1
@@ -198,9 +206,65 @@ start_member "$M2" node2 13
 start_member "$B1" node1 "$BIG_BYTES"
 start_member "$B2" node2 "$BIG_BYTES"
 
+# ---------------------------------------------------------------- TLS
+# One self-signed ECDSA P-256 certificate for every proxy (the key exchange is each TLS
+# library's default, X25519 for all three; the raw log's `tls=` notes show what was negotiated).
+TLSDIR=$TMP/tls
+mkdir -p "$TLSDIR"
+if command -v openssl >/dev/null; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 \
+        -keyout "$TLSDIR/site.key" -out "$TLSDIR/site.crt" -subj /CN=localhost \
+        -addext subjectAltName=DNS:localhost,IP:127.0.0.1 >"$TLSDIR/openssl.log" 2>&1
+    cat "$TLSDIR/site.crt" "$TLSDIR/site.key" >"$TLSDIR/site.pem" # HAProxy's crt: both in one file
+    chmod 644 "$TLSDIR"/*
+fi
+TLS_MODE="" # set by start_proxy: "" plain, h1 (ALPN http/1.1), h2 (ALPN h2, http/1.1)
+
+is_tls_workload() { case $1 in tls-* | h2) return 0 ;; esac; return 1; }
+
+# ringlb's config for a TLS listener: one [[listener]] with ringlb's default TLS settings but
+# for alpn, the balancer and members of the plain runs, keep-alive as long as nginx's and HAProxy's.
+ringlb_tls_config() { # dir port workers m1 m2
+    local alpn='"http/1.1"'
+    [ "$TLS_MODE" = h2 ] && alpn='"h2", "http/1.1"'
+    cat >"$1/ringlb.toml" <<EOF
+workers = $3
+io_driver = "$IO_DRIVER"
+
+[[listener]]
+address = "127.0.0.1:$2"
+cert = "$TLSDIR/site.crt"
+key = "$TLSDIR/site.key"
+alpn = [$alpn]
+
+[timeouts]
+keepalive_idle = 300
+
+[[balancer]]
+name = "cluster"
+mount = "/"
+stickysession = "JSESSIONID|jsessionid"
+
+[[balancer.member]]
+url = "http://127.0.0.1:$4"
+route = "node1"
+
+[[balancer.member]]
+url = "http://127.0.0.1:$5"
+route = "node2"
+EOF
+}
+
 # ---------------------------------------------------------------- proxies
-# start_<kind> dir port workers m1 m2 -> prints the PID of the started proxy (root of its tree)
+# start_<kind> dir port workers m1 m2 -> prints the PID of the started proxy (root of its tree);
+# TLS_MODE says whether the listener terminates TLS.
 start_ringlb() {
+    if [ -n "$TLS_MODE" ]; then
+        ringlb_tls_config "$@"
+        taskset -c "$PROXY_CPU" "$RINGLB" run -c "$1/ringlb.toml" >"$1/ringlb.log" 2>&1 &
+        echo $!
+        return
+    fi
     taskset -c "$PROXY_CPU" "$RINGLB" run --listen "127.0.0.1:$2" --workers "$3" \
         --member "http://127.0.0.1:$4,route=node1" --member "http://127.0.0.1:$5,route=node2" \
         --stickysession 'JSESSIONID|jsessionid' --io-driver "$IO_DRIVER" >"$1/ringlb.log" 2>&1 &
@@ -208,6 +272,12 @@ start_ringlb() {
 }
 
 start_nginx() {
+    local listen="listen 127.0.0.1:$2 backlog=4096;" tls=""
+    if [ -n "$TLS_MODE" ]; then
+        # nginx 1.22's own default ssl_protocols still includes TLSv1 and TLSv1.1: set ringlb's.
+        listen="listen 127.0.0.1:$2 ssl$([ "$TLS_MODE" = h2 ] && echo ' http2') backlog=4096;"
+        tls="ssl_certificate $TLSDIR/site.crt; ssl_certificate_key $TLSDIR/site.key; ssl_protocols TLSv1.2 TLSv1.3;"
+    fi
     mkdir -p "$1/nginx"
     cat >"$1/nginx.conf" <<EOF
 worker_processes $3;
@@ -233,7 +303,8 @@ http {
     # Sticky by the Tomcat route suffix (nginx OSS has no sticky module): JSESSIONID=<id>.<route>.
     map \$cookie_JSESSIONID \$sticky_upstream { ~\.node1\$ node1; ~\.node2\$ node2; default cluster; }
     server {
-        listen 127.0.0.1:$2 backlog=4096;
+        $listen
+        $tls
         location / {
             proxy_pass http://\$sticky_upstream;
             proxy_http_version 1.1;
@@ -249,10 +320,18 @@ EOF
 }
 
 start_haproxy() {
+    local bind="bind 127.0.0.1:$2" tls_global=""
+    if [ -n "$TLS_MODE" ]; then
+        bind+=" ssl crt $TLSDIR/site.pem alpn $([ "$TLS_MODE" = h2 ] && echo h2,)http/1.1"
+        # No server-side session cache (ringlb and nginx keep none either; tickets stay on).
+        tls_global="ssl-default-bind-options ssl-min-ver TLSv1.2
+    tune.ssl.cachesize 0"
+    fi
     cat >"$1/haproxy.cfg" <<EOF
 global
     nbthread $3
     maxconn $MAXCONN
+    $tls_global
     # no log lines
 defaults
     mode http
@@ -262,7 +341,7 @@ defaults
     timeout http-keep-alive 300s
     option http-keep-alive
 frontend fe
-    bind 127.0.0.1:$2
+    $bind
     default_backend cluster
 backend cluster
     balance roundrobin
@@ -365,9 +444,15 @@ done
 
 # ---------------------------------------------------------------- one measurement
 PROXY_PID=""
-start_proxy() { # name workload -> sets PROXY_PID, TARGET (port); 1 if it would not start
+start_proxy() { # name workload -> sets PROXY_PID, TARGET (port), SCHEME, TLS_MODE;
+    # 1 if it would not start, 2 if ringlb's config refuses alpn h2 (HTTP/2 not there yet)
     local name=$1 w=$2 dir m1=$M1 m2=$M2
     [ "$w" = big ] && m1=$B1 m2=$B2
+    TLS_MODE="" SCHEME=http
+    if is_tls_workload "$w"; then
+        TLS_MODE=h1 SCHEME=https
+        [ "$w" = h2 ] && TLS_MODE=h2
+    fi
     if [ "${KIND[$name]}" = direct ]; then
         PROXY_PID="" TARGET=$m1
         [ "$w" = sticky ] && TARGET=$m2 # the member the sticky cookie names
@@ -377,9 +462,16 @@ start_proxy() { # name workload -> sets PROXY_PID, TARGET (port); 1 if it would 
     port_free "$TARGET" || { log "port $TARGET busy; $name skipped"; return 1; }
     dir=$TMP/$name-$w
     mkdir -p "$dir"
+    if [ "${KIND[$name]}" = ringlb ] && [ "$TLS_MODE" = h2 ]; then
+        ringlb_tls_config "$dir" "$TARGET" "${NWORK[$name]}" "$m1" "$m2"
+        if ! "$RINGLB" check -c "$dir/ringlb.toml" >"$dir/check.log" 2>&1; then
+            log "$name: n/a for $w, its config check refuses alpn h2: $(tail -1 "$dir/check.log")"
+            return 2
+        fi
+    fi
     PROXY_PID=$("start_${KIND[$name]}" "$dir" "$TARGET" "${NWORK[$name]}" "$m1" "$m2")
     STARTED+=("$PROXY_PID")
-    if ! wait_http "$TARGET" "$PROXY_PID"; then
+    if ! wait_http "$TARGET" "$PROXY_PID" "$SCHEME"; then
         log "$name did not start for $w:"
         cat "$dir"/*.log >>"$RAW" 2>/dev/null || true
         tail -5 "$dir"/*.log >&2 2>/dev/null || true
@@ -407,11 +499,13 @@ wrk_run() { # port extra-args... -> sets REQ SECS ERR P50 P99 P999
 }
 
 h2load_run() { # url extra-args... -> sets REQ SECS ERR P50 P99 P999 (percentiles from --log-file)
+    # and H2LOAD_ALPN (the protocol h2load says it negotiated, over TLS)
     local url=$1 out lf=$TMP/h2load-requests.log
     shift
     rm -f "$lf"
-    out=$(taskset -c "$LOAD_CPU" h2load --h1 -t1 "$@" --log-file="$lf" "$url" 2>&1) || true
+    out=$(taskset -c "$LOAD_CPU" h2load -t1 "$@" --log-file="$lf" "$url" 2>&1) || true
     grep -vE 'progress: |Stopp|Main benchmark|Warm-up' <<<"$out" >>"$RAW"
+    H2LOAD_ALPN=$(awk -F': ' '/^Application protocol:/ {print $2}' <<<"$out")
     REQ=$(awk '/^requests:/ {print $8}' <<<"$out") # "N succeeded"
     SECS=$(awk '/^finished in/ {sub(/s,$/, "", $3); print $3}' <<<"$out")
     ERR=$(awk '/^requests:/ {print $10 + $12 + $14}' <<<"$out")
@@ -444,13 +538,14 @@ sticky_check() { # port -> "ok" or what went wrong
     fi
 }
 
-idle_run() { # port -> sets NOTE with rss before/after and KiB per connection
-    local port=$1 before after out fifo=$TMP/idle.fifo opened cpid
+idle_run() { # port conns [--tls] -> sets NOTE with rss before/after and KiB per connection
+    local port=$1 n=$2 before after out fifo=$TMP/idle.fifo opened cpid
+    shift 2
     before=$(mem_kib "$PROXY_PID" VmRSS)
     rm -f "$fifo"
     mkfifo "$fifo"
     # stdin of the client is the fifo: it holds the connections until we close the write end.
-    taskset -c "$LOAD_CPU" python3 "$ROOT/perf/idle-conns.py" 127.0.0.1 "$port" "$IDLE_CONNS" 120 \
+    taskset -c "$LOAD_CPU" python3 "$ROOT/perf/idle-conns.py" "$@" 127.0.0.1 "$port" "$n" 120 \
         <"$fifo" >"$TMP/idle.out" 2>&1 &
     cpid=$!
     exec 7>"$fifo"
@@ -470,15 +565,68 @@ idle_run() { # port -> sets NOTE with rss before/after and KiB per connection
     NOTE="rss_before_kib=$before rss_after_kib=$after conns=$opened"
 }
 
+# Full TLS handshakes, one request each: HS_CLIENTS `openssl s_time -new` processes side by
+# side for DUR_S seconds. s_time never resumes with -new, sends `GET / HTTP/1.0` and reads to
+# the close. -> sets REQ (handshakes) SECS (wall) ERR (clients that stopped on an error)
+handshake_run() { # port
+    local port=$1 i pids=() t0 t1 n
+    t0=$(date +%s.%N)
+    for i in $(seq "$HS_CLIENTS"); do
+        taskset -c "$LOAD_CPU" openssl s_time -connect "127.0.0.1:$port" -new -www / \
+            -time "$DUR_S" >"$TMP/s_time.$i" 2>&1 &
+        pids+=($!)
+    done
+    ERR=0
+    for i in "${!pids[@]}"; do wait "${pids[$i]}" || ERR=$((ERR + 1)); done
+    t1=$(date +%s.%N)
+    REQ=0
+    for i in $(seq "$HS_CLIENTS"); do
+        tr -d '*' <"$TMP/s_time.$i" | grep -v '^$' >>"$RAW"
+        # "N connections in X.XXs; ..." (the first such line: the -new run)
+        n=$(awk '/ connections in [0-9.]+s;/ {print $1; exit}' "$TMP/s_time.$i")
+        REQ=$((REQ + ${n:-0}))
+    done
+    SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')
+    P50=- P99=- P999=-
+}
+
+# What a client negotiates with the proxy: one openssl s_client handshake before the
+# measurement, offering the ALPN list given.
+tls_probe() { # port alpn-list -> prints tls=PROTOCOL/CIPHER/GROUP/ALPN
+    local out proto group alpn
+    out=$(timeout 5 openssl s_client -connect "127.0.0.1:$1" -alpn "$2" </dev/null 2>/dev/null | tr -d '\000' || true)
+    proto=$(awk '/^New, / {gsub(/,/, ""); print $2 "/" $5; exit}' <<<"$out")
+    group=$(awk -F'[:,] *' '/^Server Temp Key/ {print $2; exit}' <<<"$out")
+    alpn=$(awk -F': ' '/^ALPN protocol/ {print $2; exit}' <<<"$out")
+    printf 'tls=%s/%s/%s' "${proto:-?}" "${group:-?}" "${alpn:-none}"
+}
+
 measure() { # round name workload
-    local round=$1 name=$2 w=$3 url c0 c1 cpu hwm
+    local round=$1 name=$2 w=$3 url c0 c1 cpu hwm rc=0
     TARGET_IS_DIRECT=0
     [ "${KIND[$name]}" = direct ] && TARGET_IS_DIRECT=1
     [ "$TARGET_IS_DIRECT" = 1 ] && [ "$w" = idle ] && return # no proxy to weigh
-    start_proxy "$name" "$w" || { row "$round" "$name" "$w" 0 0 -1 - - - - - "did not start"; return; }
-    url="http://127.0.0.1:$TARGET/"
+    if is_tls_workload "$w"; then
+        case ${KIND[$name]} in ringlb | nginx | haproxy) ;; *) return ;; esac # TLS: these three only
+    fi
+    start_proxy "$name" "$w" || rc=$?
+    if [ "$rc" = 2 ]; then
+        row "$round" "$name" "$w" 0 0 -1 - - - - - "n/a (no h2)"
+        log "round $round $(printf '%-10s %-7s' "$name" "$w") n/a (no h2)"
+        return
+    fi
+    [ "$rc" = 0 ] || { row "$round" "$name" "$w" 0 0 -1 - - - - - "did not start"; return; }
+    url="$SCHEME://127.0.0.1:$TARGET/"
     NOTE=""
-    if [ "$WARMUP" != 0 ] && [ "$w" != idle ] && [ "$w" != rate ]; then
+    if [ -n "$TLS_MODE" ]; then
+        NOTE=$(tls_probe "$TARGET" "$([ "$TLS_MODE" = h2 ] && echo h2,)http/1.1")
+        if [ "$w" = tls-handshake ]; then # the status s_time's own request gets
+            NOTE+=" status=$(printf 'GET / HTTP/1.0\r\n\r\n' |
+                timeout 5 openssl s_client -quiet -connect "127.0.0.1:$TARGET" 2>/dev/null |
+                awk 'NR == 1 {print $2}' || true)"
+        fi
+    fi
+    if [ "$WARMUP" != 0 ] && [ "$w" != idle ] && [ "$w" != rate ] && [ "$w" != tls-idle-rss ]; then
         local wc=$CONNS
         [ "$w" = big ] && wc=$BIG_CONNS
         taskset -c "$LOAD_CPU" wrk -t1 -c"$wc" -d"$WARMUP" "$url" >/dev/null 2>&1 || true
@@ -487,7 +635,7 @@ measure() { # round name workload
     echo "== round $round $name $w ($url)" >>"$RAW"
     case $w in
         get) wrk_run -c"$CONNS" -d"$DURATION" "$url" ;;
-        h2load) h2load_run "$url" -c"$CONNS" -D "$DUR_S" ;;
+        h2load) h2load_run "$url" --h1 -c"$CONNS" -D "$DUR_S" ;;
         close) wrk_run -c"$CONNS" -d"$DURATION" -H 'Connection: close' "$url" ;;
         big) wrk_run -c"$BIG_CONNS" -d"$DURATION" "$url" ;;
         sticky)
@@ -496,10 +644,21 @@ measure() { # round name workload
             ;;
         rate)
             local per=$(((RATE + RATE_CONNS - 1) / RATE_CONNS))
-            h2load_run "$url" -c"$RATE_CONNS" --rps="$per" -D "$DUR_S"
+            h2load_run "$url" --h1 -c"$RATE_CONNS" --rps="$per" -D "$DUR_S"
             NOTE="rate=$((per * RATE_CONNS))"
             ;;
-        idle) idle_run "$TARGET" ;;
+        idle) idle_run "$TARGET" "$IDLE_CONNS" ;;
+        tls-get) wrk_run -c"$CONNS" -d"$DURATION" "$url" ;;
+        tls-handshake) handshake_run "$TARGET" ;;
+        h2)
+            h2load_run "$url" -c"$H2_CONNS" -m"$H2_STREAMS" -D "$DUR_S"
+            [ "$H2LOAD_ALPN" = h2 ] || NOTE+=" h2load_protocol=${H2LOAD_ALPN:-none}"
+            ;;
+        tls-idle-rss)
+            local probe=$NOTE
+            idle_run "$TARGET" "$TLS_IDLE_CONNS" --tls
+            NOTE="$probe $NOTE"
+            ;;
     esac
     cpu=- hwm=-
     if [ -n "$PROXY_PID" ]; then
@@ -514,7 +673,8 @@ measure() { # round name workload
 
 # ---------------------------------------------------------------- environment
 CMDLINE="$(printf '%q ' env ROUNDS="$ROUNDS" DURATION="$DURATION" WARMUP="$WARMUP" CONNS="$CONNS" \
-    BIG_CONNS="$BIG_CONNS" IDLE_CONNS="$IDLE_CONNS" RATE="$RATE" PROXY_CPU="$PROXY_CPU" \
+    BIG_CONNS="$BIG_CONNS" IDLE_CONNS="$IDLE_CONNS" TLS_IDLE_CONNS="$TLS_IDLE_CONNS" \
+    HS_CLIENTS="$HS_CLIENTS" H2_CONNS="$H2_CONNS" H2_STREAMS="$H2_STREAMS" RATE="$RATE" PROXY_CPU="$PROXY_CPU" \
     LOAD_CPU="$LOAD_CPU" IO_DRIVER="$IO_DRIVER" WORKERS="$WORKERS" WORKLOADS="$WORKLOADS")perf/bench.sh"
 {
     echo "label: ${LABEL:-}"
@@ -535,6 +695,9 @@ CMDLINE="$(printf '%q ' env ROUNDS="$ROUNDS" DURATION="$DURATION" WARMUP="$WARMU
     echo "wrk: $(wrk -v 2>&1 | head -1)"
     command -v h2load >/dev/null && echo "h2load: $(h2load --version 2>&1 | head -1)"
     echo "python: $(python3 --version 2>&1)"
+    command -v openssl >/dev/null && echo "openssl: $(openssl version 2>&1)"
+    echo "tls: one self-signed ECDSA P-256 certificate for all; ringlb's default TLS settings, nginx ssl_protocols TLSv1.2 TLSv1.3, HAProxy ssl-min-ver TLSv1.2 and tune.ssl.cachesize 0; TLS workloads run ringlb, nginx and HAProxy only"
+    echo "handshake tool: $HS_CLIENTS x openssl s_time -new (full handshakes, no resumption, one HTTP/1.0 GET each)"
     echo "fixed-rate tool: h2load --rps (wrk2 is not packaged for Debian 12)"
     echo "load cpu: $LOAD_CPU; proxy+members cpu: $PROXY_CPU"
 } >"$TMP/env.txt"
@@ -542,8 +705,12 @@ cat "$TMP/env.txt" | tee -a "$RAW" >&2
 
 # ---------------------------------------------------------------- the run
 if ! command -v h2load >/dev/null; then
-    WORKLOADS=$(tr ' ' '\n' <<<"$WORKLOADS" | grep -vE '^(h2load|rate)$' | tr '\n' ' ')
-    log "h2load missing: h2load and rate workloads skipped"
+    WORKLOADS=$(tr ' ' '\n' <<<"$WORKLOADS" | grep -vE '^(h2load|rate|h2)$' | tr '\n' ' ')
+    log "h2load missing: h2load, rate and h2 workloads skipped"
+fi
+if ! command -v openssl >/dev/null; then
+    WORKLOADS=$(tr ' ' '\n' <<<"$WORKLOADS" | grep -vE '^(tls-.*|h2)$' | tr '\n' ' ')
+    log "openssl missing: TLS workloads skipped"
 fi
 for round in $(seq "$ROUNDS"); do
     for w in $WORKLOADS; do

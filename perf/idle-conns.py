@@ -2,7 +2,11 @@
 """Open N keep-alive client connections to a proxy, send one GET on each, read each response,
 then hold them all idle until stdin closes or HOLD seconds pass.
 
-    perf/idle-conns.py HOST PORT N [HOLD_SECONDS]
+    perf/idle-conns.py [--tls] HOST PORT N [HOLD_SECONDS]
+
+With --tls every connection first completes a TLS handshake (Python's ssl module, any
+certificate accepted, ALPN http/1.1, SNI localhost) and the GET goes over it; the connections
+then sit idle inside the TLS session, as a browser's keep-alive connection does.
 
 Prints `OPEN <n> FAILED <m>` once every connection is open and answered (perf/bench.sh then
 measures the proxy's RSS), and `CLOSED` when it lets go. Loopback only; used by perf/bench.sh.
@@ -10,6 +14,7 @@ measures the proxy's RSS), and `CLOSED` when it lets go. Loopback only; used by 
 
 import selectors
 import socket
+import ssl
 import sys
 import time
 
@@ -77,12 +82,65 @@ def open_batch(host: str, port: int, n: int, timeout: float):
     return ok, failed
 
 
+def tls_context() -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE  # the benchmark's self-signed certificate
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+def open_tls_batch(host: str, port: int, n: int, timeout: float, ctx: ssl.SSLContext):
+    """Connects n sockets and completes each handshake (one after the other), sends the
+    request on each, then reads every response in turn (they arrive meanwhile)."""
+    socks, failed = [], 0
+    for _ in range(n):
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        raw.settimeout(timeout)
+        try:
+            raw.connect((host, port))
+            s = ctx.wrap_socket(raw, server_hostname="localhost")
+            s.sendall(REQUEST)
+            socks.append(s)
+        except OSError:
+            failed += 1
+            raw.close()
+    ok = []
+    deadline = time.monotonic() + timeout
+    for s in socks:
+        data = b""
+        try:
+            while not response_complete(data):
+                s.settimeout(max(0.1, deadline - time.monotonic()))
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError:
+            pass
+        if response_complete(data):
+            ok.append(s)
+        else:
+            failed += 1
+            s.close()
+    return ok, failed
+
+
 def main() -> None:
-    host, port, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    hold = float(sys.argv[4]) if len(sys.argv) > 4 else 60.0
+    args = sys.argv[1:]
+    ctx = None
+    if args and args[0] == "--tls":
+        ctx = tls_context()
+        args = args[1:]
+    host, port, total = args[0], int(args[1]), int(args[2])
+    hold = float(args[3]) if len(args) > 3 else 60.0
     held, failed = [], 0
     while len(held) + failed < total:
-        ok, bad = open_batch(host, port, min(BATCH, total - len(held) - failed), 10.0)
+        n = min(BATCH, total - len(held) - failed)
+        if ctx is None:
+            ok, bad = open_batch(host, port, n, 10.0)
+        else:
+            ok, bad = open_tls_batch(host, port, n, 10.0, ctx)
         held += ok
         failed += bad
     print(f"OPEN {len(held)} FAILED {failed}", flush=True)

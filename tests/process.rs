@@ -13,68 +13,17 @@
 #[macro_use]
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
+use std::process::Command;
 
-use common::process::run_to_end;
+use common::process::{run_to_end, Process};
 use common::{get, poll_until, secs, single, start_proxy, Client, MockMember};
 use ringlb::config::IoDriver;
 
 const RINGLB: &str = env!("CARGO_BIN_EXE_ringlb");
 
 both_drivers!(descriptor_shortage_gets_503_and_spares_the_member);
-
-/// A ringlb process that is killed (by its PID) and reaped when dropped, with its stderr
-/// lines arriving on `lines`.
-struct Process {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Process {
-    fn start(cmd: &mut Command) -> Process {
-        let mut child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start ringlb");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        Process { child, lines }
-    }
-
-    /// The next stderr line containing `needle`, with every line read on the way.
-    fn wait_for(&self, needle: &str) -> (String, Vec<String>) {
-        let mut seen = Vec::new();
-        loop {
-            match self.lines.recv_timeout(secs(10)) {
-                Ok(line) if line.contains(needle) => return (line, seen),
-                Ok(line) => seen.push(line),
-                Err(_) => panic!("no {needle:?} from ringlb; it said {seen:?}"),
-            }
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A config file in a fresh directory under the target dir.
 fn write_config(name: &str, text: &str) -> PathBuf {

@@ -313,11 +313,20 @@ impl Noise {
 
 /// The process's resident set size in bytes (`VmRSS` from /proc/self/status).
 pub(crate) fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status_kib("/proc/self/status", "VmRSS:") * 1024
+}
+
+/// Another process's anonymous resident memory in bytes (`RssAnon` from /proc/PID/status:
+/// its heap and stacks, without the pages of its binary that `VmRSS` also counts).
+pub(crate) fn rss_anon_bytes_of(pid: u32) -> u64 {
+    status_kib(&format!("/proc/{pid}/status"), "RssAnon:") * 1024
+}
+
+fn status_kib(status_path: &str, field: &str) -> u64 {
+    let status = std::fs::read_to_string(status_path).unwrap();
     let line = status
         .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .expect("VmRSS in status");
-    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kb * 1024
+        .find(|l| l.starts_with(field))
+        .unwrap_or_else(|| panic!("{field} in {status_path}"));
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }

@@ -1,7 +1,8 @@
 //! Driving the `ringlb` binary: run a command to its end, by its PID, within a deadline.
 
-use std::io::Read;
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::thread;
 
 use super::{poll_until, secs};
@@ -31,4 +32,52 @@ pub(crate) fn run_to_end(cmd: &mut Command) -> (bool, String) {
         panic!("ringlb kept running: {}", reader.join().unwrap());
     }
     (status.unwrap().success(), reader.join().unwrap())
+}
+
+/// A ringlb process that is killed (by its PID) and reaped when dropped, with its stderr
+/// lines arriving on `lines`.
+pub(crate) struct Process {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Process {
+    pub(crate) fn start(cmd: &mut Command) -> Process {
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start ringlb");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Process { child, lines }
+    }
+
+    /// The next stderr line containing `needle`, with every line read on the way.
+    pub(crate) fn wait_for(&self, needle: &str) -> (String, Vec<String>) {
+        let mut seen = Vec::new();
+        loop {
+            match self.lines.recv_timeout(secs(10)) {
+                Ok(line) if line.contains(needle) => return (line, seen),
+                Ok(line) => seen.push(line),
+                Err(_) => panic!("no {needle:?} from ringlb; it said {seen:?}"),
+            }
+        }
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
