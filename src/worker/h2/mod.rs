@@ -16,6 +16,7 @@
 //! is closed with `GOAWAY`.
 
 pub(super) mod stream;
+mod tasks;
 mod wire;
 
 use std::future::poll_fn;
@@ -31,6 +32,7 @@ use h2::{Reason, RecvStream};
 use smallvec::SmallVec;
 
 use self::stream::H2Stream;
+use self::tasks::StreamTasks;
 use self::wire::{SharedWire, WireIo};
 use super::client::{send_error, Client, Done};
 use super::conn::serve_request;
@@ -103,8 +105,8 @@ pub(super) async fn serve(
     let _ = monoio::io::AsyncWriteRent::shutdown(&mut stream).await;
 }
 
-/// Runs the library's connection: the handshake, then accepts streams (one task each) until
-/// the connection ends, and marks the wire done.
+/// Runs the library's connection: the handshake, then accepts streams (served by the
+/// connection's stream tasks) until the connection ends, and marks the wire done.
 async fn drive(worker: &Rc<Core>, wire: &SharedWire, origin: Rc<ConnFacts>) {
     let gen = worker.current();
     let (limits, timeouts) = (gen.config.limits, gen.config.timeouts);
@@ -123,6 +125,7 @@ async fn drive(worker: &Rc<Core>, wire: &SharedWire, origin: Rc<ConnFacts>) {
         Ok(Ok(conn)) => conn,
         _ => return wire::finish(wire),
     };
+    let tasks = StreamTasks::new(worker.clone(), origin.clone());
     let mut last_active = clock::now();
     let mut closing = false;
     let mut tick = pin!(monoio::time::sleep(TICK));
@@ -135,8 +138,7 @@ async fn drive(worker: &Rc<Core>, wire: &SharedWire, origin: Rc<ConnFacts>) {
         match event {
             Event::Accepted(Some(Ok((request, respond)))) => {
                 last_active = clock::now();
-                let (worker, origin) = (worker.clone(), origin.clone());
-                monoio::spawn(serve_stream(worker, origin, request, respond));
+                tasks.serve((request, respond));
             }
             Event::Accepted(_) => break,
             Event::Tick => {
@@ -145,6 +147,7 @@ async fn drive(worker: &Rc<Core>, wire: &SharedWire, origin: Rc<ConnFacts>) {
                     last_active = clock::now();
                 } else {
                     wire::release_buffers(wire);
+                    tasks.end_idle();
                 }
                 let idle = clock::elapsed(last_active) >= timeouts.keepalive_idle;
                 if !closing && (worker.draining.get() || idle) {
@@ -169,7 +172,7 @@ async fn drive(worker: &Rc<Core>, wire: &SharedWire, origin: Rc<ConnFacts>) {
 }
 
 /// A stream the library accepted: its request and where its response goes.
-type Accepted = (http::Request<RecvStream>, SendResponse<Bytes>);
+pub(super) type Accepted = (http::Request<RecvStream>, SendResponse<Bytes>);
 
 // Moved once per accepted stream, on the connection task's stack: boxing would allocate.
 #[allow(clippy::large_enum_variant)]
@@ -192,8 +195,8 @@ async fn close_within(conn: &mut Connection<WireIo, Bytes>, grace: Duration) {
 /// served like an HTTP/1.1 request, then the stream ended (or reset, when the response was
 /// cut short).
 async fn serve_stream(
-    worker: Rc<Core>,
-    origin: Rc<ConnFacts>,
+    worker: &Rc<Core>,
+    origin: &Rc<ConnFacts>,
     request: http::Request<RecvStream>,
     respond: SendResponse<Bytes>,
 ) {
@@ -224,7 +227,7 @@ async fn serve_stream(
     };
     match head::parse_request(&client.buf, gen.config.limits.max_headers) {
         Ok(Some(head)) => {
-            serve_request(&gen, &worker, &mut client, &head).await;
+            serve_request(&gen, worker, &mut client, &head).await;
         }
         Ok(None) => {} // not reached: the head written above is complete
         Err(e) => {
