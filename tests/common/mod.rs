@@ -16,6 +16,7 @@
 
 pub(crate) mod admin_api;
 mod client;
+pub(crate) mod h2_frames;
 pub(crate) mod load;
 mod member;
 pub(crate) mod process;
