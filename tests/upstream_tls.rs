@@ -28,7 +28,8 @@ use ringlb::server::ServerHandle;
 use ringlb::stats::Fault;
 
 use common::process::run_to_end;
-use common::tls_member::{Leaf, MemberSpec, Pki, TlsMember};
+use common::tls::{Leaf, Pki};
+use common::tls_member::{MemberSpec, TlsMember};
 use common::{assert_error, config, lock, millis, poll_until, secs, start_proxy, Client, Fnv};
 
 const RINGLB: &str = env!("CARGO_BIN_EXE_ringlb");
@@ -80,7 +81,7 @@ fn last_fault(handle: &ServerHandle, m: usize) -> Option<Fault> {
 
 fn requests_and_a_large_body_share_one_pooled_tls_connection(driver: IoDriver) {
     let pki = Pki::new(&format!("pooled-{driver:?}"));
-    let member = TlsMember::start(spec(pki.issue("m", &["127.0.0.1"])));
+    let member = TlsMember::start(spec(pki.issue_leaf("m", &["127.0.0.1"])));
     let (_h, addr) = start(config(
         driver,
         vec![https_member(member.addr, &pki.ca_path(), None)],
@@ -121,8 +122,8 @@ fn requests_and_a_large_body_share_one_pooled_tls_connection(driver: IoDriver) {
 fn a_certificate_from_another_ca_fails_over_to_the_next_member(driver: IoDriver) {
     let pki = Pki::new(&format!("other-ca-{driver:?}"));
     let stranger = Pki::new(&format!("stranger-{driver:?}"));
-    let bad = TlsMember::start(spec(stranger.issue("bad", &["127.0.0.1"])));
-    let good = TlsMember::start(spec(pki.issue("good", &["127.0.0.1"])));
+    let bad = TlsMember::start(spec(stranger.issue_leaf("bad", &["127.0.0.1"])));
+    let good = TlsMember::start(spec(pki.issue_leaf("good", &["127.0.0.1"])));
     let members = vec![
         https_member(bad.addr, &pki.ca_path(), None),
         https_member(good.addr, &pki.ca_path(), None),
@@ -141,12 +142,12 @@ fn a_certificate_from_another_ca_fails_over_to_the_next_member(driver: IoDriver)
     // Alone, the member with the stranger's certificate gives a 503; so does a wrong name.
     for (leaf, name, fault) in [
         (
-            stranger.issue("bad2", &["127.0.0.1"]),
+            stranger.issue_leaf("bad2", &["127.0.0.1"]),
             None,
             Fault::TlsUnknownIssuer,
         ),
         (
-            pki.issue("other-name", &["other.test"]),
+            pki.issue_leaf("other-name", &["other.test"]),
             Some("tomcat.test"),
             Fault::TlsBadName,
         ),
@@ -162,7 +163,7 @@ fn a_certificate_from_another_ca_fails_over_to_the_next_member(driver: IoDriver)
 
 fn tls_verify_false_accepts_any_certificate(driver: IoDriver) {
     let stranger = Pki::new(&format!("noverify-{driver:?}"));
-    let member = TlsMember::start(spec(stranger.issue("m", &["somewhere.else"])));
+    let member = TlsMember::start(spec(stranger.issue_leaf("m", &["somewhere.else"])));
     let mut m = https_member(member.addr, Path::new("/nonexistent"), None);
     m.options.tls.as_mut().unwrap().verify = TlsVerify::Off;
     let (_h, addr) = start(config(driver, vec![m]));
@@ -173,8 +174,8 @@ fn tls_verify_false_accepts_any_certificate(driver: IoDriver) {
 
 fn sni_is_the_server_name_and_ip_hosts_send_none(driver: IoDriver) {
     let pki = Pki::new(&format!("sni-{driver:?}"));
-    let named = TlsMember::start(spec(pki.issue("named", &["tomcat.internal"])));
-    let by_ip = TlsMember::start(spec(pki.issue("ip", &["127.0.0.1"])));
+    let named = TlsMember::start(spec(pki.issue_leaf("named", &["tomcat.internal"])));
+    let by_ip = TlsMember::start(spec(pki.issue_leaf("ip", &["127.0.0.1"])));
     let members = vec![
         https_member(named.addr, &pki.ca_path(), Some("tomcat.internal")),
         https_member(by_ip.addr, &pki.ca_path(), None),
@@ -192,10 +193,10 @@ fn sni_is_the_server_name_and_ip_hosts_send_none(driver: IoDriver) {
 
 fn a_client_certificate_is_presented_when_configured(driver: IoDriver) {
     let pki = Pki::new(&format!("client-cert-{driver:?}"));
-    let client = pki.issue("ringlb-client", &["ringlb.test"]);
+    let client = pki.issue_leaf("ringlb-client", &["ringlb.test"]);
     let member = TlsMember::start(MemberSpec {
         client_ca: Some(pki.ca_der()),
-        ..spec(pki.issue("m", &["127.0.0.1"]))
+        ..spec(pki.issue_leaf("m", &["127.0.0.1"]))
     });
     let mut with_cert = https_member(member.addr, &pki.ca_path(), None);
     with_cert.options.tls.as_mut().unwrap().client_auth = Some(MemberClientCert {
@@ -230,8 +231,8 @@ fn a_client_certificate_is_presented_when_configured(driver: IoDriver) {
 fn health_checks_go_over_tls(driver: IoDriver) {
     let pki = Pki::new(&format!("health-{driver:?}"));
     let stranger = Pki::new(&format!("health-stranger-{driver:?}"));
-    let good = TlsMember::start(spec(pki.issue("good", &["127.0.0.1"])));
-    let bad = TlsMember::start(spec(stranger.issue("bad", &["127.0.0.1"])));
+    let good = TlsMember::start(spec(pki.issue_leaf("good", &["127.0.0.1"])));
+    let bad = TlsMember::start(spec(stranger.issue_leaf("bad", &["127.0.0.1"])));
     let check = HealthCheck {
         method: HcMethod::Get,
         uri: "/health".into(),
@@ -271,7 +272,7 @@ fn close_notify_from_an_idle_member_is_not_written_into(driver: IoDriver) {
     let gate = Arc::new(AtomicBool::new(false));
     let member = TlsMember::start(MemberSpec {
         close_gate: Some(gate.clone()),
-        ..spec(pki.issue("m", &["127.0.0.1"]))
+        ..spec(pki.issue_leaf("m", &["127.0.0.1"]))
     });
     let (_h, addr) = start(config(
         driver,
@@ -313,7 +314,7 @@ fn close_notify_from_an_idle_member_is_not_written_into(driver: IoDriver) {
 
 fn a_reload_makes_new_tls_connections(driver: IoDriver) {
     let pki = Pki::new(&format!("reload-{driver:?}"));
-    let member = TlsMember::start(spec(pki.issue("m", &["127.0.0.1"])));
+    let member = TlsMember::start(spec(pki.issue_leaf("m", &["127.0.0.1"])));
     let cfg = config(
         driver,
         vec![https_member(member.addr, &pki.ca_path(), None)],
@@ -332,7 +333,7 @@ fn a_reload_makes_new_tls_connections(driver: IoDriver) {
 
 fn an_upgrade_tunnels_to_an_https_member(driver: IoDriver) {
     let pki = Pki::new(&format!("upgrade-{driver:?}"));
-    let member = TlsMember::start(spec(pki.issue("m", &["127.0.0.1"])));
+    let member = TlsMember::start(spec(pki.issue_leaf("m", &["127.0.0.1"])));
     let (_h, addr) = start(config(
         driver,
         vec![https_member(member.addr, &pki.ca_path(), None)],
@@ -356,7 +357,7 @@ fn a_bad_ca_file_is_refused_by_check_and_run_alike() {
     let garbage = pki.dir.join("garbage.pem");
     std::fs::write(&garbage, "this is not PEM\n").unwrap();
     let missing = pki.dir.join("missing.pem");
-    let leaf = pki.issue("leaf", &["127.0.0.1"]);
+    let leaf = pki.issue_leaf("leaf", &["127.0.0.1"]);
     for (balancer_keys, member_keys, needles) in [
         (
             format!("tls_ca = {garbage:?}\n"),

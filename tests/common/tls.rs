@@ -15,6 +15,14 @@ use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
 use super::set_timeouts;
 
+/// A leaf certificate issued by a [`Pki`]: its files and its DER forms.
+pub(crate) struct Leaf {
+    pub(crate) cert_path: PathBuf,
+    pub(crate) key_path: PathBuf,
+    pub(crate) chain: Vec<CertificateDer<'static>>,
+    pub(crate) key_der: Vec<u8>,
+}
+
 /// A test CA and the directory its files go to.
 pub(crate) struct Pki {
     pub(crate) dir: PathBuf,
@@ -62,18 +70,32 @@ impl Pki {
     /// Issues a leaf certificate for `names` into `stem.crt` (leaf then CA: a chain) and
     /// `stem.key`; returns the paths and the leaf's DER.
     pub(crate) fn issue(&self, stem: &str, names: &[&str]) -> (PathBuf, PathBuf, Vec<u8>) {
+        let leaf = self.issue_leaf(stem, names);
+        let der = leaf.chain[0].to_vec();
+        (leaf.cert_path, leaf.key_path, der)
+    }
+
+    /// Like [`Pki::issue`], with the chain and key in DER too (names may be IP addresses).
+    pub(crate) fn issue_leaf(&self, stem: &str, names: &[&str]) -> Leaf {
         let key = KeyPair::generate().unwrap();
         let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
         let mut params = CertificateParams::new(names).unwrap();
         params.distinguished_name.push(DnType::CommonName, stem);
         let leaf = params.signed_by(&key, &self.ca, &self.ca_key).unwrap();
-        let (cert_path, key_path) = (
-            self.dir.join(format!("{stem}.crt")),
-            self.dir.join(format!("{stem}.key")),
-        );
+        let cert_path = self.dir.join(format!("{stem}.crt"));
+        let key_path = self.dir.join(format!("{stem}.key"));
         std::fs::write(&cert_path, format!("{}{}", leaf.pem(), self.ca.pem())).unwrap();
         std::fs::write(&key_path, key.serialize_pem()).unwrap();
-        (cert_path, key_path, leaf.der().to_vec())
+        Leaf {
+            cert_path,
+            key_path,
+            chain: vec![leaf.der().clone(), self.ca.der().clone()],
+            key_der: key.serialize_der(),
+        }
+    }
+
+    pub(crate) fn ca_der(&self) -> CertificateDer<'static> {
+        self.ca.der().clone()
     }
 
     /// Issues a client certificate (extended key usage clientAuth) with common name `cn`.

@@ -1,4 +1,5 @@
-//! A synchronous HTTPS member (rustls server on std threads) and a test PKI (rcgen).
+//! A synchronous HTTPS member (rustls server on std threads), with certificates from the test
+//! PKI of `tls.rs`.
 //!
 //! The member records what each TLS session looked like (SNI, a client certificate, whether
 //! it resumed) and every request head; it answers `GET /health` with `ok`, an `Upgrade`
@@ -19,68 +20,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{HandshakeKind, RootCertStore, ServerConfig, ServerConnection, StreamOwned};
 
+use super::tls::Leaf;
 use super::{lock, poll_until, secs, set_timeouts, Fnv};
-
-/// A test CA and the directory its files go to.
-pub(crate) struct Pki {
-    pub(crate) dir: PathBuf,
-    ca: rcgen::Certificate,
-    ca_key: KeyPair,
-}
-
-/// A leaf certificate issued by a [`Pki`]: its files and its DER forms.
-pub(crate) struct Leaf {
-    pub(crate) cert_path: PathBuf,
-    pub(crate) key_path: PathBuf,
-    pub(crate) chain: Vec<CertificateDer<'static>>,
-    pub(crate) key_der: Vec<u8>,
-}
-
-impl Pki {
-    /// A fresh CA named `name`, its files under a directory of its own.
-    pub(crate) fn new(name: &str) -> Pki {
-        let dir = std::env::temp_dir().join(format!("ringlb-utls-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let ca_key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(DnType::CommonName, format!("ringlb test CA {name}"));
-        let ca = params.self_signed(&ca_key).unwrap();
-        std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
-        Pki { dir, ca, ca_key }
-    }
-
-    pub(crate) fn ca_path(&self) -> PathBuf {
-        self.dir.join("ca.pem")
-    }
-
-    pub(crate) fn ca_der(&self) -> CertificateDer<'static> {
-        self.ca.der().clone()
-    }
-
-    /// Issues a leaf for `names` (DNS names or IP addresses) into `stem.crt` (leaf then CA)
-    /// and `stem.key`.
-    pub(crate) fn issue(&self, stem: &str, names: &[&str]) -> Leaf {
-        let key = KeyPair::generate().unwrap();
-        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-        let mut params = CertificateParams::new(names).unwrap();
-        params.distinguished_name.push(DnType::CommonName, stem);
-        let leaf = params.signed_by(&key, &self.ca, &self.ca_key).unwrap();
-        let cert_path = self.dir.join(format!("{stem}.crt"));
-        let key_path = self.dir.join(format!("{stem}.key"));
-        std::fs::write(&cert_path, format!("{}{}", leaf.pem(), self.ca.pem())).unwrap();
-        std::fs::write(&key_path, key.serialize_pem()).unwrap();
-        Leaf {
-            cert_path,
-            key_path,
-            chain: vec![leaf.der().clone(), self.ca.der().clone()],
-            key_der: key.serialize_der(),
-        }
-    }
-}
 
 /// What one TLS session of the member looked like.
 #[derive(Clone, Debug)]
