@@ -12,12 +12,14 @@
 //! | [`config`] | `config::parse_str` | errors name a line of the input; an accepted config prints as TOML that parses back to an equal config |
 //! | [`path`] | `http::path::normalize` | the normal form starts with `/`, is a fixed point, has no dot-segment however spelled (`%2e`, `;params`) and no `\`, `%2f`, `%5c`; a rewrite is shorter and needs a plain dot-segment |
 //! | [`proxy_protocol`] | `proxy_protocol::parse`, `read_limit` | no allocation; header length and source agree with its bytes; a prefix needs more until the verdict is final, and a final verdict never changes as bytes arrive; a sender's header for the source parses back to it |
+//! | [`h2_guard`] | `http::h2_guard::FrameGuard` | no allocation; the same verdict whole, byte by byte and cut anywhere; a trip is permanent |
 //! | [`admin_form`], [`admin_json`] | `admin::form::parse_form`, `parse_json_action` | accepted requests obey the value rules; encoded in either format they parse back to the same request |
 
 mod admin;
 pub mod alloc;
 mod chunked;
 mod config;
+mod h2_guard;
 pub mod model;
 mod path;
 mod proxy_protocol;
@@ -28,6 +30,7 @@ mod sticky;
 pub use admin::{admin_form, admin_json};
 pub use chunked::chunked;
 pub use config::config;
+pub use h2_guard::h2_guard;
 pub use path::path;
 pub use proxy_protocol::proxy_protocol;
 pub use request::request_head;
@@ -38,7 +41,7 @@ pub use sticky::sticky;
 pub type Target = fn(&[u8]);
 
 /// Every target by name, as the corpus directories under `fuzz/corpus/` are named.
-pub const TARGETS: [(&str, Target); 9] = [
+pub const TARGETS: [(&str, Target); 10] = [
     ("request_head", request_head),
     ("chunked", chunked),
     ("response_head", response_head),
@@ -48,4 +51,5 @@ pub const TARGETS: [(&str, Target); 9] = [
     ("admin_json", admin_json),
     ("path", path),
     ("proxy_protocol", proxy_protocol),
+    ("h2_guard", h2_guard),
 ];

@@ -85,3 +85,8 @@ fn path() {
 fn proxy_protocol() {
     replay("proxy_protocol");
 }
+
+#[test]
+fn h2_guard() {
+    replay("h2_guard");
+}
