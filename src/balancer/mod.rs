@@ -24,6 +24,7 @@
 //! [`Balancer::merge`]. Between merges the balancer adds its own core's exact changes, so
 //! only the other cores' changes lag, by at most one interval.
 
+mod decay;
 mod health;
 mod member;
 mod method;
@@ -97,6 +98,10 @@ pub struct Balancer {
     forced_recoveries: u64,
     /// `now_ms` of the latest pick: the time setters use for "usable since".
     last_now_ms: u64,
+    /// `lbstatus_decay` in ms; 0 = off (httpd: the scores never decay).
+    decay_ms: u64,
+    /// When the current decay period started; `None` until the first pick.
+    decayed_at_ms: Option<u64>,
 }
 
 /// What a route lookup is looking for: a route from the request, or the `redirect` route of
@@ -145,6 +150,8 @@ impl Balancer {
             forcerecovery: cfg.options.failover.forcerecovery,
             forced_recoveries: 0,
             last_now_ms: 0,
+            decay_ms: cfg.options.lbstatus_decay.period_ms(),
+            decayed_at_ms: None,
         };
         for (i, m) in cfg.members.iter().enumerate() {
             if m.options.status.contains(Status::ERROR) {
@@ -176,7 +183,8 @@ impl Balancer {
     /// 0. **Refresh** (`recovery.rs`): every member's `E` and `C` are read from the shared
     ///    [`Health`]; an `E` whose window is over is cleared (at once with `I`, never with
     ///    `S`); with `forcerecovery`, when every member has `E`, all are cleared. Slow-start
-    ///    weights and byrequests re-entries are settled (`slowstart.rs`).
+    ///    weights and byrequests re-entries are settled (`slowstart.rs`). Before all that, the
+    ///    first pick of a new `lbstatus_decay` period halves the scores (`decay.rs`).
     /// 1. **Sticky** (docs/semantics.md §3 items 5 to 7). For each route of `routes`, in order
     ///    (the URL's one route, or, when the URL carries no session id, each session
     ///    cookie's: see [`crate::sticky`]; empty routes are skipped), Apache's
@@ -212,6 +220,7 @@ impl Balancer {
     /// what an insert-cookie rule keys on.
     pub fn pick(&mut self, routes: &[&[u8]], avoid: u64, now_ms: u64) -> Result<Pick, NoPick> {
         self.last_now_ms = now_ms;
+        self.decay(now_ms);
         self.refresh(now_ms);
         let mut session_member_exists = false;
         for &route in routes {
@@ -384,21 +393,16 @@ impl Balancer {
     /// Takes over the byrequests scores (`lbstatus`) of `old`, this balancer's previous
     /// generation: member *i* gets the score of member `origin(i)` of `old`, members without
     /// an origin keep 0. The scores are then shifted to sum to 0 again (a member that left or
-    /// came changes the sum), so the schedule continues where it was.
+    /// came changes the sum), so the schedule continues where it was. The current
+    /// `lbstatus_decay` period carries over too.
     pub fn carry_scores(&mut self, old: &Balancer, origin: impl Fn(usize) -> Option<usize>) {
         for (i, m) in self.members.iter_mut().enumerate() {
             if let Some(o) = origin(i).and_then(|o| old.members.get(o)) {
                 m.load.lbstatus = o.load.lbstatus;
             }
         }
-        let n = self.members.len() as i64;
-        if n > 0 {
-            let sum: i64 = self.members.iter().map(|m| m.load.lbstatus).sum();
-            let (share, rest) = (sum.div_euclid(n), sum.rem_euclid(n));
-            for (i, m) in self.members.iter_mut().enumerate() {
-                m.load.lbstatus -= share + i64::from((i as i64) < rest);
-            }
-        }
+        self.decayed_at_ms = old.decayed_at_ms;
+        self.rezero();
         self.check_invariants();
     }
 

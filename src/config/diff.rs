@@ -456,6 +456,7 @@ fn balancer_settings(b: &BalancerConfig) -> Vec<(&'static str, String)> {
         ("forcerecovery", fo.forcerecovery.to_string()),
         ("failonstatus", list(fo.failonstatus.iter())),
         ("failontimeout", fo.failontimeout.to_string()),
+        ("lbstatus_decay", o.lbstatus_decay.text()),
         ("tls", o.member_tls.summary()),
     ]
 }

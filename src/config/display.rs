@@ -159,6 +159,7 @@ fn write_balancer_options(f: &mut fmt::Formatter<'_>, o: &BalancerOptions) -> fm
         writeln!(f, "failonstatus = [{}]", codes.join(", "))?;
     }
     writeln!(f, "failontimeout = {}", fo.failontimeout)?;
+    writeln!(f, "lbstatus_decay = {}", o.lbstatus_decay.toml())?;
     write_keys(f, &o.member_tls.keys())?;
     let Some(c) = &o.insert_cookie else {
         return Ok(());

@@ -151,6 +151,8 @@ pub(crate) struct FileBalancer {
     pub(crate) forcerecovery: Option<Spanned<Scalar>>,
     pub(crate) failonstatus: Option<Spanned<ScalarList>>,
     pub(crate) failontimeout: Option<Spanned<Scalar>>,
+    /// `true`, `false` or a period (`config::decay`).
+    pub(crate) lbstatus_decay: Option<Spanned<Scalar>>,
     /// Default `retry` of the members that do not set their own.
     pub(crate) retry: Option<Spanned<Scalar>>,
     /// Default `slowstart` of the members that do not set their own.

@@ -14,6 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod decay;
 mod diff;
 mod display;
 mod duration;
@@ -31,6 +32,7 @@ pub(crate) use display::loadfactor_text;
 pub(crate) use validate::member_tls::resolve_member as resolve_member_tls;
 pub(crate) use validate::values::parse_member_url;
 
+pub use decay::LbstatusDecay;
 pub use diff::{diff, Change};
 pub use health::{HcMethod, HealthCheck};
 // Every `[[listener]]` type: `ListenerConfig`, `TlsConfig`, `ClientAuth`, ...
@@ -360,6 +362,8 @@ pub struct BalancerOptions {
     pub failover: Failover,
     /// The `tls_*` keys of the balancer: defaults of its `https://` members.
     pub member_tls: MemberTlsDefaults,
+    /// `lbstatus_decay`: halve the `lbstatus` scores every period (mod_jk `maintain`).
+    pub lbstatus_decay: LbstatusDecay,
 }
 
 /// Failover settings of a balancer (Apache names).

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::*;
 
+mod decay;
 mod diff;
 mod display;
 mod failover;

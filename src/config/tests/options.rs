@@ -23,6 +23,7 @@ scolonpathdelim = "Off"
 nofailover = "On"
 balancer_headers = true
 activation_header = "X-JK-LB-Activation"
+lbstatus_decay = "30s"
 
 [balancer.insert_cookie]
 name = "ROUTEID"
@@ -80,6 +81,7 @@ fn full_config() -> Config {
         activation_header: Some("X-JK-LB-Activation".into()),
         failover: Default::default(),
         member_tls: Default::default(),
+        lbstatus_decay: LbstatusDecay(Some(Duration::from_secs(30))),
     };
     let with = |port: u16, route: &str, lbset, status, redirect: &str| {
         let url = format!("http://127.0.0.1:{port}");

@@ -20,6 +20,7 @@ use super::values::{
     parse_sticky_sep,
 };
 use super::{health, Ctx};
+use crate::config::decay::{self, LbstatusDecay};
 use crate::config::Status;
 
 pub(super) fn balancers(
@@ -181,6 +182,10 @@ fn balancer_options(
         activation_header,
         failover: failover::failover(ctx, i, b)?,
         member_tls: member_tls::defaults(ctx, &format!("balancer[{i}]"), &Keys::of_balancer(b))?,
+        lbstatus_decay: match &b.lbstatus_decay {
+            Some(v) => ctx.check(v, &key("lbstatus_decay"), decay::parse)?,
+            None => LbstatusDecay::default(),
+        },
     })
 }
 
