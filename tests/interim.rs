@@ -7,12 +7,15 @@ mod common;
 
 use std::time::Instant;
 
-use common::{get, millis, proxy_for, secs, single, start_proxy, Client, MockMember, Reply};
+use common::{
+    config, get, member, millis, proxy_for, secs, single, start_proxy, Client, MockMember, Reply,
+};
 use ringlb::config::IoDriver;
 
 both_drivers!(
     expect_continue_relayed_from_member,
     expect_continue_made_after_ping,
+    expect_continue_silence_fails_over_before_the_body,
     early_hints_relayed,
     upgrade_tunnel_carries_bytes_both_ways,
 );
@@ -87,6 +90,40 @@ fn expect_continue_made_after_ping(driver: IoDriver) {
     assert_eq!(resp.status, 200);
     assert_eq!(resp.body, BODY);
     assert_eq!(member.requests()[0].body, BODY);
+}
+
+fn expect_continue_silence_fails_over_before_the_body(driver: IoDriver) {
+    // httpd's `ping`: node1 ignores Expect (silent past ping), so it is taken as not having
+    // received the request, and the body goes to node2 instead, which answers 100.
+    let silent = MockMember::echo();
+    let answering = MockMember::echo_with_continue();
+    let mut cfg = config(
+        driver,
+        vec![
+            member(silent.addr(), "node1", 100),
+            member(answering.addr(), "node2", 100),
+        ],
+    );
+    cfg.workers = Some(1);
+    cfg.timeouts.ping = millis(300);
+    let proxy = start_proxy(cfg);
+
+    let mut client = Client::connect(common::addr(&proxy));
+    client.send(&expect_head());
+    let cont = client.read_one();
+    assert_eq!(cont.status, 100, "node2's 100");
+    client.send(BODY);
+    let resp = client.read_response();
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.body, BODY);
+    assert!(resp.interim.is_empty(), "one 100 only: {:?}", resp.interim);
+    let to_node2 = answering.requests();
+    assert_eq!(to_node2.len(), 1);
+    assert_eq!(to_node2[0].body, BODY);
+    // node1 got the head (first in the byrequests schedule) but never the body.
+    let to_node1 = silent.requests();
+    assert_eq!(to_node1.len(), 1, "node1 was tried first");
+    assert!(to_node1[0].body.is_empty(), "node1 never got the body");
 }
 
 fn early_hints_relayed(driver: IoDriver) {

@@ -438,6 +438,13 @@ impl Balancer {
         self.members.is_empty()
     }
 
+    /// Whether a balanced pick could find a member outside `avoid` now (usable and not in
+    /// drain, any lbset), as of the latest pick's refresh.
+    pub fn has_other_member(&self, avoid: u64) -> bool {
+        let m = &self.members;
+        (0..m.len()).any(|i| !avoided(avoid, i) && m[i].is_usable() && !m[i].is_draining())
+    }
+
     /// All members in config order.
     pub fn members(&self) -> &[Member] {
         &self.members

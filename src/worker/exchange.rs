@@ -78,6 +78,12 @@ pub(super) async fn handle(
         gen.stats.add_request(req.balancer, pick.member);
         client.done.attempts += 1;
         req.pick = Some(pick);
+        // Whether a failure of this attempt may still move the request to another member.
+        req.may_move = attempts + 1 < max_attempts
+            && gen.balancers[req.balancer]
+                .balancer
+                .borrow()
+                .has_other_member(avoid | 1 << pick.member);
         let error = match connect(gen, req, pick, now).await {
             Ok(conn) => match exchange(gen, client, head, req, pick, conn).await {
                 Ok(next) => return next,
@@ -236,7 +242,7 @@ async fn exchange(
             out = forward::write_from(&mut up, out, 0, timeouts.upstream_response)
                 .await
                 .map_err(|()| Fail::Respond(upstream_err(502, "could not send the request")))?;
-            let (outcome, buf) = await_continue(gen, client, &mut up, up_buf).await?;
+            let (outcome, buf) = await_continue(gen, client, &mut up, up_buf, req.may_move).await?;
             (up_buf, handshake) = (buf, Some(outcome));
         }
         Some(framing) => {

@@ -43,6 +43,7 @@ pub(super) const MAX_RESPONSE_HEAD: usize = 64 * 1024;
 
 pub(super) const NO_RESPONSE: &str = "the member did not respond in time";
 pub(super) const CLOSED_EARLY: &str = "the member closed the connection without responding";
+pub(super) const NO_CONTINUE: &str = "the member did not answer 100-continue within ping";
 
 pub(super) fn upstream_err(status: u16, detail: &'static str) -> ProxyError {
     ProxyError::upstream(status, detail)
@@ -95,8 +96,9 @@ pub(super) async fn send_body(
 pub(super) enum Continue {
     /// The member said `100` (relayed): the body follows.
     Member,
-    /// The member said nothing within `ping`, so ringlb sent its own `100`: the body follows,
-    /// but the member may answer without reading it, so its connection is not reused.
+    /// The member said nothing within `ping` on the last member the request may try, so
+    /// ringlb sent its own `100`: the body follows, but the member may answer without reading
+    /// it, so its connection is not reused.
     Made,
     /// The member sent its final response (left in the buffer): the body is never sent.
     Refused,
@@ -105,16 +107,21 @@ pub(super) enum Continue {
 /// After sending a head with `Expect: 100-continue`, waits up to `ping` for the member:
 /// `100` is relayed and the body follows; another 1xx is relayed and the wait goes on; a final
 /// response means the member refused the body. If the member says nothing in time, ringlb
-/// tells the client to continue itself, but never once the member has started to answer: any
-/// byte of a response (in the buffer, or unread on the socket) is read and relayed instead.
+/// is taken as not having received the request (httpd's `ping`): when `may_move` (another
+/// member may be tried) and nothing was relayed to the client yet, the request fails over
+/// ([`Fail::Retry`], 503) with its body still unread. Otherwise ringlb tells the client to
+/// continue itself, but never once the member has started to answer: any byte of a response
+/// (in the buffer, or unread on the socket) is read and relayed instead.
 pub(super) async fn await_continue(
     gen: &Gen,
     client: &mut Client,
     up: &mut MemberStream,
     mut up_buf: Vec<u8>,
+    may_move: bool,
 ) -> Result<(Continue, Vec<u8>), Fail> {
     let mut deadline = clock::now() + gen.config.timeouts.ping;
     let mut answering = false;
+    let mut relayed = false;
     loop {
         let parsed = head::parse_response(&up_buf, crate::http::MAX_HEADERS)
             .map_err(|e| Fail::Respond(upstream_err(502, e.reason())))?;
@@ -132,6 +139,7 @@ pub(super) async fn await_continue(
             if resp.status == 100 {
                 return Ok((Continue::Member, up_buf));
             }
+            relayed = true;
             continue;
         }
         let wait = deadline.saturating_duration_since(clock::now());
@@ -146,6 +154,12 @@ pub(super) async fn await_continue(
                 // The member started answering as the wait ended: give it the usual time.
                 answering = true;
                 deadline = clock::now() + gen.config.timeouts.upstream_response;
+            }
+            Read::TimedOut if may_move && !relayed => {
+                return Err(Fail::Retry {
+                    error: upstream_err(503, NO_CONTINUE),
+                    stale: false,
+                });
             }
             Read::TimedOut => {
                 let out = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();

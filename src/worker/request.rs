@@ -31,6 +31,10 @@ pub(super) struct Request {
     pub(super) routes: SessionRoutes,
     /// The latest attempt's pick; `None` until a member was picked.
     pub(super) pick: Option<Pick>,
+    /// A failure of the latest attempt may still move the request to another member (attempts
+    /// and members are left): a member silent to `Expect: 100-continue` within `ping` is then
+    /// left for another one instead of getting the body.
+    pub(super) may_move: bool,
 }
 
 impl Request {
@@ -64,6 +68,7 @@ impl Request {
             balancer,
             routes: SessionRoutes::collect(sticky, insert, buf, head),
             pick: None,
+            may_move: false,
         })
     }
 }
