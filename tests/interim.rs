@@ -16,6 +16,7 @@ both_drivers!(
     expect_continue_relayed_from_member,
     expect_continue_made_after_ping,
     expect_continue_silence_fails_over_before_the_body,
+    expect_continue_silence_with_no_other_usable_member_gets_ringlbs_100,
     early_hints_relayed,
     upgrade_tunnel_carries_bytes_both_ways,
 );
@@ -124,6 +125,28 @@ fn expect_continue_silence_fails_over_before_the_body(driver: IoDriver) {
     let to_node1 = silent.requests();
     assert_eq!(to_node1.len(), 1, "node1 was tried first");
     assert!(to_node1[0].body.is_empty(), "node1 never got the body");
+}
+
+fn expect_continue_silence_with_no_other_usable_member_gets_ringlbs_100(driver: IoDriver) {
+    // The only other member is disabled: failing over would only give a 503, so ringlb sends
+    // its own 100 and the body goes to the silent member, as with a single member.
+    let silent = MockMember::echo();
+    let disabled = MockMember::echo_with_continue();
+    let mut off = member(disabled.addr(), "node2", 100);
+    off.options.status = ringlb::config::Status::DISABLED;
+    let mut cfg = config(driver, vec![member(silent.addr(), "node1", 100), off]);
+    cfg.timeouts.ping = millis(300);
+    let proxy = start_proxy(cfg);
+
+    let mut client = Client::connect(common::addr(&proxy));
+    client.send(&expect_head());
+    assert_eq!(client.read_one().status, 100, "ringlb's own 100");
+    client.send(BODY);
+    let resp = client.read_response();
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.body, BODY);
+    assert_eq!(silent.requests()[0].body, BODY);
+    assert!(disabled.requests().is_empty());
 }
 
 fn early_hints_relayed(driver: IoDriver) {
