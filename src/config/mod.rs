@@ -23,6 +23,7 @@ mod health;
 mod listener;
 mod member_tls;
 pub mod remote;
+mod reverse;
 mod status;
 #[cfg(test)]
 mod tests;
@@ -37,6 +38,7 @@ pub use health::{HcMethod, HealthCheck};
 pub use listener::*;
 pub use member_tls::{MemberClientCert, MemberTls, MemberTlsDefaults, TlsVerify};
 pub use remote::{fetch_running, load_old};
+pub use reverse::ReverseConfig;
 pub use status::Status;
 pub use validate::target_text;
 
@@ -360,6 +362,8 @@ pub struct BalancerOptions {
     pub failover: Failover,
     /// The `tls_*` keys of the balancer: defaults of its `https://` members.
     pub member_tls: MemberTlsDefaults,
+    /// `proxypassreverse*`: responses put in the client's terms (`http::reverse`).
+    pub reverse: ReverseConfig,
 }
 
 /// Failover settings of a balancer (Apache names).

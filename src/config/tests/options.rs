@@ -80,6 +80,7 @@ fn full_config() -> Config {
         activation_header: Some("X-JK-LB-Activation".into()),
         failover: Default::default(),
         member_tls: Default::default(),
+        reverse: Default::default(),
     };
     let with = |port: u16, route: &str, lbset, status, redirect: &str| {
         let url = format!("http://127.0.0.1:{port}");

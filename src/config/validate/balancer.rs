@@ -181,6 +181,7 @@ fn balancer_options(
         activation_header,
         failover: failover::failover(ctx, i, b)?,
         member_tls: member_tls::defaults(ctx, &format!("balancer[{i}]"), &Keys::of_balancer(b))?,
+        reverse: super::reverse::reverse(ctx, i, b)?,
     })
 }
 
