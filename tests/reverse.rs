@@ -6,14 +6,17 @@
 #[macro_use]
 mod common;
 
+use common::tls::{tls13, tls_listener, Pki, TlsClient};
 use common::{addr, config, member, response_bytes, start_proxy, Client, MockMember, Reply};
 use ringlb::config::{IoDriver, ReverseConfig};
-use ringlb::server::ServerHandle;
+use ringlb::server::{self, ServerHandle};
+use std::sync::Arc;
 
 both_drivers!(
     a_remounted_app_does_not_leak_the_member,
     relative_and_foreign_locations,
     explicit_cookie_maps_and_off,
+    a_tls_listener_gives_https,
 );
 
 /// A member that redirects to itself the way Tomcat does (from the Host it was sent) and sets
@@ -139,5 +142,24 @@ fn explicit_cookie_maps_and_off(driver: IoDriver) {
     assert_eq!(
         resp.headers_named("set-cookie")[0],
         "JSESSIONID=abc.node1; Path=/app; HttpOnly"
+    );
+}
+
+/// On a TLS listener the rewritten `Location` says `https`.
+fn a_tls_listener_gives_https(driver: IoDriver) {
+    let pki = Pki::new(&format!("reverse-{driver:?}"));
+    let mock = tomcat(&[]);
+    let mut cfg = config(driver, vec![member(mock.addr(), "node1", 100)]);
+    cfg.balancers[0].mount = "/mnt".into();
+    cfg.balancers[0].target_path = "/app".into();
+    let (cert, key, _) = pki.issue("leaf", &["localhost"]);
+    cfg.listeners = vec![tls_listener(&cert, &key)];
+    let handle = server::start(Arc::new(cfg)).expect("ringlb starts");
+    let tls_addr = handle.local_addrs()[1];
+    let mut client = TlsClient::connect(tls_addr, pki.client(tls13()), "localhost");
+    let resp = client.get("/mnt/start", "www.example.com");
+    assert_eq!(
+        resp.header("location"),
+        Some("https://www.example.com/mnt/session.jsp")
     );
 }
