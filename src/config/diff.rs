@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use super::display::{loadfactor_text, toml_string};
+use super::reverse::map_text;
 use super::{
     duration, validate, AdminConfig, BalancerConfig, Config, HealthCheck, InsertCookie,
     MemberConfig, MemberTls,
@@ -458,6 +459,15 @@ fn balancer_settings(b: &BalancerConfig) -> Vec<(&'static str, String)> {
         ("failontimeout", fo.failontimeout.to_string()),
         ("lbstatus_decay", o.lbstatus_decay.text()),
         ("tls", o.member_tls.summary()),
+        ("proxypassreverse", o.reverse.enabled.to_string()),
+        (
+            "proxypassreverse_cookie_path",
+            map_text(&o.reverse.cookie_path),
+        ),
+        (
+            "proxypassreverse_cookie_domain",
+            map_text(&o.reverse.cookie_domain),
+        ),
     ]
 }
 

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::member_tls::write_keys;
+use super::reverse::map_text;
 use super::{duration, validate, BalancerOptions, Config, HealthCheck, ListenerConfig, Ops};
 
 impl fmt::Display for Config {
@@ -161,6 +162,22 @@ fn write_balancer_options(f: &mut fmt::Formatter<'_>, o: &BalancerOptions) -> fm
     writeln!(f, "failontimeout = {}", fo.failontimeout)?;
     writeln!(f, "lbstatus_decay = {}", o.lbstatus_decay.toml())?;
     write_keys(f, &o.member_tls.keys())?;
+    let rv = &o.reverse;
+    writeln!(f, "proxypassreverse = {}", rv.enabled)?;
+    if !rv.cookie_path.is_empty() {
+        writeln!(
+            f,
+            "proxypassreverse_cookie_path = {}",
+            map_text(&rv.cookie_path)
+        )?;
+    }
+    if !rv.cookie_domain.is_empty() {
+        writeln!(
+            f,
+            "proxypassreverse_cookie_domain = {}",
+            map_text(&rv.cookie_domain)
+        )?;
+    }
     let Some(c) = &o.insert_cookie else {
         return Ok(());
     };

@@ -130,6 +130,9 @@ pub(crate) struct FileLog {
     pub(crate) level: Option<Spanned<String>>,
 }
 
+/// A table of strings (`{ "/from" = "/to" }`), each value with its span.
+pub(crate) type StringMap = std::collections::BTreeMap<String, Spanned<String>>;
+
 /// One `[[balancer]]`. The switches (`scolonpathdelim`, `nofailover`, `balancer_headers`,
 /// `forcerecovery`, `failontimeout`) are [`Scalar`]s because they also take Apache's `"On"` /
 /// `"Off"`.
@@ -153,6 +156,9 @@ pub(crate) struct FileBalancer {
     pub(crate) failontimeout: Option<Spanned<Scalar>>,
     /// `true`, `false` or a period (`config::decay`).
     pub(crate) lbstatus_decay: Option<Spanned<Scalar>>,
+    pub(crate) proxypassreverse: Option<Spanned<Scalar>>,
+    pub(crate) proxypassreverse_cookie_path: Option<Spanned<StringMap>>,
+    pub(crate) proxypassreverse_cookie_domain: Option<Spanned<StringMap>>,
     /// Default `retry` of the members that do not set their own.
     pub(crate) retry: Option<Spanned<Scalar>>,
     /// Default `slowstart` of the members that do not set their own.

@@ -24,6 +24,7 @@ mod health;
 mod listener;
 mod member_tls;
 pub mod remote;
+mod reverse;
 mod status;
 #[cfg(test)]
 mod tests;
@@ -39,6 +40,7 @@ pub use health::{HcMethod, HealthCheck};
 pub use listener::*;
 pub use member_tls::{MemberClientCert, MemberTls, MemberTlsDefaults, TlsVerify};
 pub use remote::{fetch_running, load_old};
+pub use reverse::ReverseConfig;
 pub use status::Status;
 pub use validate::target_text;
 
@@ -364,6 +366,8 @@ pub struct BalancerOptions {
     pub member_tls: MemberTlsDefaults,
     /// `lbstatus_decay`: halve the `lbstatus` scores every period (mod_jk `maintain`).
     pub lbstatus_decay: LbstatusDecay,
+    /// `proxypassreverse*`: responses put in the client's terms (`http::reverse`).
+    pub reverse: ReverseConfig,
 }
 
 /// Failover settings of a balancer (Apache names).

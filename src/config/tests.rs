@@ -18,6 +18,7 @@ mod member_tls;
 mod operations;
 mod options;
 mod remote;
+mod reverse;
 mod trust;
 
 const EXAMPLE: &str = r#"workers = 2              # or "auto" (default) -> Config.workers = None

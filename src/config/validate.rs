@@ -27,6 +27,7 @@ mod health;
 mod listener;
 pub(crate) mod member_tls;
 mod ops;
+mod reverse;
 pub(crate) mod values;
 
 pub(crate) use health::hc_status_text;

@@ -14,6 +14,7 @@ pub mod h2_request;
 pub mod head;
 pub mod mount;
 pub mod path;
+pub mod reverse;
 pub mod rewrite;
 
 #[cfg(test)]
@@ -26,6 +27,8 @@ mod tests_framing;
 mod tests_head;
 #[cfg(test)]
 mod tests_path;
+#[cfg(test)]
+mod tests_reverse;
 #[cfg(test)]
 mod tests_rewrite;
 

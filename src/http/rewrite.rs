@@ -20,6 +20,7 @@ use smallvec::SmallVec;
 
 use super::framing::{offered_upgrades, BodyKind, RequestFacts};
 use super::head::{list_items, values, Header, RequestHead, ResponseHead};
+use super::reverse::{self, Reverse};
 use super::{push_decimal, Version};
 
 /// How the request head is rewritten for the member.
@@ -64,6 +65,8 @@ pub struct ResponseRewrite<'a> {
     pub body: BodyOut,
     /// Extra header fields to add (name, value).
     pub extra: &'a [(&'a [u8], &'a [u8])],
+    /// Reverse rewriting of `Location`, `Set-Cookie` and the like; `None` copies them.
+    pub reverse: Option<&'a Reverse<'a>>,
 }
 
 /// Fields removed from every forwarded head (lowercase).
@@ -271,7 +274,8 @@ fn push_member_te(out: &mut Vec<u8>, headers: &[Header], buf: &[u8]) {
 /// Appends the client response head to `out`.
 ///
 /// Order: status line (the member's reason, or the standard one if it sent none); end-to-end
-/// fields minus hop-by-hop ones and `Content-Length`; framing from `rw.body`:
+/// fields minus hop-by-hop ones and `Content-Length` (reversed by `rw.reverse`, see
+/// [`reverse`]); framing from `rw.body`:
 /// - `Length(n)`: `Content-Length: n`;
 /// - `Chunked`: the member's `Transfer-Encoding` lines if they end in `chunked` (so codings
 ///   such as `gzip, chunked` survive pass-through), else `Transfer-Encoding: chunked`;
@@ -296,7 +300,10 @@ pub fn write_response_head(
         let name = h.name.get(buf);
         if name.eq_ignore_ascii_case(b"content-length") {
             member_cl = member_cl.or(Some(h));
-        } else if !is_hop_by_hop(name, &named) {
+        } else if is_hop_by_hop(name, &named) {
+        } else if let Some(rv) = rw.reverse.filter(|_| reverse::is_reversed_field(name)) {
+            reverse::push_reversed(out, name, h.value.get(buf), rv);
+        } else {
             push_field(out, name, h.value.get(buf));
         }
     }

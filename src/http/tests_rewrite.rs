@@ -290,6 +290,7 @@ fn response_heads() {
         client_version: Version::Http11,
         body,
         extra: &[],
+        reverse: None,
     };
     let cases: [(&str, &[u8], ResponseRewrite<'_>, &str); 10] = [
         (
@@ -376,6 +377,7 @@ fn response_facts_to_rewrite() {
         client_version: Version::Http10,
         body: BodyOut::Close,
         extra: &[],
+        reverse: None,
     };
     assert_eq!(
         rewrite_response(raw, &rw),

@@ -27,6 +27,7 @@ use crate::clock;
 use crate::error::{ProxyError, Side};
 use crate::http::framing::{self, response_framing, BodyKind, Framing};
 use crate::http::head::RequestHead;
+use crate::http::reverse::{self, Reverse};
 use crate::http::rewrite::{self, BodyOut, ResponseRewrite};
 use crate::http::Version;
 use crate::sticky;
@@ -345,11 +346,37 @@ async fn exchange(
         extra.push((b"Set-Cookie", &cookie));
     }
     extra.extend(super::client::hsts(gen, client));
+    let is_member = |scheme: &[u8], authority: &[u8]| {
+        bcfg.members.iter().any(|m| {
+            let member_scheme = m.url.split_once("://").map_or("http", |(s, _)| s);
+            reverse::same_authority(
+                scheme,
+                authority,
+                member_scheme.as_bytes(),
+                m.authority.as_bytes(),
+            )
+        })
+    };
+    let rv = &bcfg.options.reverse;
+    let reverse = Reverse {
+        mount: bcfg.mount.as_bytes(),
+        target_path: bcfg.target_path.as_bytes(),
+        scheme: if client.stream.is_tls() {
+            b"https"
+        } else {
+            b"http"
+        },
+        host: req.facts.host.map_or(&[][..], |h| h.get(&client.buf)),
+        is_member: &is_member,
+        cookie_path: &rv.cookie_path,
+        cookie_domain: &rv.cookie_domain,
+    };
     let rw = ResponseRewrite {
         keep_alive: keep_client,
         client_version: req.version,
         body: body_out,
         extra: &extra,
+        reverse: rv.enabled.then_some(&reverse),
     };
     rewrite::write_response_head(&mut out, &up_buf, &resp, &rw);
     up_buf.drain(..resp.len);

@@ -82,6 +82,7 @@ fn full_config() -> Config {
         failover: Default::default(),
         member_tls: Default::default(),
         lbstatus_decay: LbstatusDecay(Some(Duration::from_secs(30))),
+        reverse: Default::default(),
     };
     let with = |port: u16, route: &str, lbset, status, redirect: &str| {
         let url = format!("http://127.0.0.1:{port}");

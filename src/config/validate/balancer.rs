@@ -186,6 +186,7 @@ fn balancer_options(
             Some(v) => ctx.check(v, &key("lbstatus_decay"), decay::parse)?,
             None => LbstatusDecay::default(),
         },
+        reverse: super::reverse::reverse(ctx, i, b)?,
     })
 }
 
