@@ -136,6 +136,7 @@ fn client_head(
         client_version,
         body,
         extra: &[],
+        reverse: None,
     };
     write_response_head(&mut out, buf, head, &rw);
     out
