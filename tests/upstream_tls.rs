@@ -17,7 +17,6 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -27,12 +26,10 @@ use ringlb::config::{
 use ringlb::server::ServerHandle;
 use ringlb::stats::Fault;
 
-use common::process::run_to_end;
+use common::process::check_and_run_refuse;
 use common::tls::{Leaf, Pki};
 use common::tls_member::{MemberSpec, TlsMember};
 use common::{assert_error, config, lock, millis, poll_until, secs, start_proxy, Client, Fnv};
-
-const RINGLB: &str = env!("CARGO_BIN_EXE_ringlb");
 
 both_drivers!(
     requests_and_a_large_body_share_one_pooled_tls_connection,
@@ -399,17 +396,6 @@ fn a_bad_ca_file_is_refused_by_check_and_run_alike() {
              {balancer_keys}[[balancer.member]]\nurl = \"https://127.0.0.1:9\"\n{member_keys}"
         );
         std::fs::write(&config, &text).unwrap();
-        let check = run_to_end(Command::new(RINGLB).arg("check").arg("-c").arg(&config));
-        let run = run_to_end(Command::new(RINGLB).arg("run").arg("-c").arg(&config));
-        assert!(!check.0, "check accepted {text}");
-        assert!(!run.0, "run started with {text}");
-        assert_eq!(check.1, run.1, "check and run say different things");
-        for needle in &needles {
-            assert!(
-                check.1.contains(needle.as_str()),
-                "no {needle:?} in {}",
-                check.1
-            );
-        }
+        check_and_run_refuse(&config, &needles);
     }
 }

@@ -7,6 +7,25 @@ use std::thread;
 
 use super::{poll_until, secs};
 
+/// Runs `ringlb check -c config` and `ringlb run -c config` and asserts that both refuse it
+/// with the same message, which names each of `needles`.
+pub(crate) fn check_and_run_refuse(config: &std::path::Path, needles: &[String]) {
+    const RINGLB: &str = env!("CARGO_BIN_EXE_ringlb");
+    let check = run_to_end(Command::new(RINGLB).arg("check").arg("-c").arg(config));
+    let run = run_to_end(Command::new(RINGLB).arg("run").arg("-c").arg(config));
+    let text = std::fs::read_to_string(config).unwrap_or_default();
+    assert!(!check.0, "check accepted {text}");
+    assert!(!run.0, "run started with {text}");
+    assert_eq!(check.1, run.1, "check and run say different things");
+    for needle in needles {
+        assert!(
+            check.1.contains(needle.as_str()),
+            "no {needle:?} in {}",
+            check.1
+        );
+    }
+}
+
 /// Runs `cmd` to its end within 10 s (killing it by PID otherwise) and returns its exit
 /// success and stderr.
 pub(crate) fn run_to_end(cmd: &mut Command) -> (bool, String) {
