@@ -8,7 +8,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{config, member, poll_until, raw_exchange, secs, start_proxy, Client, MockMember};
+use common::{config, member, raw_exchange, start_proxy, Client, MockMember};
 use ringlb::config::{AccessTarget, Config, IoDriver};
 use ringlb::ipnet::IpNet;
 use ringlb::proxy_protocol::V2_SIGNATURE;
@@ -60,13 +60,7 @@ impl Setup {
 
     /// Waits for `n` access log lines and returns them.
     fn log_lines(&self, n: usize) -> Vec<String> {
-        let read = || std::fs::read_to_string(&self.log).unwrap_or_default();
-        assert!(
-            poll_until(secs(5), || read().lines().count() >= n),
-            "{n} access log lines: {:?}",
-            read()
-        );
-        read().lines().map(str::to_owned).collect()
+        common::wait_for_lines(&self.log, n)
     }
 }
 

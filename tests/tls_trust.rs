@@ -69,13 +69,7 @@ impl Setup {
 
     /// Waits for `n` access log lines and returns them.
     fn log_lines(&self, n: usize) -> Vec<String> {
-        let read = || std::fs::read_to_string(&self.log).unwrap_or_default();
-        assert!(
-            poll_until(secs(5), || read().lines().count() >= n),
-            "{n} access log lines: {:?}",
-            read()
-        );
-        read().lines().map(str::to_owned).collect()
+        common::wait_for_lines(&self.log, n)
     }
 }
 

@@ -205,6 +205,18 @@ pub(crate) fn dead_addr() -> SocketAddr {
 // Waiting
 // ---------------------------------------------------------------------------------------------
 
+/// Waits (polling, 5 s at most) until the file at `path` has `n` lines; returns them.
+pub(crate) fn wait_for_lines(path: &std::path::Path, n: usize) -> Vec<String> {
+    let read = || std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        poll_until(secs(5), || read().lines().count() >= n),
+        "{n} lines in {}: {:?}",
+        path.display(),
+        read()
+    );
+    read().lines().map(str::to_owned).collect()
+}
+
 /// Calls `f` until it returns true or `deadline` has passed; returns its last answer.
 pub(crate) fn poll_until(deadline: Duration, mut f: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + deadline;
