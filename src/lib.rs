@@ -7,6 +7,7 @@
 
 pub mod accesslog;
 pub mod admin;
+pub mod ajp;
 pub mod balancer;
 pub mod benchmember;
 pub mod blocking;
