@@ -3,7 +3,7 @@
 //!
 //! Attributes sent: `query_string` when the target has one, `jvm_route` (the member's route)
 //! when set, the TLS facts of a TLS client connection (`ssl_cipher`, `ssl_cert`, `ssl_key_size`
-//! and the `AJP_SSL_PROTOCOL` request attribute), `AJP_REMOTE_PORT` and `AJP_LOCAL_ADDR`,
+//! and the `AJP_SSL_PROTOCOL` request attribute), `AJP_REMOTE_PORT`,
 //! `JK_LB_ACTIVATION` (mod_jk's `ACT`/`DIS`/`STP`), `secret` when configured, and
 //! `stored_method` for a method without a code. Tomcat (9.0.31+) answers 403 to any other
 //! request attribute, so nothing else is sent.
@@ -100,8 +100,6 @@ pub struct ForwardRequest<'a> {
     /// The client's address and port, as text and number.
     pub remote_addr: &'a [u8],
     pub remote_port: u16,
-    /// The address the client connected to, as text.
-    pub local_addr: &'a [u8],
     /// The name and port the client asked for (its `Host`, else the listener's).
     pub server_name: &'a [u8],
     pub server_port: u16,
@@ -211,7 +209,6 @@ pub fn encode(
         b"AJP_REMOTE_PORT",
         decimal(req.remote_port, &mut digits),
     );
-    push_request_attribute(out, b"AJP_LOCAL_ADDR", req.local_addr);
     push_request_attribute(out, b"JK_LB_ACTIVATION", req.activation);
     if let Some(secret) = req.secret {
         push_attribute(out, A_SECRET, secret);

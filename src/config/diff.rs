@@ -10,7 +10,7 @@ use std::fmt;
 use super::display::{loadfactor_text, toml_string};
 use super::reverse::map_text;
 use super::{
-    duration, validate, AdminConfig, BalancerConfig, Config, HealthCheck, InsertCookie,
+    duration, validate, AdminConfig, BalancerConfig, Config, HealthCheck, InsertCookie, MemberAjp,
     MemberConfig, MemberTls,
 };
 
@@ -484,6 +484,7 @@ fn member_settings(m: &MemberConfig) -> Vec<(&'static str, String)> {
         ("slowstart", duration::format(o.slowstart)),
         ("health", o.health.as_ref().map_or_else(none, health_text)),
         ("tls", MemberTls::summary(o.tls.as_ref())),
+        ("ajp", MemberAjp::summary(o.ajp.as_ref())),
     ]
 }
 

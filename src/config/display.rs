@@ -107,6 +107,9 @@ impl fmt::Display for Config {
                 if let Some(tls) = &o.tls {
                     write_keys(f, &tls.keys())?;
                 }
+                if let Some(ajp) = &o.ajp {
+                    write_keys(f, &ajp.keys())?;
+                }
                 if let Some(h) = &o.health {
                     write_health(f, h)?;
                 }

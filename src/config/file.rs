@@ -308,6 +308,10 @@ pub(crate) struct FileMember {
     pub(crate) tls_server_name: Option<Spanned<String>>,
     pub(crate) tls_client_cert: Option<Spanned<String>>,
     pub(crate) tls_client_key: Option<Spanned<String>>,
+    /// AJP13 to an `ajp://` member (`config::member_ajp`).
+    pub(crate) secret: Option<Spanned<String>>,
+    pub(crate) packet_size: Option<Spanned<Scalar>>,
+    pub(crate) ping: Option<Spanned<Scalar>>,
 }
 
 /// Any TOML scalar except a date; `validate` decides which kinds a key accepts.

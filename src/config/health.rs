@@ -11,6 +11,8 @@ pub enum HcMethod {
     Options,
     Head,
     Get,
+    /// AJP13 CPING/CPONG (`ajp://` members only).
+    Cping,
 }
 
 impl HcMethod {
@@ -21,6 +23,7 @@ impl HcMethod {
             HcMethod::Options => "OPTIONS",
             HcMethod::Head => "HEAD",
             HcMethod::Get => "GET",
+            HcMethod::Cping => "CPING",
         }
     }
 
@@ -31,6 +34,7 @@ impl HcMethod {
             HcMethod::Options,
             HcMethod::Head,
             HcMethod::Get,
+            HcMethod::Cping,
         ]
         .into_iter()
         .find(|m| m.as_str().eq_ignore_ascii_case(name))

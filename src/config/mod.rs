@@ -22,6 +22,7 @@ mod file;
 mod flags;
 mod health;
 mod listener;
+mod member_ajp;
 mod member_tls;
 pub mod remote;
 mod reverse;
@@ -38,6 +39,7 @@ pub use diff::{diff, Change};
 pub use health::{HcMethod, HealthCheck};
 // Every `[[listener]]` type: `ListenerConfig`, `TlsConfig`, `ClientAuth`, ...
 pub use listener::*;
+pub use member_ajp::MemberAjp;
 pub use member_tls::{MemberClientCert, MemberTls, MemberTlsDefaults, TlsVerify};
 pub use remote::{fetch_running, load_old};
 pub use reverse::ReverseConfig;
@@ -427,6 +429,8 @@ pub struct MemberOptions {
     pub health: Option<HealthCheck>,
     /// TLS to the member: `Some` exactly when its URL is `https://`.
     pub tls: Option<MemberTls>,
+    /// AJP13 to the member: `Some` exactly when its URL is `ajp://`.
+    pub ajp: Option<MemberAjp>,
 }
 
 impl Default for MemberOptions {
@@ -439,6 +443,7 @@ impl Default for MemberOptions {
             slowstart: Duration::ZERO,
             health: None,
             tls: None,
+            ajp: None,
         }
     }
 }
@@ -475,7 +480,7 @@ pub struct BalancerConfig {
 /// One member (backend).
 #[derive(Clone, Debug, PartialEq)]
 pub struct MemberConfig {
-    /// As written, e.g. `http://127.0.0.1:9001` or `https://10.0.0.5:8443`.
+    /// As written, e.g. `http://127.0.0.1:9001`, `https://10.0.0.5:8443`, `ajp://10.0.0.6:8009`.
     pub url: String,
     pub addr: SocketAddr,
     /// `host:port` for the Host header when `preserve_host` is off.

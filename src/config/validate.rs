@@ -25,6 +25,7 @@ mod balancer;
 mod failover;
 mod health;
 mod listener;
+mod member_ajp;
 pub(crate) mod member_tls;
 mod ops;
 mod reverse;

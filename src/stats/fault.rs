@@ -57,10 +57,12 @@ pub enum Fault {
     TlsAlert = 18,
     /// TLS: the handshake failed otherwise (closed, reset, not TLS).
     TlsHandshake = 19,
+    /// AJP13: the member did not answer CPING with CPONG within `ping` (nothing was sent).
+    NoPong = 20,
 }
 
 impl Fault {
-    const ALL: [Fault; 19] = [
+    const ALL: [Fault; 20] = [
         Fault::ConnectRefused,
         Fault::ConnectTimeout,
         Fault::ResponseTimeout,
@@ -80,6 +82,7 @@ impl Fault {
         Fault::TlsCertificate,
         Fault::TlsAlert,
         Fault::TlsHandshake,
+        Fault::NoPong,
     ];
 
     /// Short text for the operator, e.g. `connect refused`.
@@ -104,6 +107,7 @@ impl Fault {
             Fault::TlsCertificate => "TLS: certificate refused",
             Fault::TlsAlert => "TLS: handshake refused by the member (alert)",
             Fault::TlsHandshake => "TLS: handshake failed",
+            Fault::NoPong => "no CPONG within ping",
         }
     }
 
@@ -120,6 +124,7 @@ impl Fault {
                 | Fault::TlsCertificate
                 | Fault::TlsAlert
                 | Fault::TlsHandshake
+                | Fault::NoPong
         )
     }
 

@@ -37,6 +37,8 @@ pub struct TlsFacts {
     key_bits: Option<&'static str>,
     /// [`pem_spaced`] of the client's end-entity certificate, if it presented one.
     client_cert: Option<Box<[u8]>>,
+    /// The same certificate as PEM with line breaks (for AJP members).
+    client_pem: Option<Box<[u8]>>,
 }
 
 impl TlsFacts {
@@ -54,15 +56,34 @@ impl TlsFacts {
             (None, Some(s)) => s.as_str().unwrap_or("unknown"),
             (None, None) => "unknown",
         };
-        let client_cert = (conn.peer_certificates())
-            .and_then(|chain| chain.first())
-            .map(|leaf| pem_spaced(leaf.as_ref()).into_boxed_slice());
+        let leaf = (conn.peer_certificates()).and_then(|chain| chain.first());
         TlsFacts {
             protocol,
             cipher,
             key_bits: named.map(|(_, bits)| bits),
-            client_cert,
+            client_cert: leaf.map(|c| pem_spaced(c.as_ref()).into_boxed_slice()),
+            client_pem: leaf.map(|c| pem_with(c.as_ref(), b'\n').into_boxed_slice()),
         }
+    }
+
+    /// `TLSv1.3`, `TLSv1.2` (or `unknown`).
+    pub fn protocol(&self) -> &'static str {
+        self.protocol
+    }
+
+    /// OpenSSL's name for the cipher suite.
+    pub fn cipher(&self) -> &'static str {
+        self.cipher
+    }
+
+    /// The suite's key size in bits, when known.
+    pub fn key_bits(&self) -> Option<u16> {
+        self.key_bits.and_then(|b| b.parse().ok())
+    }
+
+    /// The client's end-entity certificate as PEM with line breaks, if it presented one.
+    pub fn client_pem(&self) -> Option<&[u8]> {
+        self.client_pem.as_deref()
     }
 
     /// Appends the fields to add to a request to `out`, in the module doc's order: protocol
@@ -112,16 +133,21 @@ const PEM_LINE: usize = 64;
 /// (64 base64 characters per line). Tomcat's `SSLValve` reads this form (older versions turn
 /// the spaces back into line breaks, newer ones let the PEM decoder skip them).
 pub fn pem_spaced(der: &[u8]) -> Vec<u8> {
+    pem_with(der, b' ')
+}
+
+/// A certificate's DER as PEM with `sep` for every line break (and none at the end).
+fn pem_with(der: &[u8], sep: u8) -> Vec<u8> {
     let encoded = der.len().div_ceil(3) * 4;
     let mut out = Vec::with_capacity(PEM_BEGIN.len() + PEM_END.len() + encoded * 65 / 64 + 2);
     out.extend_from_slice(PEM_BEGIN);
     for (i, c) in base64(der).enumerate() {
         if i % PEM_LINE == 0 {
-            out.push(b' ');
+            out.push(sep);
         }
         out.push(c);
     }
-    out.push(b' ');
+    out.push(sep);
     out.extend_from_slice(PEM_END);
     out
 }
@@ -216,6 +242,7 @@ mod tests {
             cipher: "TLS_AES_128_GCM_SHA256",
             key_bits: Some("128"),
             client_cert: None,
+            client_pem: None,
         };
         let mut fields: Vec<(&[u8], &[u8])> = Vec::new();
         facts.push_fields(&mut fields);

@@ -73,7 +73,7 @@ pub struct TlsStream<C: TlsSide = ServerConnection> {
     wbuf: Vec<u8>,
     /// The socket reported end of file (and rustls was told).
     eof: bool,
-    /// The `X-SSL-*` values, when the listener has `ssl_headers` ([`TlsStream::keep_facts`]).
+    /// The connection's TLS facts ([`TlsStream::keep_facts`]).
     facts: Option<TlsFacts>,
 }
 

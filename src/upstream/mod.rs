@@ -43,6 +43,9 @@ pub enum ConnectError {
     Local,
     /// The TLS handshake with an `https://` member failed: it counts as down, like a refusal.
     Tls(TlsFailure),
+    /// An `ajp://` member with `ping` did not answer CPING on a new connection: it counts as
+    /// down.
+    NoPong,
 }
 
 /// Why a TLS handshake with a member failed, as far as the operator can act on it.

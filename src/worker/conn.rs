@@ -65,9 +65,6 @@ pub(super) async fn serve(
     let client_header = gen.config.timeouts.client_header;
     let own = listener.and_then(|i| gen.config.listeners.get(i));
     let proxy_protocol = own.map_or(gen.config.trust.proxy_protocol, |l| l.proxy_protocol);
-    let ssl_headers = own
-        .and_then(|l| l.tls.as_ref())
-        .is_some_and(|t| t.ssl_headers);
     drop(gen);
     // PROXY protocol: the header's source is the client; what followed it starts `buf` (or,
     // on a TLS listener, the handshake). Boxed: its read timer would otherwise enlarge every
@@ -87,9 +84,8 @@ pub(super) async fn serve(
             let early = std::mem::take(&mut buf);
             match Box::pin(TlsStream::accept(tcp, config, early, client_header)).await {
                 Ok(mut tls) => {
-                    if ssl_headers {
-                        tls.keep_facts();
-                    }
+                    // For `ssl_headers` and for AJP members (which always get them).
+                    tls.keep_facts();
                     if tls.alpn() == Some(b"h2") {
                         let tls = ClientStream::Tls(Box::new(tls));
                         let serve = super::h2::serve(worker, tls, peer, listener, Vec::new());

@@ -21,14 +21,14 @@ use super::relay::{
     Fail, HeadFail, CLOSED_EARLY, NO_RESPONSE,
 };
 use super::request::Request;
+use super::response_head::{count_response, write_client_head, ClientHead};
 use super::Gen;
 use crate::balancer::{NoPick, Pick};
 use crate::clock;
 use crate::error::{ProxyError, Side};
 use crate::http::framing::{self, response_framing, BodyKind, Framing};
 use crate::http::head::RequestHead;
-use crate::http::reverse::{self, Reverse};
-use crate::http::rewrite::{self, BodyOut, ResponseRewrite};
+use crate::http::rewrite::{self, BodyOut};
 use crate::http::Version;
 use crate::sticky;
 use crate::upstream::{self, ConnectError, MemberStream, UpstreamConn};
@@ -110,7 +110,12 @@ pub(super) async fn handle(
                 // and another member would fare no better.
                 return respond(gen, client, req, upstream_err(503, LOCAL_SHORTAGE)).await;
             }
-            Err(e @ (ConnectError::Refused | ConnectError::TimedOut | ConnectError::Tls(_))) => {
+            Err(
+                e @ (ConnectError::Refused
+                | ConnectError::TimedOut
+                | ConnectError::Tls(_)
+                | ConnectError::NoPong),
+            ) => {
                 let error = ProxyError::unreachable(UNREACHABLE);
                 let fault = super::gen::connect_fault(e);
                 gen.member_failed_as(req.balancer, pick.member, error, fault);
@@ -144,23 +149,35 @@ fn pick_member(
     balancer.pick(&routes, avoid, gen.now_ms(now))
 }
 
-/// A pooled connection to the picked member, or a new one.
+/// A pooled connection to the picked member, or a new one. For an `ajp://` member with
+/// `ping`, only one that answers CPING in time: a pooled one that does not is closed and the
+/// next tried; a new one that does not is [`ConnectError::NoPong`]. Nothing of the request
+/// was sent either way.
 async fn connect(
     gen: &Gen,
     req: &Request,
     pick: Pick,
     now: Instant,
 ) -> Result<UpstreamConn, ConnectError> {
-    if let Some(stream) = gen.checkout(req.balancer, pick.member, now) {
+    let member = &gen.config.balancers[req.balancer].members[pick.member];
+    let ping = member.options.ajp.as_ref().and_then(|a| a.ping);
+    while let Some(mut stream) = gen.checkout(req.balancer, pick.member, now) {
+        if let Some(timeout) = ping {
+            if super::ajp::cping(&mut stream, timeout).await.is_err() {
+                continue;
+            }
+        }
         return Ok(UpstreamConn {
             stream,
             member: pick.member,
             reused: true,
         });
     }
-    let member = &gen.config.balancers[req.balancer].members[pick.member];
     let tls = gen.connector(req.balancer, pick.member)?;
-    let stream = upstream::connect(member.addr, tls, gen.config.timeouts.connect).await?;
+    let mut stream = upstream::connect(member.addr, tls, gen.config.timeouts.connect).await?;
+    if let Some(timeout) = ping {
+        (super::ajp::cping(&mut stream, timeout).await).map_err(|_| ConnectError::NoPong)?;
+    }
     Ok(UpstreamConn {
         stream,
         member: pick.member,
@@ -193,7 +210,9 @@ async fn exchange(
     conn: UpstreamConn,
 ) -> Result<Next, Fail> {
     let bcfg = &gen.config.balancers[req.balancer];
-    let member = &bcfg.members[conn.member];
+    if let Some(ajp) = &bcfg.members[conn.member].options.ajp {
+        return super::ajp::exchange(gen, client, head, req, pick, conn, ajp).await;
+    }
     let timeouts = gen.config.timeouts;
     let (mut up, reused, member_index) = (conn.stream, conn.reused, conn.member);
     let mut inflight = Inflight::new(gen, req.balancer, member_index);
@@ -299,12 +318,7 @@ async fn exchange(
             .await
             .map_err(|()| Fail::Abort)?;
     };
-    gen.stats
-        .add_response(req.balancer, member_index, resp.status);
-    if bcfg.options.failover.failonstatus.contains(&resp.status) {
-        // Apache's failonstatus: the member goes in error, the response still goes out.
-        gen.put_in_error(req.balancer, member_index, resp.status);
-    }
+    count_response(gen, req, member_index, resp.status);
 
     // 3. 101 Switching Protocols: hand both connections to the tunnel.
     if resp_facts.switching {
@@ -334,51 +348,12 @@ async fn exchange(
     let (body_out, framing) = response_framing(resp_facts.body, req.version);
     let keep_client = req.facts.keep_alive && body_out != BodyOut::Close && !continue_refused;
     out.clear();
-    let mut cookie = SmallVec::<[u8; 160]>::new();
-    if let Some(insert) = &bcfg.options.insert_cookie {
-        if (!pick.sticky || pick.route_changed) && !member.route.is_empty() {
-            let sep = bcfg.sticky.as_ref().map_or(Some(b'.'), |s| s.sep);
-            sticky::insert_cookie_value(insert, sep, member.route.as_bytes(), &mut cookie);
-        }
-    }
-    let mut extra: SmallVec<[(&[u8], &[u8]); 2]> = SmallVec::new();
-    if !cookie.is_empty() {
-        extra.push((b"Set-Cookie", &cookie));
-    }
-    extra.extend(super::client::hsts(gen, client));
-    let is_member = |scheme: &[u8], authority: &[u8]| {
-        bcfg.members.iter().any(|m| {
-            let member_scheme = m.url.split_once("://").map_or("http", |(s, _)| s);
-            reverse::same_authority(
-                scheme,
-                authority,
-                member_scheme.as_bytes(),
-                m.authority.as_bytes(),
-            )
-        })
-    };
-    let rv = &bcfg.options.reverse;
-    let reverse = Reverse {
-        mount: bcfg.mount.as_bytes(),
-        target_path: bcfg.target_path.as_bytes(),
-        scheme: if client.stream.is_tls() {
-            b"https"
-        } else {
-            b"http"
-        },
-        host: req.facts.host.map_or(&[][..], |h| h.get(&client.buf)),
-        is_member: &is_member,
-        cookie_path: &rv.cookie_path,
-        cookie_domain: &rv.cookie_domain,
-    };
-    let rw = ResponseRewrite {
-        keep_alive: keep_client,
-        client_version: req.version,
+    let head_out = ClientHead {
+        member: member_index,
         body: body_out,
-        extra: &extra,
-        reverse: rv.enabled.then_some(&reverse),
+        keep_alive: keep_client,
     };
-    rewrite::write_response_head(&mut out, &up_buf, &resp, &rw);
+    write_client_head(gen, client, req, pick, &up_buf, &resp, head_out, &mut out);
     up_buf.drain(..resp.len);
     inflight.bytes_in += resp.len as u64;
     let upstream_us = clock::elapsed(sent_at).as_micros() as u64;
@@ -443,7 +418,7 @@ async fn exchange(
 
 /// A failure before any response byte: a replayable request is retried (`stale` when it was
 /// a pooled connection that the member closed), any other one answered with the error.
-fn retry_or(req: &Request, stale: bool, status: u16, detail: &'static str) -> Fail {
+pub(super) fn retry_or(req: &Request, stale: bool, status: u16, detail: &'static str) -> Fail {
     let error = upstream_err(status, detail);
     if req.replayable {
         Fail::Retry { error, stale }

@@ -256,7 +256,7 @@ pub(super) async fn forward_body<S: AsyncReadRent, D: AsyncWriteRent>(
 /// Appends the part of `input` that belongs to the body to `out` (decoded for `Dechunk`).
 /// Returns (bytes of `input` consumed, body complete). Unless the body is complete, all of
 /// `input` is consumed; when it is, `input[consumed..]` follows the body.
-fn take_body(
+pub(super) fn take_body(
     decoder: &mut ChunkedDecoder,
     framing: Framing,
     input: &[u8],

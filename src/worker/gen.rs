@@ -473,6 +473,7 @@ pub(crate) fn connect_fault(e: ConnectError) -> Fault {
         ConnectError::TimedOut => Fault::ConnectTimeout,
         ConnectError::Refused | ConnectError::Local => Fault::ConnectRefused,
         ConnectError::Tls(why) => tls_fault(why),
+        ConnectError::NoPong => Fault::NoPong,
     }
 }
 

@@ -4,6 +4,8 @@
 //! Nothing here is shared with other cores except the read-only `Arc<Config>` and the stop flag.
 
 mod accounting;
+mod ajp;
+mod ajp_body;
 mod balancer_headers;
 mod bufs;
 mod client;
@@ -18,6 +20,7 @@ mod probe;
 mod proxied;
 mod relay;
 mod request;
+mod response_head;
 mod stream;
 mod tls_tunnel;
 

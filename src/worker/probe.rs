@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use monoio::io::AsyncWriteRentExt;
 
+use super::ajp::PongFail;
 use super::forward::{self, Read};
 use super::{Core, Gen};
 use crate::clock;
@@ -164,6 +165,17 @@ async fn probe(
     };
     let method = match hc.method {
         HcMethod::Tcp => return Ok(()),
+        HcMethod::Cping => {
+            return (super::ajp::cping(&mut stream, timeout).await).map_err(|e| {
+                let fault = match e {
+                    PongFail::NotSent => Fault::CheckNotSent,
+                    PongFail::TimedOut => Fault::CheckTimeout,
+                    PongFail::Closed => Fault::CheckClosed,
+                    PongFail::Invalid => Fault::CheckInvalid,
+                };
+                Some((fault, 0))
+            })
+        }
         HcMethod::Options => "OPTIONS",
         HcMethod::Head => "HEAD",
         HcMethod::Get => "GET",

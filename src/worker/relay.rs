@@ -70,26 +70,31 @@ pub(super) async fn send_body(
     )
     .await;
     gen.bufs.put(scratch);
-    match result.map_err(|stopped| stopped.error) {
+    match result {
         Ok(sent) => Ok((out, sent)),
-        Err(BodyError::SourceGone) => Err(Fail::Abort),
-        // Nothing of a response went out yet: the client can still be told (and the member
-        // connection is released when the exchange drops it).
-        Err(BodyError::TimedOut) => Err(Fail::Respond(ProxyError::client(
-            408,
-            "request body not received in time",
-        ))),
-        Err(BodyError::SinkGone) => Err(Fail::Respond(upstream_err(
-            502,
-            "the member closed the connection mid-request",
-        ))),
-        Err(BodyError::BadChunk(why)) => Err(Fail::Respond(ProxyError::client(400, why))),
-        Err(BodyError::TooLarge) => Err(Fail::Respond(ProxyError::client(
-            413,
-            "request body larger than the configured limit",
-        ))),
+        Err(stopped) => Err(request_body_fail(stopped.error)),
     }
 }
+
+/// How an attempt fails when the request body could not be moved, before any response byte
+/// went to the client (which can still be told; the member connection is released when the
+/// exchange drops it).
+pub(super) fn request_body_fail(error: BodyError) -> Fail {
+    match error {
+        BodyError::SourceGone => Fail::Abort,
+        BodyError::TimedOut => {
+            Fail::Respond(ProxyError::client(408, "request body not received in time"))
+        }
+        BodyError::SinkGone => Fail::Respond(upstream_err(502, MID_REQUEST)),
+        BodyError::BadChunk(why) => Fail::Respond(ProxyError::client(400, why)),
+        BodyError::TooLarge => Fail::Respond(ProxyError::client(
+            413,
+            "request body larger than the configured limit",
+        )),
+    }
+}
+
+pub(super) const MID_REQUEST: &str = "the member closed the connection mid-request";
 
 /// How the `Expect: 100-continue` handshake ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -221,14 +226,14 @@ pub(super) fn write_upstream_head(
 ) {
     let bcfg = &gen.config.balancers[req.balancer];
     let member = &bcfg.members[member_index];
-    let buf = &client.buf;
     let fwd = gen.config.forwarded;
-    let target = head.target.get(buf);
-    let (mount, target_path) = (bcfg.mount.as_bytes(), bcfg.target_path.as_bytes());
-    let (prefix, rest) = member_target(mount, target_path, target, &req.origin);
     // On the stack: balancer fields and TLS facts together, no allocation.
     let mut joined: SmallVec<[(&[u8], &[u8]); 16]> = SmallVec::new();
-    let extra = match client.stream.tls_facts() {
+    let extra = match client
+        .stream
+        .tls_facts()
+        .filter(|_| ssl_headers(gen, client))
+    {
         Some(facts) => {
             joined.extend_from_slice(extra);
             facts.push_fields(&mut joined);
@@ -236,19 +241,65 @@ pub(super) fn write_upstream_head(
         }
         None => extra,
     };
-    let rw = RequestRewrite {
+    let mut rw = request_rewrite(gen, client, head, req, extra);
+    rw.host = (!fwd.preserve_host).then_some(member.authority.as_bytes());
+    rw.forwarded_for = fwd.x_forwarded_for.then_some(client.peer.ip());
+    rw.forwarded_proto = fwd.x_forwarded_proto.then_some(if client.stream.is_tls() {
+        b"https".as_slice()
+    } else {
+        b"http".as_slice()
+    });
+    rw.forwarded_host = fwd.x_forwarded_host;
+    rewrite::write_request_head(out, &client.buf, head, &req.facts, &rw);
+}
+
+/// Writes the HTTP/1.1 head an `ajp://` member's forward request is made from: the target
+/// as [`write_upstream_head`] maps it, the client's own `Host`, `extra`, and no
+/// `X-Forwarded-*` or `X-SSL-*` fields of ringlb's (AJP carries the client's address and TLS
+/// facts itself, as mod_proxy_ajp and mod_jk send them).
+pub(super) fn write_ajp_source_head(
+    out: &mut Vec<u8>,
+    gen: &Gen,
+    client: &Client,
+    head: &RequestHead,
+    req: &Request,
+    extra: &[(&[u8], &[u8])],
+) {
+    let rw = request_rewrite(gen, client, head, req, extra);
+    rewrite::write_request_head(out, &client.buf, head, &req.facts, &rw);
+}
+
+/// The rewrite every member protocol shares: the mapped target, `extra`, whether the client's
+/// `X-Forwarded-*` are believed; nothing of ringlb's own forwarding fields, and the client's
+/// `Host`.
+fn request_rewrite<'a>(
+    gen: &'a Gen,
+    client: &'a Client,
+    head: &RequestHead,
+    req: &'a Request,
+    extra: &'a [(&'a [u8], &'a [u8])],
+) -> RequestRewrite<'a> {
+    let bcfg = &gen.config.balancers[req.balancer];
+    let target = head.target.get(&client.buf);
+    let (mount, target_path) = (bcfg.mount.as_bytes(), bcfg.target_path.as_bytes());
+    let (prefix, rest) = member_target(mount, target_path, target, &req.origin);
+    RequestRewrite {
         target_prefix: prefix,
         target_rest: rest,
-        host: (!fwd.preserve_host).then_some(member.authority.as_bytes()),
-        forwarded_for: fwd.x_forwarded_for.then_some(client.peer.ip()),
-        forwarded_proto: fwd.x_forwarded_proto.then_some(if client.stream.is_tls() {
-            b"https".as_slice()
-        } else {
-            b"http".as_slice()
-        }),
-        forwarded_host: fwd.x_forwarded_host,
+        host: None,
+        forwarded_for: None,
+        forwarded_proto: None,
+        forwarded_host: false,
         extra,
         trust_forwarded: crate::ipnet::allowed(&gen.config.trust.trusted_proxies, client.peer.ip()),
-    };
-    rewrite::write_request_head(out, buf, head, &req.facts, &rw);
+    }
+}
+
+/// Whether the client's listener has `ssl_headers` (its TLS facts go to HTTP members as
+/// `X-SSL-*` fields).
+fn ssl_headers(gen: &Gen, client: &Client) -> bool {
+    (client.listener)
+        .and_then(|i| gen.config.listeners.get(i))
+        .and_then(|l| l.tls.as_ref())
+        .is_some_and(|t| t.ssl_headers)
 }

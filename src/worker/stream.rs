@@ -45,7 +45,8 @@ impl ClientStream {
         matches!(self, ClientStream::H2 { .. })
     }
 
-    /// The `X-SSL-*` values of a TLS connection whose listener has `ssl_headers`.
+    /// The TLS facts of a TLS connection (sent to HTTP members as `X-SSL-*` fields when its
+    /// listener has `ssl_headers`, and to AJP members always).
     pub(super) fn tls_facts(&self) -> Option<&TlsFacts> {
         match self {
             ClientStream::Plain(_) => None,

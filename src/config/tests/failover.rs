@@ -381,7 +381,10 @@ fn bad_health_method() {
         6,
         "balancer[0].health.method",
     );
-    assert!(msg.contains("expected TCP, OPTIONS, HEAD or GET"), "{msg}");
+    assert!(
+        msg.contains("expected TCP, OPTIONS, HEAD, GET or CPING"),
+        "{msg}"
+    );
     expect_err(
         &format!("{MINIMAL}[balancer.member.health]\nuri = \"/\"\nmethod = 1\n"),
         7,

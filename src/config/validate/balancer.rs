@@ -12,6 +12,7 @@ use super::super::{
     MemberOptions, MemberTls, MemberTlsDefaults, MAX_MEMBERS,
 };
 use super::failover::{self, MemberDefaults};
+use super::member_ajp;
 use super::member_tls::{self, Keys};
 use super::values::{
     apply_status, check_cookie_domain, check_cookie_name, check_cookie_path, check_header_name,
@@ -255,13 +256,16 @@ fn member(
         Some(lf) => ctx.check(lf, &key("loadfactor"), parse_loadfactor)?,
         None => 100,
     };
+    let mut options = member_options(ctx, prefix, m, defaults, tls)?;
+    options.ajp = member_ajp::member(ctx, prefix, m, parsed.ajp)?;
+    member_ajp::fit_health(ctx, prefix, m, parsed.ajp, &mut options.health, &url.span())?;
     Ok(MemberConfig {
         url: url.get_ref().clone(),
         addr: parsed.addr,
         authority: parsed.authority,
         route,
         lbfactor,
-        options: member_options(ctx, prefix, m, defaults, tls)?,
+        options,
     })
 }
 
@@ -303,6 +307,7 @@ fn member_options(
         slowstart: failover::timing(ctx, prefix, "slowstart", &m.slowstart, defaults.slowstart)?,
         health: health::member_health(ctx, prefix, &m.health, defaults.health.as_ref())?,
         tls,
+        ajp: None,
     })
 }
 

@@ -105,10 +105,10 @@ pub(super) fn member_health(
     }
 }
 
-/// `method`: `TCP`, `OPTIONS`, `HEAD` or `GET`, case-insensitive.
+/// `method`: `TCP`, `OPTIONS`, `HEAD`, `GET` or `CPING`, case-insensitive.
 pub(crate) fn parse_hc_method(name: &str) -> Result<HcMethod, String> {
     HcMethod::from_name(name).ok_or_else(|| {
-        format!("unknown health check method {name:?}; expected TCP, OPTIONS, HEAD or GET")
+        format!("unknown health check method {name:?}; expected TCP, OPTIONS, HEAD, GET or CPING")
     })
 }
 

@@ -129,24 +129,28 @@ pub(crate) struct MemberUrl {
     pub(crate) authority: String,
     /// `https://`: ringlb speaks TLS to the member.
     pub(crate) https: bool,
+    /// `ajp://`: ringlb speaks AJP13 to the member.
+    pub(crate) ajp: bool,
     /// The host as written (`localhost`, `10.0.0.5`, `[::1]`).
     pub(crate) host: String,
 }
 
-/// A member URL: `http://HOST[:PORT][/]` or `https://HOST[:PORT][/]`, HOST an IPv4 literal, a
-/// bracketed IPv6 literal or `localhost` (127.0.0.1); names are not resolved. PORT defaults
-/// to 80 (`http`) or 443 (`https`).
+/// A member URL: `http://`, `https://` or `ajp://`, then `HOST[:PORT][/]`, HOST an IPv4
+/// literal, a bracketed IPv6 literal or `localhost` (127.0.0.1); names are not resolved.
+/// PORT defaults to 80 (`http`), 443 (`https`) or 8009 (`ajp`).
 pub(crate) fn parse_member_url(url: &str) -> Result<MemberUrl, String> {
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(format!("{url:?} is not a URL; expected http://IP:PORT"));
     };
-    let (https, default_port) = if scheme.eq_ignore_ascii_case("http") {
-        (false, 80)
+    let (https, ajp, default_port) = if scheme.eq_ignore_ascii_case("http") {
+        (false, false, 80)
     } else if scheme.eq_ignore_ascii_case("https") {
-        (true, 443)
+        (true, false, 443)
+    } else if scheme.eq_ignore_ascii_case("ajp") {
+        (false, true, 8009)
     } else {
         return Err(format!(
-            "scheme {scheme:?} is not supported; members use http:// or https://"
+            "scheme {scheme:?} is not supported; members use http://, https:// or ajp://"
         ));
     };
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
@@ -186,6 +190,7 @@ pub(crate) fn parse_member_url(url: &str) -> Result<MemberUrl, String> {
         addr: SocketAddr::new(ip, port),
         authority: format!("{host}:{port}"),
         https,
+        ajp,
         host: host.to_owned(),
     })
 }

@@ -76,7 +76,7 @@ pub(super) struct ConnFacts {
     peer: SocketAddr,
     listener: Option<usize>,
     pub(super) tls: bool,
-    /// The connection's `X-SSL-*` values, when its listener has `ssl_headers`.
+    /// The connection's TLS facts, when it is a TLS connection.
     pub(super) tls_facts: Option<TlsFacts>,
 }
 

@@ -1,0 +1,95 @@
+//! What every member protocol shares once a member's final response head is known: the
+//! counters it feeds, `failonstatus`, and the head the client gets (the framing towards it,
+//! the inserted route cookie, HSTS, reverse rewriting of the member's addresses and paths).
+
+use smallvec::SmallVec;
+
+use super::client::Client;
+use super::request::Request;
+use super::Gen;
+use crate::balancer::Pick;
+use crate::http::head::ResponseHead;
+use crate::http::reverse::{self, Reverse};
+use crate::http::rewrite::{self, BodyOut, ResponseRewrite};
+use crate::sticky;
+
+/// Counts a final response of member `member` and applies `failonstatus` (Apache's: the
+/// member goes in error, the response still goes out).
+pub(super) fn count_response(gen: &Gen, req: &Request, member: usize, status: u16) {
+    gen.stats.add_response(req.balancer, member, status);
+    let bcfg = &gen.config.balancers[req.balancer];
+    if bcfg.options.failover.failonstatus.contains(&status) {
+        gen.put_in_error(req.balancer, member, status);
+    }
+}
+
+/// How the client's response head is framed.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ClientHead {
+    /// The member that answered.
+    pub(super) member: usize,
+    pub(super) body: BodyOut,
+    /// The client connection stays open after this response.
+    pub(super) keep_alive: bool,
+}
+
+/// Appends the head the client gets for the member's head `resp` (parsed from `buf`) to `out`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn write_client_head(
+    gen: &Gen,
+    client: &Client,
+    req: &Request,
+    pick: Pick,
+    buf: &[u8],
+    resp: &ResponseHead,
+    how: ClientHead,
+    out: &mut Vec<u8>,
+) {
+    let bcfg = &gen.config.balancers[req.balancer];
+    let member = &bcfg.members[how.member];
+    let mut cookie = SmallVec::<[u8; 160]>::new();
+    if let Some(insert) = &bcfg.options.insert_cookie {
+        if (!pick.sticky || pick.route_changed) && !member.route.is_empty() {
+            let sep = bcfg.sticky.as_ref().map_or(Some(b'.'), |s| s.sep);
+            sticky::insert_cookie_value(insert, sep, member.route.as_bytes(), &mut cookie);
+        }
+    }
+    let mut extra: SmallVec<[(&[u8], &[u8]); 2]> = SmallVec::new();
+    if !cookie.is_empty() {
+        extra.push((b"Set-Cookie", &cookie));
+    }
+    extra.extend(super::client::hsts(gen, client));
+    let is_member = |scheme: &[u8], authority: &[u8]| {
+        bcfg.members.iter().any(|m| {
+            let member_scheme = m.url.split_once("://").map_or("http", |(s, _)| s);
+            reverse::same_authority(
+                scheme,
+                authority,
+                member_scheme.as_bytes(),
+                m.authority.as_bytes(),
+            )
+        })
+    };
+    let rv = &bcfg.options.reverse;
+    let reverse = Reverse {
+        mount: bcfg.mount.as_bytes(),
+        target_path: bcfg.target_path.as_bytes(),
+        scheme: if client.stream.is_tls() {
+            b"https"
+        } else {
+            b"http"
+        },
+        host: req.facts.host.map_or(&[][..], |h| h.get(&client.buf)),
+        is_member: &is_member,
+        cookie_path: &rv.cookie_path,
+        cookie_domain: &rv.cookie_domain,
+    };
+    let rw = ResponseRewrite {
+        keep_alive: how.keep_alive,
+        client_version: req.version,
+        body: how.body,
+        extra: &extra,
+        reverse: rv.enabled.then_some(&reverse),
+    };
+    rewrite::write_response_head(out, buf, resp, &rw);
+}
