@@ -15,6 +15,7 @@
 )]
 
 pub(crate) mod admin_api;
+pub(crate) mod ajp_member;
 mod client;
 pub(crate) mod h2_frames;
 pub(crate) mod load;
