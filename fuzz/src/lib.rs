@@ -13,9 +13,11 @@
 //! | [`path`] | `http::path::normalize` | the normal form starts with `/`, is a fixed point, has no dot-segment however spelled (`%2e`, `;params`) and no `\`, `%2f`, `%5c`; a rewrite is shorter and needs a plain dot-segment |
 //! | [`proxy_protocol`] | `proxy_protocol::parse`, `read_limit` | no allocation; header length and source agree with its bytes; a prefix needs more until the verdict is final, and a final verdict never changes as bytes arrive; a sender's header for the source parses back to it |
 //! | [`h2_guard`] | `http::h2_guard::FrameGuard` | no allocation; the same verdict whole, byte by byte and cut anywhere; a trip is permanent |
+//! | [`ajp_reply`] | `ajp::reply::parse`, `write_head` | no allocation in `parse`; one packet at most `packet_size`, every prefix asks for more; a `SEND_HEADERS` head reads back whole with its status and one framing field |
 //! | [`admin_form`], [`admin_json`] | `admin::form::parse_form`, `parse_json_action` | accepted requests obey the value rules; encoded in either format they parse back to the same request |
 
 mod admin;
+mod ajp;
 pub mod alloc;
 mod chunked;
 mod config;
@@ -28,6 +30,7 @@ mod response;
 mod sticky;
 
 pub use admin::{admin_form, admin_json};
+pub use ajp::ajp_reply;
 pub use chunked::chunked;
 pub use config::config;
 pub use h2_guard::h2_guard;
@@ -41,7 +44,7 @@ pub use sticky::sticky;
 pub type Target = fn(&[u8]);
 
 /// Every target by name, as the corpus directories under `fuzz/corpus/` are named.
-pub const TARGETS: [(&str, Target); 10] = [
+pub const TARGETS: [(&str, Target); 11] = [
     ("request_head", request_head),
     ("chunked", chunked),
     ("response_head", response_head),
@@ -52,4 +55,5 @@ pub const TARGETS: [(&str, Target); 10] = [
     ("path", path),
     ("proxy_protocol", proxy_protocol),
     ("h2_guard", h2_guard),
+    ("ajp_reply", ajp_reply),
 ];

@@ -90,3 +90,8 @@ fn proxy_protocol() {
 fn h2_guard() {
     replay("h2_guard");
 }
+
+#[test]
+fn ajp_reply() {
+    replay("ajp_reply");
+}
