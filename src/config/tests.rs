@@ -14,6 +14,7 @@ mod flags;
 mod limits;
 mod listener;
 mod log_targets;
+mod member_ajp;
 mod member_tls;
 mod operations;
 mod options;
