@@ -117,16 +117,17 @@ fn is_token(name: &[u8]) -> bool {
             .all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-/// A field value: no CR, LF or NUL (the only bytes that could end the line early).
+/// A field value as RFC 9110 and ringlb's HTTP parser allow it: visible bytes, spaces, tabs
+/// and obs-text; no other control byte (CR, LF and NUL above all, which could end the line).
 fn is_value(value: &[u8]) -> bool {
-    !value.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0))
-}
-
-/// A reason phrase: visible bytes, spaces and tabs.
-fn is_reason(reason: &[u8]) -> bool {
-    reason
+    value
         .iter()
         .all(|&b| b == b'\t' || b == b' ' || (b >= 0x21 && b != 0x7F))
+}
+
+/// A reason phrase: the same bytes as a field value.
+fn is_reason(reason: &[u8]) -> bool {
+    is_value(reason)
 }
 
 /// Writes the HTTP/1.1 response head that the `SEND_HEADERS` payload (see [`Reply::Headers`])
@@ -137,8 +138,8 @@ fn is_reason(reason: &[u8]) -> bool {
 /// not empty, else the standard one is written. On error `out` may hold a partial head.
 pub fn write_head(payload: &[u8], out: &mut Vec<u8>) -> Result<u16, ReplyError> {
     let status = int_at(payload, 0).ok_or(TRUNCATED)?;
-    if !(200..=999).contains(&status) {
-        return Err("the member sent an AJP13 status outside 200..=999");
+    if !(200..=599).contains(&status) {
+        return Err("the member sent an AJP13 status outside 200..=599");
     }
     let mut at = 2;
     let reason = string_at(payload, &mut at).ok_or(TRUNCATED)?;

@@ -281,7 +281,10 @@ fn bad_send_headers_are_refused() {
         (200, vec![(Ok(0xA00C), b"v")]),
         (100, vec![]),
         (101, vec![]),
+        (600, vec![]),
         (1000, vec![]),
+        (200, vec![(Err(b"X-A"), b"bell\x07")]),
+        (200, vec![(Err(b"X-A"), b"del\x7f")]),
     ];
     for (status, fields) in cases {
         let mut out = Vec::new();
