@@ -16,17 +16,16 @@ use crate::accesslog::sink::Sink;
 use crate::accesslog::AccessLog;
 use crate::balancer::{Balancer, Change, HealthState, Outages};
 use crate::clock;
-use crate::config::{AccessTarget, BalancerConfig, Config, MemberConfig, Sticky};
+use crate::config::{
+    AccessTarget, BalancerConfig, Config, MemberConfig, Sticky, MAX_IDLE_PER_MEMBER,
+};
 use crate::error::ProxyError;
 use crate::http::mount::{Mounts, Origin};
 use crate::link::{MemberEdit, SharedGen};
 use crate::log;
 use crate::stats::{CoreWriter, Fault, LastError, MemberTotals};
 use crate::tls::Connector;
-use crate::upstream::{ConnectError, MemberStream, Pool, TlsFailure};
-
-/// Idle member connections kept per member per core.
-const MAX_IDLE_PER_MEMBER: usize = 256;
+use crate::upstream::{ConnectError, Gate, MemberPolicy, MemberStream, Pool, TlsFailure};
 
 /// One balancer's per-core runtime state.
 #[derive(Debug)]
@@ -67,8 +66,9 @@ pub(crate) struct Gen {
 impl Gen {
     /// The generation `shared` on worker `index`. With `previous` (the generation it replaces
     /// on this worker), what `shared.origin` carries over moves across: idle member
-    /// connections of members whose address is the same, byrequests scores, and the access
-    /// log when its target and format did not change.
+    /// connections of members whose address is the same, byrequests scores, the queues of
+    /// members that keep their connection count, and the access log when its target and
+    /// format did not change.
     pub(super) fn new(
         shared: &Arc<SharedGen>,
         index: usize,
@@ -85,7 +85,11 @@ impl Gen {
             .enumerate()
             .map(|(i, b)| BalancerRt {
                 balancer: RefCell::new(Balancer::with_health(b, shared.health.clone(), i)),
-                pool: Pool::new(b.members.len(), MAX_IDLE_PER_MEMBER, idle),
+                pool: Pool::new(
+                    member_policies(shared, index, i, previous),
+                    MAX_IDLE_PER_MEMBER,
+                    idle,
+                ),
                 insert_sticky: b.options.insert_cookie.as_ref().map(|c| {
                     let sep = b.sticky.as_ref().map_or(Some(b'.'), |s| s.sep);
                     Sticky {
@@ -182,6 +186,11 @@ impl Gen {
         }
         let (next, nb, nm) = self.successor_slot(b, m)?;
         next.checkout(nb, nm, now)
+    }
+
+    /// This worker's gate of member `m` of balancer `b`, when it has `max`.
+    pub(crate) fn gate(&self, b: usize, m: usize) -> Option<&Rc<Gate>> {
+        self.balancers.get(b)?.pool.gate(m)
     }
 
     /// Returns a member connection of member `m` of balancer `b` to the pool, the caller
@@ -393,6 +402,36 @@ fn carry_over(shared: &SharedGen, old: &Gen, balancers: &[BalancerRt]) {
     }
 }
 
+/// How each member of balancer `b` keeps idle connections on worker `index` (`smax`, `ttl`),
+/// and its gate when it has `max`: the previous generation's when the member kept its shared
+/// count, so that a worker has one queue (and one writer of its `front` word) per count.
+fn member_policies(
+    shared: &SharedGen,
+    index: usize,
+    b: usize,
+    previous: Option<&Gen>,
+) -> Vec<MemberPolicy> {
+    let idle = shared.config.timeouts.upstream_idle;
+    let members = &shared.config.balancers[b].members;
+    (members.iter().enumerate())
+        .map(|(m, member)| {
+            let limits = &member.options.limits;
+            let gate = shared.limit(b, m).map(|limit| {
+                let carried = previous
+                    .zip(shared.origin(b, m))
+                    .and_then(|(old, (ob, om))| old.gate(ob, om))
+                    .filter(|g| Arc::ptr_eq(g.shared(), limit));
+                carried.map_or_else(|| Gate::new(limit.clone(), index), Rc::clone)
+            });
+            MemberPolicy {
+                ttl: limits.ttl_or(idle),
+                smax: limits.smax,
+                gate,
+            }
+        })
+        .collect()
+}
+
 /// Whether a connection to member `am` (balancer, member) of generation `a` may serve member
 /// `bm` of generation `b`: the same address and, for an `https://` member, the very same
 /// client configuration. A reload loads new TLS configurations (the CA file re-read), so
@@ -474,6 +513,8 @@ pub(crate) fn connect_fault(e: ConnectError) -> Fault {
         ConnectError::Refused | ConnectError::Local => Fault::ConnectRefused,
         ConnectError::Tls(why) => tls_fault(why),
         ConnectError::NoPong => Fault::NoPong,
+        // Not a failure of the member (never recorded as one).
+        ConnectError::Busy(_) => Fault::Other,
     }
 }
 

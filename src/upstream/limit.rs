@@ -1,0 +1,619 @@
+//! Connection limits to members (`max`, `acquire`, `maxqueue`): one count of open connections
+//! per member shared by every worker, a [`Slot`] per connection that gives its place back when
+//! the connection is dropped, and per-worker FIFO queues of requests waiting for a place.
+//!
+//! # Accounting
+//! A [`SharedLimit`] exists only for a member with `max`; a member without one touches
+//! nothing here. `open` counts a connection from the moment its slot is taken (before the
+//! connect, so connections being opened count) until the [`MemberStream`] holding the slot is
+//! dropped, wherever that happens. Taking is a compare-and-swap that never goes above `max`;
+//! giving back a decrement. Health checks take no slot.
+//!
+//! # Waiting
+//! A request that finds `max` open (or anyone waiting: newcomers queue behind them) joins its
+//! worker's FIFO in a [`Gate`], with a ticket from a counter all workers share, and publishes
+//! the ticket of its worker's oldest waiter in that worker's `front` word. A place given back
+//! on a worker goes to that worker's oldest waiter when it is the oldest anywhere (the
+//! connection itself when it is reusable, so it is neither closed nor reopened: [`Gate::offer`];
+//! else the slot: [`Slot`]'s `Drop`). Otherwise the place is freed: a reusable connection
+//! checked in while anyone waits is closed instead of pooled, and the pools' sweep closes idle
+//! connections of a member that requests wait for, so idle connections on one worker never
+//! starve another. A waiter on another worker cannot be woken cheaply: the oldest waiter of
+//! each worker looks at the count every [`POLL`] and takes a free place when its ticket is the
+//! oldest of all the fronts; the others sleep until they are at their worker's front. So the
+//! queue is first come, first served across workers, give or take one [`POLL`].
+//!
+//! # Concurrency
+//! Shared, per limited member: `open`, `waiting`, the ticket counter and one `front` word per
+//! worker (cache-padded). Beyond the compare-and-swap on connect and the decrement on close
+//! they are touched only while requests wait. Every count is one atomic whose modification
+//! order is total, so `Relaxed` suffices: no other memory is published through them. The
+//! queues are per worker (`Rc`, `RefCell`, never borrowed across an `.await`, and no stream
+//! is dropped while one is borrowed).
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+use crossbeam_utils::CachePadded;
+
+use super::MemberStream;
+use crate::clock;
+
+/// How often the oldest waiter of a worker looks for a place freed on another worker.
+pub const POLL: Duration = Duration::from_millis(1);
+
+/// A `front` word with no waiter behind it.
+const NO_WAITER: u64 = u64::MAX;
+
+/// `value + 1` when that is at most `bound`. Pure: the rule of every bounded count here.
+pub(crate) fn bounded_increment(value: u32, bound: u32) -> Option<u32> {
+    (value < bound).then(|| value + 1)
+}
+
+/// What becomes of a place given back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Release {
+    /// To this worker's oldest waiter (the connection itself when reusable, else the slot).
+    Hand,
+    /// A reusable connection goes to the pool: nobody waits.
+    Pool,
+    /// The connection is closed and its place freed for a waiter elsewhere (or for anyone).
+    Free,
+}
+
+/// Decides what becomes of a place given back on a worker whose oldest waiter holds ticket
+/// `local_front`, while the oldest waiter of the other workers holds `elsewhere`
+/// (`u64::MAX`: none) and `waiting` requests wait on all workers. `reusable`: the place comes
+/// with a connection that could be pooled. Pure, so the rule is table-tested.
+pub(crate) fn release(
+    local_front: Option<u64>,
+    elsewhere: u64,
+    waiting: u32,
+    reusable: bool,
+) -> Release {
+    match local_front {
+        Some(ticket) if ticket < elsewhere => Release::Hand,
+        _ if reusable && waiting == 0 => Release::Pool,
+        _ => Release::Free,
+    }
+}
+
+/// What every worker shares for one member with `max`. Carried to the next generation when
+/// the member stays (same balancer name and URL) and keeps a limit, so connections opened
+/// before a reload keep counting.
+pub struct SharedLimit {
+    /// Connections open or being opened.
+    open: AtomicU32,
+    /// Requests waiting, every worker together.
+    waiting: AtomicU32,
+    next_ticket: AtomicU64,
+    /// Per worker: the ticket of its oldest waiter, or [`NO_WAITER`].
+    fronts: Box<[CachePadded<AtomicU64>]>,
+}
+
+impl fmt::Debug for SharedLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedLimit")
+            .field("open", &self.open())
+            .field("waiting", &self.waiting())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SharedLimit {
+    /// No connection open, nobody waiting, for `workers` workers.
+    pub fn new(workers: usize) -> SharedLimit {
+        SharedLimit {
+            open: AtomicU32::new(0),
+            waiting: AtomicU32::new(0),
+            next_ticket: AtomicU64::new(0),
+            fronts: (0..workers.max(1))
+                .map(|_| CachePadded::new(AtomicU64::new(NO_WAITER)))
+                .collect(),
+        }
+    }
+
+    /// Connections open (or being opened) to the member now.
+    pub fn open(&self) -> u32 {
+        self.open.load(Relaxed)
+    }
+
+    /// Requests waiting for a connection now, every worker together.
+    pub fn waiting(&self) -> u32 {
+        self.waiting.load(Relaxed)
+    }
+
+    /// Takes a place if fewer than `max` are open.
+    fn try_take(&self, max: u32) -> bool {
+        let mut now = self.open.load(Relaxed);
+        loop {
+            let Some(next) = bounded_increment(now, max) else {
+                return false;
+            };
+            match self.open.compare_exchange_weak(now, next, Relaxed, Relaxed) {
+                Ok(_) => return true,
+                Err(seen) => now = seen,
+            }
+        }
+    }
+
+    /// Gives a place back (never below zero).
+    fn give_back(&self) {
+        let _ = (self.open).fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1));
+    }
+
+    /// Counts one more waiter if fewer than `maxqueue` wait (`None`: no bound).
+    fn try_join(&self, maxqueue: Option<u32>) -> bool {
+        let bound = maxqueue.unwrap_or(u32::MAX);
+        (self.waiting)
+            .fetch_update(Relaxed, Relaxed, |n| bounded_increment(n, bound))
+            .is_ok()
+    }
+
+    /// Counts one waiter fewer.
+    fn left(&self) {
+        let _ = (self.waiting).fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1));
+    }
+
+    fn set_front(&self, worker: usize, ticket: u64) {
+        if let Some(word) = self.fronts.get(worker) {
+            word.store(ticket, Relaxed);
+        }
+    }
+
+    /// The oldest ticket at the front of another worker's queue (`u64::MAX`: none).
+    fn oldest_elsewhere(&self, worker: usize) -> u64 {
+        (self.fronts.iter().enumerate())
+            .filter(|&(i, _)| i != worker)
+            .map(|(_, word)| word.load(Relaxed))
+            .min()
+            .unwrap_or(NO_WAITER)
+    }
+}
+
+/// What a waiting request is handed: a place to open a connection with, or a connection.
+#[derive(Debug)]
+pub enum Grant {
+    Slot(Slot),
+    Conn(MemberStream),
+}
+
+/// Why a request got no connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// `maxqueue` requests were waiting already.
+    QueueFull,
+    /// No place came free within `acquire`.
+    TimedOut,
+}
+
+/// The outcome of [`Gate::acquire`].
+#[derive(Debug)]
+pub struct Admission {
+    pub result: Result<Grant, Refusal>,
+    /// Whether the request joined the queue (it waited, however briefly).
+    pub queued: bool,
+    /// How long it waited.
+    pub waited: Duration,
+}
+
+/// One waiting request.
+#[derive(Default)]
+struct Waiter {
+    ticket: u64,
+    /// What a releaser handed over.
+    grant: RefCell<Option<Grant>>,
+    woken: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
+impl Waiter {
+    fn give(&self, grant: Grant) {
+        *self.grant.borrow_mut() = Some(grant);
+        self.wake();
+    }
+
+    fn take(&self) -> Option<Grant> {
+        self.grant.borrow_mut().take()
+    }
+
+    fn wake(&self) {
+        self.woken.set(true);
+        let waker = self.waker.borrow_mut().take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Resolves once [`Waiter::wake`] was called (since the last time it resolved).
+    async fn woken(&self) {
+        std::future::poll_fn(|cx| {
+            if self.woken.replace(false) {
+                return Poll::Ready(());
+            }
+            *self.waker.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await;
+    }
+}
+
+/// One worker's side of a member's limit: the shared counts and this worker's queue. One per
+/// worker per [`SharedLimit`] (carried with it from generation to generation), so that the
+/// worker's `front` word has one writer.
+pub struct Gate {
+    shared: Arc<SharedLimit>,
+    worker: usize,
+    queue: RefCell<VecDeque<Rc<Waiter>>>,
+}
+
+impl fmt::Debug for Gate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gate")
+            .field("shared", &self.shared)
+            .field("worker", &self.worker)
+            .field("queued_here", &self.queue.borrow().len())
+            .finish()
+    }
+}
+
+impl Gate {
+    pub fn new(shared: Arc<SharedLimit>, worker: usize) -> Rc<Gate> {
+        Rc::new(Gate {
+            shared,
+            worker,
+            queue: RefCell::new(VecDeque::new()),
+        })
+    }
+
+    pub fn shared(&self) -> &Arc<SharedLimit> {
+        &self.shared
+    }
+
+    /// Waits (at most `wait`) for a place among `max` connections; at most `maxqueue` requests
+    /// wait at once. A request takes a free place at once only when nobody waits anywhere.
+    pub async fn acquire(
+        self: &Rc<Self>,
+        max: u32,
+        maxqueue: Option<u32>,
+        wait: Duration,
+    ) -> Admission {
+        if let Some(slot) = self.try_slot(max) {
+            return Admission {
+                result: Ok(Grant::Slot(slot)),
+                queued: false,
+                waited: Duration::ZERO,
+            };
+        }
+        let Some(me) = self.join(maxqueue) else {
+            return Admission {
+                result: Err(Refusal::QueueFull),
+                queued: false,
+                waited: Duration::ZERO,
+            };
+        };
+        let start = clock::now();
+        let deadline = start + wait;
+        let _leave = Leave {
+            gate: self,
+            me: &me,
+        };
+        let result = loop {
+            if let Some(grant) = me.take() {
+                break Ok(grant);
+            }
+            if let Some(slot) = self.try_admit(&me, max) {
+                break Ok(Grant::Slot(slot));
+            }
+            let now = clock::now();
+            if now >= deadline {
+                break Err(Refusal::TimedOut);
+            }
+            let left = deadline - now;
+            // The front polls for places freed elsewhere; the others wait to be woken.
+            let nap = if self.is_front(&me) {
+                POLL.min(left)
+            } else {
+                left
+            };
+            monoio::select! {
+                _ = me.woken() => {}
+                _ = monoio::time::sleep(nap) => {}
+            }
+        };
+        Admission {
+            result,
+            queued: true,
+            waited: clock::elapsed(start),
+        }
+    }
+
+    /// A reusable connection checked in: handed to this worker's oldest waiter, or returned
+    /// for the pool (`Some`), or closed (its place freed for a waiter elsewhere).
+    pub fn offer(self: &Rc<Self>, stream: MemberStream) -> Option<MemberStream> {
+        match self.decide(true) {
+            Release::Pool => Some(stream),
+            Release::Hand => match self.pop_front() {
+                Some(waiter) => {
+                    waiter.give(Grant::Conn(stream));
+                    None
+                }
+                None => Some(stream),
+            },
+            Release::Free => {
+                drop(stream);
+                None
+            }
+        }
+    }
+
+    /// A place given back by a dropped slot: to this worker's oldest waiter when it is the
+    /// oldest anywhere, else freed.
+    fn release(self: &Rc<Self>) {
+        if self.decide(false) == Release::Hand {
+            if let Some(waiter) = self.pop_front() {
+                waiter.give(Grant::Slot(Slot { gate: self.clone() }));
+                return;
+            }
+        }
+        self.shared.give_back();
+    }
+
+    fn decide(&self, reusable: bool) -> Release {
+        let local = self.queue.borrow().front().map(|w| w.ticket);
+        let elsewhere = self.shared.oldest_elsewhere(self.worker);
+        release(local, elsewhere, self.shared.waiting(), reusable)
+    }
+
+    /// A place now, when nobody waits anywhere and fewer than `max` are open.
+    fn try_slot(self: &Rc<Self>, max: u32) -> Option<Slot> {
+        let free = self.shared.waiting() == 0 && self.shared.try_take(max);
+        free.then(|| Slot { gate: self.clone() })
+    }
+
+    /// Joins this worker's queue, unless `maxqueue` requests wait already.
+    fn join(&self, maxqueue: Option<u32>) -> Option<Rc<Waiter>> {
+        if !self.shared.try_join(maxqueue) {
+            return None;
+        }
+        let me = Rc::new(Waiter {
+            ticket: self.shared.next_ticket.fetch_add(1, Relaxed),
+            ..Waiter::default()
+        });
+        self.queue.borrow_mut().push_back(me.clone());
+        self.publish_front();
+        Some(me)
+    }
+
+    fn is_front(&self, me: &Rc<Waiter>) -> bool {
+        (self.queue.borrow().front()).is_some_and(|f| Rc::ptr_eq(f, me))
+    }
+
+    /// `me`, at the front here and the oldest of all fronts, takes a free place.
+    fn try_admit(self: &Rc<Self>, me: &Rc<Waiter>, max: u32) -> Option<Slot> {
+        let oldest = me.ticket < self.shared.oldest_elsewhere(self.worker);
+        if !(self.is_front(me) && oldest && self.shared.try_take(max)) {
+            return None;
+        }
+        self.leave(me);
+        Some(Slot { gate: self.clone() })
+    }
+
+    /// Takes `me` out of the queue if it is still there; the next waiter is woken when `me`
+    /// was at the front.
+    fn leave(&self, me: &Rc<Waiter>) {
+        let at = self.queue.borrow().iter().position(|w| Rc::ptr_eq(w, me));
+        let Some(at) = at else { return };
+        let _ = self.queue.borrow_mut().remove(at);
+        self.shared.left();
+        if at == 0 {
+            self.front_changed();
+        }
+    }
+
+    /// Takes the oldest waiter out of the queue, for a hand-over.
+    fn pop_front(&self) -> Option<Rc<Waiter>> {
+        let waiter = self.queue.borrow_mut().pop_front()?;
+        self.shared.left();
+        self.front_changed();
+        Some(waiter)
+    }
+
+    /// Publishes the new front's ticket and wakes it: it polls from now on.
+    fn front_changed(&self) {
+        self.publish_front();
+        let front = self.queue.borrow().front().cloned();
+        if let Some(front) = front {
+            front.wake();
+        }
+    }
+
+    fn publish_front(&self) {
+        let ticket = self.queue.borrow().front().map_or(NO_WAITER, |w| w.ticket);
+        self.shared.set_front(self.worker, ticket);
+    }
+}
+
+/// Takes a waiter out of the queue however its wait ends (a timeout, or its request dropped).
+struct Leave<'a> {
+    gate: &'a Gate,
+    me: &'a Rc<Waiter>,
+}
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        self.gate.leave(self.me);
+    }
+}
+
+/// One place among a member's `max` connections, held by the connection's stream (see
+/// [`MemberStream`]); dropping it gives the place back ([`Gate::release`]).
+pub struct Slot {
+    gate: Rc<Gate>,
+}
+
+impl Slot {
+    pub fn gate(&self) -> &Rc<Gate> {
+        &self.gate
+    }
+}
+
+impl fmt::Debug for Slot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Slot")
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.gate.release();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bounded_increment_stops_at_the_bound() {
+        let cases = [
+            (0, 1, Some(1)),
+            (1, 1, None),
+            (3, 4, Some(4)),
+            (4, 4, None),
+            (5, 4, None),
+            (0, 0, None),
+            (u32::MAX - 1, u32::MAX, Some(u32::MAX)),
+            (u32::MAX, u32::MAX, None),
+        ];
+        for (value, bound, want) in cases {
+            assert_eq!(bounded_increment(value, bound), want, "{value} {bound}");
+        }
+    }
+
+    #[test]
+    fn a_place_goes_to_the_oldest_waiter_or_is_freed() {
+        use Release::*;
+        let none = NO_WAITER;
+        let cases = [
+            // Nobody waits: a reusable connection is pooled, a bare slot freed.
+            (None, none, 0, true, Pool),
+            (None, none, 0, false, Free),
+            // The local front is the oldest: it gets it, connection or slot.
+            (Some(3), none, 1, true, Hand),
+            (Some(3), 7, 2, false, Hand),
+            // An older waiter elsewhere: freed for it, never pooled.
+            (Some(8), 7, 2, true, Free),
+            (None, 7, 1, true, Free),
+            (None, 7, 1, false, Free),
+        ];
+        for (local, elsewhere, waiting, reusable, want) in cases {
+            assert_eq!(
+                release(local, elsewhere, waiting, reusable),
+                want,
+                "{local:?} {elsewhere} {waiting} {reusable}"
+            );
+        }
+    }
+
+    fn gate(worker: usize, shared: &Arc<SharedLimit>) -> Rc<Gate> {
+        Gate::new(shared.clone(), worker)
+    }
+
+    #[test]
+    fn slots_never_exceed_max_and_each_drop_gives_one_back() {
+        let shared = Arc::new(SharedLimit::new(1));
+        let g = gate(0, &shared);
+        let slots: Vec<Slot> = (0..4).filter_map(|_| g.try_slot(4)).collect();
+        assert_eq!(slots.len(), 4);
+        assert!(g.try_slot(4).is_none(), "a fifth place at max 4");
+        assert_eq!(shared.open(), 4);
+        drop(slots);
+        assert_eq!(shared.open(), 0, "every drop gave one back");
+        shared.give_back();
+        assert_eq!(shared.open(), 0, "never below zero");
+    }
+
+    #[test]
+    fn a_dropped_slot_goes_to_the_local_front_and_keeps_the_count() {
+        let shared = Arc::new(SharedLimit::new(1));
+        let g = gate(0, &shared);
+        let held = g.try_slot(1).unwrap();
+        let first = g.join(None).unwrap();
+        let second = g.join(None).unwrap();
+        assert_eq!(shared.waiting(), 2);
+        assert!(g.try_admit(&first, 1).is_none(), "no free place");
+        drop(held);
+        assert_eq!(shared.open(), 1, "handed over, not given back");
+        let granted = first.take();
+        assert!(matches!(granted, Some(Grant::Slot(_))), "FIFO: the first");
+        assert!(second.take().is_none());
+        assert!(second.woken.get(), "the new front is woken to poll");
+        assert_eq!(shared.waiting(), 1);
+        assert!(g.is_front(&second));
+        // The second times out: nobody waits, the count is unchanged.
+        g.leave(&second);
+        assert_eq!((shared.waiting(), shared.open()), (0, 1));
+        assert_eq!(shared.fronts[0].load(Relaxed), NO_WAITER);
+        drop(granted);
+        assert_eq!(shared.open(), 0);
+    }
+
+    #[test]
+    fn a_grant_nobody_takes_is_given_back() {
+        let shared = Arc::new(SharedLimit::new(1));
+        let g = gate(0, &shared);
+        let held = g.try_slot(1).unwrap();
+        let waiter = g.join(None).unwrap();
+        drop(held);
+        assert!(waiter.grant.borrow().is_some());
+        // The request went away with its grant untaken.
+        drop(waiter);
+        assert_eq!((shared.open(), shared.waiting()), (0, 0));
+    }
+
+    #[test]
+    fn newcomers_queue_behind_waiters_and_the_queue_is_bounded() {
+        let shared = Arc::new(SharedLimit::new(1));
+        let g = gate(0, &shared);
+        let held = g.try_slot(2).unwrap();
+        let w = g.join(Some(1)).unwrap();
+        assert!(g.try_slot(2).is_none(), "a place is free but someone waits");
+        assert!(g.join(Some(1)).is_none(), "maxqueue 1");
+        assert!(g.join(Some(0)).is_none(), "maxqueue 0: nobody waits");
+        let slot = g.try_admit(&w, 2).expect("the front takes the free place");
+        assert_eq!((shared.open(), shared.waiting()), (2, 0));
+        drop((held, slot));
+        assert_eq!(shared.open(), 0);
+    }
+
+    #[test]
+    fn the_oldest_front_of_all_workers_goes_first() {
+        let shared = Arc::new(SharedLimit::new(2));
+        let (a, b) = (gate(0, &shared), gate(1, &shared));
+        let held = a.try_slot(1).unwrap();
+        let on_b = b.join(None).unwrap();
+        let on_a = a.join(None).unwrap();
+        assert!(on_b.ticket < on_a.ticket);
+        // Given back on a: its own waiter is younger, so the place is freed for b's.
+        drop(held);
+        assert!(on_a.take().is_none());
+        assert_eq!(shared.open(), 0);
+        assert!(a.try_admit(&on_a, 1).is_none(), "not the oldest");
+        let slot = b.try_admit(&on_b, 1).expect("the oldest takes it");
+        // Given back on b, whose queue is empty: freed, and a's waiter, the oldest now, takes it.
+        drop(slot);
+        assert!(on_a.take().is_none());
+        assert_eq!(shared.open(), 0);
+        let last = a.try_admit(&on_a, 1).expect("a's waiter is the oldest now");
+        assert_eq!((shared.open(), shared.waiting()), (1, 0));
+        drop(last);
+        assert_eq!(shared.open(), 0);
+    }
+}
