@@ -11,34 +11,42 @@
 //!
 //! # Waiting
 //! A request that finds `max` open (or anyone waiting: newcomers queue behind them) joins its
-//! worker's FIFO in a [`Gate`], with a ticket from a counter all workers share, and publishes
-//! the ticket of its worker's oldest waiter in that worker's `front` word. A place given back
-//! on a worker goes to that worker's oldest waiter when it is the oldest anywhere (the
-//! connection itself when it is reusable, so it is neither closed nor reopened: [`Gate::offer`];
-//! else the slot: [`Slot`]'s `Drop`). Otherwise the place is freed: a reusable connection
+//! worker's FIFO in a [`Gate`], stamped with the time it joined (microseconds on a clock all
+//! workers share), and the stamp of each worker's oldest waiter is published in that worker's
+//! `front` word. A place given back on a worker goes to that worker's oldest waiter when it is
+//! the oldest anywhere, give or take [`SLACK`] (the connection itself when it is reusable, so
+//! it is neither closed nor reopened: [`Gate::offer`]; else the slot: [`Slot`]'s `Drop`); the
+//! slack keeps connections where they are while every worker's oldest waiter waited about as
+//! long. Otherwise the place is freed: a reusable connection
 //! checked in while anyone waits is closed instead of pooled, and the pools' sweep closes idle
 //! connections of a member that requests wait for, so idle connections on one worker never
 //! starve another. A waiter on another worker cannot be woken cheaply: the oldest waiter of
-//! each worker looks at the count every [`POLL`] and takes a free place when its ticket is the
-//! oldest of all the fronts; the others sleep until they are at their worker's front. So the
-//! queue is first come, first served across workers, give or take one [`POLL`].
+//! each worker looks at the count every [`POLL`] and takes a free place when it is the oldest
+//! of all the fronts (give or take [`SLACK`]); the others sleep until they are at their
+//! worker's front. So the queue is first come, first served on each worker, and across
+//! workers give or take [`SLACK`] and a [`POLL`].
 //!
 //! # Concurrency
-//! Shared, per limited member: `open`, `waiting`, the ticket counter and one `front` word per
-//! worker (cache-padded). Beyond the compare-and-swap on connect and the decrement on close
+//! Shared, per limited member: `open`, `waiting` and one `front` word per worker
+//! (cache-padded). Beyond the compare-and-swap on connect and the decrement on close
 //! they are touched only while requests wait. Every count is one atomic whose modification
-//! order is total, so `Relaxed` suffices: no other memory is published through them. The
+//! order is total, so `Relaxed` suffices for the counts themselves; giving a place back is
+//! `Release` and taking one `Acquire`, so that a connection's shutdown happens before the
+//! connect of whoever takes its place. The
 //! queues are per worker (`Rc`, `RefCell`, never borrowed across an `.await`, and no stream
 //! is dropped while one is borrowed).
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
+use std::os::fd::RawFd;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::AtomicU32;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::Arc;
 use std::task::{Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
 
@@ -51,6 +59,14 @@ pub const POLL: Duration = Duration::from_millis(1);
 /// A `front` word with no waiter behind it.
 const NO_WAITER: u64 = u64::MAX;
 
+/// How much longer a waiter on another worker may have waited than this worker's oldest
+/// before a place given back here is freed for it rather than handed over here. Every place
+/// freed across workers costs a connection closed and another opened; with a slack of a few
+/// polls, a steady overload on every worker keeps its connections (measured: about half the
+/// reconnects of a 1 ms slack), and no waiter is passed over by more than this.
+pub const SLACK: Duration = Duration::from_millis(10);
+const SLACK_US: u64 = SLACK.as_micros() as u64;
+
 /// `value + 1` when that is at most `bound`. Pure: the rule of every bounded count here.
 pub(crate) fn bounded_increment(value: u32, bound: u32) -> Option<u32> {
     (value < bound).then(|| value + 1)
@@ -58,7 +74,7 @@ pub(crate) fn bounded_increment(value: u32, bound: u32) -> Option<u32> {
 
 /// What becomes of a place given back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Release {
+pub(crate) enum Fate {
     /// To this worker's oldest waiter (the connection itself when reusable, else the slot).
     Hand,
     /// A reusable connection goes to the pool: nobody waits.
@@ -67,20 +83,15 @@ pub(crate) enum Release {
     Free,
 }
 
-/// Decides what becomes of a place given back on a worker whose oldest waiter holds ticket
-/// `local_front`, while the oldest waiter of the other workers holds `elsewhere`
-/// (`u64::MAX`: none) and `waiting` requests wait on all workers. `reusable`: the place comes
-/// with a connection that could be pooled. Pure, so the rule is table-tested.
-pub(crate) fn release(
-    local_front: Option<u64>,
-    elsewhere: u64,
-    waiting: u32,
-    reusable: bool,
-) -> Release {
+/// Decides what becomes of a place given back on a worker whose oldest waiter joined at
+/// `local_front` (microseconds), while the oldest waiter of the other workers joined at
+/// `elsewhere` (`u64::MAX`: none) and `waiting` requests wait on all workers. `reusable`: the
+/// place comes with a connection that could be pooled. Pure, so the rule is table-tested.
+pub(crate) fn fate(local_front: Option<u64>, elsewhere: u64, waiting: u32, reusable: bool) -> Fate {
     match local_front {
-        Some(ticket) if ticket < elsewhere => Release::Hand,
-        _ if reusable && waiting == 0 => Release::Pool,
-        _ => Release::Free,
+        Some(joined) if joined <= elsewhere.saturating_add(SLACK_US) => Fate::Hand,
+        _ if reusable && waiting == 0 => Fate::Pool,
+        _ => Fate::Free,
     }
 }
 
@@ -92,8 +103,9 @@ pub struct SharedLimit {
     open: AtomicU32,
     /// Requests waiting, every worker together.
     waiting: AtomicU32,
-    next_ticket: AtomicU64,
-    /// Per worker: the ticket of its oldest waiter, or [`NO_WAITER`].
+    /// The origin of the waiters' stamps.
+    epoch: Instant,
+    /// Per worker: when its oldest waiter joined (µs since `epoch`), or [`NO_WAITER`].
     fronts: Box<[CachePadded<AtomicU64>]>,
 }
 
@@ -112,7 +124,7 @@ impl SharedLimit {
         SharedLimit {
             open: AtomicU32::new(0),
             waiting: AtomicU32::new(0),
-            next_ticket: AtomicU64::new(0),
+            epoch: clock::now(),
             fronts: (0..workers.max(1))
                 .map(|_| CachePadded::new(AtomicU64::new(NO_WAITER)))
                 .collect(),
@@ -136,16 +148,17 @@ impl SharedLimit {
             let Some(next) = bounded_increment(now, max) else {
                 return false;
             };
-            match self.open.compare_exchange_weak(now, next, Relaxed, Relaxed) {
+            match (self.open).compare_exchange_weak(now, next, Acquire, Relaxed) {
                 Ok(_) => return true,
                 Err(seen) => now = seen,
             }
         }
     }
 
-    /// Gives a place back (never below zero).
+    /// Gives a place back (never below zero). `Release`, paired with the `Acquire` of
+    /// [`SharedLimit::try_take`]: the socket's shutdown comes before another worker's connect.
     fn give_back(&self) {
-        let _ = (self.open).fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1));
+        let _ = (self.open).fetch_update(Release, Relaxed, |n| n.checked_sub(1));
     }
 
     /// Counts one more waiter if fewer than `maxqueue` wait (`None`: no bound).
@@ -161,13 +174,22 @@ impl SharedLimit {
         let _ = (self.waiting).fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1));
     }
 
-    fn set_front(&self, worker: usize, ticket: u64) {
+    fn set_front(&self, worker: usize, joined: u64) {
         if let Some(word) = self.fronts.get(worker) {
-            word.store(ticket, Relaxed);
+            word.store(joined, Relaxed);
         }
     }
 
-    /// The oldest ticket at the front of another worker's queue (`u64::MAX`: none).
+    /// `now` as a waiter's stamp (µs since `epoch`; never [`NO_WAITER`]).
+    fn stamp(&self, now: Instant) -> u64 {
+        let us = now.saturating_duration_since(self.epoch).as_micros();
+        u64::try_from(us)
+            .unwrap_or(NO_WAITER - 1)
+            .min(NO_WAITER - 1)
+    }
+
+    /// When the oldest waiter at the front of another worker's queue joined (`u64::MAX`:
+    /// none).
     fn oldest_elsewhere(&self, worker: usize) -> u64 {
         (self.fronts.iter().enumerate())
             .filter(|&(i, _)| i != worker)
@@ -206,7 +228,8 @@ pub struct Admission {
 /// One waiting request.
 #[derive(Default)]
 struct Waiter {
-    ticket: u64,
+    /// When it joined (µs since the limit's epoch).
+    joined: u64,
     /// What a releaser handed over.
     grant: RefCell<Option<Grant>>,
     woken: Cell<bool>,
@@ -291,14 +314,14 @@ impl Gate {
                 waited: Duration::ZERO,
             };
         }
-        let Some(me) = self.join(maxqueue) else {
+        let start = clock::now();
+        let Some(me) = self.join(maxqueue, start) else {
             return Admission {
                 result: Err(Refusal::QueueFull),
                 queued: false,
                 waited: Duration::ZERO,
             };
         };
-        let start = clock::now();
         let deadline = start + wait;
         let _leave = Leave {
             gate: self,
@@ -338,15 +361,15 @@ impl Gate {
     /// for the pool (`Some`), or closed (its place freed for a waiter elsewhere).
     pub fn offer(self: &Rc<Self>, stream: MemberStream) -> Option<MemberStream> {
         match self.decide(true) {
-            Release::Pool => Some(stream),
-            Release::Hand => match self.pop_front() {
+            Fate::Pool => Some(stream),
+            Fate::Hand => match self.pop_front() {
                 Some(waiter) => {
                     waiter.give(Grant::Conn(stream));
                     None
                 }
                 None => Some(stream),
             },
-            Release::Free => {
+            Fate::Free => {
                 drop(stream);
                 None
             }
@@ -356,34 +379,34 @@ impl Gate {
     /// A place given back by a dropped slot: to this worker's oldest waiter when it is the
     /// oldest anywhere, else freed.
     fn release(self: &Rc<Self>) {
-        if self.decide(false) == Release::Hand {
+        if self.decide(false) == Fate::Hand {
             if let Some(waiter) = self.pop_front() {
-                waiter.give(Grant::Slot(Slot { gate: self.clone() }));
+                waiter.give(Grant::Slot(Slot::new(self)));
                 return;
             }
         }
         self.shared.give_back();
     }
 
-    fn decide(&self, reusable: bool) -> Release {
-        let local = self.queue.borrow().front().map(|w| w.ticket);
+    fn decide(&self, reusable: bool) -> Fate {
+        let local = self.queue.borrow().front().map(|w| w.joined);
         let elsewhere = self.shared.oldest_elsewhere(self.worker);
-        release(local, elsewhere, self.shared.waiting(), reusable)
+        fate(local, elsewhere, self.shared.waiting(), reusable)
     }
 
     /// A place now, when nobody waits anywhere and fewer than `max` are open.
     fn try_slot(self: &Rc<Self>, max: u32) -> Option<Slot> {
         let free = self.shared.waiting() == 0 && self.shared.try_take(max);
-        free.then(|| Slot { gate: self.clone() })
+        free.then(|| Slot::new(self))
     }
 
-    /// Joins this worker's queue, unless `maxqueue` requests wait already.
-    fn join(&self, maxqueue: Option<u32>) -> Option<Rc<Waiter>> {
+    /// Joins this worker's queue at `now`, unless `maxqueue` requests wait already.
+    fn join(&self, maxqueue: Option<u32>, now: Instant) -> Option<Rc<Waiter>> {
         if !self.shared.try_join(maxqueue) {
             return None;
         }
         let me = Rc::new(Waiter {
-            ticket: self.shared.next_ticket.fetch_add(1, Relaxed),
+            joined: self.shared.stamp(now),
             ..Waiter::default()
         });
         self.queue.borrow_mut().push_back(me.clone());
@@ -395,14 +418,16 @@ impl Gate {
         (self.queue.borrow().front()).is_some_and(|f| Rc::ptr_eq(f, me))
     }
 
-    /// `me`, at the front here and the oldest of all fronts, takes a free place.
+    /// `me`, at the front here and the oldest of all fronts (give or take [`SLACK`]), takes a
+    /// free place.
     fn try_admit(self: &Rc<Self>, me: &Rc<Waiter>, max: u32) -> Option<Slot> {
-        let oldest = me.ticket < self.shared.oldest_elsewhere(self.worker);
+        let elsewhere = self.shared.oldest_elsewhere(self.worker);
+        let oldest = me.joined <= elsewhere.saturating_add(SLACK_US);
         if !(self.is_front(me) && oldest && self.shared.try_take(max)) {
             return None;
         }
         self.leave(me);
-        Some(Slot { gate: self.clone() })
+        Some(Slot::new(self))
     }
 
     /// Takes `me` out of the queue if it is still there; the next waiter is woken when `me`
@@ -425,7 +450,7 @@ impl Gate {
         Some(waiter)
     }
 
-    /// Publishes the new front's ticket and wakes it: it polls from now on.
+    /// Publishes the new front's stamp and wakes it: it polls from now on.
     fn front_changed(&self) {
         self.publish_front();
         let front = self.queue.borrow().front().cloned();
@@ -435,8 +460,8 @@ impl Gate {
     }
 
     fn publish_front(&self) {
-        let ticket = self.queue.borrow().front().map_or(NO_WAITER, |w| w.ticket);
-        self.shared.set_front(self.worker, ticket);
+        let joined = self.queue.borrow().front().map_or(NO_WAITER, |w| w.joined);
+        self.shared.set_front(self.worker, joined);
     }
 }
 
@@ -453,14 +478,37 @@ impl Drop for Leave<'_> {
 }
 
 /// One place among a member's `max` connections, held by the connection's stream (see
-/// [`MemberStream`]); dropping it gives the place back ([`Gate::release`]).
+/// [`MemberStream`]); dropping it gives the place back ([`Gate::release`]), after shutting
+/// the connection's socket down when it counts one.
 pub struct Slot {
     gate: Rc<Gate>,
+    /// The socket this slot counts, shut down (FIN sent at once) before the place is given
+    /// back. Set only by the stream that owns the socket, which drops the slot first.
+    socket: Option<RawFd>,
 }
 
 impl Slot {
+    fn new(gate: &Rc<Gate>) -> Slot {
+        Slot {
+            gate: gate.clone(),
+            socket: None,
+        }
+    }
+
     pub fn gate(&self) -> &Rc<Gate> {
         &self.gate
+    }
+
+    /// This slot counting the socket `fd`, which stays open until the slot is dropped.
+    pub(super) fn counting(mut self, fd: RawFd) -> Slot {
+        self.socket = Some(fd);
+        self
+    }
+
+    /// This slot without a socket to shut down (its socket moves on without it).
+    pub(super) fn detached(mut self) -> Slot {
+        self.socket = None;
+        self
     }
 }
 
@@ -471,7 +519,16 @@ impl fmt::Debug for Slot {
 }
 
 impl Drop for Slot {
+    #[allow(unsafe_code)]
     fn drop(&mut self) {
+        if let Some(fd) = self.socket {
+            // SAFETY: `fd` is the socket of the stream that holds this slot; the stream drops
+            // its slot before its socket ([`MemberStream`]), so the descriptor is open and
+            // still that socket. shutdown() neither closes nor frees it.
+            unsafe {
+                libc::shutdown(fd, libc::SHUT_RDWR);
+            }
+        }
         self.gate.release();
     }
 }
@@ -499,7 +556,7 @@ mod tests {
 
     #[test]
     fn a_place_goes_to_the_oldest_waiter_or_is_freed() {
-        use Release::*;
+        use Fate::*;
         let none = NO_WAITER;
         let cases = [
             // Nobody waits: a reusable connection is pooled, a bare slot freed.
@@ -507,15 +564,19 @@ mod tests {
             (None, none, 0, false, Free),
             // The local front is the oldest: it gets it, connection or slot.
             (Some(3), none, 1, true, Hand),
-            (Some(3), 7, 2, false, Hand),
-            // An older waiter elsewhere: freed for it, never pooled.
-            (Some(8), 7, 2, true, Free),
-            (None, 7, 1, true, Free),
-            (None, 7, 1, false, Free),
+            (Some(3_000), 7_000, 2, false, Hand),
+            // Elsewhere, one that waited at most SLACK (10 ms) longer: still handed over here.
+            (Some(17_000), 7_000, 2, true, Hand),
+            (Some(17_000), 7_000, 2, false, Hand),
+            // Elsewhere, one that waited longer still: freed for it, never pooled.
+            (Some(17_001), 7_000, 2, true, Free),
+            (Some(17_001), 7_000, 2, false, Free),
+            (None, 7_000, 1, true, Free),
+            (None, 7_000, 1, false, Free),
         ];
         for (local, elsewhere, waiting, reusable, want) in cases {
             assert_eq!(
-                release(local, elsewhere, waiting, reusable),
+                fate(local, elsewhere, waiting, reusable),
                 want,
                 "{local:?} {elsewhere} {waiting} {reusable}"
             );
@@ -524,6 +585,11 @@ mod tests {
 
     fn gate(worker: usize, shared: &Arc<SharedLimit>) -> Rc<Gate> {
         Gate::new(shared.clone(), worker)
+    }
+
+    /// `ms` milliseconds after `shared`'s epoch.
+    fn at(shared: &SharedLimit, ms: u64) -> Instant {
+        shared.epoch + Duration::from_millis(ms)
     }
 
     #[test]
@@ -545,8 +611,8 @@ mod tests {
         let shared = Arc::new(SharedLimit::new(1));
         let g = gate(0, &shared);
         let held = g.try_slot(1).unwrap();
-        let first = g.join(None).unwrap();
-        let second = g.join(None).unwrap();
+        let first = g.join(None, at(&shared, 1)).unwrap();
+        let second = g.join(None, at(&shared, 2)).unwrap();
         assert_eq!(shared.waiting(), 2);
         assert!(g.try_admit(&first, 1).is_none(), "no free place");
         drop(held);
@@ -570,7 +636,7 @@ mod tests {
         let shared = Arc::new(SharedLimit::new(1));
         let g = gate(0, &shared);
         let held = g.try_slot(1).unwrap();
-        let waiter = g.join(None).unwrap();
+        let waiter = g.join(None, at(&shared, 1)).unwrap();
         drop(held);
         assert!(waiter.grant.borrow().is_some());
         // The request went away with its grant untaken.
@@ -583,10 +649,13 @@ mod tests {
         let shared = Arc::new(SharedLimit::new(1));
         let g = gate(0, &shared);
         let held = g.try_slot(2).unwrap();
-        let w = g.join(Some(1)).unwrap();
+        let w = g.join(Some(1), at(&shared, 1)).unwrap();
         assert!(g.try_slot(2).is_none(), "a place is free but someone waits");
-        assert!(g.join(Some(1)).is_none(), "maxqueue 1");
-        assert!(g.join(Some(0)).is_none(), "maxqueue 0: nobody waits");
+        assert!(g.join(Some(1), at(&shared, 2)).is_none(), "maxqueue 1");
+        assert!(
+            g.join(Some(0), at(&shared, 2)).is_none(),
+            "maxqueue 0: nobody waits"
+        );
         let slot = g.try_admit(&w, 2).expect("the front takes the free place");
         assert_eq!((shared.open(), shared.waiting()), (2, 0));
         drop((held, slot));
@@ -598,9 +667,9 @@ mod tests {
         let shared = Arc::new(SharedLimit::new(2));
         let (a, b) = (gate(0, &shared), gate(1, &shared));
         let held = a.try_slot(1).unwrap();
-        let on_b = b.join(None).unwrap();
-        let on_a = a.join(None).unwrap();
-        assert!(on_b.ticket < on_a.ticket);
+        // b's waiter joined 15 ms before a's: more than the slack.
+        let on_b = b.join(None, at(&shared, 1)).unwrap();
+        let on_a = a.join(None, at(&shared, 16)).unwrap();
         // Given back on a: its own waiter is younger, so the place is freed for b's.
         drop(held);
         assert!(on_a.take().is_none());
@@ -615,5 +684,23 @@ mod tests {
         assert_eq!((shared.open(), shared.waiting()), (1, 0));
         drop(last);
         assert_eq!(shared.open(), 0);
+    }
+
+    #[test]
+    fn within_the_slack_a_place_stays_on_its_worker() {
+        let shared = Arc::new(SharedLimit::new(2));
+        let (a, b) = (gate(0, &shared), gate(1, &shared));
+        let held = a.try_slot(1).unwrap();
+        let on_b = b.join(None, at(&shared, 10)).unwrap();
+        let on_a = a.join(None, at(&shared, 20)).unwrap();
+        // a's waiter joined 10 ms (SLACK) after b's: handed over on a, not freed.
+        drop(held);
+        let granted = on_a.take();
+        assert!(matches!(granted, Some(Grant::Slot(_))));
+        assert_eq!((shared.open(), shared.waiting()), (1, 1));
+        drop(granted);
+        // Given back on a with nobody waiting there: freed, and b's waiter takes it.
+        assert_eq!(shared.open(), 0);
+        assert!(b.try_admit(&on_b, 1).is_some());
     }
 }

@@ -19,7 +19,7 @@ use crate::clock;
 use crate::tls::stream::{rustls_error, TlsStream};
 use crate::tls::{Connector, MaybeTls};
 
-pub use limit::{Admission, Gate, Grant, Refusal, SharedLimit, Slot, POLL};
+pub use limit::{Admission, Gate, Grant, Refusal, SharedLimit, Slot, POLL, SLACK};
 pub use pool::{is_quiet, nothing_to_read, MemberPolicy, Pool};
 pub use stream::MemberStream;
 

@@ -2,9 +2,12 @@
 //! connection slot it holds ([`Slot`]). The slot lives and moves with the stream (in flight,
 //! in a pool, carried to the next generation's pool, handed to a waiting request, to the
 //! tunnel after `101`), so every way a member connection ends gives it back exactly once: when
-//! the stream is dropped. Reads and writes go straight to the socket.
+//! the stream is dropped. The slot is dropped before the socket and shuts it down first, so
+//! the member has the FIN before the place can be taken again (io_uring closes a socket later,
+//! when the worker next submits). Reads and writes go straight to the socket.
 
 use std::io;
+use std::os::fd::AsRawFd;
 use std::rc::Rc;
 
 use monoio::buf::{IoBuf, IoBufMut, IoVecBuf, IoVecBufMut};
@@ -19,20 +22,22 @@ use crate::tls::MaybeTls;
 /// A connection to a member (`http://`, `https://` or `ajp://`).
 #[derive(Debug)]
 pub struct MemberStream {
-    io: MaybeTls<ClientConnection>,
     /// The member's connection slot, when it has `max`: given back when this is dropped.
+    /// Declared before `io`, so it is dropped first, while the socket is open.
     slot: Option<Slot>,
+    io: MaybeTls<ClientConnection>,
 }
 
 impl MemberStream {
     /// A stream that holds no slot (a member without `max`, or a health check's).
     pub fn new(io: MaybeTls<ClientConnection>) -> MemberStream {
-        MemberStream { io, slot: None }
+        MemberStream { slot: None, io }
     }
 
-    /// This stream, holding `slot` from now on (taken before the connection was opened).
+    /// This stream, holding `slot` from now on (taken before the connection was opened): the
+    /// slot shuts the socket down when it is dropped.
     pub fn holding(mut self, slot: Option<Slot>) -> MemberStream {
-        self.slot = slot;
+        self.slot = slot.map(|s| s.counting(self.io.tcp().as_raw_fd()));
         self
     }
 
@@ -42,9 +47,10 @@ impl MemberStream {
     }
 
     /// The socket and the slot, for the tunnel after `101`: the slot must be kept as long as
-    /// the socket is open.
+    /// the socket is open, and no longer shuts it down (the tunnel does, at its end).
     pub fn into_parts(self) -> (MaybeTls<ClientConnection>, Option<Slot>) {
-        (self.io, self.slot)
+        let MemberStream { slot, io } = self;
+        (io, slot.map(Slot::detached))
     }
 
     pub fn is_tls(&self) -> bool {
