@@ -1,6 +1,7 @@
 //! Connection limits to members (`max`, `acquire`, `maxqueue`): one count of open connections
 //! per member shared by every worker, a [`Slot`] per connection that gives its place back when
-//! the connection is dropped, and per-worker FIFO queues of requests waiting for a place.
+//! the connection is dropped, and per-worker FIFO queues of requests waiting for a place
+//! (docs/semantics.md §12).
 //!
 //! # Accounting
 //! A [`SharedLimit`] exists only for a member with `max`; a member without one touches

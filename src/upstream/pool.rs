@@ -220,3 +220,52 @@ pub fn nothing_to_read(stream: &TcpStream) -> bool {
     };
     n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::WouldBlock
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_smax_most_recent_get_the_idle_timeout_the_others_ttl() {
+        let s = Duration::from_secs;
+        let policy = |ttl, smax| MemberPolicy {
+            ttl,
+            smax,
+            gate: None,
+        };
+        let pool = Pool::new(
+            vec![
+                policy(s(15), 0),
+                policy(s(2), 0),
+                policy(s(2), 3),
+                policy(s(60), 0),
+            ],
+            256,
+            s(15),
+        );
+        let cases = [
+            // The defaults: every idle connection the idle timeout.
+            (0, 0, s(15)),
+            (0, 9, s(15)),
+            // ttl 2 s, smax 0: all of them 2 s.
+            (1, 0, s(2)),
+            (1, 5, s(2)),
+            // smax 3: the three most recent the idle timeout, older ones ttl.
+            (2, 0, s(15)),
+            (2, 2, s(15)),
+            (2, 3, s(2)),
+            // A ttl above the idle timeout never lengthens it.
+            (3, 0, s(15)),
+            // An unknown member: the idle timeout.
+            (9, 0, s(15)),
+        ];
+        for (member, from_newest, want) in cases {
+            assert_eq!(
+                pool.lifetime(member, from_newest),
+                want,
+                "{member} {from_newest}"
+            );
+        }
+        assert!(pool.gate(0).is_none());
+    }
+}
