@@ -25,7 +25,7 @@ use crate::link::{MemberEdit, SharedGen};
 use crate::log;
 use crate::stats::{CoreWriter, Fault, LastError, MemberTotals};
 use crate::tls::Connector;
-use crate::upstream::{ConnectError, Gate, MemberPolicy, MemberStream, Pool, TlsFailure};
+use crate::upstream::{ConnectError, Gate, MemberStream, Pool, TlsFailure};
 
 /// One balancer's per-core runtime state.
 #[derive(Debug)]
@@ -86,7 +86,7 @@ impl Gen {
             .map(|(i, b)| BalancerRt {
                 balancer: RefCell::new(Balancer::with_health(b, shared.health.clone(), i)),
                 pool: Pool::new(
-                    member_policies(shared, index, i, previous),
+                    super::limits::member_policies(shared, index, i, previous),
                     MAX_IDLE_PER_MEMBER,
                     idle,
                 ),
@@ -400,36 +400,6 @@ fn carry_over(shared: &SharedGen, old: &Gen, balancers: &[BalancerRt]) {
             });
         }
     }
-}
-
-/// How each member of balancer `b` keeps idle connections on worker `index` (`smax`, `ttl`),
-/// and its gate when it has `max`: the previous generation's when the member kept its shared
-/// count, so that a worker has one queue (and one writer of its `front` word) per count.
-fn member_policies(
-    shared: &SharedGen,
-    index: usize,
-    b: usize,
-    previous: Option<&Gen>,
-) -> Vec<MemberPolicy> {
-    let idle = shared.config.timeouts.upstream_idle;
-    let members = &shared.config.balancers[b].members;
-    (members.iter().enumerate())
-        .map(|(m, member)| {
-            let limits = &member.options.limits;
-            let gate = shared.limit(b, m).map(|limit| {
-                let carried = previous
-                    .zip(shared.origin(b, m))
-                    .and_then(|(old, (ob, om))| old.gate(ob, om))
-                    .filter(|g| Arc::ptr_eq(g.shared(), limit));
-                carried.map_or_else(|| Gate::new(limit.clone(), index), Rc::clone)
-            });
-            MemberPolicy {
-                ttl: limits.ttl_or(idle),
-                smax: limits.smax,
-                gate,
-            }
-        })
-        .collect()
 }
 
 /// Whether a connection to member `am` (balancer, member) of generation `a` may serve member

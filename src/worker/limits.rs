@@ -1,12 +1,16 @@
 //! Admission to a member before a connection is opened: a pooled connection, or for a member
 //! with `max` a place among its connections, waited for in the member's queue at most
 //! `acquire` (`upstream::Gate`). What the wait took goes to the counters and the access log.
+//! And how each generation's pools keep a member's idle connections and find its gate.
 
+use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::client::Done;
 use super::Gen;
-use crate::upstream::{ConnectError, Grant, MemberStream, Refusal, Slot};
+use crate::link::SharedGen;
+use crate::upstream::{ConnectError, Gate, Grant, MemberPolicy, MemberStream, Refusal, Slot};
 
 /// What a request may use to reach its member.
 pub(super) enum Admitted {
@@ -54,4 +58,34 @@ pub(super) async fn admit(
             Err(ConnectError::Busy(why))
         }
     }
+}
+
+/// How each member of balancer `b` keeps idle connections on worker `index` (`smax`, `ttl`),
+/// and its gate when it has `max`: the previous generation's when the member kept its shared
+/// count, so that a worker has one queue (and one writer of its `front` word) per count.
+pub(super) fn member_policies(
+    shared: &SharedGen,
+    index: usize,
+    b: usize,
+    previous: Option<&Gen>,
+) -> Vec<MemberPolicy> {
+    let idle = shared.config.timeouts.upstream_idle;
+    let members = &shared.config.balancers[b].members;
+    (members.iter().enumerate())
+        .map(|(m, member)| {
+            let limits = &member.options.limits;
+            let gate = shared.limit(b, m).map(|limit| {
+                let carried = previous
+                    .zip(shared.origin(b, m))
+                    .and_then(|(old, (ob, om))| old.gate(ob, om))
+                    .filter(|g| Arc::ptr_eq(g.shared(), limit));
+                carried.map_or_else(|| Gate::new(limit.clone(), index), Rc::clone)
+            });
+            MemberPolicy {
+                ttl: limits.ttl_or(idle),
+                smax: limits.smax,
+                gate,
+            }
+        })
+        .collect()
 }
