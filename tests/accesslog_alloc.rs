@@ -67,6 +67,7 @@ fn record(ip: IpAddr, unix_time: u64) -> Record<'static> {
         bytes_in: 321,
         total_us: 2_345_678,
         upstream_us: Some(1800),
+        queue_us: Some(0),
         balancer: Some("balancer://app"),
         worker_name: Some("http://10.0.0.1:8080"),
         worker_route: Some("n1"),

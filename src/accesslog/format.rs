@@ -130,6 +130,7 @@ pub enum Var {
     SessionRoute,
     RouteChanged,
     UpstreamTime,
+    QueueTime,
     Worker,
     Attempts,
 }
@@ -145,6 +146,7 @@ impl Var {
             "BALANCER_SESSION_ROUTE" => Var::SessionRoute,
             "BALANCER_ROUTE_CHANGED" => Var::RouteChanged,
             "RINGLB_UPSTREAM_TIME" => Var::UpstreamTime,
+            "RINGLB_QUEUE_TIME" => Var::QueueTime,
             "RINGLB_WORKER" => Var::Worker,
             "RINGLB_ATTEMPTS" => Var::Attempts,
             _ => return None,
@@ -503,6 +505,10 @@ fn write_var(out: &mut Vec<u8>, rec: &Record<'_>, var: Var) {
         Var::SessionRoute => opt_escaped(out, rec.session_route),
         Var::RouteChanged => out.push(if rec.route_changed { b'1' } else { b'-' }),
         Var::UpstreamTime => match rec.upstream_us {
+            Some(us) => push_decimal(out, us),
+            None => out.push(b'-'),
+        },
+        Var::QueueTime => match rec.queue_us {
             Some(us) => push_decimal(out, us),
             None => out.push(b'-'),
         },

@@ -58,6 +58,9 @@ pub struct Record<'a> {
     /// From sending the request to the member until its response head arrived, for the
     /// attempt that answered; `None` when no member answered.
     pub upstream_us: Option<u64>,
+    /// Time spent waiting for a connection to a member with `max` (HAProxy's `Tw`), every
+    /// attempt together; `None` when no member connection was sought.
+    pub queue_us: Option<u64>,
     /// `BALANCER_NAME`, e.g. `balancer://app`.
     pub balancer: Option<&'a str>,
     /// `BALANCER_WORKER_NAME`: the member's URL.
@@ -95,6 +98,7 @@ impl Default for Record<'_> {
             bytes_in: 0,
             total_us: 0,
             upstream_us: None,
+            queue_us: None,
             balancer: None,
             worker_name: None,
             worker_route: None,

@@ -22,10 +22,22 @@
 //! | `ringlb_member_loadfactor` | gauge | |
 //! | `ringlb_member_last_error_timestamp_seconds` | gauge, only for members that failed | `what` |
 //! | `ringlb_member_response_seconds` | histogram | `le` |
+//!
+//! For members with `max` (a connection limit) only, every worker together:
+//!
+//! | family | type | extra labels |
+//! |---|---|---|
+//! | `ringlb_member_max_connections` | gauge: `max` | |
+//! | `ringlb_member_connections` | gauge: connections open now, idle pooled ones included | |
+//! | `ringlb_member_queue_length` | gauge: requests waiting for a connection now | |
+//! | `ringlb_member_queued_total` | counter: requests that waited | |
+//! | `ringlb_member_queue_timeouts_total` | counter: requests that waited `acquire` in vain (503) | |
+//! | `ringlb_member_queue_full_total` | counter: requests refused at once, `maxqueue` waiting (503) | |
+//! | `ringlb_member_queue_wait_seconds` | histogram, the response-time buckets | `le` |
 
 use std::fmt::Write;
 
-use super::model::{Health, MemberView, Snapshot};
+use super::model::{Health, LimitView, MemberView, Snapshot};
 
 /// The `Content-Type` of [`render_metrics`]' output.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -224,19 +236,105 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
         "Response time of the member, in seconds.",
     );
     for (labels, m) in &members {
-        histogram(&mut out, "ringlb_member_response_seconds", labels, m);
+        let h = Histogram {
+            buckets: &m.latency_buckets,
+            sum: m.latency_sum_secs,
+            count: m.latency_count,
+        };
+        histogram(&mut out, "ringlb_member_response_seconds", labels, &h);
     }
+    limits(&mut out, &members);
     out
 }
 
-/// Writes one member's `_bucket` (cumulative, ending with `+Inf`), `_sum` and `_count` lines.
+/// A limit family: name, type, help text and how to read it.
+type LimitFamily = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&LimitView) -> u64,
+);
+
+/// The families of the members with `max`.
+fn limits(out: &mut String, members: &[(String, &MemberView)]) {
+    let limited: Vec<(&String, &LimitView)> = (members.iter())
+        .filter_map(|(labels, m)| Some((labels, m.limit.as_ref()?)))
+        .collect();
+    let families: [LimitFamily; 6] = [
+        (
+            "ringlb_member_max_connections",
+            "gauge",
+            "The member's connection limit (max), all workers together.",
+            |l| u64::from(l.max),
+        ),
+        (
+            "ringlb_member_connections",
+            "gauge",
+            "Connections open to the member now (idle pooled ones included), all workers together.",
+            |l| l.connections,
+        ),
+        (
+            "ringlb_member_queue_length",
+            "gauge",
+            "Requests waiting for a connection to the member now.",
+            |l| l.waiting,
+        ),
+        (
+            "ringlb_member_queued_total",
+            "counter",
+            "Requests that waited for a connection to the member (max reached).",
+            |l| l.queued,
+        ),
+        (
+            "ringlb_member_queue_timeouts_total",
+            "counter",
+            "Requests that waited acquire for a connection in vain and got 503.",
+            |l| l.timeouts,
+        ),
+        (
+            "ringlb_member_queue_full_total",
+            "counter",
+            "Requests refused with 503 at once because maxqueue requests were waiting.",
+            |l| l.full,
+        ),
+    ];
+    for (name, kind, help, value) in families {
+        family(out, name, kind, help);
+        for (labels, l) in &limited {
+            let _ = writeln!(out, "{name}{{{labels}}} {}", value(l));
+        }
+    }
+    family(
+        out,
+        "ringlb_member_queue_wait_seconds",
+        "histogram",
+        "Time requests waited for a connection to the member, in seconds.",
+    );
+    for (labels, l) in &limited {
+        let h = Histogram {
+            buckets: &l.wait_buckets,
+            sum: l.wait_sum_secs,
+            count: l.queued,
+        };
+        histogram(out, "ringlb_member_queue_wait_seconds", labels, &h);
+    }
+}
+
+/// One histogram's samples: `(upper bound, cumulative count)`, the sum and the count.
+struct Histogram<'a> {
+    buckets: &'a [(f64, u64)],
+    sum: f64,
+    count: u64,
+}
+
+/// Writes one histogram's `_bucket` (cumulative, ending with `+Inf`), `_sum` and `_count` lines.
 ///
 /// Per-core counters are summed while cores keep counting, so a later bucket can be read before
 /// an earlier one moved; counts are clamped to a running maximum, and `+Inf` and `_count` to
 /// at least the last bucket, so the output always satisfies the histogram invariants.
-fn histogram(out: &mut String, name: &str, labels: &str, m: &MemberView) {
+fn histogram(out: &mut String, name: &str, labels: &str, h: &Histogram<'_>) {
     let mut running = 0;
-    for &(bound, count) in &m.latency_buckets {
+    for &(bound, count) in h.buckets {
         if !bound.is_finite() {
             continue;
         }
@@ -247,9 +345,9 @@ fn histogram(out: &mut String, name: &str, labels: &str, m: &MemberView) {
             float(bound)
         );
     }
-    let total = m.latency_count.max(running);
+    let total = h.count.max(running);
     let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {total}");
-    let _ = writeln!(out, "{name}_sum{{{labels}}} {}", float(m.latency_sum_secs));
+    let _ = writeln!(out, "{name}_sum{{{labels}}} {}", float(h.sum));
     let _ = writeln!(out, "{name}_count{{{labels}}} {total}");
 }
 

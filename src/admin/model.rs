@@ -103,6 +103,30 @@ pub struct MemberView {
     pub latency_sum_secs: f64,
     /// Number of observed responses.
     pub latency_count: u64,
+    /// The connection limit and its queue; `None` for a member without `max`.
+    pub limit: Option<LimitView>,
+}
+
+/// A member's connection limit (`max`) and the requests waiting for it, every worker together.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LimitView {
+    /// `max`.
+    pub max: u32,
+    /// Connections open (or being opened) to the member now, idle pooled ones included.
+    pub connections: u64,
+    /// Requests waiting for a connection now.
+    pub waiting: u64,
+    /// Requests that waited (each wait counts).
+    pub queued: u64,
+    /// Requests that waited `acquire` and got `503`.
+    pub timeouts: u64,
+    /// Requests refused at once (`503`) because `maxqueue` were waiting.
+    pub full: u64,
+    /// Wait-time histogram: `(upper bound in seconds, cumulative count)`, ascending finite
+    /// bounds; the `+Inf` bucket is `queued`.
+    pub wait_buckets: Vec<(f64, u64)>,
+    /// Sum of all waits, seconds.
+    pub wait_sum_secs: f64,
 }
 
 /// A member's last failure: what and when.

@@ -3,7 +3,9 @@
 
 use std::time::Instant;
 
-use super::model::{BalancerView, Health, LastErrorView, MemberView, Snapshot, WorkerView};
+use super::model::{
+    BalancerView, Health, LastErrorView, LimitView, MemberView, Snapshot, WorkerView,
+};
 use crate::accesslog::time::rfc3339_ms_string;
 use crate::balancer::{HealthState, Status};
 use crate::clock;
@@ -72,15 +74,7 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
                             },
                         }
                     };
-                    let mut cumulative = 0;
-                    let latency_buckets = LATENCY_BOUNDS_US
-                        .iter()
-                        .zip(t.latency_buckets)
-                        .map(|(&bound, n)| {
-                            cumulative += n;
-                            (bound as f64 / 1e6, cumulative)
-                        })
-                        .collect();
+                    let latency_buckets = cumulative_buckets(&t.latency_buckets);
                     let letters = status.to_string();
                     MemberView {
                         url: member.url.clone(),
@@ -111,6 +105,7 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
                         latency_buckets,
                         latency_sum_secs: t.latency_sum_us as f64 / 1e6,
                         latency_count: t.latency_count,
+                        limit: limit_view(&gen, b, m),
                     }
                 })
                 .collect(),
@@ -126,4 +121,41 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
         tls_handshake_failures: crate::tls::handshake_failures(),
         http2_floods: crate::worker::http2_floods(),
     }
+}
+
+/// Member `m`'s limit and queue, when it has `max`: the shared counts now and the queue
+/// counters summed over the cores.
+fn limit_view(gen: &crate::link::SharedGen, b: usize, m: usize) -> Option<LimitView> {
+    let limit = gen.limit(b, m)?;
+    let max = gen
+        .config
+        .balancers
+        .get(b)?
+        .members
+        .get(m)?
+        .options
+        .limits
+        .max?;
+    let q = gen.stats.queue_totals(b, m);
+    Some(LimitView {
+        max,
+        connections: u64::from(limit.open()),
+        waiting: u64::from(limit.waiting()),
+        queued: q.queued,
+        timeouts: q.timeouts,
+        full: q.full,
+        wait_buckets: cumulative_buckets(&q.wait_buckets),
+        wait_sum_secs: q.wait_sum_us as f64 / 1e6,
+    })
+}
+
+/// Per-bucket counts of [`LATENCY_BOUNDS_US`] as `(upper bound in seconds, cumulative count)`.
+fn cumulative_buckets(counts: &[u64]) -> Vec<(f64, u64)> {
+    let mut cumulative = 0;
+    (LATENCY_BOUNDS_US.iter().zip(counts))
+        .map(|(&bound, &n)| {
+            cumulative += n;
+            (bound as f64 / 1e6, cumulative)
+        })
+        .collect()
 }

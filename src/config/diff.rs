@@ -485,6 +485,7 @@ fn member_settings(m: &MemberConfig) -> Vec<(&'static str, String)> {
         ("health", o.health.as_ref().map_or_else(none, health_text)),
         ("tls", MemberTls::summary(o.tls.as_ref())),
         ("ajp", MemberAjp::summary(o.ajp.as_ref())),
+        ("limits", o.limits.summary()),
     ]
 }
 

@@ -110,6 +110,7 @@ impl fmt::Display for Config {
                 if let Some(ajp) = &o.ajp {
                     write_keys(f, &ajp.keys())?;
                 }
+                write_keys(f, &o.limits.keys())?;
                 if let Some(h) = &o.health {
                     write_health(f, h)?;
                 }

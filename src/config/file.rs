@@ -165,6 +165,12 @@ pub(crate) struct FileBalancer {
     pub(crate) slowstart: Option<Spanned<Scalar>>,
     /// Default health check of the members, key by key.
     pub(crate) health: Option<Spanned<FileHealth>>,
+    /// Defaults of the members' connection limits (`config::member_limits`).
+    pub(crate) max: Option<Spanned<Scalar>>,
+    pub(crate) smax: Option<Spanned<Scalar>>,
+    pub(crate) ttl: Option<Spanned<Scalar>>,
+    pub(crate) acquire: Option<Spanned<Scalar>>,
+    pub(crate) maxqueue: Option<Spanned<Scalar>>,
     /// Defaults of the `https://` members (`config::member_tls`).
     pub(crate) tls_ca: Option<Spanned<String>>,
     pub(crate) tls_verify: Option<Spanned<Scalar>>,
@@ -302,6 +308,12 @@ pub(crate) struct FileMember {
     pub(crate) retry: Option<Spanned<Scalar>>,
     pub(crate) slowstart: Option<Spanned<Scalar>>,
     pub(crate) health: Option<Spanned<FileMemberHealth>>,
+    /// Connection limits (`config::member_limits`).
+    pub(crate) max: Option<Spanned<Scalar>>,
+    pub(crate) smax: Option<Spanned<Scalar>>,
+    pub(crate) ttl: Option<Spanned<Scalar>>,
+    pub(crate) acquire: Option<Spanned<Scalar>>,
+    pub(crate) maxqueue: Option<Spanned<Scalar>>,
     /// TLS to an `https://` member (`config::member_tls`).
     pub(crate) tls_ca: Option<Spanned<String>>,
     pub(crate) tls_verify: Option<Spanned<Scalar>>,

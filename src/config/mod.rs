@@ -23,6 +23,7 @@ mod flags;
 mod health;
 mod listener;
 mod member_ajp;
+mod member_limits;
 mod member_tls;
 pub mod remote;
 mod reverse;
@@ -40,6 +41,7 @@ pub use health::{HcMethod, HealthCheck};
 // Every `[[listener]]` type: `ListenerConfig`, `TlsConfig`, `ClientAuth`, ...
 pub use listener::*;
 pub use member_ajp::MemberAjp;
+pub use member_limits::{MemberLimits, MAX_IDLE_PER_MEMBER};
 pub use member_tls::{MemberClientCert, MemberTls, MemberTlsDefaults, TlsVerify};
 pub use remote::{fetch_running, load_old};
 pub use reverse::ReverseConfig;
@@ -431,6 +433,8 @@ pub struct MemberOptions {
     pub tls: Option<MemberTls>,
     /// AJP13 to the member: `Some` exactly when its URL is `ajp://`.
     pub ajp: Option<MemberAjp>,
+    /// Connection limits (`max`, `smax`, `ttl`, `acquire`, `maxqueue`).
+    pub limits: MemberLimits,
 }
 
 impl Default for MemberOptions {
@@ -444,6 +448,7 @@ impl Default for MemberOptions {
             health: None,
             tls: None,
             ajp: None,
+            limits: MemberLimits::default(),
         }
     }
 }

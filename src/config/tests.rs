@@ -15,6 +15,7 @@ mod limits;
 mod listener;
 mod log_targets;
 mod member_ajp;
+mod member_limits;
 mod member_tls;
 mod operations;
 mod options;

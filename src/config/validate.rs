@@ -26,6 +26,7 @@ mod failover;
 mod health;
 mod listener;
 mod member_ajp;
+mod member_limits;
 pub(crate) mod member_tls;
 mod ops;
 mod reverse;
@@ -176,6 +177,7 @@ fn validate(ctx: &Ctx<'_>, raw: FileConfig) -> Result<Config, ConfigError> {
     )?;
     let raw_balancers = raw.balancer.unwrap_or_default();
     let balancers = balancer::balancers(ctx, &raw_balancers)?;
+    member_limits::check_ttls(ctx, &raw_balancers, &balancers, timeouts.upstream_idle)?;
     own.extend(
         ops.admin
             .as_ref()

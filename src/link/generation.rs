@@ -9,7 +9,9 @@
 //!   following `origin`) its idle member connections (when the address is the same, and for
 //!   an `https://` member the same TLS configuration: a reload re-reads its files), its
 //!   byrequests score and its health-check pass/fail counts. The access log stays open when
-//!   its target and format are the same (`SIGUSR1` reopens it).
+//!   its target and format are the same (`SIGUSR1` reopens it). A member that keeps a `max`
+//!   keeps its shared connection count ([`SharedLimit`]), so the connections opened before
+//!   the reload go on counting, and each worker keeps its queue of requests waiting for it.
 //! - an **in-place edit** (status flags, loadfactor, lbset, route, redirect): everything. The
 //!   shared counters and health are the same objects ([`SharedGen::edited`]); each worker keeps
 //!   its pools, balancer scores, probe counters and access log and applies the edit to its
@@ -21,6 +23,7 @@ use crate::balancer::Health;
 use crate::config::Config;
 use crate::stats::Stats;
 use crate::tls::{Acceptors, Connectors};
+use crate::upstream::SharedLimit;
 
 /// What every worker shares for one configuration generation: the config, the cross-core
 /// counters and the member health words sized for it.
@@ -42,14 +45,27 @@ pub struct SharedGen {
     /// `origin[b][m]`: where member `m` of balancer `b` was in the previous generation
     /// (balancer, member), if it was there.
     origin: Vec<Vec<Option<(usize, usize)>>>,
+    /// `limits[b][m]`: the connection count of member `m` of balancer `b` when it has `max`.
+    limits: Vec<Vec<Option<Arc<SharedLimit>>>>,
 }
 
 impl SharedGen {
     /// A generation for `config` on `cores` workers, with fresh counters.
     pub fn new(number: u64, config: Arc<Config>, cores: usize) -> SharedGen {
         let members: Vec<usize> = config.balancers.iter().map(|b| b.members.len()).collect();
+        let limits = (config.balancers.iter())
+            .map(|b| {
+                (b.members.iter())
+                    .map(|m| {
+                        let limited = m.options.limits.max.is_some();
+                        limited.then(|| Arc::new(SharedLimit::new(cores)))
+                    })
+                    .collect()
+            })
+            .collect();
         SharedGen {
             number,
+            limits,
             stats: Arc::new(Stats::new(cores, &members)),
             health: Arc::new(Health::new(&members)),
             origin: members.iter().map(|&n| vec![None; n]).collect(),
@@ -78,9 +94,15 @@ impl SharedGen {
         self.origin.get(b)?.get(m).copied().flatten()
     }
 
+    /// The shared connection count of member `m` of balancer `b`, when it has `max`.
+    pub fn limit(&self, b: usize, m: usize) -> Option<&Arc<SharedLimit>> {
+        self.limits.get(b)?.get(m)?.as_ref()
+    }
+
     /// The next generation for `config`: fresh counters and health words, with every member
     /// that exists in both (same balancer name and URL) carrying its counters, error window,
-    /// failed check and slow-start clock over. The TLS configurations stay: the listeners' as
+    /// failed check and slow-start clock over, and its connection count when it keeps a
+    /// `max` (whatever its value). The TLS configurations stay: the listeners' as
     /// they are, the members' re-indexed for the new members ([`Connectors::follow`]); a
     /// reload of the file replaces both ([`SharedGen::with_tls`],
     /// [`SharedGen::with_connectors`]).
@@ -102,8 +124,15 @@ impl SharedGen {
                 let old = &self.config.balancers[ob].members;
                 if let Some(om) = old.iter().position(|o| o.url == member.url) {
                     next.stats.seed(b, m, &self.stats.totals(ob, om));
+                    next.stats
+                        .seed_queue(b, m, &self.stats.queue_totals(ob, om));
                     next.health.carry_from(b, m, &self.health, ob, om);
                     next.origin[b][m] = Some((ob, om));
+                    if let (Some(slot), Some(old)) =
+                        (next.limits[b][m].as_mut(), self.limit(ob, om))
+                    {
+                        *slot = old.clone();
+                    }
                 }
             }
         }
@@ -122,6 +151,7 @@ impl SharedGen {
             tls: self.tls.clone(),
             connectors: self.connectors.clone(),
             origin: self.origin.clone(),
+            limits: self.limits.clone(),
         }
     }
 

@@ -21,6 +21,7 @@
 //! still in its store buffer: a sum can be a few requests old, never torn within a counter.
 
 mod fault;
+mod queue;
 mod slots;
 #[cfg(test)]
 mod tests;
@@ -32,6 +33,7 @@ use std::sync::Arc;
 use crossbeam_utils::CachePadded;
 
 pub use fault::{Fault, LastError};
+pub use queue::QueueTotals;
 pub use slots::LATENCY_BOUNDS_US;
 use slots::{CoreSlot, Field, FIELDS};
 
@@ -326,4 +328,5 @@ impl Stats {
 
 const _: () =
     assert!(Field::Latency0 as usize + LATENCY_BOUNDS_US.len() == Field::LastError as usize);
-const _: () = assert!(Field::LastError as usize + 1 == FIELDS);
+const _: () = assert!(Field::LastError as usize + 1 == Field::Queued as usize);
+const _: () = assert!(Field::QueueWait0 as usize + LATENCY_BOUNDS_US.len() == FIELDS);

@@ -33,6 +33,16 @@ pub(super) enum Field {
     Latency0 = 12,
     /// The last failure, a packed [`super::LastError`] word (0 = none); stored, not added.
     LastError = 25,
+    /// Requests that waited for a connection (member `max`).
+    Queued = 26,
+    /// Requests that waited `acquire` in vain.
+    QueueTimeouts = 27,
+    /// Requests refused because `maxqueue` were waiting.
+    QueueFull = 28,
+    /// Sum of queue waits in microseconds.
+    QueueWaitSumUs = 29,
+    /// Queue waits up to `LATENCY_BOUNDS_US[0]`; the next fields are the further buckets.
+    QueueWait0 = 30,
 }
 
 /// Upper bounds of the response-time histogram buckets, in microseconds (Prometheus' default
@@ -43,8 +53,8 @@ pub const LATENCY_BOUNDS_US: [u64; 13] = [
 ];
 
 /// Words per member: five counters, five response classes, the latency sum, count and buckets,
-/// the last failure.
-pub(super) const FIELDS: usize = 12 + LATENCY_BOUNDS_US.len() + 1;
+/// the last failure, then the queue's three counters, wait sum and buckets.
+pub(super) const FIELDS: usize = 12 + LATENCY_BOUNDS_US.len() + 1 + 4 + LATENCY_BOUNDS_US.len();
 
 /// Unused words before and after the live counters: 128 bytes, the widest prefetch pair on
 /// x86_64 (the same width `crossbeam_utils::CachePadded` uses there).

@@ -1,26 +1,27 @@
 //! Connections to members: connect with a timeout (and the TLS handshake, for an `https://`
-//! member), and the per-core idle pool.
+//! member), the per-core idle pool, and the connection limits (`limit`).
 //!
 //! The balancer never sees connections; the exchange code picks a member first, then asks
 //! this module for a connection to it (nginx's keepalive wrapper shape).
 
+mod limit;
 mod pool;
+mod stream;
 
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use monoio::net::TcpStream;
-use rustls::{CertificateError, ClientConnection};
+use rustls::CertificateError;
 
 use crate::clock;
 use crate::tls::stream::{rustls_error, TlsStream};
 use crate::tls::{Connector, MaybeTls};
 
-pub use pool::{is_quiet, nothing_to_read, Pool};
-
-/// A member connection's stream: plain (`http://`) or TLS (`https://`).
-pub type MemberStream = MaybeTls<ClientConnection>;
+pub use limit::{Admission, Gate, Grant, Refusal, SharedLimit, Slot, POLL, SLACK};
+pub use pool::{is_quiet, nothing_to_read, MemberPolicy, Pool};
+pub use stream::MemberStream;
 
 /// A connection to a member, with whether it came from the idle pool (a reused connection can
 /// be closed by the member at any moment; the caller may retry a safe request on a fresh one).
@@ -46,6 +47,9 @@ pub enum ConnectError {
     /// An `ajp://` member with `ping` did not answer CPING on a new connection: it counts as
     /// down.
     NoPong,
+    /// The member has `max` connections open and no place came free in time (or `maxqueue`
+    /// requests were waiting already): it is busy, not down, and its state must not change.
+    Busy(Refusal),
 }
 
 /// Why a TLS handshake with a member failed, as far as the operator can act on it.
@@ -125,13 +129,13 @@ pub async fn connect(
     // Nagle would hold small heads back behind the previous write's ACK.
     let _ = tcp.set_nodelay(true);
     let Some(c) = tls else {
-        return Ok(MaybeTls::Plain(tcp));
+        return Ok(MemberStream::new(MaybeTls::Plain(tcp)));
     };
     let left = deadline.saturating_duration_since(clock::now());
     // Boxed: the handshake future is large, and only a new connection makes one.
     let handshake = TlsStream::connect(tcp, c.config.clone(), c.name.clone(), left);
     match Box::pin(handshake).await {
-        Ok(stream) => Ok(MaybeTls::Tls(Box::new(stream))),
+        Ok(stream) => Ok(MemberStream::new(MaybeTls::Tls(Box::new(stream)))),
         Err(e) if e.kind() == io::ErrorKind::TimedOut => Err(ConnectError::TimedOut),
         Err(e) => Err(ConnectError::Tls(TlsFailure::of(&e))),
     }

@@ -38,6 +38,9 @@ pub(super) struct Done {
     pub(super) body_bytes: u64,
     pub(super) bytes_out: u64,
     pub(super) upstream_us: Option<u64>,
+    /// Time spent waiting for a connection to a member with `max`, every attempt together;
+    /// `None` when no member connection was sought.
+    pub(super) queue_us: Option<u64>,
     /// Members tried (a stale pooled connection retried counts again).
     pub(super) attempts: u32,
 }

@@ -150,6 +150,8 @@ pub(super) async fn serve(
             Phase::Tunnel(member, to_client) => {
                 let to_member = std::mem::take(&mut client.buf);
                 let idle = worker.current().config.timeouts.tunnel_idle;
+                // The member's slot (with `max`) is held until the tunnel ends.
+                let (member, _slot) = member.into_parts();
                 // Boxed: tunnels are rare, and the idle connection future stays small.
                 match (client.stream, member) {
                     (ClientStream::Plain(stream), MaybeTls::Plain(member)) => {
@@ -377,6 +379,7 @@ fn log_exchange(
         bytes_in: head.len as u64,
         total_us: clock::elapsed(started).as_micros() as u64,
         upstream_us: done.upstream_us,
+        queue_us: done.queue_us,
         balancer: bcfg.map(|b| b.name.as_str()),
         worker_name: member.map(|m| m.url.as_str()),
         worker_route: member.map(|m| m.route.as_str()),

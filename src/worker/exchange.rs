@@ -13,9 +13,10 @@ use smallvec::SmallVec;
 
 use super::accounting::Inflight;
 use super::balancer_headers::{self, Fields};
-use super::client::{send_error, write_timeout, Client};
+use super::client::{send_error, write_timeout, Client, Done};
 use super::deadline::BodyTimeout;
 use super::forward::{self, BodyError, Stopped, Transfer};
+use super::limits::{admit, Admitted};
 use super::relay::{
     await_continue, read_response_head, send_body, upstream_err, write_upstream_head, Continue,
     Fail, HeadFail, CLOSED_EARLY, NO_RESPONSE,
@@ -31,7 +32,7 @@ use crate::http::head::RequestHead;
 use crate::http::rewrite::{self, BodyOut};
 use crate::http::Version;
 use crate::sticky;
-use crate::upstream::{self, ConnectError, MemberStream, UpstreamConn};
+use crate::upstream::{self, ConnectError, MemberStream, Refusal, UpstreamConn};
 
 /// What the connection loop does after an exchange.
 #[derive(Debug)]
@@ -85,7 +86,7 @@ pub(super) async fn handle(
                 .balancer
                 .borrow()
                 .has_other_member(avoid | 1 << pick.member);
-        let error = match connect(gen, req, pick, now).await {
+        let error = match connect(gen, req, pick, &mut client.done).await {
             Ok(conn) => match exchange(gen, client, head, req, pick, conn).await {
                 Ok(next) => return next,
                 Err(Fail::Abort) => return Next::Close,
@@ -109,6 +110,15 @@ pub(super) async fn handle(
                 // This host is short of descriptors, memory or ports: not the member's fault,
                 // and another member would fare no better.
                 return respond(gen, client, req, upstream_err(503, LOCAL_SHORTAGE)).await;
+            }
+            Err(ConnectError::Busy(why)) => {
+                // At its `max` with no place free in time: busy, not down (its state does not
+                // change), and the request stays with it, as httpd's `acquire` does.
+                let detail = match why {
+                    Refusal::TimedOut => QUEUE_TIMEOUT,
+                    Refusal::QueueFull => QUEUE_FULL,
+                };
+                return respond(gen, client, req, upstream_err(503, detail)).await;
             }
             Err(
                 e @ (ConnectError::Refused
@@ -135,6 +145,8 @@ const SESSION_FORCED: &str = "the session's member is unavailable (nofailover)";
 const NO_MEMBER: &str = "no member is available";
 const UNREACHABLE: &str = "no member could be reached";
 const LOCAL_SHORTAGE: &str = "ringlb is out of local resources (open files, memory or ports)";
+const QUEUE_TIMEOUT: &str = "the member is at its connection limit and none came free in time";
+const QUEUE_FULL: &str = "the member is at its connection limit and its queue is full";
 
 /// Picks a member for the latest attempt from the routes read once into `req`.
 fn pick_member(
@@ -149,40 +161,44 @@ fn pick_member(
     balancer.pick(&routes, avoid, gen.now_ms(now))
 }
 
-/// A pooled connection to the picked member, or a new one. For an `ajp://` member with
-/// `ping`, only one that answers CPING in time: a pooled one that does not is closed and the
-/// next tried; a new one that does not is [`ConnectError::NoPong`]. Nothing of the request
-/// was sent either way.
+/// A pooled connection to the picked member, or a new one, within the member's `max`
+/// ([`admit`]: the request may wait for a place, or for a connection another request
+/// finishes with). For an `ajp://` member with `ping`, only one that answers CPING in time: a
+/// pooled one that does not is closed and the next tried; a new one that does not is
+/// [`ConnectError::NoPong`]. Nothing of the request was sent either way.
 async fn connect(
     gen: &Gen,
     req: &Request,
     pick: Pick,
-    now: Instant,
+    done: &mut Done,
 ) -> Result<UpstreamConn, ConnectError> {
     let member = &gen.config.balancers[req.balancer].members[pick.member];
     let ping = member.options.ajp.as_ref().and_then(|a| a.ping);
-    while let Some(mut stream) = gen.checkout(req.balancer, pick.member, now) {
+    loop {
+        let (mut stream, reused) =
+            match admit(gen, req.balancer, pick.member, clock::now(), done).await? {
+                Admitted::Pooled(stream) => (stream, true),
+                Admitted::Open(slot) => {
+                    let tls = gen.connector(req.balancer, pick.member)?;
+                    let timeout = gen.config.timeouts.connect;
+                    let stream = upstream::connect(member.addr, tls, timeout).await?;
+                    (stream.holding(slot), false)
+                }
+            };
         if let Some(timeout) = ping {
             if super::ajp::cping(&mut stream, timeout).await.is_err() {
-                continue;
+                if reused {
+                    continue;
+                }
+                return Err(ConnectError::NoPong);
             }
         }
         return Ok(UpstreamConn {
             stream,
             member: pick.member,
-            reused: true,
+            reused,
         });
     }
-    let tls = gen.connector(req.balancer, pick.member)?;
-    let mut stream = upstream::connect(member.addr, tls, gen.config.timeouts.connect).await?;
-    if let Some(timeout) = ping {
-        (super::ajp::cping(&mut stream, timeout).await).map_err(|_| ConnectError::NoPong)?;
-    }
-    Ok(UpstreamConn {
-        stream,
-        member: pick.member,
-        reused: false,
-    })
 }
 
 /// Answers with a ringlb-made error. The connection stays open only when the request had no

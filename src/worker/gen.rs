@@ -16,17 +16,16 @@ use crate::accesslog::sink::Sink;
 use crate::accesslog::AccessLog;
 use crate::balancer::{Balancer, Change, HealthState, Outages};
 use crate::clock;
-use crate::config::{AccessTarget, BalancerConfig, Config, MemberConfig, Sticky};
+use crate::config::{
+    AccessTarget, BalancerConfig, Config, MemberConfig, Sticky, MAX_IDLE_PER_MEMBER,
+};
 use crate::error::ProxyError;
 use crate::http::mount::{Mounts, Origin};
 use crate::link::{MemberEdit, SharedGen};
 use crate::log;
 use crate::stats::{CoreWriter, Fault, LastError, MemberTotals};
 use crate::tls::Connector;
-use crate::upstream::{ConnectError, MemberStream, Pool, TlsFailure};
-
-/// Idle member connections kept per member per core.
-const MAX_IDLE_PER_MEMBER: usize = 256;
+use crate::upstream::{ConnectError, Gate, MemberStream, Pool, TlsFailure};
 
 /// One balancer's per-core runtime state.
 #[derive(Debug)]
@@ -67,8 +66,9 @@ pub(crate) struct Gen {
 impl Gen {
     /// The generation `shared` on worker `index`. With `previous` (the generation it replaces
     /// on this worker), what `shared.origin` carries over moves across: idle member
-    /// connections of members whose address is the same, byrequests scores, and the access
-    /// log when its target and format did not change.
+    /// connections of members whose address is the same, byrequests scores, the queues of
+    /// members that keep their connection count, and the access log when its target and
+    /// format did not change.
     pub(super) fn new(
         shared: &Arc<SharedGen>,
         index: usize,
@@ -85,7 +85,11 @@ impl Gen {
             .enumerate()
             .map(|(i, b)| BalancerRt {
                 balancer: RefCell::new(Balancer::with_health(b, shared.health.clone(), i)),
-                pool: Pool::new(b.members.len(), MAX_IDLE_PER_MEMBER, idle),
+                pool: Pool::new(
+                    super::limits::member_policies(shared, index, i, previous),
+                    MAX_IDLE_PER_MEMBER,
+                    idle,
+                ),
                 insert_sticky: b.options.insert_cookie.as_ref().map(|c| {
                     let sep = b.sticky.as_ref().map_or(Some(b'.'), |s| s.sep);
                     Sticky {
@@ -182,6 +186,11 @@ impl Gen {
         }
         let (next, nb, nm) = self.successor_slot(b, m)?;
         next.checkout(nb, nm, now)
+    }
+
+    /// This worker's gate of member `m` of balancer `b`, when it has `max`.
+    pub(crate) fn gate(&self, b: usize, m: usize) -> Option<&Rc<Gate>> {
+        self.balancers.get(b)?.pool.gate(m)
     }
 
     /// Returns a member connection of member `m` of balancer `b` to the pool, the caller
@@ -474,6 +483,8 @@ pub(crate) fn connect_fault(e: ConnectError) -> Fault {
         ConnectError::Refused | ConnectError::Local => Fault::ConnectRefused,
         ConnectError::Tls(why) => tls_fault(why),
         ConnectError::NoPong => Fault::NoPong,
+        // Not a failure of the member (never recorded as one).
+        ConnectError::Busy(_) => Fault::Other,
     }
 }
 

@@ -16,6 +16,7 @@ mod forward;
 mod gen;
 mod h2;
 mod idle;
+mod limits;
 mod probe;
 mod proxied;
 mod relay;

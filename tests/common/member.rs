@@ -129,6 +129,10 @@ enum Script {
 struct Shared {
     stop: AtomicBool,
     connections: AtomicUsize,
+    /// Connections the proxy has not closed yet (pruned when looked at).
+    live: Mutex<Vec<TcpStream>>,
+    /// The most connections open at once, as counted at each accept.
+    max_open: AtomicUsize,
     received: Arc<AtomicU64>,
     requests: Mutex<Vec<Request>>,
     streams: Mutex<Vec<TcpStream>>,
@@ -214,6 +218,8 @@ impl MockMember {
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
+            live: Mutex::new(Vec::new()),
+            max_open: AtomicUsize::new(0),
             received: Arc::new(AtomicU64::new(0)),
             requests: Mutex::new(Vec::new()),
             streams: Mutex::new(Vec::new()),
@@ -236,6 +242,20 @@ impl MockMember {
     /// Connections accepted so far.
     pub(crate) fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// The most connections that were open at once: counted at each accept, the new one and
+    /// every earlier one the proxy has not closed (its FIN, sent before it connects again on
+    /// loopback, is seen before the new connection is accepted).
+    pub(crate) fn max_open(&self) -> usize {
+        self.shared.max_open.load(Ordering::SeqCst)
+    }
+
+    /// Connections open now (the proxy has not closed them).
+    pub(crate) fn open_now(&self) -> usize {
+        let mut live = lock(&self.shared.live);
+        live.retain(|s| !peer_closed(s));
+        live.len()
     }
 
     /// Every request received so far (heads recorded on arrival; bodies once read whole).
@@ -287,6 +307,12 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
         if let Ok(clone) = stream.try_clone() {
             lock(&shared.streams).push(clone);
         }
+        if let Ok(clone) = stream.try_clone() {
+            let mut live = lock(&shared.live);
+            live.retain(|s| !peer_closed(s));
+            live.push(clone);
+            shared.max_open.fetch_max(live.len(), Ordering::SeqCst);
+        }
         let sh = Arc::clone(shared);
         let t = thread::spawn(move || {
             let mut wire = Wire::new(stream);
@@ -313,6 +339,25 @@ fn serve(conn: &mut MemberConn, script: &Script) -> io::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Whether the peer of `stream` closed (or reset) it: a non-blocking peek sees EOF or an
+/// error. Bytes waiting, or nothing yet, mean open. Leaves the shared socket blocking.
+#[allow(unsafe_code)]
+fn peer_closed(stream: &TcpStream) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut byte = 0u8;
+    // SAFETY: the fd is an open socket owned by `stream` for the whole call; the buffer is one
+    // valid, writable byte; MSG_PEEK | MSG_DONTWAIT neither consumes data nor blocks.
+    let n = unsafe {
+        libc::recv(
+            stream.as_raw_fd(),
+            (&mut byte as *mut u8).cast(),
+            1,
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    n == 0 || (n < 0 && io::Error::last_os_error().kind() != ErrorKind::WouldBlock)
 }
 
 /// One accepted member connection, for [`MockMember::raw`] scripts.

@@ -399,3 +399,41 @@ fn last_error_time_only_for_members_that_failed() {
     let what = "connect: <script>alert(1)</script> refused";
     assert!(find(&samples, name, &[("route", "n1"), ("what", what)]).is_some());
 }
+
+#[test]
+fn limit_families_only_for_members_with_max() {
+    let samples = validate(&render_metrics(&sample())).unwrap();
+    let n1 = [("route", "n1")];
+    let value = |name: &str, labels: &[(&str, &str)]| {
+        find(&samples, name, labels)
+            .unwrap_or_else(|| panic!("{name} {labels:?}"))
+            .value
+    };
+    assert_eq!(value("ringlb_member_max_connections", &n1), 4.0);
+    assert_eq!(value("ringlb_member_connections", &n1), 3.0);
+    assert_eq!(value("ringlb_member_queue_length", &n1), 2.0);
+    assert_eq!(value("ringlb_member_queued_total", &n1), 40.0);
+    assert_eq!(value("ringlb_member_queue_timeouts_total", &n1), 5.0);
+    assert_eq!(value("ringlb_member_queue_full_total", &n1), 1.0);
+    let wait = "ringlb_member_queue_wait_seconds";
+    assert_eq!(value(&format!("{wait}_count"), &n1), 40.0);
+    assert_eq!(value(&format!("{wait}_sum"), &n1), 2.5);
+    assert_eq!(
+        value(
+            &format!("{wait}_bucket"),
+            &[("route", "n1"), ("le", "0.01")]
+        ),
+        30.0
+    );
+    assert_eq!(
+        value(
+            &format!("{wait}_bucket"),
+            &[("route", "n1"), ("le", "+Inf")]
+        ),
+        40.0
+    );
+    for name in ["ringlb_member_connections", "ringlb_member_queued_total"] {
+        let n = samples.iter().filter(|s| s.name == name).count();
+        assert_eq!(n, 1, "{name}: only n1 has max");
+    }
+}

@@ -1,6 +1,8 @@
 //! Tests for the admin modules, one file per module, sharing [`sample`].
 
-use super::model::{BalancerView, Health, LastErrorView, MemberView, Snapshot, WorkerView};
+use super::model::{
+    BalancerView, Health, LastErrorView, LimitView, MemberView, Snapshot, WorkerView,
+};
 
 mod access;
 mod auth;
@@ -38,6 +40,16 @@ pub(super) fn sample() -> Snapshot {
         latency_buckets: vec![(0.005, 10), (0.05, 800), (0.5, 1200), (5.0, 1230)],
         latency_sum_secs: 123.5,
         latency_count: 1234,
+        limit: Some(LimitView {
+            max: 4,
+            connections: 3,
+            waiting: 2,
+            queued: 40,
+            timeouts: 5,
+            full: 1,
+            wait_buckets: vec![(0.001, 10), (0.01, 30), (1.0, 39)],
+            wait_sum_secs: 2.5,
+        }),
         ..member("http://10.0.0.1:8080", "n1", "N", Health::Draining)
     };
     Snapshot {

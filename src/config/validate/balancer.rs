@@ -1,8 +1,8 @@
 //! `[[balancer]]` and `[[balancer.member]]` tables -> [`BalancerConfig`]: per-key checks, then
 //! the rules that span keys or members (sticky options need `stickysession`, unique routes,
 //! `lbset` xor `distance`, `redirect` targets). The failover keys and the member defaults a
-//! balancer hands down (`retry`, `slowstart`, `[balancer.health]`) are in `failover` and
-//! `health`.
+//! balancer hands down (`retry`, `slowstart`, `[balancer.health]`, the connection limits) are
+//! in `failover`, `health` and `member_limits`.
 
 use toml::Spanned;
 
@@ -13,6 +13,7 @@ use super::super::{
 };
 use super::failover::{self, MemberDefaults};
 use super::member_ajp;
+use super::member_limits::{self, LimitDefaults};
 use super::member_tls::{self, Keys};
 use super::values::{
     apply_status, check_cookie_domain, check_cookie_name, check_cookie_path, check_header_name,
@@ -116,6 +117,7 @@ fn balancer(
     }
     let options = balancer_options(ctx, i, b)?;
     let defaults = failover::member_defaults(ctx, i, b)?;
+    let limit_defaults = member_limits::defaults(ctx, i, b)?;
     let tls_defaults = &options.member_tls;
     let raw_members = b.member.as_deref().unwrap_or_default();
     if raw_members.is_empty() {
@@ -132,7 +134,7 @@ fn balancer(
     let mut members: Vec<MemberConfig> = Vec::with_capacity(raw_members.len());
     for (j, m) in raw_members.iter().enumerate() {
         let prefix = format!("balancer[{i}].member[{j}]");
-        let member = member(ctx, &prefix, m, &defaults, tls_defaults)?;
+        let member = member(ctx, &prefix, m, (&defaults, &limit_defaults), tls_defaults)?;
         if !member.route.is_empty() {
             if let Some(first) = members.iter().position(|o| o.route == member.route) {
                 let span = m.get_ref().route.as_ref().map_or(m.span(), |r| r.span());
@@ -143,6 +145,7 @@ fn balancer(
         members.push(member);
     }
     check_redirects(ctx, i, &name, raw_members, &members)?;
+    member_limits::check_defaults_used(ctx, &limit_defaults, &members)?;
     Ok(BalancerConfig {
         name,
         mount,
@@ -235,7 +238,7 @@ fn member(
     ctx: &Ctx<'_>,
     prefix: &str,
     spanned: &Spanned<FileMember>,
-    defaults: &MemberDefaults,
+    (defaults, limit_defaults): (&MemberDefaults, &LimitDefaults),
     tls_defaults: &MemberTlsDefaults,
 ) -> Result<MemberConfig, ConfigError> {
     let m = spanned.get_ref();
@@ -258,6 +261,7 @@ fn member(
     };
     let mut options = member_options(ctx, prefix, m, defaults, tls)?;
     options.ajp = member_ajp::member(ctx, prefix, m, parsed.ajp)?;
+    options.limits = member_limits::member(ctx, prefix, m, limit_defaults)?;
     member_ajp::fit_health(ctx, prefix, m, parsed.ajp, &mut options.health, &url.span())?;
     Ok(MemberConfig {
         url: url.get_ref().clone(),
@@ -308,6 +312,7 @@ fn member_options(
         health: health::member_health(ctx, prefix, &m.health, defaults.health.as_ref())?,
         tls,
         ajp: None,
+        limits: Default::default(),
     })
 }
 
