@@ -6,7 +6,8 @@
 Medians over rounds for every number; the per-round requests/s are listed too so drift shows.
 The summary table sits between <!-- summary:start --> and <!-- summary:end --> for
 perf/update-readme.sh. With TLS workloads, a second table gives each proxy's TLS numbers
-relative to ringlb with the same worker count, from the same run.
+relative to ringlb with the same worker count, from the same run; with ajp-get, a third gives
+ringlb's AJP numbers relative to httpd mod_proxy_ajp's and mod_jk's.
 """
 
 import csv
@@ -27,6 +28,7 @@ WORKLOADS = OrderedDict(
         ("tls-handshake", "(i) full TLS handshakes, one HTTP/1.0 GET each, openssl s_time -new"),
         ("h2", "(j) HTTP/2 over TLS, h2load -m streams per connection"),
         ("tls-idle-rss", "(k) RSS of idle TLS keep-alive connections"),
+        ("ajp-get", "(l) small keep-alive GET to two Tomcat 10 over AJP13, wrk"),
     ]
 )
 IDLE = ("idle", "tls-idle-rss")
@@ -189,6 +191,9 @@ def main():
         cols.append(("CPU µs / handshake", lambda p: us_per(stat(p, "tls-handshake")["cpu100k"])))
     if "h2" in present:
         cols.append(("h2 req/s", lambda p: na_or(stat(p, "h2"), lambda s: grouped(s["rps"]))))
+    if "ajp-get" in present:
+        cols.append(("AJP GET req/s", lambda p: grouped(stat(p, "ajp-get")["rps"])))
+        cols.append(("CPU s / 100k AJP GET", lambda p: fmt_cpu(stat(p, "ajp-get")["cpu100k"])))
     if "tls-idle-rss" in present:
         cols.append(
             (
@@ -212,6 +217,7 @@ def main():
     w("")
 
     tls_ratios(w, proxies, stat, idle, present)
+    ajp_ratios(w, proxies, stat, present)
 
     for x in present:
         if x in IDLE:
@@ -363,6 +369,34 @@ def tls_ratios(w, proxies, stat, idle, present):
                 continue
             cells.append(f"{(a / b) if lower_better else (b / a):.2f}")
         w(f"| {p} | {ref} | " + " | ".join(cells) + " |")
+    w("")
+
+
+def ajp_ratios(w, proxies, stat, present):
+    """ringlb's AJP cost and rate as fractions and multiples of each httpd's, from this run."""
+    if "ajp-get" not in present:
+        return
+    others = [p for p in proxies if p.split("-")[0] in ("apache", "modjk") and stat(p, "ajp-get")]
+    if not others:
+        return
+    w("## AJP: ringlb compared")
+    w("")
+    w("ringlb's proxy CPU per request as a fraction of the other proxy's (lower is better for")
+    w("ringlb; the target is at most 0.40), and ringlb's req/s as a multiple of the other's (the")
+    w("target is at least 2.00), from this run. Each is compared with the ringlb of the same worker")
+    w("count. The Tomcats share the proxies' CPU, so req/s is bounded by Tomcat as much as by the")
+    w("proxy: compare it with `direct` (wrk to node1's HTTP connector, no proxy).")
+    w("")
+    w("| proxy | vs | ringlb CPU / req ÷ proxy's | ringlb req/s ÷ proxy's | proxy CPU µs / req | ringlb CPU µs / req |")
+    w("|---|---|---|---|---|---|")
+    for p in others:
+        ref = reference(p, proxies)
+        a, b = stat(p, "ajp-get"), stat(ref, "ajp-get") if ref else None
+        if not a or not b:
+            continue
+        cpu = "-" if not (a["cpu100k"] and b["cpu100k"]) else f"{b['cpu100k'] / a['cpu100k']:.2f}"
+        rps = "-" if not (a["rps"] and b["rps"]) else f"{b['rps'] / a['rps']:.2f}"
+        w(f"| {p} | {ref} | {cpu} | {rps} | {us_per(a['cpu100k'])} | {us_per(b['cpu100k'])} |")
     w("")
 
 

@@ -10,6 +10,8 @@
 #   PROXIES="ringlb-1 nginx-1 direct" WORKLOADS="get close" perf/bench.sh
 #   PROXIES="ringlb-1 nginx-1 haproxy-1" WORKLOADS="tls-get tls-handshake h2 tls-idle-rss" perf/bench.sh
 #   EXTRA_PROXY='envoy:/opt/envoy/run.sh {port} {m1} {m2}' perf/bench.sh
+#   ROUNDS=2 DURATION=5s WORKLOADS=ajp-get perf/bench.sh   # ringlb, httpd mod_proxy_ajp and
+#                                              # httpd + mod_jk to two real Tomcat 10 over AJP13
 #
 # Loopback only. Installs missing tools with apt (without starting their services), runs every
 # proxy binary itself with a generated config in a temp dir, and stops only what it started.
@@ -34,8 +36,15 @@ PROXY_CPU=${PROXY_CPU:-0}          # taskset list for the proxies and the member
 LOAD_CPU=${LOAD_CPU:-1}            # taskset list for wrk / h2load / the idle-connection client
 IO_DRIVER=${IO_DRIVER:-auto}       # ringlb and bench-member driver
 WORKERS=${WORKERS:-1 2}            # worker counts (ringlb workers, nginx processes, HAProxy threads, httpd children)
-PROXIES=${PROXIES:-}               # default: ringlb nginx haproxy apache for each WORKERS, extra, direct
+PROXIES=${PROXIES:-}               # default: ringlb nginx haproxy apache (modjk with ajp-get) for each WORKERS, extra, direct
+PROXIES_GIVEN=$PROXIES
 WORKLOADS=${WORKLOADS:-get h2load close big sticky rate idle tls-get tls-handshake h2 tls-idle-rss}
+# ajp-get (not in the default list: it needs tomcat10 and a few minutes) runs ringlb, httpd
+# mod_proxy_ajp (apache-N) and httpd + mod_jk (modjk-N) to two Tomcat 10 over AJP13, and
+# `direct` to node1's HTTP connector; the Tomcats run on TOMCAT_CPU.
+TOMCAT_CPU=${TOMCAT_CPU:-}         # taskset list for the two Tomcat JVMs; default: PROXY_CPU
+TOMCAT_WARMUP=${TOMCAT_WARMUP:-10s} # wrk on each Tomcat's HTTP connector before the first ajp-get
+AJP_PATH=${AJP_PATH:-/small.txt}   # what ajp-get asks Tomcat for: its default servlet, 13 bytes
 BASE_PORT=${BASE_PORT:-18000}
 EXTRA_PROXY=${EXTRA_PROXY:-}       # "name:command with {port} {m1} {m2}" ({m1}/{m2}: member host:port)
 LABEL=${LABEL:-}                   # free text put at the top of the results file
@@ -68,6 +77,10 @@ install_missing() {
     [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || need+=(nginx)
     [ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null || need+=(haproxy)
     [ -x /usr/sbin/apache2 ] || need+=(apache2)
+    if [[ " $WORKLOADS " == *" ajp-get "* ]]; then
+        [ -f /usr/lib/apache2/modules/mod_jk.so ] || need+=(libapache2-mod-jk)
+        [ -x /usr/share/tomcat10/bin/catalina.sh ] || need+=(tomcat10)
+    fi
     [ ${#need[@]} -eq 0 ] && return 0
     if [ "$INSTALL" != 1 ] || ! command -v apt-get >/dev/null; then
         echo "missing: ${need[*]} (INSTALL=0 or no apt-get); those proxies are skipped" >&2
@@ -86,7 +99,7 @@ install_missing() {
     # If a service got started anyway (no policy-rc.d honoured), stop it again, but only if it was
     # not running before this script (we only ever reach here for packages that were missing).
     local svc
-    for svc in nginx haproxy apache2; do
+    for svc in nginx haproxy apache2 tomcat10; do
         if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
             if systemctl is-active --quiet "$svc" 2>/dev/null; then
                 echo "stopping $svc, started by its package install" >&2
@@ -219,6 +232,7 @@ if command -v openssl >/dev/null; then
     chmod 644 "$TLSDIR"/*
 fi
 TLS_MODE="" # set by start_proxy: "" plain, h1 (ALPN http/1.1), h2 (ALPN h2, http/1.1)
+AJP_MODE="" # set by start_proxy: 1 for ajp-get (members are the Tomcats' AJP connectors)
 
 is_tls_workload() { case $1 in tls-* | h2) return 0 ;; esac; return 1; }
 
@@ -259,6 +273,34 @@ EOF
 # start_<kind> dir port workers m1 m2 -> prints the PID of the started proxy (root of its tree);
 # TLS_MODE says whether the listener terminates TLS.
 start_ringlb() {
+    if [ -n "$AJP_MODE" ]; then
+        cat >"$1/ringlb.toml" <<EOF
+workers = $3
+io_driver = "$IO_DRIVER"
+listen = ["127.0.0.1:$2"]
+
+[timeouts]
+keepalive_idle = 300
+
+[[balancer]]
+name = "cluster"
+mount = "/"
+stickysession = "JSESSIONID|jsessionid"
+
+[[balancer.member]]
+url = "ajp://127.0.0.1:$4"
+route = "node1"
+secret = "$AJP_SECRET"
+
+[[balancer.member]]
+url = "ajp://127.0.0.1:$5"
+route = "node2"
+secret = "$AJP_SECRET"
+EOF
+        taskset -c "$PROXY_CPU" "$RINGLB" run -c "$1/ringlb.toml" >"$1/ringlb.log" 2>&1 &
+        echo $!
+        return
+    fi
     if [ -n "$TLS_MODE" ]; then
         ringlb_tls_config "$@"
         taskset -c "$PROXY_CPU" "$RINGLB" run -c "$1/ringlb.toml" >"$1/ringlb.log" 2>&1 &
@@ -356,9 +398,11 @@ EOF
     echo $!
 }
 
-start_apache() {
+# httpd's configuration without any proxy module: event MPM, N children x 64 threads, keep-alive
+# as long as the others', no access log.
+apache_conf_base() { # dir port workers
     local threads=64
-    cat >"$1/httpd.conf" <<EOF
+    cat <<EOF
 ServerName localhost
 Listen 127.0.0.1:$2
 PidFile $1/httpd.pid
@@ -370,11 +414,6 @@ User www-data
 Group www-data
 LoadModule mpm_event_module $APACHE_MODS/mod_mpm_event.so
 LoadModule authz_core_module $APACHE_MODS/mod_authz_core.so
-LoadModule slotmem_shm_module $APACHE_MODS/mod_slotmem_shm.so
-LoadModule proxy_module $APACHE_MODS/mod_proxy.so
-LoadModule proxy_http_module $APACHE_MODS/mod_proxy_http.so
-LoadModule proxy_balancer_module $APACHE_MODS/mod_proxy_balancer.so
-LoadModule lbmethod_byrequests_module $APACHE_MODS/mod_lbmethod_byrequests.so
 ServerLimit $3
 StartServers $3
 ThreadLimit $threads
@@ -389,16 +428,68 @@ KeepAlive On
 MaxKeepAliveRequests 0
 KeepAliveTimeout 300
 # no access log (no CustomLog)
-<Proxy balancer://cluster>
-    BalancerMember http://127.0.0.1:$4 route=node1 enablereuse=on keepalive=on
-    BalancerMember http://127.0.0.1:$5 route=node2 enablereuse=on keepalive=on
-    ProxySet lbmethod=byrequests
-</Proxy>
-ProxyPass / balancer://cluster/ stickysession=JSESSIONID|jsessionid
 <Location />
     Require all granted
 </Location>
 EOF
+}
+
+# mod_proxy_balancer over mod_proxy_http, or (AJP_MODE) over mod_proxy_ajp with the secret.
+start_apache() {
+    local scheme=http params="enablereuse=on keepalive=on"
+    if [ -n "$AJP_MODE" ]; then
+        scheme=ajp params="secret=$AJP_SECRET"
+    fi
+    {
+        apache_conf_base "$1" "$2" "$3"
+        cat <<EOF
+LoadModule slotmem_shm_module $APACHE_MODS/mod_slotmem_shm.so
+LoadModule proxy_module $APACHE_MODS/mod_proxy.so
+LoadModule proxy_${scheme}_module $APACHE_MODS/mod_proxy_${scheme}.so
+LoadModule proxy_balancer_module $APACHE_MODS/mod_proxy_balancer.so
+LoadModule lbmethod_byrequests_module $APACHE_MODS/mod_lbmethod_byrequests.so
+<Proxy balancer://cluster>
+    BalancerMember $scheme://127.0.0.1:$4 route=node1 $params
+    BalancerMember $scheme://127.0.0.1:$5 route=node2 $params
+    ProxySet lbmethod=byrequests
+</Proxy>
+ProxyPass / balancer://cluster/ stickysession=JSESSIONID|jsessionid
+EOF
+    } >"$1/httpd.conf"
+    taskset -c "$PROXY_CPU" "$APACHE" -f "$1/httpd.conf" -DFOREGROUND >"$1/apache.log" 2>&1 &
+    echo $!
+}
+
+# httpd + mod_jk: two ajp13 workers with the secret under a sticky lb worker (mod_jk's defaults
+# otherwise: each child's connection pool as large as ThreadsPerChild), JkMount /*.
+start_modjk() {
+    cat >"$1/workers.properties" <<EOF
+worker.list=lb
+worker.node1.type=ajp13
+worker.node1.host=127.0.0.1
+worker.node1.port=$4
+worker.node1.secret=$AJP_SECRET
+worker.node1.route=node1
+worker.node2.type=ajp13
+worker.node2.host=127.0.0.1
+worker.node2.port=$5
+worker.node2.secret=$AJP_SECRET
+worker.node2.route=node2
+worker.lb.type=lb
+worker.lb.balance_workers=node1,node2
+worker.lb.sticky_session=true
+EOF
+    {
+        apache_conf_base "$1" "$2" "$3"
+        cat <<EOF
+LoadModule jk_module $APACHE_MODS/mod_jk.so
+JkWorkersFile $1/workers.properties
+JkShmFile $1/mod_jk.shm
+JkLogFile $1/mod_jk.log
+JkLogLevel error
+JkMount /* lb
+EOF
+    } >"$1/httpd.conf"
     taskset -c "$PROXY_CPU" "$APACHE" -f "$1/httpd.conf" -DFOREGROUND >"$1/apache.log" 2>&1 &
     echo $!
 }
@@ -412,12 +503,57 @@ start_extra() {
     echo $!
 }
 
+# ---------------------------------------------------------------- Tomcat (ajp-get)
+# Two Tomcat 10 (scripts/tomcat-lib.sh: jvmRoute node1/node2, an AJP/1.3 connector with a
+# secret and an HTTP one), full JIT, warmed on their HTTP connectors before the first
+# measurement. Skipped, with ajp-get, when tomcat10 is missing.
+AJ1=$((BASE_PORT + 21)) AJ2=$((BASE_PORT + 22)) TH1=$((BASE_PORT + 23)) TH2=$((BASE_PORT + 24))
+AJP_SECRET=$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
+TOMCAT_VERSION=''
+if [[ " $WORKLOADS " == *" ajp-get "* ]]; then
+    # shellcheck source=scripts/tomcat-lib.sh
+    source "$ROOT/scripts/tomcat-lib.sh"
+    if [ -x "$CATALINA_HOME/bin/catalina.sh" ]; then
+        TOMCAT_WORK=$TMP
+        TOMCAT_BIG_BYTES=65536
+        TOMCAT_JAVA_OPTS="-Xms256m -Xmx256m -XX:+UseSerialGC -Djava.security.egd=file:/dev/./urandom"
+        for t in "node1 $TH1 $AJ1" "node2 $TH2 $AJ2"; do
+            read -r route hport aport <<<"$t"
+            port_free "$hport" && port_free "$aport" || { echo "port $hport or $aport is in use; set BASE_PORT" >&2; exit 1; }
+            tomcat_make_base "$TMP/tomcat-$route" "$route" "$hport" "$aport" "$AJP_SECRET" || exit 1
+            tomcat_start "$TMP/tomcat-$route" "$route" "${TOMCAT_CPU:-$PROXY_CPU}"
+            STARTED+=("$TC_PID")
+            tomcat_wait "tomcat $route" "$TC_PID" "http://127.0.0.1:$hport$AJP_PATH" 180 || exit 1
+            for c in $(tomcat_children "$TC_PID"); do STARTED+=("$c"); done
+        done
+        TOMCAT_VERSION=$(tomcat_version "$TMP/tomcat-node1")
+        for port in "$TH1" "$TH2"; do
+            taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$TOMCAT_WARMUP" "http://127.0.0.1:$port$AJP_PATH" >/dev/null 2>&1 || true
+        done
+        # Tomcat's AJP code paths need their JIT warm-up too, or the first proxy measured pays
+        # for it: one ringlb (the proxy itself does not matter here) for as long again.
+        mkdir -p "$TMP/ajp-warmup"
+        AJP_MODE=1 warm_pid=$(start_ringlb "$TMP/ajp-warmup" "$((BASE_PORT + 25))" 2 "$AJ1" "$AJ2")
+        STARTED+=("$warm_pid")
+        if wait_http "$((BASE_PORT + 25))" "$warm_pid"; then
+            taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$TOMCAT_WARMUP" \
+                "http://127.0.0.1:$((BASE_PORT + 25))$AJP_PATH" >/dev/null 2>&1 || true
+        fi
+        stop_pid "$warm_pid"
+    else
+        WORKLOADS=$(tr ' ' '\n' <<<"$WORKLOADS" | grep -vx 'ajp-get' | tr '\n' ' ')
+        echo "tomcat10 missing: ajp-get skipped" >&2
+    fi
+fi
+
 # The proxy list: name -> kind, worker count, port.
 declare -A KIND NWORK PORT
 ORDER=()
 add_proxy() { KIND[$1]=$2; NWORK[$1]=$3; PORT[$1]=$((BASE_PORT + 100 + ${#ORDER[@]})); ORDER+=("$1"); }
 if [ -z "$PROXIES" ]; then
-    for kind in ringlb nginx haproxy apache; do
+    kinds="ringlb nginx haproxy apache"
+    [[ " $WORKLOADS " == *" ajp-get "* ]] && kinds+=" modjk"
+    for kind in $kinds; do
         for w in $WORKERS; do PROXIES+=" $kind-$w"; done
     done
     [ -n "$EXTRA_PROXY" ] && PROXIES+=" ${EXTRA_PROXY%%:*}"
@@ -430,6 +566,8 @@ for p in $PROXIES; do
         nginx-*) [ -x "$NGINX" ] && add_proxy "$p" nginx "${p#*-}" || SKIPPED+=("$p (nginx not installed)") ;;
         haproxy-*) [ -x "$HAPROXY" ] && add_proxy "$p" haproxy "${p#*-}" || SKIPPED+=("$p (haproxy not installed)") ;;
         apache-*) [ -x "$APACHE" ] && add_proxy "$p" apache "${p#*-}" || SKIPPED+=("$p (apache2 not installed)") ;;
+        modjk-*) [ -x "$APACHE" ] && [ -f "$APACHE_MODS/mod_jk.so" ] && add_proxy "$p" modjk "${p#*-}" ||
+            SKIPPED+=("$p (apache2 or libapache2-mod-jk not installed)") ;;
         direct) add_proxy direct direct 0 ;;
         *)
             if [ -n "$EXTRA_PROXY" ] && [ "$p" = "${EXTRA_PROXY%%:*}" ]; then
@@ -448,6 +586,10 @@ start_proxy() { # name workload -> sets PROXY_PID, TARGET (port), SCHEME, TLS_MO
     # 1 if it would not start, 2 if ringlb's config refuses alpn h2 (HTTP/2 not there yet)
     local name=$1 w=$2 dir m1=$M1 m2=$M2
     [ "$w" = big ] && m1=$B1 m2=$B2
+    AJP_MODE=""
+    if [ "$w" = ajp-get ]; then
+        AJP_MODE=1 m1=$AJ1 m2=$AJ2
+    fi
     TLS_MODE="" SCHEME=http
     if is_tls_workload "$w"; then
         TLS_MODE=h1 SCHEME=https
@@ -456,6 +598,7 @@ start_proxy() { # name workload -> sets PROXY_PID, TARGET (port), SCHEME, TLS_MO
     if [ "${KIND[$name]}" = direct ]; then
         PROXY_PID="" TARGET=$m1
         [ "$w" = sticky ] && TARGET=$m2 # the member the sticky cookie names
+        [ "$w" = ajp-get ] && TARGET=$TH1 # node1's HTTP connector
         return 0
     fi
     TARGET=${PORT[$name]}
@@ -609,6 +752,11 @@ measure() { # round name workload
     if is_tls_workload "$w"; then
         case ${KIND[$name]} in ringlb | nginx | haproxy) ;; *) return ;; esac # TLS: these three only
     fi
+    if [ "$w" = ajp-get ]; then
+        case ${KIND[$name]} in ringlb | apache | modjk | direct) ;; *) return ;; esac # AJP speakers
+    elif [ "${KIND[$name]}" = modjk ]; then
+        return # mod_jk speaks AJP only
+    fi
     start_proxy "$name" "$w" || rc=$?
     if [ "$rc" = 2 ]; then
         row "$round" "$name" "$w" 0 0 -1 - - - - - "n/a (no h2)"
@@ -617,6 +765,7 @@ measure() { # round name workload
     fi
     [ "$rc" = 0 ] || { row "$round" "$name" "$w" 0 0 -1 - - - - - "did not start"; return; }
     url="$SCHEME://127.0.0.1:$TARGET/"
+    [ "$w" = ajp-get ] && url="http://127.0.0.1:$TARGET$AJP_PATH"
     NOTE=""
     if [ -n "$TLS_MODE" ]; then
         NOTE=$(tls_probe "$TARGET" "$([ "$TLS_MODE" = h2 ] && echo h2,)http/1.1")
@@ -634,7 +783,7 @@ measure() { # round name workload
     [ -n "$PROXY_PID" ] && c0=$(cpu_ticks "$PROXY_PID")
     echo "== round $round $name $w ($url)" >>"$RAW"
     case $w in
-        get) wrk_run -c"$CONNS" -d"$DURATION" "$url" ;;
+        get | ajp-get) wrk_run -c"$CONNS" -d"$DURATION" "$url" ;;
         h2load) h2load_run "$url" --h1 -c"$CONNS" -D "$DUR_S" ;;
         close) wrk_run -c"$CONNS" -d"$DURATION" -H 'Connection: close' "$url" ;;
         big) wrk_run -c"$BIG_CONNS" -d"$DURATION" "$url" ;;
@@ -672,10 +821,14 @@ measure() { # round name workload
 }
 
 # ---------------------------------------------------------------- environment
+CMD_EXTRA=()
+[ -n "$TOMCAT_CPU" ] && CMD_EXTRA+=(TOMCAT_CPU="$TOMCAT_CPU")
+[ -n "$PROXIES_GIVEN" ] && CMD_EXTRA+=(PROXIES="$PROXIES_GIVEN")
 CMDLINE="$(printf '%q ' env ROUNDS="$ROUNDS" DURATION="$DURATION" WARMUP="$WARMUP" CONNS="$CONNS" \
     BIG_CONNS="$BIG_CONNS" IDLE_CONNS="$IDLE_CONNS" TLS_IDLE_CONNS="$TLS_IDLE_CONNS" \
     HS_CLIENTS="$HS_CLIENTS" H2_CONNS="$H2_CONNS" H2_STREAMS="$H2_STREAMS" RATE="$RATE" PROXY_CPU="$PROXY_CPU" \
-    LOAD_CPU="$LOAD_CPU" IO_DRIVER="$IO_DRIVER" WORKERS="$WORKERS" WORKLOADS="$WORKLOADS")perf/bench.sh"
+    LOAD_CPU="$LOAD_CPU" IO_DRIVER="$IO_DRIVER" WORKERS="$WORKERS" WORKLOADS="$WORKLOADS" \
+    "${CMD_EXTRA[@]}")perf/bench.sh"
 {
     echo "label: ${LABEL:-}"
     echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -692,6 +845,10 @@ CMDLINE="$(printf '%q ' env ROUNDS="$ROUNDS" DURATION="$DURATION" WARMUP="$WARMU
     [ -x "$HAPROXY" ] && echo "haproxy: $("$HAPROXY" -v 2>&1 | head -1)"
     [ -x "$APACHE" ] && echo "apache: $("$APACHE" -v 2>&1 | head -1 | sed 's/.*: //')"
     [ -n "$EXTRA_PROXY" ] && echo "extra: $EXTRA_PROXY"
+    if [ -n "$TOMCAT_VERSION" ]; then
+        echo "tomcat: $TOMCAT_VERSION x2 (node1, node2), AJP/1.3 connectors with a secret, $(java -version 2>&1 | head -1), JAVA_OPTS $TOMCAT_JAVA_OPTS, on cpu ${TOMCAT_CPU:-$PROXY_CPU}; ajp-get asks for $AJP_PATH (the default servlet, 13 bytes); warmed $TOMCAT_WARMUP on each HTTP connector"
+        [ -f "$APACHE_MODS/mod_jk.so" ] && echo "mod_jk: $(dpkg-query -W -f '${Version}' libapache2-mod-jk 2>/dev/null || echo '?')"
+    fi
     echo "wrk: $(wrk -v 2>&1 | head -1)"
     command -v h2load >/dev/null && echo "h2load: $(h2load --version 2>&1 | head -1)"
     echo "python: $(python3 --version 2>&1)"

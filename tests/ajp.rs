@@ -153,7 +153,8 @@ fn bodies_by_length_and_chunked_arrive_byte_exact(driver: IoDriver) {
     let seen = member.requests();
     assert!(seen[1].body == body);
     assert!(seen[1].header("content-length").is_none());
-    assert!(seen[1].header("transfer-encoding").is_none());
+    // Tomcat parses a chunked form body only when it sees the client's framing field.
+    assert_eq!(seen[1].header("transfer-encoding"), Some("chunked"));
     // The same member connection carried both.
     assert_eq!(member.connections(), 1);
 }

@@ -134,8 +134,11 @@ fn is_reason(reason: &[u8]) -> bool {
 /// stands for into `out`, and returns its status. `Transfer-Encoding` from the member is
 /// dropped (AJP frames the body itself); a response without `Content-Length` gets
 /// `Transfer-Encoding: chunked`, so the HTTP framing rules read it as a body whose end the
-/// member will say (`END_RESPONSE`). The member's reason phrase is kept when it is valid and
-/// not empty, else the standard one is written. On error `out` may hold a partial head.
+/// member will say (`END_RESPONSE`). A 204 or 304 has no body and gets neither: its
+/// `Content-Length` is dropped too (Tomcat's AJP connector writes the length of the body it
+/// swallowed, `0`, where its HTTP connector writes none, and a 304's length must be the 200's,
+/// RFC 9110 section 8.6). The member's reason phrase is kept when it is valid and not empty,
+/// else the standard one is written. On error `out` may hold a partial head.
 pub fn write_head(payload: &[u8], out: &mut Vec<u8>) -> Result<u16, ReplyError> {
     let status = int_at(payload, 0).ok_or(TRUNCATED)?;
     if !(200..=599).contains(&status) {
@@ -159,6 +162,7 @@ pub fn write_head(payload: &[u8], out: &mut Vec<u8>) -> Result<u16, ReplyError> 
     };
     out.extend_from_slice(reason);
     out.extend_from_slice(b"\r\n");
+    let bodiless = matches!(status, 204 | 304);
     let mut has_length = false;
     for _ in 0..count {
         let name = match int_at(payload, at).ok_or(TRUNCATED)? {
@@ -173,10 +177,11 @@ pub fn write_head(payload: &[u8], out: &mut Vec<u8>) -> Result<u16, ReplyError> 
         if !is_token(name) || !is_value(value) {
             return Err("the member sent an invalid header field over AJP13");
         }
-        if name.eq_ignore_ascii_case(b"transfer-encoding") {
+        let is_length = name.eq_ignore_ascii_case(b"content-length");
+        if name.eq_ignore_ascii_case(b"transfer-encoding") || (bodiless && is_length) {
             continue;
         }
-        has_length |= name.eq_ignore_ascii_case(b"content-length");
+        has_length |= is_length;
         out.extend_from_slice(name);
         out.extend_from_slice(b": ");
         out.extend_from_slice(value);
@@ -185,7 +190,7 @@ pub fn write_head(payload: &[u8], out: &mut Vec<u8>) -> Result<u16, ReplyError> 
     if at != payload.len() {
         return Err("the member sent bytes after the AJP13 headers");
     }
-    if !has_length {
+    if !has_length && !bodiless {
         out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
     }
     out.extend_from_slice(b"\r\n");

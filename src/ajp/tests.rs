@@ -262,6 +262,20 @@ fn send_headers_becomes_an_http_head() {
             vec![(Err(b"X-App"), b"v"), (Err(b"Transfer-Encoding"), b"chunked")],
             "HTTP/1.1 500 Internal Server Error\r\nX-App: v\r\nTransfer-Encoding: chunked\r\n\r\n",
         ),
+        // Tomcat's 304 from the default servlet, byte for byte: "304" as the message and the
+        // swallowed body's length 0, which a 304 must not claim; nothing is added either.
+        (
+            304,
+            b"304",
+            vec![(Err(b"ETag"), b"W/\"13-1\""), (Ok(0xA003), b"0")],
+            "HTTP/1.1 304 304\r\nETag: W/\"13-1\"\r\n\r\n",
+        ),
+        (
+            204,
+            b"",
+            vec![(Ok(0xA003), b"0"), (Err(b"X-App"), b"v")],
+            "HTTP/1.1 204 No Content\r\nX-App: v\r\n\r\n",
+        ),
     ];
     for (status, reason, fields, want) in cases {
         let mut out = Vec::new();

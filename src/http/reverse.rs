@@ -3,7 +3,8 @@
 //! in the client's terms before the head goes out.
 //!
 //! - `Location`, `Content-Location` and `URI` naming a member (`http://` or `https://` with the
-//!   member's authority, default ports equal to none) get the scheme the client used, the Host
+//!   member's authority, default ports equal to none; for an AJP13 member also the client's own
+//!   scheme and Host, see [`names_client_server`]) get the scheme the client used, the Host
 //!   it sent and the mount in place of `target_path`; with no Host from the client the value
 //!   becomes the path alone. A value starting with `target_path` (a relative reference) gets
 //!   the mount swapped in. Anything else is left alone.
@@ -108,6 +109,25 @@ pub fn same_authority(
     let (h1, p1) = host_port(scheme, authority);
     let (h2, p2) = host_port(member_scheme, member_auth);
     h1.eq_ignore_ascii_case(h2) && p1 == p2
+}
+
+/// Whether the absolute URL `scheme://authority` names the server the client asked for: the
+/// client's own scheme and its `Host` (`localhost` when it sent none, the scheme's default port
+/// when the Host has none). An AJP13 member is told that name and port instead of its own
+/// address (as mod_proxy_ajp and mod_jk tell it), so its self-referencing URLs carry them.
+pub fn names_client_server(
+    scheme: &[u8],
+    authority: &[u8],
+    client_scheme: &[u8],
+    client_host: &[u8],
+) -> bool {
+    let told: &[u8] = if client_host.is_empty() {
+        b"localhost"
+    } else {
+        client_host
+    };
+    scheme.eq_ignore_ascii_case(client_scheme)
+        && same_authority(scheme, authority, client_scheme, told)
 }
 
 /// Where a path continues after `prefix` (a trailing `/` of `prefix` aside), if `path` starts

@@ -1,7 +1,7 @@
 //! Reverse rewriting of `Location`, `Content-Location`, `URI` and `Set-Cookie`.
 
 use super::head::parse_response;
-use super::reverse::{push_reversed, same_authority, Reverse};
+use super::reverse::{names_client_server, push_reversed, same_authority, Reverse};
 use super::rewrite::{write_response_head, BodyOut, ResponseRewrite};
 use super::Version;
 
@@ -260,4 +260,72 @@ fn authorities() {
     assert!(same_authority(b"https", b"[::1]", b"https", b"[::1]:443"));
     assert!(!same_authority(b"http", b"[::1]:81", b"http", b"[::1]"));
     assert!(!same_authority(b"https", b"m", b"http", b"m"));
+}
+
+#[test]
+fn ajp_member_names_itself_by_the_clients_host() {
+    // (scheme, authority, client scheme, client Host) -> names the server the client asked for
+    let cases: [(&str, &str, &str, &str, bool); 9] = [
+        ("http", "127.0.0.1:18080", "http", "127.0.0.1:18080", true),
+        (
+            "HTTP",
+            "WWW.example.com",
+            "http",
+            "www.example.com:80",
+            true,
+        ),
+        (
+            "https",
+            "www.example.com:443",
+            "https",
+            "www.example.com",
+            true,
+        ),
+        ("http", "localhost", "http", "", true),
+        ("http", "www.example.com", "https", "www.example.com", false),
+        (
+            "https",
+            "www.example.com:8443",
+            "https",
+            "www.example.com",
+            false,
+        ),
+        ("http", "other.example", "http", "www.example.com", false),
+        ("http", "[::1]:8080", "http", "[::1]:8080", true),
+        ("http", "127.0.0.1:18091", "http", "127.0.0.1:18080", false),
+    ];
+    for (scheme, authority, client_scheme, host, expected) in cases {
+        let got = names_client_server(
+            scheme.as_bytes(),
+            authority.as_bytes(),
+            client_scheme.as_bytes(),
+            host.as_bytes(),
+        );
+        assert_eq!(
+            got, expected,
+            "{scheme}://{authority} for {client_scheme} Host {host}"
+        );
+    }
+    // As response_head.rs puts it together for an AJP member: the absolute Location Tomcat
+    // writes with useRelativeRedirects="false" comes back in mount terms.
+    let ajp_is_member = |scheme: &[u8], authority: &[u8]| {
+        names_client_server(scheme, authority, b"http", b"lb:8080")
+    };
+    let rv = Reverse {
+        mount: b"/mnt",
+        target_path: b"/app",
+        scheme: b"http",
+        host: b"lb:8080",
+        is_member: &ajp_is_member,
+        cookie_path: &[],
+        cookie_domain: &[],
+    };
+    assert_eq!(
+        reversed("Location", "http://lb:8080/app/session.jsp?x=2", &rv),
+        "http://lb:8080/mnt/session.jsp?x=2"
+    );
+    assert_eq!(
+        reversed("Location", "http://lb:8080/apple", &rv),
+        "http://lb:8080/apple"
+    );
 }

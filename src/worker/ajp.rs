@@ -384,12 +384,11 @@ fn encode_source(
         _ => return Err(invalid()),
     };
     let mut headers = SmallVec::<[(&[u8], &[u8]); 32]>::new();
+    // Every field goes, the framing ones too. AJP frames the body itself (a body without a
+    // length is asked for until it ends), but Tomcat reads a chunked body's form parameters
+    // only when it sees `Transfer-Encoding: chunked` (as mod_proxy_ajp and mod_jk pass it).
     for h in &parsed.headers {
-        let name = h.name.get(source);
-        // AJP frames the body itself; a body without a length is asked for until it ends.
-        if !name.eq_ignore_ascii_case(b"transfer-encoding") {
-            headers.push((name, h.value.get(source)));
-        }
+        headers.push((h.name.get(source), h.value.get(source)));
     }
     let target = parsed.target.get(source);
     let (uri, query) = match memchr::memchr(b'?', target) {

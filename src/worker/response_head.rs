@@ -59,27 +59,33 @@ pub(super) fn write_client_head(
         extra.push((b"Set-Cookie", &cookie));
     }
     extra.extend(super::client::hsts(gen, client));
+    let client_scheme: &[u8] = if client.stream.is_tls() {
+        b"https"
+    } else {
+        b"http"
+    };
+    let client_host = req.facts.host.map_or(&[][..], |h| h.get(&client.buf));
+    // An AJP13 member knows itself by the name and port the client asked for (the forward
+    // request carries them), so a URL with those names it too.
+    let ajp = member.options.ajp.is_some();
     let is_member = |scheme: &[u8], authority: &[u8]| {
-        bcfg.members.iter().any(|m| {
-            let member_scheme = m.url.split_once("://").map_or("http", |(s, _)| s);
-            reverse::same_authority(
-                scheme,
-                authority,
-                member_scheme.as_bytes(),
-                m.authority.as_bytes(),
-            )
-        })
+        (ajp && reverse::names_client_server(scheme, authority, client_scheme, client_host))
+            || bcfg.members.iter().any(|m| {
+                let member_scheme = m.url.split_once("://").map_or("http", |(s, _)| s);
+                reverse::same_authority(
+                    scheme,
+                    authority,
+                    member_scheme.as_bytes(),
+                    m.authority.as_bytes(),
+                )
+            })
     };
     let rv = &bcfg.options.reverse;
     let reverse = Reverse {
         mount: bcfg.mount.as_bytes(),
         target_path: bcfg.target_path.as_bytes(),
-        scheme: if client.stream.is_tls() {
-            b"https"
-        } else {
-            b"http"
-        },
-        host: req.facts.host.map_or(&[][..], |h| h.get(&client.buf)),
+        scheme: client_scheme,
+        host: client_host,
         is_member: &is_member,
         cookie_path: &rv.cookie_path,
         cookie_domain: &rv.cookie_domain,
