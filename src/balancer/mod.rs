@@ -2,8 +2,9 @@
 //!
 //! [`Balancer::pick`] owns the one generic eligibility loop (sticky routes, lbsets in order,
 //! drain, hot spares, hot standbys, the error-retry window, the per-request `avoid` set). The
-//! method (`method.rs`) only scores candidates and charges the winner. Member state and its
-//! flags live in `member.rs`. The member health shared by all cores (`E`, `C`, "usable since")
+//! method (`method.rs`) only scores candidates and charges the winner. The session lookup it
+//! starts with (routes, `redirect` chains, replication domains) is `lookup.rs`. Member state
+//! and its flags live in `member.rs`. The member health shared by all cores (`E`, `C`, "usable since")
 //! is [`Health`] (`health.rs`); the per-pick refresh that reads it, retries members and forces
 //! recovery is `recovery.rs`; slow start and the byrequests re-entry are `slowstart.rs`.
 //!
