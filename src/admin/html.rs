@@ -297,6 +297,13 @@ fn render_member(
             escape_html(&m.redirect)
         );
     }
+    if !m.domain.is_empty() {
+        w!(
+            out,
+            "<br><span class=\"muted\">domain {}</span>",
+            escape_html(&m.domain)
+        );
+    }
     out.push_str("</td>");
     w!(out, "<td class=\"num\">{}</td>", m.loadfactor);
     w!(out, "<td class=\"num\">{}</td>", m.lbset);

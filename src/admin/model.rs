@@ -71,6 +71,8 @@ pub struct MemberView {
     pub route: String,
     /// `redirect` route; empty when none.
     pub redirect: String,
+    /// Replication `domain`; empty when none. Set in the configuration file only.
+    pub domain: String,
     /// `loadfactor`, 1..=100.
     pub loadfactor: f64,
     /// `lbset` tier, 0..=99.

@@ -80,6 +80,7 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
                         url: member.url.clone(),
                         route: member.route.clone(),
                         redirect: member.options.redirect.clone(),
+                        domain: member.options.domain.clone(),
                         loadfactor: f64::from(member.lbfactor) / 100.0,
                         lbset: member.options.lbset,
                         status: if letters == "-" {

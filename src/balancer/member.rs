@@ -61,6 +61,9 @@ pub struct Member {
     /// Route of the member that takes this one's sticky traffic while it is unusable; empty
     /// = none.
     redirect: Box<[u8]>,
+    /// Replication domain (mod_jk `domain`): the members that hold copies of this one's
+    /// sessions share it; empty = none.
+    domain: Box<[u8]>,
     /// This core's flags: never `E` or `C`, which are in `word`.
     local: Status,
     lbset: u32,
@@ -79,7 +82,8 @@ pub struct Member {
 }
 
 impl Member {
-    /// A fresh member with the configured initial flags, lbset and redirect; zero counters.
+    /// A fresh member with the configured initial flags, lbset, redirect and domain; zero
+    /// counters.
     /// The configured `E` and `C` are not kept here: the balancer writes them to the shared
     /// word (an initial `E` has an error window that has already ended).
     pub(super) fn new(cfg: &MemberConfig) -> Member {
@@ -89,6 +93,7 @@ impl Member {
         Member {
             route: cfg.route.as_bytes().into(),
             redirect: cfg.options.redirect.as_bytes().into(),
+            domain: cfg.options.domain.as_bytes().into(),
             local,
             lbset: cfg.options.lbset,
             word: 0,
@@ -113,6 +118,11 @@ impl Member {
     /// when none is configured.
     pub fn redirect(&self) -> &[u8] {
         &self.redirect
+    }
+
+    /// The member's replication domain; empty when it has none.
+    pub fn domain(&self) -> &[u8] {
+        &self.domain
     }
 
     /// This core's flags plus `E` and `C` as this core last read them from the shared health

@@ -2,8 +2,9 @@
 //!
 //! [`Balancer::pick`] owns the one generic eligibility loop (sticky routes, lbsets in order,
 //! drain, hot spares, hot standbys, the error-retry window, the per-request `avoid` set). The
-//! method (`method.rs`) only scores candidates and charges the winner. Member state and its
-//! flags live in `member.rs`. The member health shared by all cores (`E`, `C`, "usable since")
+//! method (`method.rs`) only scores candidates and charges the winner. The session lookup it
+//! starts with (routes, `redirect` chains, replication domains) is `lookup.rs`. Member state
+//! and its flags live in `member.rs`. The member health shared by all cores (`E`, `C`, "usable since")
 //! is [`Health`] (`health.rs`); the per-pick refresh that reads it, retries members and forces
 //! recovery is `recovery.rs`; slow start and the byrequests re-entry are `slowstart.rs`.
 //!
@@ -26,6 +27,7 @@
 
 mod decay;
 mod health;
+mod lookup;
 mod member;
 mod method;
 mod outage;
@@ -33,6 +35,8 @@ mod recovery;
 mod slowstart;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_domain;
 #[cfg(test)]
 mod tests_global;
 #[cfg(test)]
@@ -52,6 +56,7 @@ use std::sync::Arc;
 use crate::config::{BalancerConfig, LbMethod};
 use crate::stats::MemberTotals;
 
+use lookup::{Domain, Found};
 use method::Scorer;
 
 /// The outcome of a pick.
@@ -60,10 +65,11 @@ pub struct Pick {
     /// Index of the member in the balancer's config order.
     pub member: usize,
     /// The member was found by the session route lookup: the member with the request's route,
-    /// or the one its `redirect` names. A member in drain (`N`) is only ever picked this way.
+    /// a member of its replication domain, or the one its `redirect` names. A member in drain
+    /// (`N`) is only ever picked this way.
     pub sticky: bool,
     /// `BALANCER_ROUTE_CHANGED`: the chosen member's route is not the route that selected it
-    /// (a `redirect` was followed), or the pick was balanced on a balancer with stickiness
+    /// (a domain member or a `redirect` took the session), or the pick was balanced on a balancer with stickiness
     /// configured or for a request that carried a route.
     pub route_changed: bool,
 }
@@ -74,8 +80,9 @@ pub enum NoPick {
     /// Nothing usable: every member is unusable, draining or avoided (Apache: "All workers
     /// are in error state").
     Unavailable,
-    /// `nofailover`: the session's member (some member has one of the request's routes) is
-    /// unusable, and the request may not be re-balanced.
+    /// `nofailover`: the session's member (some member has one of the request's routes, or
+    /// one of them names a domain) is unusable, so are its domain's members and its redirect,
+    /// and the request may not be re-balanced.
     SessionForced,
 }
 
@@ -102,14 +109,6 @@ pub struct Balancer {
     decay_ms: u64,
     /// When the current decay period started; `None` until the first pick.
     decayed_at_ms: Option<u64>,
-}
-
-/// What a route lookup is looking for: a route from the request, or the `redirect` route of
-/// member *i* (borrowed from the members, so following a redirect allocates nothing).
-#[derive(Clone, Copy, Debug)]
-enum Want<'r> {
-    Route(&'r [u8]),
-    RedirectOf(usize),
 }
 
 /// Whether bit `i` of `avoid` is set; members past bit 63 cannot be avoided.
@@ -193,15 +192,27 @@ impl Balancer {
     ///    * usable (after the refresh) and not avoided: it wins. Drain (`N`), hot
     ///      standby (`H`), hot spare (`R`) and `I` members take sticky traffic; lbset is
     ///      ignored. `D`, `S`, `C` and `E` within its window never do;
+    ///    * otherwise, when it has a `domain` and some other member of that domain may take
+    ///      sticky traffic (usable, not avoided, by the same flag rules): the best of them
+    ///      wins, with `route_changed` (mod_jk's replication domain, `lookup.rs`). "Best" is
+    ///      step 3 restricted to the domain: its lowest lbset with a candidate, regular
+    ///      members before standbys, the method's score; the method charges the winner;
     ///    * otherwise, when it has a `redirect` route: the same lookup for that route,
-    ///      recursively (each member found is retried too), at most as deep as there are
-    ///      members and expanding each member's redirect at most once, so cycles end. A
-    ///      member found this way wins with `route_changed` when its route differs.
+    ///      recursively (each member found is retried too, domain first), at most as deep as
+    ///      there are members and expanding each member's redirect at most once, so cycles
+    ///      end. A member found this way wins with `route_changed` when its route differs.
     ///
-    ///    A sticky winner moves `lbstatus` too: every usable member gets `+= lbfactor` and the
-    ///    winner `-= total`, whatever the method (Apache's default `pre_request` bookkeeping).
+    ///    When no member has the route, it is taken as a domain name (mod_jk): the best
+    ///    member of the domain of that name wins, as above. mod_jk tries `redirect` before
+    ///    the domain; ringlb tries the domain first (docs/semantics.md, "Replication
+    ///    domains").
+    ///
+    ///    A winner with the route or through a redirect moves `lbstatus` too: every usable
+    ///    member gets `+= lbfactor` and the winner `-= total`, whatever the method (Apache's
+    ///    default `pre_request` bookkeeping).
     /// 2. **nofailover.** When no route found a member, `nofailover` is set and some member
-    ///    has one of the routes: [`NoPick::SessionForced`]. An unknown route falls through.
+    ///    has one of the routes, or one names a domain: [`NoPick::SessionForced`]. An unknown
+    ///    route falls through.
     /// 3. **Balance** (Apache `get_best_worker`), lbsets in ascending order; within one lbset,
     ///    in config order:
     ///    * an avoided or draining member is not a candidate and, unless it is a spare or a
@@ -222,25 +233,40 @@ impl Balancer {
         self.last_now_ms = now_ms;
         self.decay(now_ms);
         self.refresh(now_ms);
-        let mut session_member_exists = false;
+        let mut session_exists = false;
         for &route in routes {
             if route.is_empty() {
                 continue;
             }
-            if let Some(member) = self.route_member(route, avoid) {
-                self.charge_sticky(member);
-                self.check_invariants();
-                let found = self.members.get(member).map(Member::route);
-                return Ok(Pick {
-                    member,
-                    sticky: true,
-                    route_changed: found != Some(route),
-                });
+            match self.route_member(route, avoid) {
+                Some(Found::Member(member)) => {
+                    self.charge_sticky(member);
+                    self.check_invariants();
+                    let found = self.members.get(member).map(Member::route);
+                    return Ok(Pick {
+                        member,
+                        sticky: true,
+                        route_changed: found != Some(route),
+                    });
+                }
+                Some(Found::DomainOf(k)) => {
+                    if let Some(pick) = self.domain_pick(Domain::Of(k), avoid) {
+                        return Ok(pick);
+                    }
+                }
+                None => {}
             }
-            session_member_exists =
-                session_member_exists || self.members.iter().any(|m| m.route() == route);
+            let has_route = self.members.iter().any(|m| m.route() == route);
+            if !has_route {
+                if let Some(pick) = self.domain_pick(Domain::Named(route), avoid) {
+                    return Ok(pick);
+                }
+            }
+            session_exists = session_exists
+                || has_route
+                || (0..self.members.len()).any(|i| self.in_domain(Domain::Named(route), i));
         }
-        if self.nofailover && session_member_exists {
+        if self.nofailover && session_exists {
             return Err(NoPick::SessionForced);
         }
         let member = self.balance(avoid).ok_or(NoPick::Unavailable)?;
@@ -252,57 +278,16 @@ impl Balancer {
         })
     }
 
-    /// The member that takes sticky traffic for `route` now (step 1 of [`Self::pick`]).
-    fn route_member(&self, route: &[u8], avoid: u64) -> Option<usize> {
-        let mut expanded = 0u64;
-        self.find_route(Want::Route(route), avoid, 0, &mut expanded)
-    }
-
-    /// Whether member `i`'s route is the one `want` names (never for an empty route).
-    fn route_matches(&self, want: Want<'_>, i: usize) -> bool {
-        let wanted: &[u8] = match want {
-            Want::Route(route) => route,
-            Want::RedirectOf(k) => self.members.get(k).map_or(&[], Member::redirect),
-        };
-        !wanted.is_empty() && self.members.get(i).is_some_and(|m| m.route() == wanted)
-    }
-
-    /// Apache `find_route_worker` for `want` at redirect depth `depth`. Bit *i* of `expanded`
-    /// marks member *i* whose redirect was already followed in this lookup: following it
-    /// again would find nothing new (no member's state changes during a lookup).
-    fn find_route(
-        &self,
-        want: Want<'_>,
-        avoid: u64,
-        depth: usize,
-        expanded: &mut u64,
-    ) -> Option<usize> {
-        for standby_pass in [false, true] {
-            for i in 0..self.members.len() {
-                if !self.route_matches(want, i) {
-                    continue;
-                }
-                let m = &self.members[i];
-                if m.is_standby() != standby_pass {
-                    continue;
-                }
-                if !avoided(avoid, i) && m.is_usable() {
-                    return Some(i);
-                }
-                let first_visit = i >= 64 || *expanded & (1 << i) == 0;
-                if m.redirect().is_empty() || !first_visit || depth + 1 >= self.members.len() {
-                    continue;
-                }
-                if i < 64 {
-                    *expanded |= 1 << i;
-                }
-                let found = self.find_route(Want::RedirectOf(i), avoid, depth + 1, expanded);
-                if found.is_some() {
-                    return found;
-                }
-            }
-        }
-        None
+    /// A sticky pick of the best member of `domain` (`route_changed`: the member was chosen
+    /// for its domain, not its route), or `None` when the domain has no usable member.
+    fn domain_pick(&mut self, domain: Domain<'_>, avoid: u64) -> Option<Pick> {
+        let member = self.balance_domain(domain, avoid)?;
+        self.check_invariants();
+        Some(Pick {
+            member,
+            sticky: true,
+            route_changed: true,
+        })
     }
 
     /// Apache's default sticky bookkeeping: usable members `+= lbfactor`, `chosen -= total`

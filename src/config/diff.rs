@@ -54,8 +54,8 @@ pub enum Change {
         url: String,
         route: String,
     },
-    /// A member key (`route`, `loadfactor`, `lbset`, `status`, `redirect`, `retry`,
-    /// `slowstart`, `health`).
+    /// A member key (`route`, `loadfactor`, `lbset`, `status`, `redirect`, `domain`, `retry`,
+    /// `slowstart`, `health`, `tls`).
     MemberSetting {
         balancer: String,
         url: String,
@@ -64,7 +64,8 @@ pub enum Change {
         new: String,
     },
     /// A route some member of a sticky balancer had in the old config and no member of that
-    /// balancer has in the new one: sessions pinned to it will be re-balanced.
+    /// balancer has in the new one, as its route or its domain: sessions pinned to it will be
+    /// re-balanced.
     OrphanedRoute {
         balancer: String,
         route: String,
@@ -396,7 +397,12 @@ fn balancer(old: &BalancerConfig, new: &BalancerConfig, out: &mut Vec<Change>) {
     if old.sticky.is_none() && old.options.insert_cookie.is_none() {
         return; // no session was pinned to a route
     }
-    let kept: HashSet<&str> = new.members.iter().map(|m| m.route.as_str()).collect();
+    // A route that is now a domain's name still leads its sessions somewhere.
+    let kept: HashSet<&str> = new
+        .members
+        .iter()
+        .flat_map(|m| [m.route.as_str(), m.options.domain.as_str()])
+        .collect();
     let mut seen = HashSet::new();
     for m in &old.members {
         let route = m.route.as_str();
@@ -480,6 +486,7 @@ fn member_settings(m: &MemberConfig) -> Vec<(&'static str, String)> {
         ("lbset", o.lbset.to_string()),
         ("status", toml_string(&validate::status_text(o.status))),
         ("redirect", toml_string(&o.redirect)),
+        ("domain", toml_string(&o.domain)),
         ("retry", duration::format(o.retry)),
         ("slowstart", duration::format(o.slowstart)),
         ("health", o.health.as_ref().map_or_else(none, health_text)),

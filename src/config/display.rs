@@ -102,6 +102,9 @@ impl fmt::Display for Config {
                 if !o.redirect.is_empty() {
                     writeln!(f, "redirect = {}", toml_string(&o.redirect))?;
                 }
+                if !o.domain.is_empty() {
+                    writeln!(f, "domain = {}", toml_string(&o.domain))?;
+                }
                 writeln!(f, "retry = \"{}\"", duration::format(o.retry))?;
                 writeln!(f, "slowstart = \"{}\"", duration::format(o.slowstart))?;
                 if let Some(tls) = &o.tls {

@@ -305,6 +305,7 @@ pub(crate) struct FileMember {
     pub(crate) status: Option<Spanned<String>>,
     pub(crate) activation: Option<Spanned<String>>,
     pub(crate) redirect: Option<Spanned<String>>,
+    pub(crate) domain: Option<Spanned<String>>,
     pub(crate) retry: Option<Spanned<Scalar>>,
     pub(crate) slowstart: Option<Spanned<Scalar>>,
     pub(crate) health: Option<Spanned<FileMemberHealth>>,

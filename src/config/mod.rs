@@ -421,6 +421,10 @@ pub struct MemberOptions {
     pub status: Status,
     /// Route of the member that takes this member's sticky traffic when it is unusable.
     pub redirect: String,
+    /// Replication domain (mod_jk `domain`): members that replicate each other's sessions
+    /// share it; a sticky request whose member is unusable goes to the best usable member of
+    /// its domain first. Empty = none.
+    pub domain: String,
     /// `retry`: how long a member stays in error before it is tried again (Apache: 60 s; zero =
     /// try again at once).
     pub retry: Duration,
@@ -443,6 +447,7 @@ impl Default for MemberOptions {
             lbset: 0,
             status: Status::NONE,
             redirect: String::new(),
+            domain: String::new(),
             retry: Duration::from_secs(60),
             slowstart: Duration::ZERO,
             health: None,

@@ -53,6 +53,7 @@ fn page_shows_every_member_field() {
         "<td>n1</td>",
         "http://10.0.0.1:8080",
         "redirect &rarr; n2",
+        "<span class=\"muted\">domain east</span>",
         "<td class=\"num\">2.5</td>",
         "<td class=\"num\">1</td>",
         "<span class=\"flag flag-N\"",

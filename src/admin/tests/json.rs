@@ -36,6 +36,7 @@ fn status_round_trips_with_every_field() {
     assert_eq!(n1["url"], "http://10.0.0.1:8080");
     assert_eq!(n1["route"], "n1");
     assert_eq!(n1["redirect"], "n2");
+    assert_eq!(n1["domain"], "east");
     assert_eq!(n1["loadfactor"], 2.5);
     assert_eq!(n1["lbset"], 1);
     assert_eq!(n1["status"], "N");

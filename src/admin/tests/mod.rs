@@ -23,6 +23,7 @@ pub(super) fn sample() -> Snapshot {
     };
     let n1 = MemberView {
         redirect: "n2".to_owned(),
+        domain: "east".to_owned(),
         loadfactor: 2.5,
         lbset: 1,
         busy: 3,

@@ -222,6 +222,18 @@ fn route_change_orphans_the_old_route() {
 }
 
 #[test]
+fn a_route_that_becomes_a_domain_name_is_not_orphaned() {
+    // Sessions routed to n2 now go to the best member of domain "n2" (n1).
+    assert_eq!(
+        changes("route = \"n2\"", "domain = \"n2\"\nroute = \"n9\""),
+        [
+            "~ balancer \"app\" member http://127.0.0.1:9002: route: \"n2\" -> \"n9\"",
+            "~ balancer \"app\" member http://127.0.0.1:9002: domain: \"\" -> \"n2\"",
+        ]
+    );
+}
+
+#[test]
 fn route_kept_by_another_member_is_not_orphaned() {
     // n2 moves from :9002 to a new member :9003.
     let moved = BASE.replacen(
@@ -254,7 +266,7 @@ fn routes_of_a_balancer_without_sessions_are_not_orphaned() {
 #[test]
 fn member_settings_changed() {
     let to = "route = \"n1\"\nloadfactor = 2.5\nlbset = 1\nstatus = \"+H\"\nredirect = \"n2\"\n\
-              retry = \"5s\"\nslowstart = 30\n[balancer.member.health]\nmethod = \"GET\"\n\
+              domain = \"east\"\nretry = \"5s\"\nslowstart = 30\n[balancer.member.health]\nmethod = \"GET\"\n\
               uri = \"/health\"\n";
     let m = "~ balancer \"app\" member http://127.0.0.1:9001";
     assert_eq!(
@@ -264,6 +276,7 @@ fn member_settings_changed() {
             format!("{m}: lbset: 0 -> 1"),
             format!("{m}: status: \"\" -> \"+H\""),
             format!("{m}: redirect: \"\" -> \"n2\""),
+            format!("{m}: domain: \"\" -> \"east\""),
             format!("{m}: retry: 60s -> 5s"),
             format!("{m}: slowstart: 0s -> 30s"),
             format!(

@@ -1,4 +1,4 @@
-//! Tests of the balancer and member options (status, lbset, activation, redirect, sticky
+//! Tests of the balancer and member options (status, lbset, activation, redirect, domain, sticky
 //! separator, insert-cookie, headers) and of `[stats]`: the full example, spellings, the printed
 //! round trip, and one test per kind of mistake with its exact line and key.
 
@@ -40,6 +40,7 @@ route = "node1"
 lbset = 1
 status = "+H-D"
 redirect = "node2"
+domain = "east"
 
 [[balancer.member]]
 url = "http://127.0.0.1:9002"
@@ -47,6 +48,7 @@ route = "node2"
 distance = 2
 activation = "disabled"
 status = "I"
+domain = "east"
 
 [[balancer.member]]
 url = "http://127.0.0.1:9003"
@@ -84,21 +86,23 @@ fn full_config() -> Config {
         lbstatus_decay: LbstatusDecay(Some(Duration::from_secs(30))),
         reverse: Default::default(),
     };
-    let with = |port: u16, route: &str, lbset, status, redirect: &str| {
+    let with = |port: u16, route: &str, lbset, status, redirect: &str, domain: &str| {
         let url = format!("http://127.0.0.1:{port}");
         let mut m = member(&url, &format!("127.0.0.1:{port}"), route, 100);
         m.options = MemberOptions {
             lbset,
             status,
             redirect: redirect.into(),
+            domain: domain.into(),
             ..MemberOptions::default()
         };
         m
     };
+    let drain_ignore = Status::DRAIN | Status::IGNORE_ERRORS;
     b.members = vec![
-        with(9001, "node1", 1, Status::HOT_STANDBY, "node2"),
-        with(9002, "node2", 2, Status::DRAIN | Status::IGNORE_ERRORS, ""),
-        with(9003, "node3", 0, Status::STOPPED, "node1"),
+        with(9001, "node1", 1, Status::HOT_STANDBY, "node2", "east"),
+        with(9002, "node2", 2, drain_ignore, "", "east"),
+        with(9003, "node3", 0, Status::STOPPED, "node1", ""),
     ];
     want
 }
@@ -172,6 +176,7 @@ fn display_round_trips_every_new_key() {
         "status = \"+I+N\"\n",
         "status = \"+S\"\n",
         "redirect = \"node2\"\n",
+        "domain = \"east\"\n",
     ] {
         assert!(printed.contains(line), "{line:?} missing in\n{printed}");
     }
@@ -407,6 +412,38 @@ fn redirect_from_a_member_without_route() {
     let text = two_members("").replace("route = \"a\"\n", "redirect = \"b\"\n");
     let msg = expect_err(&text, 6, "balancer[0].member[0].redirect");
     assert!(msg.contains("needs this member to have a route"), "{msg}");
+}
+
+#[test]
+fn a_domain_may_be_shared_by_any_members_with_or_without_a_route() {
+    // a has no route: it takes no sessions of its own, but takes b's when b is unusable.
+    let text = two_members("domain = \"east\"\n").replace("route = \"a\"\n", "domain = \"east\"\n");
+    let cfg = parse_str(&text, "t").unwrap();
+    let domains: Vec<&str> = cfg.balancers[0]
+        .members
+        .iter()
+        .map(|m| m.options.domain.as_str())
+        .collect();
+    assert_eq!(domains, ["east", "east"]);
+    // A domain named like a member's route is allowed: that route goes to the member.
+    assert!(parse_str(&two_members("domain = \"a\"\n"), "t").is_ok());
+}
+
+#[test]
+fn bad_domain_syntax() {
+    for bad in ["a b", "a;b", "x=y", "\\u00e9", "q\\\"", "tab\\t"] {
+        let msg = expect_err(
+            &two_members(&format!("domain = \"{bad}\"\n")),
+            10,
+            "balancer[0].member[1].domain",
+        );
+        assert!(msg.contains("domain"), "{bad}: {msg}");
+    }
+    expect_err(
+        &two_members("domain = 1\n"),
+        10,
+        "balancer[0].member[1].domain",
+    );
 }
 
 #[test]

@@ -16,10 +16,10 @@ use super::member_ajp;
 use super::member_limits::{self, LimitDefaults};
 use super::member_tls::{self, Keys};
 use super::values::{
-    apply_status, check_cookie_domain, check_cookie_name, check_cookie_path, check_header_name,
-    check_name, check_path, check_route, parse_activation, parse_lbmethod, parse_lbset,
-    parse_loadfactor, parse_max_age, parse_member_url, parse_on_off, parse_same_site, parse_sticky,
-    parse_sticky_sep,
+    apply_status, check_cookie_domain, check_cookie_name, check_cookie_path, check_domain,
+    check_header_name, check_name, check_path, check_route, parse_activation, parse_lbmethod,
+    parse_lbset, parse_loadfactor, parse_max_age, parse_member_url, parse_on_off, parse_same_site,
+    parse_sticky, parse_sticky_sep,
 };
 use super::{health, Ctx};
 use crate::config::decay::{self, LbstatusDecay};
@@ -273,7 +273,8 @@ fn member(
     })
 }
 
-/// `lbset` (or `distance`), `activation` then `status`, the syntax of `redirect`, and
+/// `lbset` (or `distance`), `activation` then `status`, the syntax of `redirect` and `domain`,
+/// and
 /// `retry`, `slowstart` and `health` over the balancer's `defaults`; `tls` as validated.
 fn member_options(
     ctx: &Ctx<'_>,
@@ -303,10 +304,15 @@ fn member_options(
         Some(r) => ctx.check(r, &key("redirect"), |s| check_route(s).map(|()| s.clone()))?,
         None => String::new(),
     };
+    let domain = match &m.domain {
+        Some(d) => ctx.check(d, &key("domain"), |s| check_domain(s).map(|()| s.clone()))?,
+        None => String::new(),
+    };
     Ok(MemberOptions {
         lbset,
         status,
         redirect,
+        domain,
         retry: failover::timing(ctx, prefix, "retry", &m.retry, defaults.retry)?,
         slowstart: failover::timing(ctx, prefix, "slowstart", &m.slowstart, defaults.slowstart)?,
         health: health::member_health(ctx, prefix, &m.health, defaults.health.as_ref())?,

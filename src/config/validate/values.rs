@@ -70,15 +70,28 @@ pub(crate) fn check_path(path: &str) -> Result<(), String> {
 /// text after the first `.` of the session id (docs/semantics.md §3), so a route `a.b` matches
 /// `id.a.b` in Apache, though mod_jk would read `a` as a domain.
 pub(crate) fn check_route(route: &str) -> Result<(), String> {
-    if route
-        .chars()
-        .all(|c| c.is_ascii_graphic() && !matches!(c, ';' | ',' | '=' | '"' | '\\'))
-    {
+    if route_chars(route) {
         return Ok(());
     }
     Err(format!(
         "route {route:?} must be visible ASCII without whitespace, ; , = \" or \\"
     ))
+}
+
+/// A member's replication `domain`: the same characters as a route, as a session route can
+/// name a domain.
+pub(crate) fn check_domain(domain: &str) -> Result<(), String> {
+    if route_chars(domain) {
+        return Ok(());
+    }
+    Err(format!(
+        "domain {domain:?} must be visible ASCII without whitespace, ; , = \" or \\"
+    ))
+}
+
+fn route_chars(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_ascii_graphic() && !matches!(c, ';' | ',' | '=' | '"' | '\\'))
 }
 
 /// `stickysession = "COOKIE|URLNAME"`; a single name serves as both. Names follow the route
