@@ -84,6 +84,7 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
                     let letters = status.to_string();
                     MemberView {
                         url: member.url.clone(),
+                        address: member.addr.to_string(),
                         route: member.route.clone(),
                         redirect: member.options.redirect.clone(),
                         loadfactor: f64::from(member.lbfactor) / 100.0,

@@ -55,7 +55,7 @@ pub enum Change {
         route: String,
     },
     /// A member key (`route`, `loadfactor`, `lbset`, `status`, `redirect`, `retry`,
-    /// `slowstart`, `health`).
+    /// `slowstart`, `health`), or `address`: a host name's looked-up address changed.
     MemberSetting {
         balancer: String,
         url: String,
@@ -222,6 +222,7 @@ fn top_level(old: &Config, new: &Config, out: &mut Vec<Change>) {
     }
     let grace = |c: &Config| duration::format(c.ops.shutdown_grace);
     cmp("shutdown_grace", grace(old), grace(new), false);
+    super::dns::compare(old, new, &mut cmp);
     let (to, tn) = (&old.timeouts, &new.timeouts);
     for (key, o, n) in [
         ("timeouts.connect", to.connect, tn.connect),
@@ -484,6 +485,7 @@ fn member_settings(m: &MemberConfig) -> Vec<(&'static str, String)> {
         ("slowstart", duration::format(o.slowstart)),
         ("health", o.health.as_ref().map_or_else(none, health_text)),
         ("tls", MemberTls::summary(o.tls.as_ref())),
+        ("address", m.addr.to_string()),
     ]
 }
 

@@ -4,8 +4,9 @@
 //! What carries over, by member identity (balancer name and member URL), decided here once as
 //! [`SharedGen::origin`]:
 //! - a **new generation** (a reload of the file, a member added or removed through the
-//!   manager): the shared counters, the error window, the failed check and the "usable since"
-//!   clock of every member that is in both, here; and on each worker (`worker::Gen::new`,
+//!   manager, a host name's new address): the shared counters of every member that is in
+//!   both, and its error window, failed check and "usable since" clock when its address is
+//!   the same, here; and on each worker (`worker::Gen::new`,
 //!   following `origin`) its idle member connections (when the address is the same, and for
 //!   an `https://` member the same TLS configuration: a reload re-reads its files), its
 //!   byrequests score and its health-check pass/fail counts. The access log stays open when
@@ -79,8 +80,8 @@ impl SharedGen {
     }
 
     /// The next generation for `config`: fresh counters and health words, with every member
-    /// that exists in both (same balancer name and URL) carrying its counters, error window,
-    /// failed check and slow-start clock over. The TLS configurations stay: the listeners' as
+    /// that exists in both (same balancer name and URL) carrying its counters over, and its
+    /// error window, failed check and slow-start clock when its address is the same. The TLS configurations stay: the listeners' as
     /// they are, the members' re-indexed for the new members ([`Connectors::follow`]); a
     /// reload of the file replaces both ([`SharedGen::with_tls`],
     /// [`SharedGen::with_connectors`]).
@@ -102,7 +103,11 @@ impl SharedGen {
                 let old = &self.config.balancers[ob].members;
                 if let Some(om) = old.iter().position(|o| o.url == member.url) {
                     next.stats.seed(b, m, &self.stats.totals(ob, om));
-                    next.health.carry_from(b, m, &self.health, ob, om);
+                    // A host name that moved to another address starts with a clean
+                    // health: the errors were the old address's.
+                    if old[om].addr == member.addr {
+                        next.health.carry_from(b, m, &self.health, ob, om);
+                    }
                     next.origin[b][m] = Some((ob, om));
                 }
             }
@@ -126,7 +131,7 @@ impl SharedGen {
     }
 
     /// Whether `config` can be put in force by [`SharedGen::edited`]: the same balancers,
-    /// with the same members (by URL), in the same order.
+    /// with the same members (by URL, at the same address), in the same order.
     pub fn same_members(&self, config: &Config) -> bool {
         let old = &self.config.balancers;
         old.len() == config.balancers.len()
@@ -136,7 +141,7 @@ impl SharedGen {
                     && a.members
                         .iter()
                         .zip(&b.members)
-                        .all(|(x, y)| x.url == y.url)
+                        .all(|(x, y)| x.url == y.url && x.addr == y.addr)
             })
     }
 }
