@@ -129,6 +129,8 @@ enum Script {
 struct Shared {
     stop: AtomicBool,
     connections: AtomicUsize,
+    /// Connections whose serving ended (the proxy closed them, or the script returned).
+    closed: AtomicUsize,
     received: Arc<AtomicU64>,
     requests: Mutex<Vec<Request>>,
     streams: Mutex<Vec<TcpStream>>,
@@ -214,6 +216,7 @@ impl MockMember {
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
+            closed: AtomicUsize::new(0),
             received: Arc::new(AtomicU64::new(0)),
             requests: Mutex::new(Vec::new()),
             streams: Mutex::new(Vec::new()),
@@ -236,6 +239,12 @@ impl MockMember {
     /// Connections accepted so far.
     pub(crate) fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Connections whose serving has ended so far: the proxy closed them (or the script
+    /// returned).
+    pub(crate) fn closed_connections(&self) -> usize {
+        self.shared.closed.load(Ordering::SeqCst)
     }
 
     /// Every request received so far (heads recorded on arrival; bodies once read whole).
@@ -296,6 +305,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
                 shared: Arc::clone(&sh),
             };
             let _ = serve(&mut conn, &sh.script);
+            sh.closed.fetch_add(1, Ordering::SeqCst);
         });
         lock(&shared.threads).push(t);
     }
