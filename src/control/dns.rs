@@ -148,3 +148,56 @@ pub(crate) fn spawn(
             }
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::Answer;
+
+    fn parse(head: &str) -> Config {
+        let text = format!(
+            "{head}[[balancer]]\nname = \"b\"\n[[balancer.member]]\nurl = \"http://app:8080\"\n"
+        );
+        config::parse_str(&text, "t.toml").unwrap()
+    }
+
+    /// Names holding `app` (and `gone`, no longer used), looked up with a 30 s refresh.
+    fn known(now: Instant) -> Names {
+        let mut names = Names::default();
+        for (name, ip) in [("app", "10.0.0.5"), ("gone", "10.0.0.6")] {
+            let answer = Answer {
+                addrs: vec![ip.parse().unwrap()],
+                ttl: None,
+            };
+            assert!(names.insert(name, &answer, now, config::DEFAULT_DNS_REFRESH));
+        }
+        names
+    }
+
+    #[test]
+    fn a_change_keeps_known_addresses_drops_unused_names_and_reschedules_on_new_settings() {
+        let now = clock::now();
+        let file = parse("");
+        let (resolved, names) = with_names(file.clone(), &known(now), &file.dns).unwrap();
+        assert_eq!(
+            resolved.balancers[0].members[0].addr,
+            "10.0.0.5:8080".parse().unwrap()
+        );
+        assert!(names.contains("app") && !names.contains("gone"));
+        assert!(
+            names.due(now).is_empty(),
+            "the same settings: the schedule stays"
+        );
+
+        let faster = parse("dns_refresh = 5\n");
+        let (_, names) = with_names(faster, &known(now), &file.dns).unwrap();
+        assert_eq!(
+            names.due(clock::now()),
+            vec!["app".to_owned()],
+            "due at once"
+        );
+        let never = parse("dns_refresh = 0\n");
+        let (_, names) = with_names(never, &known(now), &file.dns).unwrap();
+        assert_eq!(names.next_due(), None);
+    }
+}
