@@ -17,6 +17,7 @@ fn balancer(n: usize, method: LbMethod) -> Balancer {
             MemberConfig {
                 url: format!("http://{addr}"),
                 addr,
+                dns_name: None,
                 authority: addr.to_string(),
                 route: format!("node{i}"),
                 lbfactor: 100 * (1 + (i as u32 % 3)),

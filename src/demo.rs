@@ -118,6 +118,7 @@ fn demo_config(args: &DemoArgs, members: &[DemoMember]) -> Config {
         forwarded: Forwarded::default(),
         trust: Default::default(),
         stats: Default::default(),
+        dns: Default::default(),
         ops: Ops {
             admin: Some(admin_for(args.listen)),
             ..Ops::default()
@@ -140,6 +141,7 @@ fn demo_config(args: &DemoArgs, members: &[DemoMember]) -> Config {
                 .map(|(m, (route, lf))| MemberConfig {
                     url: format!("http://{}", m.addr),
                     addr: m.addr,
+                    dns_name: None,
                     authority: m.addr.to_string(),
                     route: route.into(),
                     lbfactor: lf * 100,

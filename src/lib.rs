@@ -16,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod control;
 pub mod demo;
+pub mod dns;
 pub mod error;
 pub mod http;
 pub mod ipnet;

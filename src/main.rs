@@ -85,17 +85,20 @@ fn main() -> ExitCode {
 
 fn run(cfg: Arc<Config>) -> ExitCode {
     log::set_level(cfg.ops.log.level);
-    if let Err(e) = startup::check(&cfg) {
-        eprintln!("ringlb: {e}");
-        return ExitCode::FAILURE;
-    }
+    let (resolved, names) = match startup::check(&cfg) {
+        Ok(checked) => checked,
+        Err(e) => {
+            eprintln!("ringlb: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     if let Err(e) = log::set_target(&cfg.ops.log.error) {
         let target = ringlb::config::target_text(&cfg.ops.log.error);
         eprintln!("ringlb: cannot open the error log {target:?}: {e}");
         return ExitCode::FAILURE;
     }
     raise_open_files();
-    let handle = match block_signals_then(|| server::start(cfg.clone())) {
+    let handle = match block_signals_then(|| server::start_resolved(cfg.clone(), resolved, names)) {
         Ok(handle) => handle,
         Err(e) => {
             eprintln!("ringlb: {e}");

@@ -11,11 +11,13 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crossbeam_channel::Sender;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::clock;
 use crate::config::Config;
-use crate::control::Controller;
+use crate::control::{spawn_dns, Controller, Wake, WorkerLinks};
+use crate::dns::{self, Names};
 use crate::link::{SharedGen, StopSignal, WorkerInfo, WorkerLink};
 use crate::tls::{Acceptors, Connectors};
 use crate::worker::{self, Listener};
@@ -34,10 +36,29 @@ pub struct ServerHandle {
     stop: Arc<StopSignal>,
     threads: Vec<JoinHandle<()>>,
     controller: Arc<Controller>,
+    /// The DNS thread (`control::dns`) and how to stop it.
+    dns: Option<(JoinHandle<()>, Sender<Wake>)>,
 }
 
-/// Binds every listener, starts the workers and returns when all of them are accepting.
+/// Looks up the members' host names ([`dns::resolve_at_start`]; a name that does not resolve
+/// fails the start), binds every listener, starts the workers and returns when all of them
+/// are accepting.
 pub fn start(config: Arc<Config>) -> io::Result<ServerHandle> {
+    let (resolved, names) =
+        dns::resolve_at_start(&config).map_err(|e| io::Error::other(e.to_string()))?;
+    start_resolved(config, resolved, names)
+}
+
+/// [`start`] with the host names already looked up: `resolved` is `config` with the addresses
+/// of `names` put in ([`dns::resolve_at_start`], which `ringlb run` calls through
+/// [`crate::startup::check`]).
+pub fn start_resolved(
+    config: Arc<Config>,
+    resolved: Config,
+    names: Names,
+) -> io::Result<ServerHandle> {
+    let file = config;
+    let config = Arc::new(resolved);
     let cpus = allowed_cpus();
     let n = config.workers.unwrap_or(cpus.len()).max(1);
     let tls = Arc::new(Acceptors::load(&config).map_err(io::Error::other)?);
@@ -111,19 +132,31 @@ pub fn start(config: Arc<Config>) -> io::Result<ServerHandle> {
         }
     }
     workers.sort_by_key(|w| w.index);
-    let controller = Arc::new(Controller::new(
-        shared,
+    let links = WorkerLinks {
         controls,
-        workers.clone(),
+        workers: workers.clone(),
         connections,
         epoch,
-    ));
+    };
+    let (wake_tx, wake_rx) = crossbeam_channel::unbounded();
+    let controller = Arc::new(Controller::new(file, shared, names, links, wake_tx.clone()));
+    let dns = match spawn_dns(controller.clone(), wake_rx) {
+        Ok(thread) => Some((thread, wake_tx)),
+        Err(e) => {
+            stop_all(&stop, threads);
+            return Err(io::Error::new(
+                e.kind(),
+                format!("cannot start the DNS thread: {e}"),
+            ));
+        }
+    };
     Ok(ServerHandle {
         addrs,
         workers,
         stop,
         threads,
         controller,
+        dns,
     })
 }
 
@@ -157,6 +190,15 @@ impl ServerHandle {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
+        self.stop_dns();
+    }
+
+    /// Ends the DNS thread (after the lookup it may be making) and waits for it.
+    fn stop_dns(&mut self) {
+        if let Some((thread, wake)) = self.dns.take() {
+            let _ = wake.send(Wake::Stop);
+            let _ = thread.join();
+        }
     }
 
     /// The generation new requests use.
@@ -181,6 +223,7 @@ impl ServerHandle {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
+        self.stop_dns();
     }
 }
 
@@ -192,6 +235,7 @@ impl Drop for ServerHandle {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
+        self.stop_dns();
     }
 }
 

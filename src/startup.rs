@@ -9,6 +9,7 @@
 //! | `admin.allow` entries are address blocks | the same | here (also in validation) |
 //! | `[[listener]]` certificates and keys: PEM, a key rustls can use, matching the certificate ([`crate::tls::Acceptors::load`]) | `server::start`, at each reload | here |
 //! | `https://` members' `tls_ca` (PEM CA certificates), `tls_client_cert` and `tls_client_key` (as for listeners) ([`crate::tls::Connectors::load`]) | `server::start`, at each reload | here |
+//! | members' host names resolve (system resolver or `resolvers`), to addresses that are not ringlb's own ([`crate::dns::resolve_at_start`]) | `server::start`, at each reload for new names | here |
 //!
 //! Not here, because they are properties of the machine rather than of the files: a listen
 //! address in use, io_uring being available, the open files limit. An access log that cannot
@@ -20,16 +21,18 @@ use std::path::Path;
 use crate::admin::access::Access;
 use crate::cli;
 use crate::config::{self, Config};
+use crate::dns::Names;
 
-/// Runs every file check `run` makes at start; the error is a whole message (`ringlb: ` is
-/// the caller's prefix).
-pub fn check(cfg: &Config) -> Result<(), String> {
+/// Runs every check `run` makes at start, the members' host names looked up last; returns
+/// `cfg` with their addresses put in, and the names, for [`crate::server::start_resolved`].
+/// The error is a whole message (`ringlb: ` is the caller's prefix).
+pub fn check(cfg: &Config) -> Result<(Config, Names), String> {
     if let Some(admin) = &cfg.ops.admin {
         Access::load(admin)?;
     }
     crate::tls::Acceptors::load(cfg)?;
     crate::tls::Connectors::load(cfg)?;
-    Ok(())
+    crate::dns::resolve_at_start(cfg).map_err(|e| e.to_string())
 }
 
 /// `ringlb check -c PATH [--diff OLD]`: the config, then [`check`], then the effective config

@@ -95,6 +95,7 @@ fn config(driver: IoDriver, member: std::net::SocketAddr) -> Config {
         trust: Default::default(),
         stats: Default::default(),
         ops: Default::default(),
+        dns: Default::default(),
         balancers: vec![BalancerConfig {
             name: "b".into(),
             mount: "/".into(),
@@ -105,6 +106,7 @@ fn config(driver: IoDriver, member: std::net::SocketAddr) -> Config {
             members: vec![MemberConfig {
                 url: format!("http://{member}"),
                 addr: member,
+                dns_name: None,
                 authority: member.to_string(),
                 route: "node1".into(),
                 lbfactor: 100,

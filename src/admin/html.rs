@@ -290,6 +290,14 @@ fn render_member(
         w!(out, "<td>{}</td>", escape_html(&m.route));
     }
     w!(out, "<td>{}", escape_html(&m.url));
+    if !m.url.contains(m.address.as_str()) {
+        // A host name: where it was looked up to.
+        w!(
+            out,
+            "<br><span class=\"muted\">at {}</span>",
+            escape_html(&m.address)
+        );
+    }
     if !m.redirect.is_empty() {
         w!(
             out,

@@ -67,6 +67,9 @@ pub struct BalancerView {
 pub struct MemberView {
     /// Member URL; the key (`w`) of manager actions.
     pub url: String,
+    /// Where its connections go now, `IP:PORT`: the URL's address, or the address its host
+    /// name was last looked up to.
+    pub address: String,
     /// `route`; empty when none.
     pub route: String,
     /// `redirect` route; empty when none.

@@ -78,6 +78,7 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
                     let letters = status.to_string();
                     MemberView {
                         url: member.url.clone(),
+                        address: member.addr.to_string(),
                         route: member.route.clone(),
                         redirect: member.options.redirect.clone(),
                         domain: member.options.domain.clone(),

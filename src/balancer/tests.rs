@@ -13,6 +13,7 @@ pub(super) fn config(method: LbMethod, factors: &[u32], sticky: bool) -> Balance
         .map(|(i, &f)| MemberConfig {
             url: format!("http://127.0.0.1:{}", 9001 + i),
             addr: format!("127.0.0.1:{}", 9001 + i).parse().unwrap(),
+            dns_name: None,
             authority: format!("127.0.0.1:{}", 9001 + i),
             route: name(i).to_string(),
             lbfactor: f,

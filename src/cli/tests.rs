@@ -110,7 +110,7 @@ fn run_from_flags_defaults_and_equals_form() {
 
 #[test]
 fn run_config_error_from_flags() {
-    match parse(&args("run --member http://tomcat1:9001")) {
+    match parse(&args("run --member http://tomcat_1:9001")) {
         Err(CliError::Config(e)) => {
             assert_eq!(
                 (e.file.as_str(), e.line, e.key.as_str()),

@@ -55,7 +55,8 @@ pub enum Change {
         route: String,
     },
     /// A member key (`route`, `loadfactor`, `lbset`, `status`, `redirect`, `domain`, `retry`,
-    /// `slowstart`, `health`, `tls`).
+    /// `slowstart`, `health`, `tls`, `ajp`, `limits`), or `address`: a host name's looked-up
+    /// address changed.
     MemberSetting {
         balancer: String,
         url: String,
@@ -223,6 +224,7 @@ fn top_level(old: &Config, new: &Config, out: &mut Vec<Change>) {
     }
     let grace = |c: &Config| duration::format(c.ops.shutdown_grace);
     cmp("shutdown_grace", grace(old), grace(new), false);
+    super::dns::compare(old, new, &mut cmp);
     let (to, tn) = (&old.timeouts, &new.timeouts);
     for (key, o, n) in [
         ("timeouts.connect", to.connect, tn.connect),
@@ -493,6 +495,7 @@ fn member_settings(m: &MemberConfig) -> Vec<(&'static str, String)> {
         ("tls", MemberTls::summary(o.tls.as_ref())),
         ("ajp", MemberAjp::summary(o.ajp.as_ref())),
         ("limits", o.limits.summary()),
+        ("address", m.addr.to_string()),
     ]
 }
 

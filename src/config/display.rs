@@ -36,6 +36,12 @@ impl fmt::Display for Config {
         writeln!(f, "trusted_proxies = [{}]", trusted.join(", "))?;
         let grace = duration::format(self.ops.shutdown_grace);
         writeln!(f, "shutdown_grace = \"{grace}\"")?;
+        let refresh = duration::format(self.dns.refresh);
+        writeln!(f, "dns_refresh = \"{refresh}\"")?;
+        let resolvers: Vec<String> = (self.dns.resolvers.iter())
+            .map(|a| format!("\"{a}\""))
+            .collect();
+        writeln!(f, "resolvers = [{}]", resolvers.join(", "))?;
         let t = &self.timeouts;
         writeln!(f, "\n[timeouts]")?;
         for (key, value) in [

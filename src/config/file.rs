@@ -31,6 +31,10 @@ pub(crate) struct FileConfig {
     pub(crate) stats: Option<FileStats>,
     /// Graceful stop: a duration in the timeout spellings, 0..=10m.
     pub(crate) shutdown_grace: Option<Spanned<Scalar>>,
+    /// How often member host names are looked up again (`config::dns`).
+    pub(crate) dns_refresh: Option<Spanned<Scalar>>,
+    /// DNS servers (`IP[:PORT]`) asked for member host names instead of the system resolver.
+    pub(crate) resolvers: Option<Spanned<Vec<Spanned<String>>>>,
     /// `[admin]`: present (even empty) = the admin listener is on.
     pub(crate) admin: Option<Spanned<FileAdmin>>,
     pub(crate) log: Option<FileLog>,

@@ -57,7 +57,11 @@ pub(crate) fn from_flags(
     let own: Vec<(SocketAddr, String)> = listen.iter().map(|&a| (a, "--listen".into())).collect();
     for spec in member_specs {
         let member = member_spec(spec)
-            .and_then(|m| check_not_self(m.addr, &own).map(|()| m))
+            // A host name's address is checked once looked up (`dns::with_addresses`).
+            .and_then(|m| match m.dns_name {
+                Some(_) => Ok(m),
+                None => check_not_self(m.addr, &own).map(|()| m),
+            })
             .map_err(|m| err("--member", format!("{spec:?}: {m}")))?;
         if !member.route.is_empty() && routes.insert(member.route.clone(), members.len()).is_some()
         {
@@ -78,6 +82,7 @@ pub(crate) fn from_flags(
         trust: Default::default(),
         stats: Default::default(),
         ops: Default::default(),
+        dns: Default::default(),
         balancers: vec![BalancerConfig {
             name: "cluster".to_owned(),
             mount: "/".to_owned(),
@@ -134,6 +139,7 @@ fn member_spec(spec: &str) -> Result<MemberConfig, String> {
     Ok(MemberConfig {
         url: url.to_owned(),
         addr: parsed.addr,
+        dns_name: parsed.dns_name,
         authority: parsed.authority,
         route: route.unwrap_or_default(),
         lbfactor: lbfactor.unwrap_or(100),

@@ -17,6 +17,7 @@ use std::time::Duration;
 mod decay;
 mod diff;
 mod display;
+mod dns;
 mod duration;
 mod file;
 mod flags;
@@ -37,6 +38,7 @@ pub(crate) use validate::values::parse_member_url;
 
 pub use decay::LbstatusDecay;
 pub use diff::{diff, Change};
+pub use dns::{host_names, locate, with_addresses, Addresses, DnsConfig, DEFAULT_DNS_REFRESH};
 pub use health::{HcMethod, HealthCheck};
 // Every `[[listener]]` type: `ListenerConfig`, `TlsConfig`, `ClientAuth`, ...
 pub use listener::*;
@@ -76,6 +78,8 @@ pub struct Config {
     pub trust: Trust,
     pub stats: StatsConfig,
     pub ops: Ops,
+    /// How members named by host name are looked up (`dns_refresh`, `resolvers`).
+    pub dns: DnsConfig,
     pub balancers: Vec<BalancerConfig>,
 }
 
@@ -490,10 +494,17 @@ pub struct BalancerConfig {
 /// One member (backend).
 #[derive(Clone, Debug, PartialEq)]
 pub struct MemberConfig {
-    /// As written, e.g. `http://127.0.0.1:9001`, `https://10.0.0.5:8443`, `ajp://10.0.0.6:8009`.
+    /// As written, e.g. `http://127.0.0.1:9001`, `https://10.0.0.5:8443`, `ajp://10.0.0.6:8009`,
+    /// `http://app1:8080`.
     pub url: String,
+    /// Where connections go. For a member named by host name (`dns_name`), the unspecified
+    /// address with the URL's port until [`with_addresses`] puts in the looked-up one; the
+    /// workers only ever see configurations that went through it.
     pub addr: SocketAddr,
-    /// `host:port` for the Host header when `preserve_host` is off.
+    /// The host name the address is looked up by (lowercased, a trailing `.` kept); `None`
+    /// for an IP literal or `localhost`.
+    pub dns_name: Option<String>,
+    /// `host:port` for the Host header when `preserve_host` is off, the host as written.
     pub authority: String,
     /// Session route (Tomcat `jvmRoute`); empty = none.
     pub route: String,

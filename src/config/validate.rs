@@ -7,7 +7,7 @@
 //! `from_flags`. This file holds the top-level tables; `balancer` the balancers and members,
 //! `failover` their failover keys and member timings, `health` the health check tables,
 //! `member_tls` the `tls_*` keys of `https://` members, `ops` the admin listener, the logs and
-//! `shutdown_grace`.
+//! `shutdown_grace`; `dns_refresh` and `resolvers` are read by `config::dns`.
 
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -18,7 +18,8 @@ use toml::Spanned;
 
 use super::file::{self, FileConfig, Scalar};
 use super::{
-    duration, Config, ConfigError, Forwarded, IoDriver, Limits, StatsConfig, Timeouts, Trust,
+    dns, duration, Config, ConfigError, DnsConfig, Forwarded, IoDriver, Limits, StatsConfig,
+    Timeouts, Trust,
 };
 
 mod balancer;
@@ -184,7 +185,13 @@ fn validate(ctx: &Ctx<'_>, raw: FileConfig) -> Result<Config, ConfigError> {
             .map(|a| (a.listen, "admin.listen".to_owned())),
     );
     for (i, b) in balancers.iter().enumerate() {
-        for (j, m) in b.members.iter().enumerate() {
+        // A host name's address is checked once looked up (`dns::with_addresses`).
+        for (j, m) in b
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.dns_name.is_none())
+        {
             if let Err(msg) = check_not_self(m.addr, &own) {
                 let raw_member = raw_balancers[i]
                     .get_ref()
@@ -210,8 +217,33 @@ fn validate(ctx: &Ctx<'_>, raw: FileConfig) -> Result<Config, ConfigError> {
         trust,
         stats,
         ops,
+        dns: dns_config(ctx, raw.dns_refresh.as_ref(), raw.resolvers.as_ref())?,
         balancers,
     })
+}
+
+/// `dns_refresh` and `resolvers` (`config::dns`).
+fn dns_config(
+    ctx: &Ctx<'_>,
+    refresh: Option<&Spanned<Scalar>>,
+    resolvers: Option<&Spanned<Vec<Spanned<String>>>>,
+) -> Result<DnsConfig, ConfigError> {
+    let mut out = DnsConfig::default();
+    if let Some(v) = refresh {
+        out.refresh = ctx.check(v, "dns_refresh", dns::parse_refresh)?;
+    }
+    let Some(list) = resolvers else {
+        return Ok(out);
+    };
+    for (i, item) in list.get_ref().iter().enumerate() {
+        let key = format!("resolvers[{i}]");
+        out.resolvers
+            .push(ctx.check(item, &key, |s| dns::parse_resolver(s))?);
+        if let Err(msg) = dns::check_resolvers(&out.resolvers) {
+            return Err(ctx.err(&item.span(), key, msg));
+        }
+    }
+    Ok(out)
 }
 
 /// `trusted_proxies`: addresses or CIDR blocks, each at most once.

@@ -21,9 +21,12 @@
 
 #![allow(clippy::disallowed_types)] // admin-side lock, never on the request path
 
+mod dns;
 mod overrides;
 #[cfg(test)]
 mod tests;
+
+pub(crate) use dns::{spawn as spawn_dns, Wake};
 
 pub use overrides::{MemberChange, Overrides};
 
@@ -39,6 +42,7 @@ use crate::admin::access::{Access, AccessSlot};
 use crate::balancer::Status;
 use crate::clock;
 use crate::config::{self, Change, Config};
+use crate::dns::Names;
 use crate::link::{Ack, Control, MemberEdit, SharedGen, WorkerInfo};
 use crate::log;
 
@@ -58,6 +62,8 @@ pub enum Actor {
     Signal,
     /// The embedding program (tests, `ringlb demo`).
     Program,
+    /// The DNS thread: a member host name's address changed.
+    Dns,
 }
 
 impl fmt::Display for Actor {
@@ -72,6 +78,7 @@ impl fmt::Display for Actor {
             }
             Actor::Signal => f.write_str("SIGHUP"),
             Actor::Program => f.write_str("the program"),
+            Actor::Dns => f.write_str("DNS"),
         }
     }
 }
@@ -115,6 +122,8 @@ struct State {
     current: Arc<SharedGen>,
     /// The admin listener's access rules, once a listener is attached.
     admin: Option<Arc<AccessSlot>>,
+    /// The host names of the members in force, with their addresses (`control::dns`).
+    names: Names,
 }
 
 /// Shared by the server handle, the admin listener and the signal thread.
@@ -125,29 +134,50 @@ pub struct Controller {
     workers: Vec<WorkerInfo>,
     connections: Arc<[AtomicU64]>,
     epoch: Instant,
+    /// Tells the DNS thread that the names or the DNS settings may have changed.
+    dns_wake: Sender<Wake>,
+}
+
+/// What the server hands the controller about the workers it started.
+#[derive(Debug)]
+pub(crate) struct WorkerLinks {
+    pub(crate) controls: Vec<Sender<Control>>,
+    pub(crate) workers: Vec<WorkerInfo>,
+    pub(crate) connections: Arc<[AtomicU64]>,
+    pub(crate) epoch: Instant,
 }
 
 impl Controller {
+    /// The controller of the workers `links` runs `current`, made from the configuration
+    /// `file` (as validated, before any address was looked up) with the addresses of
+    /// `names`; `dns_wake` wakes the DNS thread.
     pub(crate) fn new(
+        file: Arc<Config>,
         current: Arc<SharedGen>,
-        controls: Vec<Sender<Control>>,
-        workers: Vec<WorkerInfo>,
-        connections: Arc<[AtomicU64]>,
-        epoch: Instant,
+        names: Names,
+        links: WorkerLinks,
+        dns_wake: Sender<Wake>,
     ) -> Controller {
         let state = State {
-            file: current.config.clone(),
+            file,
             overrides: Overrides::default(),
             current,
             admin: None,
+            names,
         };
         Controller {
             state: Mutex::new(state),
-            controls,
-            workers,
-            connections,
-            epoch,
+            controls: links.controls,
+            workers: links.workers,
+            connections: links.connections,
+            epoch: links.epoch,
+            dns_wake,
         }
+    }
+
+    /// The looked-up address of host name `name` (as `MemberConfig::dns_name` holds it).
+    pub fn address_of(&self, name: &str) -> Option<IpAddr> {
+        self.lock().names.address(name)
     }
 
     /// The workers' clock origin (member health times count from here).
@@ -216,9 +246,11 @@ impl Controller {
             ));
         }
         let plan = plan_reload(&file, &state.overrides)?;
+        let old_dns = state.current.config.dns.clone();
+        let (resolved, names) = dns::with_names(plan.config, &state.names, &old_dns)?;
         let tls = Arc::new(crate::tls::Acceptors::load(&file)?);
         // For the members in force: the file's and those added through the manager.
-        let connectors = Arc::new(crate::tls::Connectors::load(&plan.config)?);
+        let connectors = Arc::new(crate::tls::Connectors::load(&resolved)?);
         let access = match (&state.admin, &file.ops.admin) {
             (Some(slot), Some(admin)) => Some((slot.clone(), Access::load(admin)?)),
             _ => None,
@@ -232,10 +264,11 @@ impl Controller {
         }
         state.file = Arc::new(file);
         state.overrides = plan.overrides;
-        crate::tls::warn_unverified(&plan.config);
+        state.names = names;
+        crate::tls::warn_unverified(&resolved);
         let next = Arc::new(
             (state.current)
-                .successor(Arc::new(plan.config))
+                .successor(Arc::new(resolved))
                 .with_tls(tls)
                 .with_connectors(connectors),
         );
@@ -243,6 +276,7 @@ impl Controller {
             Control::Swap(next.clone(), ack)
         });
         drop(state);
+        let _ = self.dns_wake.send(Wake::Nudge);
         pending.wait()?;
         Ok(next.number)
     }
@@ -343,8 +377,12 @@ impl Controller {
         let mut state = self.lock();
         let mut overrides = state.overrides.clone();
         edit(&mut overrides, &state.file)?;
-        let config = Arc::new(effective(&state.file, &overrides)?);
+        let old_dns = state.current.config.dns.clone();
+        let effective = effective(&state.file, &overrides)?;
+        let (config, names) = dns::with_names(effective, &state.names, &old_dns)?;
+        let config = Arc::new(config);
         state.overrides = overrides;
+        state.names = names;
         let current = state.current.clone();
         let pending = if current.same_members(&config) {
             let edits = member_edits(&current.config, &config);
@@ -359,6 +397,7 @@ impl Controller {
             })
         };
         drop(state);
+        let _ = self.dns_wake.send(Wake::Nudge);
         pending.wait()
     }
 

@@ -498,6 +498,7 @@ impl AddedMember {
         Some(MemberConfig {
             url: self.url.clone(),
             addr: parsed.addr,
+            dns_name: parsed.dns_name,
             authority: parsed.authority,
             route: self.route.clone(),
             lbfactor: self.lbfactor,

@@ -4,8 +4,9 @@
 //! What carries over, by member identity (balancer name and member URL), decided here once as
 //! [`SharedGen::origin`]:
 //! - a **new generation** (a reload of the file, a member added or removed through the
-//!   manager): the shared counters, the error window, the failed check and the "usable since"
-//!   clock of every member that is in both, here; and on each worker (`worker::Gen::new`,
+//!   manager, a host name's new address): the shared counters of every member that is in
+//!   both, and its error window, failed check and "usable since" clock when its address is
+//!   the same, here; and on each worker (`worker::Gen::new`,
 //!   following `origin`) its idle member connections (when the address is the same, and for
 //!   an `https://` member the same TLS configuration: a reload re-reads its files), its
 //!   byrequests score and its health-check pass/fail counts. The access log stays open when
@@ -100,9 +101,9 @@ impl SharedGen {
     }
 
     /// The next generation for `config`: fresh counters and health words, with every member
-    /// that exists in both (same balancer name and URL) carrying its counters, error window,
-    /// failed check and slow-start clock over, and its connection count when it keeps a
-    /// `max` (whatever its value). The TLS configurations stay: the listeners' as
+    /// that exists in both (same balancer name and URL) carrying its counters over, its
+    /// error window, failed check and slow-start clock when its address is the same, and its
+    /// connection count when it keeps a `max` (whatever its value). The TLS configurations stay: the listeners' as
     /// they are, the members' re-indexed for the new members ([`Connectors::follow`]); a
     /// reload of the file replaces both ([`SharedGen::with_tls`],
     /// [`SharedGen::with_connectors`]).
@@ -126,7 +127,11 @@ impl SharedGen {
                     next.stats.seed(b, m, &self.stats.totals(ob, om));
                     next.stats
                         .seed_queue(b, m, &self.stats.queue_totals(ob, om));
-                    next.health.carry_from(b, m, &self.health, ob, om);
+                    // A host name that moved to another address starts with a clean
+                    // health: the errors were the old address's.
+                    if old[om].addr == member.addr {
+                        next.health.carry_from(b, m, &self.health, ob, om);
+                    }
                     next.origin[b][m] = Some((ob, om));
                     if let (Some(slot), Some(old)) =
                         (next.limits[b][m].as_mut(), self.limit(ob, om))
@@ -156,7 +161,7 @@ impl SharedGen {
     }
 
     /// Whether `config` can be put in force by [`SharedGen::edited`]: the same balancers,
-    /// with the same members (by URL), in the same order.
+    /// with the same members (by URL, at the same address), in the same order.
     pub fn same_members(&self, config: &Config) -> bool {
         let old = &self.config.balancers;
         old.len() == config.balancers.len()
@@ -166,7 +171,7 @@ impl SharedGen {
                     && a.members
                         .iter()
                         .zip(&b.members)
-                        .all(|(x, y)| x.url == y.url)
+                        .all(|(x, y)| x.url == y.url && x.addr == y.addr)
             })
     }
 }

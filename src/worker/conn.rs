@@ -278,6 +278,10 @@ async fn active(worker: &Rc<Core>, client: &mut Client, first: &mut bool) -> Pha
             }
         };
         *first = false;
+        // Served on the generation in force once its head is complete: a change acknowledged
+        // while this keep-alive connection waited applies to it (a member's new address
+        // included).
+        let gen = worker.current();
         let next = serve_request(&gen, worker, client, &head).await;
         // The one place the head leaves the buffer: after everything that reads it.
         client.buf.drain(..head.len.min(client.buf.len()));

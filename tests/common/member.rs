@@ -133,6 +133,8 @@ struct Shared {
     live: Mutex<Vec<TcpStream>>,
     /// The most connections open at once, as counted at each accept.
     max_open: AtomicUsize,
+    /// Connections whose serving ended (the proxy closed them, or the script returned).
+    closed: AtomicUsize,
     received: Arc<AtomicU64>,
     requests: Mutex<Vec<Request>>,
     streams: Mutex<Vec<TcpStream>>,
@@ -220,6 +222,7 @@ impl MockMember {
             connections: AtomicUsize::new(0),
             live: Mutex::new(Vec::new()),
             max_open: AtomicUsize::new(0),
+            closed: AtomicUsize::new(0),
             received: Arc::new(AtomicU64::new(0)),
             requests: Mutex::new(Vec::new()),
             streams: Mutex::new(Vec::new()),
@@ -256,6 +259,12 @@ impl MockMember {
         let mut live = lock(&self.shared.live);
         live.retain(|s| !peer_closed(s));
         live.len()
+    }
+
+    /// Connections whose serving has ended so far: the proxy closed them (or the script
+    /// returned).
+    pub(crate) fn closed_connections(&self) -> usize {
+        self.shared.closed.load(Ordering::SeqCst)
     }
 
     /// Every request received so far (heads recorded on arrival; bodies once read whole).
@@ -322,6 +331,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
                 shared: Arc::clone(&sh),
             };
             let _ = serve(&mut conn, &sh.script);
+            sh.closed.fetch_add(1, Ordering::SeqCst);
         });
         lock(&shared.threads).push(t);
     }

@@ -97,6 +97,7 @@ pub(crate) fn member(addr: SocketAddr, route: &str, lbfactor: u32) -> MemberConf
     MemberConfig {
         url: format!("http://{addr}"),
         addr,
+        dns_name: None,
         authority: addr.to_string(),
         route: route.to_string(),
         lbfactor,
@@ -138,6 +139,7 @@ pub(crate) fn config(driver: IoDriver, members: Vec<MemberConfig>) -> Config {
         trust: Default::default(),
         stats: Default::default(),
         ops: Default::default(),
+        dns: Default::default(),
         balancers: vec![BalancerConfig {
             name: "test".to_string(),
             mount: "/".to_string(),

@@ -89,6 +89,12 @@ impl Process {
         }
     }
 
+    /// The stderr lines that arrived since the last call (or [`Process::wait_for`]), without
+    /// waiting.
+    pub(crate) fn lines_so_far(&self) -> Vec<String> {
+        self.lines.try_iter().collect()
+    }
+
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }

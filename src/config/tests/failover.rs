@@ -148,6 +148,7 @@ fn failover_config() -> Config {
         trust: Default::default(),
         stats: StatsConfig::default(),
         ops: Default::default(),
+        dns: Default::default(),
         balancers: vec![cluster, b2],
     }
 }

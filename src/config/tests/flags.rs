@@ -59,7 +59,7 @@ fn from_flags_errors_name_the_flag() {
     );
     for bad in [
         "https://127.0.0.1:1",
-        "http://db.local:1",
+        "http://db_local:1",
         "http://127.0.0.1:1,route=a b",
         "http://127.0.0.1:1,loadfactor=0",
         "http://127.0.0.1:1,loadfactor=x",

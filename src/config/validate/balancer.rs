@@ -266,6 +266,7 @@ fn member(
     Ok(MemberConfig {
         url: url.get_ref().clone(),
         addr: parsed.addr,
+        dns_name: parsed.dns_name,
         authority: parsed.authority,
         route,
         lbfactor,

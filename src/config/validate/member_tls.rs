@@ -9,7 +9,8 @@
 //!    `SSLProxyMachineCertificateFile` holds both).
 //! 4. A member's `tls_*` keys need an `https://` URL.
 //! 5. An `https://` member takes each setting from its own table, else its balancer's, else
-//!    the default: verification on, the server name the URL's host, no client certificate.
+//!    the default: verification on, the server name the URL's host (an IP address, or a host
+//!    name without a trailing `.`), no client certificate.
 //!    The client certificate and its key come from one table together.
 //! 6. With verification on, an `https://` member needs a `tls_ca` (there is no default trust
 //!    store: members usually carry certificates of a private CA).
@@ -179,7 +180,9 @@ pub(crate) fn resolve_member(
         .or_else(|| pair(&balancer.client_cert, &balancer.client_key));
     let server_name = match own.server_name.as_ref().or(balancer.server_name.as_ref()) {
         Some(name) => name.clone(),
-        None => server_name(host)?,
+        // An absolute name's trailing dot is not part of the name a certificate names (nor
+        // of SNI, RFC 6066 §3).
+        None => server_name(host.strip_suffix('.').unwrap_or(host))?,
     };
     Ok(MemberTls {
         verify,

@@ -137,7 +137,12 @@ fn value_text(value: &Scalar) -> String {
 /// A member URL taken apart.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct MemberUrl {
+    /// The address of an IP literal (or `localhost`); for a host name, the unspecified
+    /// address with the port until the name is looked up (`dns_name`).
     pub(crate) addr: SocketAddr,
+    /// The host name to look up: lowercased, a trailing `.` kept; `None` for an IP literal or
+    /// `localhost`.
+    pub(crate) dns_name: Option<String>,
     /// `host:port`, the host as written and the port always present (the `Host` header).
     pub(crate) authority: String,
     /// `https://`: ringlb speaks TLS to the member.
@@ -149,8 +154,9 @@ pub(crate) struct MemberUrl {
 }
 
 /// A member URL: `http://`, `https://` or `ajp://`, then `HOST[:PORT][/]`, HOST an IPv4
-/// literal, a bracketed IPv6 literal or `localhost` (127.0.0.1); names are not resolved.
-/// PORT defaults to 80 (`http`), 443 (`https`) or 8009 (`ajp`).
+/// literal, a bracketed IPv6 literal, `localhost` (127.0.0.1, no lookup) or a host name
+/// ([`host_name`]), which is looked up later, not here. PORT defaults to 80 (`http`), 443
+/// (`https`) or 8009 (`ajp`).
 pub(crate) fn parse_member_url(url: &str) -> Result<MemberUrl, String> {
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(format!("{url:?} is not a URL; expected http://IP:PORT"));
@@ -186,21 +192,10 @@ pub(crate) fn parse_member_url(url: &str) -> Result<MemberUrl, String> {
             .filter(|&p| p != 0)
             .ok_or_else(|| format!("port {p:?} in {url:?} is not a number 1..=65535"))?,
     };
-    let ip = if host.eq_ignore_ascii_case("localhost") {
-        IpAddr::V4(Ipv4Addr::LOCALHOST)
-    } else if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        let ip: Ipv6Addr = v6
-            .parse()
-            .map_err(|_| format!("{host:?} is not an IPv6 address"))?;
-        IpAddr::V6(ip)
-    } else {
-        let ip: Ipv4Addr = host.parse().map_err(|_| {
-            format!("host {host:?} is not an IP address or localhost (names are not resolved)")
-        })?;
-        IpAddr::V4(ip)
-    };
+    let (ip, dns_name) = member_host(host)?;
     Ok(MemberUrl {
         addr: SocketAddr::new(ip, port),
+        dns_name,
         authority: format!("{host}:{port}"),
         https,
         ajp,
@@ -208,7 +203,80 @@ pub(crate) fn parse_member_url(url: &str) -> Result<MemberUrl, String> {
     })
 }
 
-/// Splits `host[:port]`, keeping the brackets of an IPv6 host.
+/// The host of a member URL: its address and, for a host name, the name to look up (the
+/// address is then the unspecified one, a placeholder).
+fn member_host(host: &str) -> Result<(IpAddr, Option<String>), String> {
+    if host.eq_ignore_ascii_case("localhost") {
+        return Ok((IpAddr::V4(Ipv4Addr::LOCALHOST), None));
+    }
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        let ip: Ipv6Addr = v6
+            .parse()
+            .map_err(|_| format!("{host:?} is not an IPv6 address"))?;
+        return Ok((IpAddr::V6(ip), None));
+    }
+    if let Ok(ip) = host.parse::<Ipv4Addr>() {
+        return Ok((IpAddr::V4(ip), None));
+    }
+    host_name(host).map(|name| (IpAddr::V4(Ipv4Addr::UNSPECIFIED), Some(name)))
+}
+
+/// Longest host name, without its trailing `.` (RFC 1035 §2.3.4: 255 octets on the wire).
+const MAX_HOST_NAME: usize = 253;
+/// Longest label of a host name (RFC 1035 §2.3.4).
+const MAX_LABEL: usize = 63;
+
+/// A host name to look up (RFC 1123 §2.1): dot-separated labels of 1 to 63 ASCII letters,
+/// digits and `-`, not starting or ending with `-`, at most 253 characters, and an optional
+/// trailing `.` (an absolute name: no search domains). The last label is not all digits,
+/// which keeps a mistyped address (`10.0.0.256`, `127.1`) from being taken as a name. No `_`
+/// (servlet containers refuse it in `Host`) and no non-ASCII letters: an internationalised
+/// name is written in its `xn--` form. Returned lowercased.
+pub(crate) fn host_name(host: &str) -> Result<String, String> {
+    let bare = host.strip_suffix('.').unwrap_or(host);
+    let bad = |why: &str| {
+        Err(format!(
+            "host {host:?} is not an IP address or a host name: {why}"
+        ))
+    };
+    if bare.is_empty() {
+        return bad("it is empty");
+    }
+    if !host.is_ascii() {
+        return bad("non-ASCII letters; write an internationalised name in its xn-- form");
+    }
+    if bare.len() > MAX_HOST_NAME {
+        return bad("longer than 253 characters");
+    }
+    for label in bare.split('.') {
+        if label.is_empty() {
+            return bad("an empty label (two dots in a row, or a leading dot)");
+        }
+        if label.len() > MAX_LABEL {
+            return bad("a label longer than 63 characters");
+        }
+        if let Some(c) = label
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+        {
+            return bad(&format!(
+                "{c:?} is not allowed (letters, digits, - and . only)"
+            ));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return bad("a label starts or ends with -");
+        }
+    }
+    if bare
+        .rsplit('.')
+        .next()
+        .is_some_and(|last| last.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return bad("its last label is all digits (a mistyped IPv4 address?)");
+    }
+    Ok(host.to_ascii_lowercase())
+}
+
 /// Refuses a member at `member` that would be ringlb itself: one of `own` (the client listen
 /// addresses, then the admin listener's, named by `what`) on the same port and address, or a
 /// wildcard listener (`0.0.0.0`, `[::]`) and a loopback or wildcard member of the same family
@@ -236,6 +304,7 @@ pub(crate) fn check_not_self(
     Ok(())
 }
 
+/// Splits `host[:port]`, keeping the brackets of an IPv6 host.
 fn split_host_port(authority: &str) -> Result<(&str, Option<&str>), String> {
     let host_end = if authority.starts_with('[') {
         authority
