@@ -37,6 +37,7 @@ both_drivers!(
     cping_health_checks_mark_a_silent_member_down,
     expect_continue_is_answered_when_the_body_is_needed,
     http2_clients_over_tls_reach_ajp_members_with_the_tls_facts,
+    a_304_with_tomcats_content_length_0_goes_out_without_one,
 );
 
 const ECHO: Script = Script::Echo {
@@ -433,4 +434,34 @@ fn http2_clients_over_tls_reach_ajp_members_with_the_tls_facts(driver: IoDriver)
         "no X-SSL-* fields over AJP"
     );
     assert_eq!(req.body, b"h2 body");
+}
+
+/// Tomcat's AJP connector claims `Content-Length: 0` on a 304 (its HTTP connector sends
+/// none); the client must not be told the resource is empty, and the connection stays usable.
+fn a_304_with_tomcats_content_length_0_goes_out_without_one(driver: IoDriver) {
+    let mut bytes = Vec::new();
+    let mut headers = vec![4u8, 0x01, 0x30];
+    string(&mut headers, b"304");
+    headers.extend_from_slice(&2u16.to_be_bytes());
+    headers.extend_from_slice(&0xA003u16.to_be_bytes());
+    string(&mut headers, b"0");
+    headers.extend_from_slice(&0xA004u16.to_be_bytes());
+    string(&mut headers, b"Wed, 02 Dec 2026 10:00:00 GMT");
+    packet(&mut bytes, &headers);
+    packet(&mut bytes, &[5, 1]);
+    let member = AjpMember::start(Script::Raw(bytes));
+    let cfg = config(
+        driver,
+        vec![ajp_member(member.addr(), "", MemberAjp::default())],
+    );
+    let proxy = start_proxy(cfg);
+    let mut c = Client::connect(common::addr(&proxy));
+    for _ in 0..2 {
+        let r = c.request(b"GET /x HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"a\"\r\n\r\n");
+        assert_eq!(r.status, 304);
+        assert_eq!(r.header("content-length"), None, "{:?}", r.headers);
+        assert_eq!(r.header("transfer-encoding"), None, "{:?}", r.headers);
+        assert!(r.body.is_empty());
+    }
+    assert_eq!(member.connections(), 1);
 }
