@@ -20,6 +20,7 @@ use std::net::SocketAddr;
 use std::process::Command;
 
 use ringlb::config::{HcMethod, HealthCheck, IoDriver, MemberAjp, MemberConfig};
+use ringlb::server::ServerHandle;
 
 use common::ajp_member::{packet, string, AjpMember, Script};
 use common::h2_frames::start_tls;
@@ -51,6 +52,12 @@ fn ajp_member(addr: SocketAddr, route: &str, ajp: MemberAjp) -> MemberConfig {
     m.url = format!("ajp://{addr}");
     m.options.ajp = Some(ajp);
     m
+}
+
+/// ringlb with `member` as its one `ajp://` member, default AJP settings, no route.
+fn plain_proxy(driver: IoDriver, member: &AjpMember) -> ServerHandle {
+    let ajp = ajp_member(member.addr(), "", MemberAjp::default());
+    start_proxy(config(driver, vec![ajp]))
 }
 
 fn with_secret() -> MemberAjp {
@@ -121,10 +128,7 @@ fn bodies_by_length_and_chunked_arrive_byte_exact(driver: IoDriver) {
         chunks: 7,
         reuse: true,
     });
-    let proxy = start_proxy(config(
-        driver,
-        vec![ajp_member(member.addr(), "", MemberAjp::default())],
-    ));
+    let proxy = plain_proxy(driver, &member);
     let mut c = Client::connect(common::addr(&proxy));
     let body: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let r = c.request(&post("/upload", &body));
@@ -166,10 +170,7 @@ fn responses_without_a_length_are_chunked_or_close_delimited(driver: IoDriver) {
         chunks: 3,
         reuse: true,
     });
-    let proxy = start_proxy(config(
-        driver,
-        vec![ajp_member(member.addr(), "", MemberAjp::default())],
-    ));
+    let proxy = plain_proxy(driver, &member);
     let addr = common::addr(&proxy);
     let mut c = Client::connect(addr);
     let r = c.request(&post("/x", b"0123456789"));
@@ -194,10 +195,7 @@ fn the_reuse_flag_decides_whether_the_connection_is_pooled(driver: IoDriver) {
         chunks: 1,
         reuse: false,
     });
-    let proxy = start_proxy(config(
-        driver,
-        vec![ajp_member(member.addr(), "", MemberAjp::default())],
-    ));
+    let proxy = plain_proxy(driver, &member);
     let mut c = Client::connect(common::addr(&proxy));
     for _ in 0..3 {
         assert_eq!(c.request(&get("/")).status, 200);
@@ -232,10 +230,7 @@ fn scripted_response(body: &[u8], reuse: bool) -> Vec<u8> {
 fn a_response_split_at_every_byte_is_relayed(driver: IoDriver) {
     // The member writes one byte per write: every packet boundary falls in every read split.
     let member = AjpMember::start(Script::Raw(scripted_response(b"split body", true)));
-    let proxy = start_proxy(config(
-        driver,
-        vec![ajp_member(member.addr(), "", MemberAjp::default())],
-    ));
+    let proxy = plain_proxy(driver, &member);
     let mut c = Client::connect(common::addr(&proxy));
     for _ in 0..2 {
         let r = c.request(&get("/"));
@@ -360,10 +355,7 @@ fn cping_health_checks_mark_a_silent_member_down(driver: IoDriver) {
 
 fn expect_continue_is_answered_when_the_body_is_needed(driver: IoDriver) {
     let member = AjpMember::start(ECHO);
-    let proxy = start_proxy(config(
-        driver,
-        vec![ajp_member(member.addr(), "", MemberAjp::default())],
-    ));
+    let proxy = plain_proxy(driver, &member);
     let mut c = Client::connect(common::addr(&proxy));
     c.send(b"POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
     let interim = c.read_one();
