@@ -23,6 +23,8 @@
 # any failed. Stops only the processes it started (ringlb and the three JVMs), by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/tomcat-lib.sh
+source scripts/tomcat-lib.sh # stop_pid
 
 LB_PORT=${RINGLB_PORT:-18090}
 TC_BASE=${TOMCAT_PORT_BASE:-18090} # node N listens on TC_BASE + N
@@ -83,12 +85,7 @@ cleanup() {
         done
     fi
     for pid in "${PID_OF[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for name in "${!PID_OF[@]}"; do
-        pid=${PID_OF[$name]}
-        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
+    for pid in "${PID_OF[@]}"; do stop_pid "$pid"; done
     if [[ -n ${KEEP_WORK:-} ]]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
     exit "$rc"
 }

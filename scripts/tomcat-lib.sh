@@ -10,6 +10,7 @@
 #   tomcat_wait NAME PID URL TIMEOUT  0 once URL answers 200 before TIMEOUT seconds
 #   tomcat_children PID               the PIDs to stop besides PID when PID is not the JVM itself
 #   tomcat_version BASE               the "Server version name" Tomcat logged
+#   stop_pid PID                      TERM, up to 10 s, then KILL, and reap (a PID this shell started)
 #
 # Webapps in every base: ROOT (scripts/tomcat/ROOT/*.jsp, the RinglbEcho servlet on /echo/*,
 # big.bin: TOMCAT_BIG_BYTES random bytes, the same file in every base, its SHA-256 in
@@ -143,4 +144,11 @@ tomcat_children() { # PID
 
 tomcat_version() { # BASE
     grep -m1 -o 'Server version name: *[^ ].*' "$1/logs/console.log" 2>/dev/null | sed 's/.*: *//' || echo '?'
+}
+
+stop_pid() { # PID: TERM, up to 10 s, then KILL
+    kill -TERM "$1" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
 }

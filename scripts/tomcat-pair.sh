@@ -95,12 +95,6 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/tomcat-pair.XXXXXX")
 TOMCAT_WORK=$WORK
 PIDS=()
 failed_run=1
-stop_pid() { # pid: TERM, up to 10 s, then KILL
-    kill -TERM "$1" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
 cleanup() {
     local rc=$? pid
     trap - EXIT INT TERM
