@@ -77,8 +77,11 @@ fn default_port(scheme: &[u8]) -> &'static [u8] {
     }
 }
 
-/// (host, port) of an authority, the port defaulted from `scheme`.
-fn host_port<'a>(scheme: &[u8], authority: &'a [u8]) -> (&'a [u8], &'a [u8]) {
+/// The server name an AJP13 member is told for a request without a `Host`.
+pub const UNNAMED_SERVER: &[u8] = b"localhost";
+
+/// (host, port) of an authority, the port defaulted from `scheme` (`https`: 443, else 80).
+pub fn host_port<'a>(scheme: &[u8], authority: &'a [u8]) -> (&'a [u8], &'a [u8]) {
     let host_end = if authority.first() == Some(&b'[') {
         authority
             .iter()
@@ -122,7 +125,7 @@ pub fn names_client_server(
     client_host: &[u8],
 ) -> bool {
     let told: &[u8] = if client_host.is_empty() {
-        b"localhost"
+        UNNAMED_SERVER
     } else {
         client_host
     };

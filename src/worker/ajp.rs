@@ -41,6 +41,7 @@ use crate::config::MemberAjp;
 use crate::error::ProxyError;
 use crate::http::framing::{self, response_framing, BodyKind};
 use crate::http::head::{self, RequestHead};
+use crate::http::reverse::{host_port, UNNAMED_SERVER};
 use crate::http::rewrite::BodyOut;
 use crate::http::{Version, MAX_HEADERS};
 use crate::upstream::{MemberStream, UpstreamConn};
@@ -441,26 +442,16 @@ fn encode_source(
     })
 }
 
-/// The server name and port the client asked for: its `Host` (`name`, `name:port`,
-/// `[v6]:port`), the port defaulting to the scheme's; `localhost` without a `Host`.
-pub(super) fn server_of(host: Option<&[u8]>, tls: bool) -> (&[u8], u16) {
-    let default_port = if tls { 443 } else { 80 };
-    let Some(host) = host.filter(|h| !h.is_empty()) else {
-        return (b"localhost", default_port);
-    };
-    let colon = match host.first() {
-        Some(b'[') => memchr::memchr(b']', host)
-            .and_then(|end| (host.get(end + 1) == Some(&b':')).then_some(end + 1)),
-        _ => memchr::memrchr(b':', host),
-    };
-    match colon {
-        Some(at) => {
-            let port = std::str::from_utf8(&host[at + 1..])
-                .ok()
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(default_port);
-            (&host[..at], port)
-        }
-        None => (host, default_port),
-    }
+/// The server name and port the client asked for: its `Host` split as reverse rewriting
+/// splits it (so the member's self-references are recognised, `reverse::names_client_server`),
+/// the port defaulting to the scheme's; [`UNNAMED_SERVER`] without a `Host`.
+fn server_of(host: Option<&[u8]>, tls: bool) -> (&[u8], u16) {
+    let (scheme, default_port): (&[u8], u16) = if tls { (b"https", 443) } else { (b"http", 80) };
+    let host = host.filter(|h| !h.is_empty()).unwrap_or(UNNAMED_SERVER);
+    let (name, port) = host_port(scheme, host);
+    let port = std::str::from_utf8(port)
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(default_port);
+    (name, port)
 }
