@@ -31,7 +31,8 @@ pub(super) struct RequestBody {
     read_all: bool,
     /// Decoded bytes read so far.
     total: u64,
-    deadline: Option<Deadline>,
+    /// The whole body's deadline (`timeouts.client_body`, `limits.min_body_rate`).
+    deadline: Deadline,
 }
 
 impl RequestBody {
@@ -52,7 +53,7 @@ impl RequestBody {
             started: false,
             read_all,
             total: 0,
-            deadline: Some(timeout.start(clock::now())),
+            deadline: timeout.start(clock::now()),
         }
     }
 
@@ -95,9 +96,7 @@ impl RequestBody {
             }
             chunk.clear();
             let limit = usize::try_from(self.remaining).unwrap_or(usize::MAX);
-            let wait = (self.deadline.as_ref()).map_or(timeouts.client_header, |d| {
-                d.remaining(clock::now()).min(timeouts.client_header)
-            });
+            let wait = (self.deadline.remaining(clock::now())).min(timeouts.client_header);
             let (read, buf) = forward::read_into(&mut client.stream, chunk, limit, wait).await;
             chunk = buf;
             match read {
@@ -105,9 +104,7 @@ impl RequestBody {
                 Read::TimedOut => break Err(BodyError::TimedOut),
                 Read::Eof | Read::Failed => break Err(BodyError::SourceGone),
             }
-            if let Some(d) = self.deadline.as_mut() {
-                d.received(chunk.len() as u64);
-            }
+            self.deadline.received(chunk.len() as u64);
             match self.take(&chunk) {
                 Ok((n, done)) => {
                     if done {
