@@ -8,6 +8,8 @@
 //! - `demo [--listen ADDR] [--member-port PORT] [--workers N|auto] [--io-driver D]
 //!   [--https ADDR --cert FILE --key FILE]`, the last three together or not at all
 //! - `bench-member --listen ADDR [--body-bytes N] [--route NAME] [--workers N] [--io-driver D]`
+//! - `import httpd FILE [-D NAME]... [--server-root DIR]` | `import modjk FILE
+//!   [--uriworkermap FILE] [--httpd FILE]` | `import modjk2 FILE` (`cli::import`)
 //! - `help`, `-h`, `--help`, nothing -> help; `-V`, `--version`, `version` -> version.
 //!
 //! Mistakes in the command line are [`CliError::Usage`] naming the flag; a flag-built config
@@ -19,6 +21,7 @@ use std::path::PathBuf;
 
 use crate::config::{self, Config, ConfigError, IoDriver, LbMethod};
 
+mod import;
 #[cfg(test)]
 mod tests;
 
@@ -39,6 +42,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// `ringlb bench-member --listen ADDR [--body-bytes N] [--route NAME] [--workers N]`.
     BenchMember(BenchMemberArgs),
+    /// `ringlb import httpd|modjk|modjk2 FILE [FLAGS]`.
+    Import(crate::import::Source),
     Help,
     Version,
 }
@@ -115,11 +120,12 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
         "check" => parse_check(rest),
         "demo" => parse_demo(rest),
         "bench-member" => parse_bench_member(rest),
+        "import" => import::parse_import(rest),
         other if other.starts_with('-') => Err(usage(format!(
-            "unknown flag `{other}` before the command; expected run, check, demo or bench-member"
+            "unknown flag `{other}` before the command; expected run, check, demo, bench-member or import"
         ))),
         other => Err(usage(format!(
-            "unknown command `{other}`; expected run, check, demo, bench-member or help"
+            "unknown command `{other}`; expected run, check, demo, bench-member, import or help"
         ))),
     }
 }
@@ -153,6 +159,9 @@ USAGE:
     ringlb check -c FILE [--diff OLD]
     ringlb demo [DEMO FLAGS]
     ringlb bench-member --listen ADDR [BENCH-MEMBER FLAGS]
+    ringlb import httpd FILE [-D NAME]... [--server-root DIR]
+    ringlb import modjk WORKERS.PROPERTIES [--uriworkermap FILE] [--httpd FILE]
+    ringlb import modjk2 WORKERS2.PROPERTIES
     ringlb help | -h | --help
     ringlb -V | --version
 
@@ -163,6 +172,9 @@ COMMANDS:
     demo     Start demo members on loopback and a balancer in front of them
     bench-member
              A fast fixed-response member for benchmarks (perf/bench.sh)
+    import   Translate an httpd (mod_proxy_balancer, mod_jk), mod_jk or mod_jk2 configuration:
+             the ringlb TOML on stdout, one line per directive on stderr (imported,
+             approximated: how, ignored: why; each with file:line)
     help     Print this text
 
 RUN FLAGS:

@@ -19,6 +19,7 @@ pub mod demo;
 pub mod dns;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod ipnet;
 pub mod link;
 pub mod log;

@@ -65,6 +65,18 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Ok(Command::Import(source)) => match ringlb::import::import(&source) {
+            Ok(outcome) => {
+                eprint!("{}", outcome.report);
+                print!("{}", outcome.toml);
+                ExitCode::SUCCESS
+            }
+            Err(refused) => {
+                eprint!("{}", refused.report);
+                eprintln!("ringlb import: {}", refused.error);
+                ExitCode::FAILURE
+            }
+        },
         Ok(Command::BenchMember(args)) => match benchmember::run(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
