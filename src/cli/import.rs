@@ -91,7 +91,15 @@ mod tests {
     #[test]
     fn import_forms() {
         assert_eq!(
-            parse(&["import", "httpd", "h.conf", "-D", "A", "-DB", "--server-root=/etc/x"]),
+            parse(&[
+                "import",
+                "httpd",
+                "h.conf",
+                "-D",
+                "A",
+                "-DB",
+                "--server-root=/etc/x"
+            ]),
             Ok(Command::Import(Source::Httpd {
                 file: "h.conf".into(),
                 defines: vec!["A".into(), "B".into()],

@@ -173,7 +173,10 @@ mod tests {
              [[balancer.member]]\nurl = \"http://127.0.0.1:8080\"\nroute = \"n1\"\n"
         );
         let parsed: toml::Table = toml::from_str(&text).expect("valid TOML");
-        assert_eq!(parsed["balancer"][0]["member"][0]["route"].as_str(), Some("n1"));
+        assert_eq!(
+            parsed["balancer"][0]["member"][0]["route"].as_str(),
+            Some("n1")
+        );
     }
 
     #[test]

@@ -82,7 +82,12 @@ impl Report {
         self.push(loc, directive.into(), Disposition::Imported);
     }
 
-    pub fn approximated(&mut self, loc: &Loc, directive: impl Into<String>, how: impl Into<String>) {
+    pub fn approximated(
+        &mut self,
+        loc: &Loc,
+        directive: impl Into<String>,
+        how: impl Into<String>,
+    ) {
         self.push(loc, directive.into(), Disposition::Approximated(how.into()));
     }
 
