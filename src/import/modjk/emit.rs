@@ -94,6 +94,13 @@ pub(super) fn ensure(
         }
         Kind::Lb => {
             let balancer = lb(parsed, &w, out, report);
+            if balancer.members.is_empty() {
+                let why = format!(
+                    "lb worker {name} has no ajp13 member (ringlb needs at least one per balancer)"
+                );
+                report.ignored(&loc, format!("worker {name}"), why);
+                return None;
+            }
             out.balancers.push(balancer);
             Some(Target::Balancer(bname))
         }
