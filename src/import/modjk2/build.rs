@@ -182,7 +182,12 @@ impl State<'_> {
             ));
         }
         let mut keys = Keys::new();
-        if self.is_lb(target) {
+        let lb = self
+            .sections
+            .iter()
+            .find(|s| s.kind == "lb" && s.name == target);
+        let sticky = lb.and_then(|s| s.value("sticky").or_else(|| s.value("stickySession")));
+        if self.is_lb(target) && sticky != Some("0") {
             model::set(&mut keys, "stickysession", "JSESSIONID|jsessionid");
         }
         self.out.balancers.push(Balancer {
@@ -268,11 +273,15 @@ pub(super) fn build(sections: &[Section], report: &mut Report) -> Imported {
                     report.ignored(&s.loc, header, "no [uri:] mount reaches it");
                 }
                 for l in &s.lines {
-                    report.ignored(
-                        &l.loc,
-                        &l.key,
-                        "not carried (description or mod_jk2 tuning)",
-                    );
+                    match l.key.as_str() {
+                        "sticky" | "stickySession" if emitted => {
+                            report.imported(&l.loc, "sticky (stickysession)")
+                        }
+                        "info" | "debug" => {
+                            report.ignored(&l.loc, &l.key, "a description or log level")
+                        }
+                        _ => report.ignored(&l.loc, &l.key, "no ringlb counterpart"),
+                    }
                 }
             }
             "status" => {
@@ -335,7 +344,7 @@ fn worker_section(st: &State<'_>, s: &Section, report: &mut Report) {
         .balancers
         .iter()
         .filter(|b| {
-            let Some(w) = st.workers.iter().find(|w| w.name == name) else {
+            let Some(w) = st.workers.iter().find(|w| w.name == name && !w.disabled) else {
                 return false;
             };
             b.name == balancer_name(&w.name) || w.groups.iter().any(|g| balancer_name(g) == b.name)
