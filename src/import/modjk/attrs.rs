@@ -89,9 +89,11 @@ struct Dir {
 
 impl Dir {
     fn of(w: &Worker, a: &Attr) -> Dir {
+        // The value as read (after `$(...)`), except a secret's.
+        let value = if a.name == "secret" { "..." } else { a.value.as_str() };
         let name = match &a.from {
-            None => a.key.clone(),
-            Some(_) => format!("{} (inherited by {})", a.key, w.name),
+            None => format!("{}={value}", a.key),
+            Some(_) => format!("{}={value} (inherited by {})", a.key, w.name),
         };
         Dir {
             name,

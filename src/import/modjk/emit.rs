@@ -225,6 +225,8 @@ pub(super) fn mounts(
     // Positive mounts first, so that an exclusion knows whether its worker has a balancer.
     let mut targets: Vec<(String, Option<Target>)> = Vec::new();
     let mut done: Vec<(String, String, bool)> = Vec::new();
+    // Patterns already routed in this scope: (pattern, worker, line).
+    let mut routed: Vec<(String, String, usize)> = Vec::new();
     for pass in [false, true] {
         for m in mounts.iter().filter(|m| m.exclude == pass) {
             let bang = if m.exclude { "!" } else { "" };
@@ -235,6 +237,16 @@ pub(super) fn mounts(
                 continue;
             }
             done.push(key);
+            let earlier = routed.iter().find(|r| r.0 == m.pattern && !m.exclude);
+            if let Some((_, w, line)) = earlier {
+                let why = format!(
+                    "{} is already routed to {w} (line {line}) here; one pattern, one worker \
+                     (`ringlb import httpd` keeps virtual hosts apart)",
+                    m.pattern
+                );
+                report.ignored(&m.loc, &what, why);
+                continue;
+            }
             let mut keys = Keys::new();
             model::set(&mut keys, "pattern", m.pattern.as_str());
             if m.exclude && m.worker == "*" {
@@ -295,6 +307,7 @@ pub(super) fn mounts(
                             continue;
                         }
                     } else {
+                        routed.push((m.pattern.clone(), m.worker.clone(), m.loc.line));
                         model::set(&mut keys, "balancer", b);
                     }
                     push(out, scope, keys, &m.loc, &what, report);
