@@ -90,7 +90,11 @@ struct Dir {
 impl Dir {
     fn of(w: &Worker, a: &Attr) -> Dir {
         // The value as read (after `$(...)`), except a secret's.
-        let value = if a.name == "secret" { "..." } else { a.value.as_str() };
+        let value = if a.name == "secret" {
+            "..."
+        } else {
+            a.value.as_str()
+        };
         let name = match &a.from {
             None => format!("{}={value}", a.key),
             Some(_) => format!("{}={value} (inherited by {})", a.key, w.name),
@@ -119,14 +123,6 @@ impl Dir {
         for loc in &self.locs {
             r.ignored(loc, &self.name, why.clone());
         }
-    }
-}
-
-/// The report name of attribute `attr` of `w` (`worker.node1.type`).
-pub(super) fn key(w: &Worker, attr: &str) -> String {
-    match w.attr(attr) {
-        Some(a) => Dir::of(w, a).name,
-        None => format!("worker.{}.{attr}", w.name),
     }
 }
 
@@ -528,10 +524,14 @@ fn redirect(
         .unwrap_or(v)
         .to_owned();
     model::set(keys, "redirect", route.as_str());
-    d.approx(
-        r,
-        format!("redirect = {route:?} (ringlb names the member's route)"),
-    );
+    if route == v {
+        d.imported(r);
+    } else {
+        d.approx(
+            r,
+            format!("redirect = {route:?}: ringlb names the member's route"),
+        );
+    }
 }
 
 fn activation(w: &Worker, a: &Attr, keys: &mut Keys, d: &Dir, r: &mut Report) {
@@ -715,9 +715,16 @@ pub(super) fn status(w: &Worker, r: &mut Report) {
 
 /// Reports every attribute of a worker that is not imported, with `why`.
 pub(super) fn unused(w: &Worker, why: &str, r: &mut Report) {
+    let lb = w.value("type") == Some("lb");
     for a in &w.attrs {
-        if a.from.is_none() {
-            Dir::of(w, a).ignored(r, why);
+        if a.from.is_some() {
+            continue;
+        }
+        let d = Dir::of(w, a);
+        if !lb && matches!(a.name.as_str(), "balance_workers" | "balanced_workers") {
+            d.ignored(r, format!("{why}; and without type=lb it is an ajp13 worker (mod_jk's default type), whose members mean nothing"));
+        } else {
+            d.ignored(r, why);
         }
     }
 }

@@ -55,23 +55,21 @@ pub(super) fn worker<'a>(parsed: &'a Parsed, name: &str) -> std::borrow::Cow<'a,
     }
 }
 
-/// Makes sure worker `name` is in `out` (once, whoever asks): `true` when mounts may name it
-/// as a balancer, `false` for the status worker (imported as `[admin]`) and for workers that
-/// cannot be imported (reported).
+/// Makes sure worker `name` is in `out` (once, whoever asks) and says what its mounts reach:
+/// its balancer, or the admin listener for a status worker; `Err` says why it is not
+/// imported (reported at the worker's own line where it has one).
 pub(super) fn ensure(
     parsed: &Parsed,
     name: &str,
-    why_here: &Loc,
     out: &mut Imported,
     report: &mut Report,
-) -> Option<Target> {
+) -> Result<Target, String> {
     if let Some(why) = unusable(parsed, name) {
-        report.ignored(why_here, format!("worker {name}"), why);
-        return None;
+        return Err(why);
     }
     let bname = balancer_name(name);
     if out.balancers.iter().any(|b| b.name == bname) {
-        return Some(Target::Balancer(bname));
+        return Ok(Target::Balancer(bname));
     }
     let w = worker(parsed, name);
     let loc = first_loc(&w, parsed);
@@ -85,24 +83,21 @@ pub(super) fn ensure(
     match &w.kind {
         Kind::Status => {
             admin(&w, out, report);
-            Some(Target::Admin)
+            Ok(Target::Admin)
         }
-        Kind::Unsupported(t) => {
-            let why = unsupported_type(t);
-            report.ignored(&loc, attrs::key(&w, "type"), why);
-            None
-        }
+        // Its attributes are reported by `report_unused`.
+        Kind::Unsupported(t) => Err(format!("worker {name}: {}", unsupported_type(t))),
         Kind::Lb => {
             let balancer = lb(parsed, &w, out, report);
             if balancer.members.is_empty() {
                 let why = format!(
                     "lb worker {name} has no ajp13 member (ringlb needs at least one per balancer)"
                 );
-                report.ignored(&loc, format!("worker {name}"), why);
-                return None;
+                report.ignored(&loc, format!("worker {name}"), &why);
+                return Err(why);
             }
             out.balancers.push(balancer);
-            Some(Target::Balancer(bname))
+            Ok(Target::Balancer(bname))
         }
         Kind::Ajp13 => {
             let mut ctx = Ctx::new(parsed, out);
@@ -113,7 +108,7 @@ pub(super) fn ensure(
                 keys,
                 members: vec![member],
             });
-            Some(Target::Balancer(bname))
+            Ok(Target::Balancer(bname))
         }
     }
 }
@@ -223,7 +218,7 @@ pub(super) fn mounts(
     report: &mut Report,
 ) {
     // Positive mounts first, so that an exclusion knows whether its worker has a balancer.
-    let mut targets: Vec<(String, Option<Target>)> = Vec::new();
+    let mut targets: Vec<(String, Result<Target, String>)> = Vec::new();
     let mut done: Vec<(String, String, bool)> = Vec::new();
     // Patterns already routed in this scope: (pattern, worker, line).
     let mut routed: Vec<(String, String, usize)> = Vec::new();
@@ -259,34 +254,27 @@ pub(super) fn mounts(
                 None => {
                     let t = if m.exclude {
                         let b = balancer_name(&m.worker);
-                        out.balancers
-                            .iter()
-                            .any(|x| x.name == b)
-                            .then_some(Target::Balancer(b))
+                        match out.balancers.iter().any(|x| x.name == b) {
+                            true => Ok(Target::Balancer(b)),
+                            false => Err(format!(
+                                "no mount routes to worker {}: nothing to exclude",
+                                m.worker
+                            )),
+                        }
                     } else {
-                        ensure(parsed, &m.worker, &m.loc, out, report)
+                        ensure(parsed, &m.worker, out, report)
                     };
                     targets.push((m.worker.clone(), t.clone()));
                     t
                 }
             };
             match (target, m.exclude) {
-                (None, true) => {
-                    let why = format!("no mount routes to worker {}: nothing to exclude", m.worker);
-                    report.ignored(&m.loc, &what, why);
-                }
-                (None, false) => {
-                    report.ignored(
-                        &m.loc,
-                        &what,
-                        format!("worker {} is not imported", m.worker),
-                    );
-                }
-                (Some(Target::Admin), true) => {
+                (Err(why), _) => report.ignored(&m.loc, &what, why),
+                (Ok(Target::Admin), true) => {
                     let why = "the status worker is not routed (it is the admin listener)";
                     report.ignored(&m.loc, &what, why);
                 }
-                (Some(Target::Admin), false) => {
+                (Ok(Target::Admin), false) => {
                     let why = format!(
                         "worker {} is a status worker: ringlb's manager (balancer-manager, \
                          /api/status) is on the admin listener ({ADMIN_LISTEN}), not at {}",
@@ -294,7 +282,7 @@ pub(super) fn mounts(
                     );
                     report.ignored(&m.loc, &what, why);
                 }
-                (Some(Target::Balancer(b)), exclude) => {
+                (Ok(Target::Balancer(b)), exclude) => {
                     if exclude {
                         model::set(&mut keys, "exclude", true);
                         model::set(&mut keys, "balancers", vec![b]);

@@ -21,7 +21,7 @@ mod workers;
 
 use std::path::Path;
 
-use super::{ImportError, Imported, Loc, Report};
+use super::{model, ImportError, Imported, Loc, Report};
 use workers::{Kind, Parsed};
 
 /// A parsed `workers.properties`: the workers it defines (templates and `reference`
@@ -139,8 +139,10 @@ impl Workers {
     /// Imports every exported worker without mounting it (for a file given without any
     /// mount): each gets its balancer, the status worker `[admin]`.
     pub fn emit_exported(&self, out: &mut Imported, report: &mut Report) {
-        for (name, loc) in &self.parsed.list {
-            let _ = emit::ensure(&self.parsed, name, loc, out, report);
+        for (name, _) in &self.parsed.list {
+            // An exported worker is defined (or mod_jk's default): an `Err` here is an
+            // unsupported type or an lb without members, reported at the worker's line.
+            let _ = emit::ensure(&self.parsed, name, out, report);
         }
     }
 
@@ -184,7 +186,10 @@ impl Workers {
                 attrs::unused(w, &why, report);
                 continue;
             }
-            let why = if p.list.iter().any(|(n, _)| *n == w.name) {
+            let exported = p.list.iter().any(|(n, _)| *n == w.name);
+            let why = if let (Kind::Unsupported(t), true) = (&w.kind, exported) {
+                format!("worker {}: {}", w.name, emit::unsupported_type(t))
+            } else if exported {
                 format!("worker {} is in worker.list but no mount names it", w.name)
             } else {
                 format!(
@@ -215,24 +220,37 @@ pub fn import(
         mounts.extend(mounts::parse_httpd(&text, &file, report)?);
     }
     let mut out = Imported::default();
-    let given = uriworkermap.is_some() || httpd.is_some() || !mounts.is_empty();
-    if given {
-        w.emit(&mounts, Scope::Top, &mut out, report);
-    } else {
-        let how = "no mounts given (--uriworkermap, --httpd or worker.NAME.mount): the exported \
-                   workers are imported as balancers without a mount, so nothing routes to \
-                   them until [[mount]] tables are added (mod_jk routes nothing without JkMount)";
-        report.approximated(&Loc::new(workers.display().to_string(), 0), "mounts", how);
+    let file = Loc::new(workers.display().to_string(), 0);
+    w.emit(&mounts, Scope::Top, &mut out, report);
+    if out.balancers.is_empty() {
+        let how = if uriworkermap.is_none() && httpd.is_none() && mounts.is_empty() {
+            "no mounts given (--uriworkermap, --httpd or worker.NAME.mount)"
+        } else {
+            "no mount reaches an lb or ajp13 worker"
+        };
+        let how = format!(
+            "{how}: the exported workers are imported as balancers without a mount, so nothing \
+             routes to them until mounts are added (mod_jk routes nothing without JkMount)"
+        );
+        report.approximated(&file, "mounts", how);
         w.emit_exported(&mut out, report);
     }
     w.report_unused(&out, report);
     if out.balancers.is_empty() {
-        let msg = "nothing to import: no mount names an lb or ajp13 worker this file defines \
-                   (ringlb needs at least one balancer)";
-        return Err(ImportError::new(
-            Loc::new(workers.display().to_string(), 0),
-            msg,
-        ));
+        let msg = "nothing to import: no lb or ajp13 worker is mounted or exported (ringlb needs \
+                   at least one balancer)";
+        return Err(ImportError::new(file, msg));
+    }
+    if out.mounts.is_empty() && out.vhosts.is_empty() {
+        // Without any [[mount]], a balancer without `mount` would serve `/`: this one
+        // exclusion keeps the configuration routed, and every path unrouted.
+        let mut keys = model::Keys::new();
+        model::set(&mut keys, "pattern", "/*");
+        model::set(&mut keys, "exclude", true);
+        out.mounts.push(keys);
+        let how = "[[mount]] pattern = \"/*\" exclude = true: every path unrouted, as mod_jk \
+                   without a mount; replace it with the mounts you want";
+        report.approximated(&file, "mounts", how);
     }
     Ok(out)
 }

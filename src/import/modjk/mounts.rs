@@ -16,8 +16,8 @@ pub(super) fn mounts_of(
     unmount: bool,
     report: &mut Report,
 ) -> Vec<JkMount> {
-    let directive = if unmount { "JkUnMount" } else { "JkMount" };
-    let what = format!("{directive} {pattern} {worker}");
+    // The rule as mod_jk writes it (`/app/*=w`, `!/x=w` for an unmount).
+    let what = format!("{}{pattern}={worker}", if unmount { "!" } else { "" });
     let (worker, ext) = match worker.split_once(';') {
         Some((w, ext)) => (w.trim(), Some(ext)),
         None => (worker.trim(), None),
@@ -169,7 +169,12 @@ pub(super) fn parse_httpd(
         }
         let unmount = first.eq_ignore_ascii_case("JkUnMount");
         if !unmount && !first.eq_ignore_ascii_case("JkMount") {
-            let why = "not a mod_jk mount (only JkMount and JkUnMount are read from --httpd)";
+            let why = if words.iter().any(|w| w.eq_ignore_ascii_case("no-jk")) {
+                "no-jk keeps these requests from mod_jk: not carried (an exclusion [[mount]] \
+                 with their pattern does that in ringlb)"
+            } else {
+                "not a mod_jk mount (only JkMount and JkUnMount are read from --httpd)"
+            };
             report.ignored(&loc, first.as_str(), why);
             continue;
         }
@@ -188,15 +193,7 @@ pub(super) fn parse_httpd(
                 return Err(ImportError::new(loc, msg));
             }
         };
-        let in_vhost = sections
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case("VirtualHost"));
-        let mounts = mounts_of(&loc, &pattern, &worker, unmount, report);
-        if in_vhost && !mounts.is_empty() {
-            let how = "inside <VirtualHost>: imported for every host";
-            report.approximated(&loc, format!("{first} {pattern} {worker}"), how);
-        }
-        out.extend(mounts);
+        out.extend(mounts_of(&loc, &pattern, &worker, unmount, report));
     }
     if let Some((name, _)) = sections.last() {
         let msg = format!("<{name}> is not closed");

@@ -148,7 +148,7 @@ pub(super) fn build(
                     "`{attr}` is not a mod_jk worker attribute (mod_jk 1.2 refuses a file with \
                      it; another connector's?)"
                 );
-                report.ignored(loc, &prop.key, why);
+                report.ignored(loc, format!("{}={}", prop.key, prop.value), why);
             }
             continue;
         }

@@ -4,7 +4,7 @@ use toml::Value;
 
 use super::super::model::{self, Balancer, Keys, Vhost};
 use super::super::{Imported, Loc, Report};
-use super::Section;
+use super::{Line, Section};
 
 /// The admin listener ringlb's manager gets for a `[status:]` worker.
 const ADMIN_LISTEN: &str = "127.0.0.1:8081";
@@ -274,13 +274,11 @@ pub(super) fn build(sections: &[Section], report: &mut Report) -> Imported {
                 }
                 for l in &s.lines {
                     match l.key.as_str() {
-                        "sticky" | "stickySession" if emitted => {
-                            report.imported(&l.loc, "sticky (stickysession)")
-                        }
+                        "sticky" | "stickySession" if emitted => report.imported(&l.loc, kv(l)),
                         "info" | "debug" => {
-                            report.ignored(&l.loc, &l.key, "a description or log level")
+                            report.ignored(&l.loc, kv(l), "a description or log level")
                         }
-                        _ => report.ignored(&l.loc, &l.key, "no ringlb counterpart"),
+                        _ => report.ignored(&l.loc, kv(l), "no ringlb counterpart"),
                     }
                 }
             }
@@ -323,9 +321,14 @@ pub(super) fn build(sections: &[Section], report: &mut Report) -> Imported {
     out
 }
 
+/// A line as the report names it: `key=value`.
+fn kv(l: &Line) -> String {
+    format!("{}={}", l.key, l.value)
+}
+
 fn ignore_lines(s: &Section, why: &str, report: &mut Report) {
     for l in &s.lines {
-        report.ignored(&l.loc, &l.key, why);
+        report.ignored(&l.loc, kv(l), why);
     }
 }
 
@@ -360,13 +363,13 @@ fn worker_section(st: &State<'_>, s: &Section, report: &mut Report) {
     }
     for l in &s.lines {
         match l.key.as_str() {
-            "tomcatId" => report.approximated(&l.loc, &l.key, "route (the Tomcat's jvmRoute)"),
-            "lb_factor" => report.imported(&l.loc, "lb_factor (loadfactor)"),
-            "group" => report.imported(&l.loc, "group (the balancers it joins)"),
-            "channel" | "host" | "port" => report.imported(&l.loc, &l.key),
-            "disabled" => report.imported(&l.loc, &l.key),
-            "info" | "debug" => report.ignored(&l.loc, &l.key, "a description or log level"),
-            _ => report.ignored(&l.loc, &l.key, "no ringlb counterpart"),
+            "tomcatId" => report.approximated(&l.loc, kv(l), "route (the Tomcat's jvmRoute)"),
+            "lb_factor" => report.imported(&l.loc, kv(l)),
+            "group" => report.imported(&l.loc, kv(l)),
+            "channel" | "host" | "port" => report.imported(&l.loc, kv(l)),
+            "disabled" => report.imported(&l.loc, kv(l)),
+            "info" | "debug" => report.ignored(&l.loc, kv(l), "a description or log level"),
+            _ => report.ignored(&l.loc, kv(l), "no ringlb counterpart"),
         }
     }
 }
@@ -406,9 +409,9 @@ fn uri(st: &mut State<'_>, s: &Section, report: &mut Report) {
                         aliases.push(Value::from(alias));
                         model::set(&mut v.keys, "server_alias", Value::Array(aliases));
                     }
-                    report.approximated(&l.loc, "alias", "server_alias (without the port)");
+                    report.approximated(&l.loc, kv(l), "server_alias (without the port)");
                 }
-                _ => report.ignored(&l.loc, &l.key, "not used on a virtual host"),
+                _ => report.ignored(&l.loc, kv(l), "not used on a virtual host"),
             }
         }
         if host.as_ref().is_some_and(|h| !h.contains(':')) {
@@ -461,9 +464,9 @@ fn uri(st: &mut State<'_>, s: &Section, report: &mut Report) {
     }
     for l in &s.lines {
         match l.key.as_str() {
-            "group" | "worker" | "context" => report.imported(&l.loc, &l.key),
-            "info" | "debug" => report.ignored(&l.loc, &l.key, "a description or log level"),
-            _ => report.ignored(&l.loc, &l.key, "no ringlb counterpart"),
+            "group" | "worker" | "context" => report.imported(&l.loc, kv(l)),
+            "info" | "debug" => report.ignored(&l.loc, kv(l), "a description or log level"),
+            _ => report.ignored(&l.loc, kv(l), "no ringlb counterpart"),
         }
     }
 }
