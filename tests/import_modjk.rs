@@ -703,3 +703,45 @@ fn jk2_seed_ha_cluster() {
     );
     assert_eq!(mounts(&t), owned(&["/servlets-examples/* -> lb"]));
 }
+
+#[test]
+fn eastuni_many_workers_alone() {
+    let Some(dir) = corpus::corpus_dir() else {
+        return;
+    };
+    let p = modjk(
+        &dir,
+        "eastuni-no-mounts",
+        "eastuni-many-workers.properties",
+        None,
+        None,
+    );
+    let t = parsed(&p);
+    let names = balancer_names(&t);
+    // 55 ajp13 workers and the lb, every one exported; kbanktest_* are not.
+    assert_eq!(names.len(), 56);
+    assert!(!names.iter().any(|n| n.starts_with("kbanktest")));
+    for (name, port) in [
+        ("edu_online_worker", 8909),
+        ("edu_ccm_worker", 8919),
+        ("edu_admin_worker", 8939),
+        ("edu_pf_worker", 8949),
+        ("edu_pfdist_worker", 8959),
+    ] {
+        assert_eq!(urls(&t, name), [(format!("ajp://localhost:{port}"), None)]);
+    }
+    assert_eq!(
+        urls(&t, "loadbalancer"),
+        [
+            (
+                "ajp://localhost:8009".to_owned(),
+                route("dev_online_worker1")
+            ),
+            (
+                "ajp://localhost:8009".to_owned(),
+                route("dev_online_worker2")
+            )
+        ]
+    );
+    assert_eq!(mounts(&t), owned(&["/* !*"]));
+}
