@@ -745,3 +745,31 @@ fn eastuni_many_workers_alone() {
     );
     assert_eq!(mounts(&t), owned(&["/* !*"]));
 }
+
+#[test]
+fn tc_connectors_location_jkmounts() {
+    let Some(dir) = corpus::corpus_dir() else {
+        return;
+    };
+    let p = modjk(
+        &dir,
+        "tc-connectors-httpd-jk",
+        "tc-connectors-workers.properties",
+        None,
+        Some("tc-connectors-httpd-jk.conf"),
+    );
+    let t = parsed(&p);
+    // The one-argument JkMounts take their <Location>'s path; both name status workers.
+    assert!(p
+        .report
+        .contains("httpd-jk.conf:79: ignored: /jk-status=jk-status: worker jk-status is a status"));
+    assert!(p
+        .report
+        .contains("httpd-jk.conf:84: ignored: /jk-manager=jk-manager"));
+    // The commented JkMount / JkUnMount lines give nothing.
+    assert!(!p.report.contains("/myapp"));
+    // No mount reaches the lb: it is imported unrouted, each line reported once.
+    assert_eq!(balancer_names(&t), ["balancer"]);
+    assert_eq!(mounts(&t), owned(&["/* !*"]));
+    assert_eq!(p.report.matches("worker.jk-status.type=status").count(), 1);
+}

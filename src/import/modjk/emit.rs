@@ -55,11 +55,21 @@ pub(super) fn worker<'a>(parsed: &'a Parsed, name: &str) -> std::borrow::Cow<'a,
     }
 }
 
-/// Makes sure worker `name` is in `out` (once, whoever asks) and says what its mounts reach:
-/// its balancer, or the admin listener for a status worker; `Err` says why it is not
-/// imported (reported at the worker's own line where it has one).
+/// A worker [`ensure`] has handled: what its mounts reach, and whether its attributes were
+/// reported then (all but an unsupported type's, left to `report_unused`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Handled {
+    pub(super) name: String,
+    pub(super) target: Result<Target, String>,
+    pub(super) reported: bool,
+}
+
+/// Makes sure worker `name` is in `out` (once, whoever asks: `done` remembers) and says what
+/// its mounts reach: its balancer, or the admin listener for a status worker; `Err` says why
+/// it is not imported (reported at the worker's own line where it has one).
 pub(super) fn ensure(
     parsed: &Parsed,
+    done: &mut Vec<Handled>,
     name: &str,
     out: &mut Imported,
     report: &mut Report,
@@ -67,6 +77,25 @@ pub(super) fn ensure(
     if let Some(why) = unusable(parsed, name) {
         return Err(why);
     }
+    if let Some(h) = done.iter().find(|h| h.name == name) {
+        return h.target.clone();
+    }
+    let target = first_time(parsed, name, out, report);
+    let reported = !matches!(worker(parsed, name).kind, Kind::Unsupported(_));
+    done.push(Handled {
+        name: name.to_owned(),
+        target: target.clone(),
+        reported,
+    });
+    target
+}
+
+fn first_time(
+    parsed: &Parsed,
+    name: &str,
+    out: &mut Imported,
+    report: &mut Report,
+) -> Result<Target, String> {
     let bname = balancer_name(name);
     if out.balancers.iter().any(|b| b.name == bname) {
         return Ok(Target::Balancer(bname));
@@ -212,6 +241,7 @@ fn admin(w: &Worker, out: &mut Imported, report: &mut Report) {
 /// Adds `mounts` into `scope` (see [`super::Workers::emit`]).
 pub(super) fn mounts(
     parsed: &Parsed,
+    handled: &mut Vec<Handled>,
     mounts: &[JkMount],
     scope: Scope,
     out: &mut Imported,
@@ -262,7 +292,7 @@ pub(super) fn mounts(
                             )),
                         }
                     } else {
-                        ensure(parsed, &m.worker, out, report)
+                        ensure(parsed, handled, &m.worker, out, report)
                     };
                     targets.push((m.worker.clone(), t.clone()));
                     t

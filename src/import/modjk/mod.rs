@@ -19,6 +19,7 @@ mod props;
 mod tests;
 mod workers;
 
+use std::cell::RefCell;
 use std::path::Path;
 
 use super::{model, ImportError, Imported, Loc, Report};
@@ -29,6 +30,8 @@ use workers::{Kind, Parsed};
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Workers {
     parsed: Parsed,
+    /// The workers [`Workers::emit`] has imported (or tried to), across calls.
+    handled: RefCell<Vec<emit::Handled>>,
 }
 
 /// One mount of a worker: from `uriworkermap.properties` (`/app/*=worker`, `!/x=worker`) or
@@ -99,7 +102,10 @@ pub fn parse_workers(text: &str, file: &str, report: &mut Report) -> Result<Work
         }
     }
     parsed.mounts = mounts;
-    Ok(Workers { parsed })
+    Ok(Workers {
+        parsed,
+        handled: RefCell::new(Vec::new()),
+    })
 }
 
 /// The mounts of one `JkMount PATTERN WORKER` (or `JkUnMount`, `unmount`): `|` alternatives
@@ -128,7 +134,8 @@ impl Workers {
     /// the status worker as `[admin]`), and the mounts into `scope`. A mount of a worker the
     /// file does not define is reported as ignored.
     pub fn emit(&self, mounts: &[JkMount], scope: Scope, out: &mut Imported, report: &mut Report) {
-        emit::mounts(&self.parsed, mounts, scope, out, report);
+        let mut handled = self.handled.borrow_mut();
+        emit::mounts(&self.parsed, &mut handled, mounts, scope, out, report);
     }
 
     /// The mounts the file itself gives (`worker.NAME.mount` of exported workers).
@@ -139,28 +146,26 @@ impl Workers {
     /// Imports every exported worker without mounting it (for a file given without any
     /// mount): each gets its balancer, the status worker `[admin]`.
     pub fn emit_exported(&self, out: &mut Imported, report: &mut Report) {
+        let mut handled = self.handled.borrow_mut();
         for (name, _) in &self.parsed.list {
             // An exported worker is defined (or mod_jk's default): an `Err` here is an
-            // unsupported type or an lb without members, reported at the worker's line.
-            let _ = emit::ensure(&self.parsed, name, out, report);
+            // unsupported type (its lines are reported by `report_unused`) or an lb without
+            // members (reported at its line).
+            let _ = emit::ensure(&self.parsed, &mut handled, name, out, report);
         }
     }
 
-    /// Reports the attributes of every worker [`Workers::emit`] did not import into `out`
-    /// (call once, after the last `emit`): templates, workers no mount names, workers not
-    /// exported.
-    pub fn report_unused(&self, out: &Imported, report: &mut Report) {
+    /// Reports the attributes of every worker [`Workers::emit`] did not import (call once,
+    /// after the last `emit`): templates, workers no mount names, workers not exported,
+    /// workers of an unsupported type.
+    pub fn report_unused(&self, report: &mut Report) {
         let p = &self.parsed;
-        let emitted = |name: &str| {
-            let b = emit::balancer_name(name);
-            out.balancers.iter().any(|x| x.name == b)
-        };
-        let admin = out.tables.iter().any(|(n, _)| n == "admin");
         let mut used: Vec<String> = Vec::new();
-        for w in &p.workers {
-            if emitted(&w.name) || (w.kind == Kind::Status && admin) {
-                used.push(w.name.clone());
+        for h in self.handled.borrow().iter().filter(|h| h.reported) {
+            used.push(h.name.clone());
+            if let Some(w) = p.workers.iter().find(|w| w.name == h.name) {
                 if w.kind == Kind::Lb {
+                    // Its members were reported with it.
                     used.extend(w.members());
                 }
             }
@@ -235,7 +240,7 @@ pub fn import(
         report.approximated(&file, "mounts", how);
         w.emit_exported(&mut out, report);
     }
-    w.report_unused(&out, report);
+    w.report_unused(report);
     if out.balancers.is_empty() {
         let msg = "nothing to import: no lb or ajp13 worker is mounted or exported (ringlb needs \
                    at least one balancer)";

@@ -261,7 +261,7 @@ fn emit_with(text: &str, mounts: &str) -> (Imported, Report) {
     let mounts = parse_uriworkermap(mounts, "u", &mut report);
     let mut out = Imported::default();
     w.emit(&mounts, Scope::Top, &mut out, &mut report);
-    w.report_unused(&out, &mut report);
+    w.report_unused(&mut report);
     (out, report)
 }
 
