@@ -13,7 +13,7 @@ use ringlb::import::{self, Source};
 
 /// The corpus directory, or `None` (after saying so on stderr) when it is absent and not
 /// required.
-pub fn corpus_dir() -> Option<PathBuf> {
+pub(crate) fn corpus_dir() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/import-corpus");
     if dir.join("INDEX.md").is_file() {
         return Some(dir.canonicalize().expect("corpus path"));
@@ -31,7 +31,7 @@ pub fn corpus_dir() -> Option<PathBuf> {
 }
 
 /// A corpus file's path.
-pub fn corpus_file(dir: &Path, name: &str) -> PathBuf {
+pub(crate) fn corpus_file(dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
     assert!(path.is_file(), "corpus file {name} missing");
     path
@@ -39,7 +39,7 @@ pub fn corpus_file(dir: &Path, name: &str) -> PathBuf {
 
 /// A scratch directory for a test (an httpd server root with corpus files under the names
 /// their `Include`s use), empty, removed first if a previous run left it.
-pub fn scratch_dir(test: &str) -> PathBuf {
+pub(crate) fn scratch_dir(test: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ringlb-import-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
@@ -47,7 +47,7 @@ pub fn scratch_dir(test: &str) -> PathBuf {
 }
 
 /// Copies corpus file `name` to `root/as_path` (directories created).
-pub fn place(dir: &Path, name: &str, root: &Path, as_path: &str) {
+pub(crate) fn place(dir: &Path, name: &str, root: &Path, as_path: &str) {
     let to = root.join(as_path);
     std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
     std::fs::copy(corpus_file(dir, name), to).expect("copy");
@@ -56,15 +56,15 @@ pub fn place(dir: &Path, name: &str, root: &Path, as_path: &str) {
 /// What one import printed, with every absolute prefix in `strip` (the corpus directory, a
 /// scratch directory) replaced by its label, so golden files do not depend on the machine.
 #[derive(Debug)]
-pub struct Printed {
+pub(crate) struct Printed {
     /// The TOML on success, else `error: ...`.
-    pub toml: String,
-    pub report: String,
-    pub ok: bool,
+    pub(crate) toml: String,
+    pub(crate) report: String,
+    pub(crate) ok: bool,
 }
 
 /// Runs `source` and relabels paths: each `(prefix, label)` in `strip` is replaced.
-pub fn run(source: &Source, strip: &[(&Path, &str)]) -> Printed {
+pub(crate) fn run(source: &Source, strip: &[(&Path, &str)]) -> Printed {
     let relabel = |text: String| {
         strip.iter().fold(text, |text, (prefix, label)| {
             text.replace(&format!("{}/", prefix.display()), label)
@@ -85,7 +85,7 @@ pub fn run(source: &Source, strip: &[(&Path, &str)]) -> Printed {
 }
 
 /// Compares `actual` with `tests/import/golden/NAME`, or writes it with `UPDATE_GOLDEN=1`.
-pub fn golden(name: &str, actual: &str) {
+pub(crate) fn golden(name: &str, actual: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/import/golden")
         .join(name);
@@ -109,7 +109,7 @@ pub fn golden(name: &str, actual: &str) {
 
 /// Imports `source` and checks both outputs against `NAME.toml` and `NAME.report`; returns
 /// what was printed for further assertions.
-pub fn check(name: &str, source: &Source, strip: &[(&Path, &str)]) -> Printed {
+pub(crate) fn check(name: &str, source: &Source, strip: &[(&Path, &str)]) -> Printed {
     let printed = run(source, strip);
     golden(&format!("{name}.toml"), &printed.toml);
     golden(&format!("{name}.report"), &printed.report);
