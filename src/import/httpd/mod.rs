@@ -36,17 +36,40 @@ pub fn import(
         server_root,
         env: &env,
     };
-    let (directives, root) = reader::read(file, &options, report)?;
+    let read = reader::read(file, &options, report)?;
+    let (directives, root) = (read.directives, read.server_root);
+    let result = build(file, &directives, &root, report);
+    in_read_order(report, &read.seen);
+    result
+}
+
+/// Orders the report as the lines were read (what was decided only at the end, such as a
+/// rule's reachability, among its neighbours); lines of other files (mod_jk's) keep their
+/// order after them.
+fn in_read_order(report: &mut Report, seen: &[Loc]) {
+    let index: std::collections::BTreeMap<&Loc, usize> =
+        seen.iter().enumerate().rev().map(|(i, l)| (l, i)).collect();
+    report
+        .entries
+        .sort_by_key(|e| index.get(&e.loc).copied().unwrap_or(usize::MAX));
+}
+
+fn build(
+    file: &Path,
+    directives: &[reader::Directive],
+    root: &Path,
+    report: &mut Report,
+) -> Result<Imported, ImportError> {
     let mut st = State::default();
     let mut out = Imported::default();
-    for d in &directives {
+    for d in directives {
         if !proxy::directive(&mut st, d, report)? {
-            server::directive(&mut st, &mut out, d, &root, report)?;
+            server::directive(&mut st, &mut out, d, root, report)?;
         }
     }
     emit::vhosts(&st, &mut out, report);
     emit::emit(&mut st, &mut out, report)?;
-    jk(&st, &mut out, &root, report)?;
+    jk(&st, &mut out, root, report)?;
     if out.balancers.is_empty() {
         return Err(ImportError::new(
             Loc::new(file.display().to_string(), 0),

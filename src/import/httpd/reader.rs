@@ -51,13 +51,21 @@ pub(super) struct Options<'a> {
     pub(super) env: &'a dyn Fn(&str) -> Option<String>,
 }
 
-/// Reads `file` and everything it includes: the directives, and the server root they are
-/// relative to.
+/// What [`read`] found.
+pub(super) struct Read {
+    pub(super) directives: Vec<Directive>,
+    /// The server root the paths in them are relative to.
+    pub(super) server_root: PathBuf,
+    /// Every line read, in the order read (includes at their place), for the report's order.
+    pub(super) seen: Vec<Loc>,
+}
+
+/// Reads `file` and everything it includes.
 pub(super) fn read(
     file: &Path,
     options: &Options<'_>,
     report: &mut Report,
-) -> Result<(Vec<Directive>, PathBuf), ImportError> {
+) -> Result<Read, ImportError> {
     let server_root = match options.server_root {
         Some(root) => root.to_path_buf(),
         None => {
@@ -77,9 +85,14 @@ pub(super) fn read(
         vhosts: 0,
         env: options.env,
         depth: 0,
+        seen: Vec::new(),
     };
     reader.file(file, &Loc::new(file.display().to_string(), 0))?;
-    Ok((reader.out, reader.server_root))
+    Ok(Read {
+        directives: reader.out,
+        server_root: reader.server_root,
+        seen: reader.seen,
+    })
 }
 
 enum Kind {
@@ -113,6 +126,7 @@ struct Reader<'a> {
     vhosts: usize,
     env: &'a dyn Fn(&str) -> Option<String>,
     depth: usize,
+    seen: Vec<Loc>,
 }
 
 impl Reader<'_> {
@@ -130,6 +144,7 @@ impl Reader<'_> {
         while let Some(line) = lines.get(i) {
             i += 1;
             let loc = Loc::new(shown.clone(), line.line);
+            self.seen.push(loc.clone());
             let text = self.resolve(&line.text, &loc);
             let Some((name, rest)) = lexer::next_word(&text) else {
                 continue;

@@ -23,7 +23,7 @@ fn read_files(
     };
     let mut report = Report::default();
     let main = root.join(files[0].0);
-    let out = read(&main, &options, &mut report).map(|(d, _)| d);
+    let out = read(&main, &options, &mut report).map(|r| r.directives);
     let _ = std::fs::remove_dir_all(&root);
     out
 }
