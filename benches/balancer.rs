@@ -27,8 +27,7 @@ fn balancer(n: usize, method: LbMethod) -> Balancer {
         .collect();
     let mut b = Balancer::new(&BalancerConfig {
         name: "bench".into(),
-        mount: "/".into(),
-        target_path: "/".into(),
+        mount: Some(ringlb::config::PathMount::new("/", "/")),
         lbmethod: method,
         options: Default::default(),
         sticky: Some(Sticky {

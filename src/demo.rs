@@ -119,14 +119,14 @@ fn demo_config(args: &DemoArgs, members: &[DemoMember]) -> Config {
         trust: Default::default(),
         stats: Default::default(),
         dns: Default::default(),
+        routes: Default::default(),
         ops: Ops {
             admin: Some(admin_for(args.listen)),
             ..Ops::default()
         },
         balancers: vec![BalancerConfig {
             name: "demo".into(),
-            mount: "/".into(),
-            target_path: "/".into(),
+            mount: Some(crate::config::PathMount::new("/", "/")),
             lbmethod: LbMethod::ByRequests,
             options: Default::default(),
             sticky: Some(Sticky {

@@ -96,10 +96,10 @@ fn config(driver: IoDriver, member: std::net::SocketAddr) -> Config {
         stats: Default::default(),
         ops: Default::default(),
         dns: Default::default(),
+        routes: Default::default(),
         balancers: vec![BalancerConfig {
             name: "b".into(),
-            mount: "/".into(),
-            target_path: "/".into(),
+            mount: Some(ringlb::config::PathMount::new("/", "/")),
             lbmethod: LbMethod::ByRequests,
             sticky: Some(Sticky::new("JSESSIONID", "jsessionid")),
             options: Default::default(),

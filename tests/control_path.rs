@@ -130,7 +130,7 @@ fn probe_counters_survive_manager_changes(driver: IoDriver) {
     });
     cfg.balancers.push(BalancerConfig {
         name: "checked".into(),
-        mount: "/checked".into(),
+        mount: Some(ringlb::config::PathMount::new("/checked", "/")),
         members: vec![checked],
         ..cfg.balancers[0].clone()
     });

@@ -31,8 +31,7 @@ fn mounted(driver: IoDriver, mounts: &[(&str, &str, &MockMember)]) -> ServerHand
     for (i, (mount, target_path, mock)) in mounts.iter().enumerate() {
         cfg.balancers.push(BalancerConfig {
             name: format!("b{i}"),
-            mount: mount.to_string(),
-            target_path: target_path.to_string(),
+            mount: Some(ringlb::config::PathMount::new(mount, target_path)),
             members: vec![member(mock.addr(), "node1", 100)],
             ..template.clone()
         });

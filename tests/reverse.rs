@@ -41,8 +41,7 @@ fn tomcat(extra: &'static [(&'static str, &'static str)]) -> MockMember {
 fn remounted(driver: IoDriver, mock: &MockMember, reverse: ReverseConfig) -> ServerHandle {
     let mut cfg = config(driver, vec![member(mock.addr(), "node1", 100)]);
     let b = &mut cfg.balancers[0];
-    b.mount = "/mnt".into();
-    b.target_path = "/app".into();
+    b.mount = Some(ringlb::config::PathMount::new("/mnt", "/app"));
     b.options.reverse = reverse;
     start_proxy(cfg)
 }
@@ -150,8 +149,7 @@ fn a_tls_listener_gives_https(driver: IoDriver) {
     let pki = Pki::new(&format!("reverse-{driver:?}"));
     let mock = tomcat(&[]);
     let mut cfg = config(driver, vec![member(mock.addr(), "node1", 100)]);
-    cfg.balancers[0].mount = "/mnt".into();
-    cfg.balancers[0].target_path = "/app".into();
+    cfg.balancers[0].mount = Some(ringlb::config::PathMount::new("/mnt", "/app"));
     let (cert, key, _) = pki.issue("leaf", &["localhost"]);
     cfg.listeners = vec![tls_listener(&cert, &key)];
     let handle = server::start(Arc::new(cfg)).expect("ringlb starts");

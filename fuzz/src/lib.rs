@@ -11,6 +11,7 @@
 //! | [`sticky`] | `sticky::collect_routes` | routes are non-empty slices of the request; they agree with a byte-by-byte model of the grammar |
 //! | [`config`] | `config::parse_str` | errors name a line of the input; an accepted config prints as TOML that parses back to an equal config |
 //! | [`path`] | `http::path::normalize` | the normal form starts with `/`, is a fixed point, has no dot-segment however spelled (`%2e`, `;params`) and no `\`, `%2f`, `%5c`; a rewrite is shorter and needs a plain dot-segment |
+//! | [`mount`] | `http::mount::Router::locate`, `member_target` | over a fixed config of every mount kind: an accepted request names a real balancer and mount and its member target starts with `/`; errors are 400 or 404; the same request gets the same answer |
 //! | [`proxy_protocol`] | `proxy_protocol::parse`, `read_limit` | no allocation; header length and source agree with its bytes; a prefix needs more until the verdict is final, and a final verdict never changes as bytes arrive; a sender's header for the source parses back to it |
 //! | [`h2_guard`] | `http::h2_guard::FrameGuard` | no allocation; the same verdict whole, byte by byte and cut anywhere; a trip is permanent |
 //! | [`ajp_reply`] | `ajp::reply::parse`, `write_head` | no allocation in `parse`; one packet at most `packet_size`, every prefix asks for more; a `SEND_HEADERS` head reads back whole with its status and one framing field |
@@ -23,6 +24,7 @@ mod chunked;
 mod config;
 mod h2_guard;
 pub mod model;
+mod mount;
 mod path;
 mod proxy_protocol;
 mod request;
@@ -34,6 +36,7 @@ pub use ajp::ajp_reply;
 pub use chunked::chunked;
 pub use config::config;
 pub use h2_guard::h2_guard;
+pub use mount::mount;
 pub use path::path;
 pub use proxy_protocol::proxy_protocol;
 pub use request::request_head;
@@ -44,7 +47,7 @@ pub use sticky::sticky;
 pub type Target = fn(&[u8]);
 
 /// Every target by name, as the corpus directories under `fuzz/corpus/` are named.
-pub const TARGETS: [(&str, Target); 11] = [
+pub const TARGETS: [(&str, Target); 12] = [
     ("request_head", request_head),
     ("chunked", chunked),
     ("response_head", response_head),
@@ -52,6 +55,7 @@ pub const TARGETS: [(&str, Target); 11] = [
     ("config", config),
     ("admin_form", admin_form),
     ("admin_json", admin_json),
+    ("mount", mount),
     ("path", path),
     ("proxy_protocol", proxy_protocol),
     ("h2_guard", h2_guard),

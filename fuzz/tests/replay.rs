@@ -77,6 +77,11 @@ fn every_target_has_a_replay_test() {
 }
 
 #[test]
+fn mount() {
+    replay("mount");
+}
+
+#[test]
 fn path() {
     replay("path");
 }

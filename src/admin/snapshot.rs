@@ -38,7 +38,7 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
         .enumerate()
         .map(|(b, bcfg)| BalancerView {
             name: bcfg.name.clone(),
-            mount: bcfg.mount.clone(),
+            mount: gen.config.routes.mounts_text(&gen.config.balancers, b),
             lbmethod: bcfg.lbmethod.as_str().to_string(),
             sticky: bcfg
                 .sticky

@@ -22,8 +22,7 @@ pub(super) fn config(method: LbMethod, factors: &[u32], sticky: bool) -> Balance
         .collect();
     BalancerConfig {
         name: "test".into(),
-        mount: "/".into(),
-        target_path: "/".into(),
+        mount: Some(crate::config::PathMount::new("/", "/")),
         lbmethod: method,
         options: Default::default(),
         sticky: sticky.then(|| Sticky {

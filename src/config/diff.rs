@@ -102,10 +102,14 @@ impl fmt::Display for Change {
                 members,
             } => {
                 let s = if *members == 1 { "" } else { "s" };
-                let mount = toml_string(mount);
+                let mount = if mount.is_empty() {
+                    "no mount".to_owned()
+                } else {
+                    format!("mount {}", toml_string(mount))
+                };
                 write!(
                     f,
-                    "+ balancer {}: added (mount {mount}, {members} member{s})",
+                    "+ balancer {}: added ({mount}, {members} member{s})",
                     toml_string(balancer)
                 )
             }
@@ -183,12 +187,23 @@ pub fn diff(old: &Config, new: &Config) -> Vec<Change> {
             Some(o) => balancer(o, b, &mut out),
             None => out.push(Change::BalancerAdded {
                 balancer: b.name.clone(),
-                mount: b.mount.clone(),
+                mount: new
+                    .routes
+                    .mounts_text(&new.balancers, new_index(new, &b.name)),
                 members: b.members.len(),
             }),
         }
     }
     out
+}
+
+/// The index of the balancer named `name` in `config`.
+fn new_index(config: &Config, name: &str) -> usize {
+    config
+        .balancers
+        .iter()
+        .position(|b| b.name == name)
+        .unwrap_or(usize::MAX)
 }
 
 fn top_level(old: &Config, new: &Config, out: &mut Vec<Change>) {
@@ -221,6 +236,49 @@ fn top_level(old: &Config, new: &Config, out: &mut Vec<Change>) {
         for ((key, o), (_, n)) in listener_keys(o).into_iter().zip(listener_keys(n)) {
             cmp(&format!("listener[{i}].{key}"), o, n, false);
         }
+    }
+    let mounts = |c: &Config, ms: &[super::MountConfig]| {
+        let lines: Vec<String> = ms
+            .iter()
+            .map(|m| super::routes::describe(m, &c.balancers))
+            .collect();
+        format!("[{}]", lines.join("; "))
+    };
+    cmp(
+        "mount",
+        mounts(old, &old.routes.mounts),
+        mounts(new, &new.routes.mounts),
+        false,
+    );
+    let vhost_names = |c: &Config| list(c.routes.vhosts.iter().map(|v| &v.server_name));
+    cmp("vhost", vhost_names(old), vhost_names(new), false);
+    for n in &new.routes.vhosts {
+        let Some(o) = old
+            .routes
+            .vhosts
+            .iter()
+            .find(|o| o.server_name == n.server_name)
+        else {
+            continue;
+        };
+        let key = format!("vhost[{}]", toml_string(&n.server_name));
+        let aliases = |v: &super::VhostConfig| list(v.server_alias.iter());
+        cmp(
+            &format!("{key}.server_alias"),
+            aliases(o),
+            aliases(n),
+            false,
+        );
+        let ports = |v: &super::VhostConfig| list(v.ports.iter());
+        cmp(&format!("{key}.ports"), ports(o), ports(n), false);
+        cmp(
+            &format!("{key}.default"),
+            o.default.to_string(),
+            n.default.to_string(),
+            false,
+        );
+        let (om, nm) = (mounts(old, &o.mounts), mounts(new, &n.mounts));
+        cmp(&format!("{key}.mount"), om, nm, false);
     }
     let grace = |c: &Config| duration::format(c.ops.shutdown_grace);
     cmp("shutdown_grace", grace(old), grace(new), false);
@@ -428,8 +486,16 @@ fn balancer_settings(b: &BalancerConfig) -> Vec<(&'static str, String)> {
     let fo = &o.failover;
     let sticky = b.sticky.as_ref();
     vec![
-        ("mount", toml_string(&b.mount)),
-        ("target_path", toml_string(&b.target_path)),
+        (
+            "mount",
+            b.mount.as_ref().map_or_else(none, |m| toml_string(&m.path)),
+        ),
+        (
+            "target_path",
+            b.mount
+                .as_ref()
+                .map_or_else(none, |m| toml_string(&m.target_path)),
+        ),
         ("lbmethod", b.lbmethod.as_str().to_owned()),
         (
             "stickysession",

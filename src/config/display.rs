@@ -83,8 +83,10 @@ impl fmt::Display for Config {
         for b in &self.balancers {
             writeln!(f, "\n[[balancer]]")?;
             writeln!(f, "name = {}", toml_string(&b.name))?;
-            writeln!(f, "mount = {}", toml_string(&b.mount))?;
-            writeln!(f, "target_path = {}", toml_string(&b.target_path))?;
+            if let Some(m) = &b.mount {
+                writeln!(f, "mount = {}", toml_string(&m.path))?;
+                writeln!(f, "target_path = {}", toml_string(&m.target_path))?;
+            }
             writeln!(f, "lbmethod = \"{}\"", b.lbmethod.as_str())?;
             if let Some(s) = &b.sticky {
                 let names = format!("{}|{}", s.cookie_name, s.url_name);
@@ -125,7 +127,7 @@ impl fmt::Display for Config {
                 }
             }
         }
-        Ok(())
+        self.routes.write_toml(f, &self.balancers)
     }
 }
 

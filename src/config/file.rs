@@ -39,6 +39,34 @@ pub(crate) struct FileConfig {
     pub(crate) admin: Option<Spanned<FileAdmin>>,
     pub(crate) log: Option<FileLog>,
     pub(crate) balancer: Option<Vec<Spanned<FileBalancer>>>,
+    /// Top-level `[[mount]]`s (`config::routes`).
+    pub(crate) mount: Option<Vec<Spanned<FileMount>>>,
+    pub(crate) vhost: Option<Vec<Spanned<FileVhost>>>,
+}
+
+/// One `[[mount]]` or `[[vhost.mount]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileMount {
+    pub(crate) path: Option<Spanned<String>>,
+    pub(crate) pattern: Option<Spanned<String>>,
+    pub(crate) regex: Option<Spanned<String>>,
+    pub(crate) balancer: Option<Spanned<String>>,
+    pub(crate) exclude: Option<Spanned<bool>>,
+    pub(crate) balancers: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) target_path: Option<Spanned<String>>,
+    pub(crate) target: Option<Spanned<String>>,
+}
+
+/// One `[[vhost]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileVhost {
+    pub(crate) server_name: Option<Spanned<String>>,
+    pub(crate) server_alias: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) ports: Option<Spanned<Vec<Spanned<i64>>>>,
+    pub(crate) default: Option<Spanned<bool>>,
+    pub(crate) mount: Option<Vec<Spanned<FileMount>>>,
 }
 
 /// One `[[listener]]`.

@@ -83,10 +83,10 @@ pub(crate) fn from_flags(
         stats: Default::default(),
         ops: Default::default(),
         dns: Default::default(),
+        routes: Default::default(),
         balancers: vec![BalancerConfig {
             name: "cluster".to_owned(),
-            mount: "/".to_owned(),
-            target_path: "/".to_owned(),
+            mount: Some(crate::config::PathMount::new("/", "/")),
             lbmethod,
             sticky,
             options: Default::default(),

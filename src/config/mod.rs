@@ -28,6 +28,7 @@ mod member_limits;
 mod member_tls;
 pub mod remote;
 mod reverse;
+mod routes;
 mod status;
 #[cfg(test)]
 mod tests;
@@ -47,6 +48,7 @@ pub use member_limits::{MemberLimits, MAX_IDLE_PER_MEMBER};
 pub use member_tls::{MemberClientCert, MemberTls, MemberTlsDefaults, TlsVerify};
 pub use remote::{fetch_running, load_old};
 pub use reverse::ReverseConfig;
+pub use routes::{Matcher, MountAction, MountConfig, PathMount, Routes, VhostConfig};
 pub use status::Status;
 pub use validate::target_text;
 
@@ -81,6 +83,8 @@ pub struct Config {
     /// How members named by host name are looked up (`dns_refresh`, `resolvers`).
     pub dns: DnsConfig,
     pub balancers: Vec<BalancerConfig>,
+    /// The `[[mount]]`s and `[[vhost]]`s (the balancers' own mounts are in `balancers`).
+    pub routes: Routes,
 }
 
 /// Operations: the admin listener, logging, stopping.
@@ -477,14 +481,14 @@ impl Default for StatsConfig {
     }
 }
 
-/// One balancer, mounted at a path prefix (`ProxyPass /mount balancer://name/target_path`).
+/// One balancer, mounted at a path prefix (`ProxyPass /mount balancer://name/target_path`)
+/// and/or by `[[mount]]` and `[[vhost.mount]]` tables (`routes`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct BalancerConfig {
     pub name: String,
-    /// Request path prefix this balancer serves; starts with `/`.
-    pub mount: String,
-    /// Replaces `mount` in the path sent to members; starts with `/`.
-    pub target_path: String,
+    /// Its own `mount` and `target_path`; `None` when the file has `[[mount]]` or `[[vhost]]`
+    /// tables and the balancer no `mount` key (it is reached through those, or not at all).
+    pub mount: Option<PathMount>,
     pub lbmethod: LbMethod,
     pub sticky: Option<Sticky>,
     pub options: BalancerOptions,

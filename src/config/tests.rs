@@ -22,6 +22,7 @@ mod operations;
 mod options;
 mod remote;
 mod reverse;
+mod routes;
 mod trust;
 
 const EXAMPLE: &str = r#"workers = 2              # or "auto" (default) -> Config.workers = None
@@ -119,10 +120,10 @@ fn example_config() -> Config {
         stats: Default::default(),
         ops: Default::default(),
         dns: Default::default(),
+        routes: Default::default(),
         balancers: vec![BalancerConfig {
             name: "cluster".into(),
-            mount: "/".into(),
-            target_path: "/".into(),
+            mount: Some(crate::config::PathMount::new("/", "/")),
             lbmethod: LbMethod::ByRequests,
             options: Default::default(),
             sticky: Some(Sticky {
@@ -167,7 +168,7 @@ fn minimal_file_gets_all_defaults() {
     assert_eq!(cfg.limits, example_config().limits);
     assert_eq!(cfg.forwarded, example_config().forwarded);
     let b = &cfg.balancers[0];
-    assert_eq!((b.mount.as_str(), b.target_path.as_str()), ("/", "/"));
+    assert_eq!(b.mount, Some(PathMount::new("/", "/")));
     assert_eq!((b.lbmethod, &b.sticky), (LbMethod::ByRequests, &None));
     assert_eq!(
         b.members,
@@ -206,7 +207,7 @@ loadfactor = 100
     assert_eq!(cfg.timeouts.upstream_response, Duration::from_secs(120));
     assert_eq!(cfg.limits.max_body_bytes, 0);
     let b = &cfg.balancers[0];
-    assert_eq!((b.mount.as_str(), b.target_path.as_str()), ("/app", "/app"));
+    assert_eq!(b.mount, Some(PathMount::new("/app", "/app")));
     assert_eq!(b.lbmethod, LbMethod::ByBusyness);
     let sticky = Sticky {
         cookie_name: "JSESSIONID".into(),

@@ -31,6 +31,7 @@ mod member_limits;
 pub(crate) mod member_tls;
 mod ops;
 mod reverse;
+pub(crate) mod routes;
 pub(crate) mod values;
 
 pub(crate) use health::hc_status_text;
@@ -177,7 +178,11 @@ fn validate(ctx: &Ctx<'_>, raw: FileConfig) -> Result<Config, ConfigError> {
         &own,
     )?;
     let raw_balancers = raw.balancer.unwrap_or_default();
-    let balancers = balancer::balancers(ctx, &raw_balancers)?;
+    let raw_mounts = raw.mount.unwrap_or_default();
+    let raw_vhosts = raw.vhost.unwrap_or_default();
+    let routed = !raw_mounts.is_empty() || !raw_vhosts.is_empty();
+    let balancers = balancer::balancers(ctx, &raw_balancers, routed)?;
+    let routes = routes::routes(ctx, &raw_mounts, &raw_vhosts, &balancers)?;
     member_limits::check_ttls(ctx, &raw_balancers, &balancers, timeouts.upstream_idle)?;
     own.extend(
         ops.admin
@@ -219,6 +224,7 @@ fn validate(ctx: &Ctx<'_>, raw: FileConfig) -> Result<Config, ConfigError> {
         ops,
         dns: dns_config(ctx, raw.dns_refresh.as_ref(), raw.resolvers.as_ref())?,
         balancers,
+        routes,
     })
 }
 

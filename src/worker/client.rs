@@ -17,6 +17,8 @@ use crate::http::rewrite;
 pub(super) struct Client {
     pub(super) stream: ClientStream,
     pub(super) peer: SocketAddr,
+    /// The port of the listener it came in on (what `[[vhost]]`'s `ports` match).
+    pub(super) local_port: u16,
     /// The `[[listener]]` it came in on (its index in `Config::listeners`); `None`: a plain
     /// `listen` address.
     pub(super) listener: Option<usize>,

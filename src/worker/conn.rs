@@ -57,7 +57,7 @@ pub(super) async fn serve(
     open: OpenConnection,
     mut tcp: TcpStream,
     peer: SocketAddr,
-    listener: Option<usize>,
+    (local_port, listener): (u16, Option<usize>),
 ) {
     let worker = open.0.clone();
     let gen = worker.current();
@@ -88,7 +88,8 @@ pub(super) async fn serve(
                     tls.keep_facts();
                     if tls.alpn() == Some(b"h2") {
                         let tls = ClientStream::Tls(Box::new(tls));
-                        let serve = super::h2::serve(worker, tls, peer, listener, Vec::new());
+                        let serve =
+                            super::h2::serve(worker, tls, peer, (local_port, listener), Vec::new());
                         return Box::pin(serve).await;
                     }
                     ClientStream::Tls(Box::new(tls))
@@ -104,6 +105,7 @@ pub(super) async fn serve(
     let mut client = Client {
         stream,
         peer,
+        local_port,
         listener,
         buf,
         done: Done::default(),
@@ -144,7 +146,13 @@ pub(super) async fn serve(
             Phase::Done => return,
             Phase::Http2 => {
                 let early = std::mem::take(&mut client.buf);
-                let serve = super::h2::serve(worker, client.stream, client.peer, listener, early);
+                let serve = super::h2::serve(
+                    worker,
+                    client.stream,
+                    client.peer,
+                    (local_port, listener),
+                    early,
+                );
                 return Box::pin(serve).await;
             }
             Phase::Tunnel(member, to_client) => {
@@ -305,7 +313,7 @@ pub(super) async fn serve_request(
 ) -> Next {
     client.done = Done::default();
     let started = gen.access.borrow().is_some().then(clock::now);
-    let mut req = Request::classify(gen, &client.buf, head);
+    let mut req = Request::classify(gen, &client.buf, head, client.local_port);
     let next = match &mut req {
         _ if redirects(gen, client) => redirect_https(gen, client, head).await,
         Ok(req) => exchange::handle(gen, client, head, req).await,

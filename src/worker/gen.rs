@@ -20,7 +20,7 @@ use crate::config::{
     AccessTarget, BalancerConfig, Config, MemberConfig, Sticky, MAX_IDLE_PER_MEMBER,
 };
 use crate::error::ProxyError;
-use crate::http::mount::{Mounts, Origin};
+use crate::http::mount::{Located, Mount, Router};
 use crate::link::{MemberEdit, SharedGen};
 use crate::log;
 use crate::stats::{CoreWriter, Fault, LastError, MemberTotals};
@@ -42,8 +42,8 @@ pub(crate) struct BalancerRt {
 pub(crate) struct Gen {
     pub(crate) config: Arc<Config>,
     pub(crate) balancers: Rc<[BalancerRt]>,
-    /// Which balancer serves a path.
-    mounts: Rc<Mounts>,
+    /// Which mount serves a request.
+    router: Rc<Router>,
     pub(crate) bufs: Rc<BufPool>,
     pub(crate) epoch: Instant,
     /// This worker's access log for this generation, when configured.
@@ -99,9 +99,7 @@ impl Gen {
                 }),
             })
             .collect();
-        let mounts = Rc::new(Mounts::new(
-            config.balancers.iter().map(|b| b.mount.as_str()),
-        ));
+        let router = Rc::new(Router::new(&config.balancers, &config.routes));
         let access = match previous {
             Some(old) if same_access_log(&old.config, &config) => old.access.clone(),
             _ => Rc::new(RefCell::new(open_access_log(&config))),
@@ -112,7 +110,7 @@ impl Gen {
         Gen {
             config,
             balancers,
-            mounts,
+            router,
             bufs,
             epoch,
             access,
@@ -159,7 +157,7 @@ impl Gen {
         Gen {
             config: shared.config.clone(),
             balancers: self.balancers.clone(),
-            mounts: self.mounts.clone(),
+            router: self.router.clone(),
             bufs: self.bufs.clone(),
             epoch: self.epoch,
             access: self.access.clone(),
@@ -251,9 +249,20 @@ impl Gen {
         }
     }
 
-    /// The balancer for a request target and what its member gets: [`Mounts::locate`].
-    pub(crate) fn locate(&self, target: &[u8]) -> Result<(usize, Origin), (u16, &'static str)> {
-        self.mounts.locate(target)
+    /// The mount for a request (its host, the listener port, its target) and what its
+    /// member gets: [`Router::locate`].
+    pub(crate) fn locate(
+        &self,
+        host: Option<&[u8]>,
+        port: u16,
+        target: &[u8],
+    ) -> Result<Located, (u16, &'static str)> {
+        self.router.locate(host, port, target)
+    }
+
+    /// Mount `index` of a [`Located`] this generation made.
+    pub(crate) fn mount(&self, index: usize) -> Option<&Mount> {
+        self.router.mount(index)
     }
 
     /// Records a failed attempt on member `m` of balancer `b`: counts it, keeps it as the

@@ -318,6 +318,7 @@ async fn accept_loop(
     cancel: CancelHandle,
     stopping: &Cell<bool>,
 ) {
+    let local_port = listener.local_addr().map_or(0, |a| a.port());
     loop {
         core.below_connection_cap(stopping).await;
         if stopping.get() {
@@ -327,7 +328,7 @@ async fn accept_loop(
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
                 let open = conn::OpenConnection::new(core.clone());
-                monoio::spawn(conn::serve(open, stream, peer, index));
+                monoio::spawn(conn::serve(open, stream, peer, (local_port, index)));
             }
             Err(_) if stopping.get() => return,
             Err(e) => accept_backoff(e).await,

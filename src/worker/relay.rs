@@ -279,10 +279,11 @@ fn request_rewrite<'a>(
     req: &'a Request,
     extra: &'a [(&'a [u8], &'a [u8])],
 ) -> RequestRewrite<'a> {
-    let bcfg = &gen.config.balancers[req.balancer];
     let target = head.target.get(&client.buf);
-    let (mount, target_path) = (bcfg.mount.as_bytes(), bcfg.target_path.as_bytes());
-    let (prefix, rest) = member_target(mount, target_path, target, &req.origin);
+    let (prefix, rest) = match gen.mount(req.mount) {
+        Some(mount) => member_target(mount, target, &req.origin),
+        None => (&b""[..], req.origin.get(target)),
+    };
     RequestRewrite {
         target_prefix: prefix,
         target_rest: rest,

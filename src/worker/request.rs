@@ -11,7 +11,7 @@ use crate::balancer::Pick;
 use crate::error::is_idempotent;
 use crate::http::framing::{self, BodyKind, RequestFacts};
 use crate::http::head::RequestHead;
-use crate::http::mount::Origin;
+use crate::http::mount::{request_host, Located, Origin};
 use crate::http::Version;
 use crate::sticky::SessionRoutes;
 
@@ -23,9 +23,11 @@ pub(super) struct Request {
     pub(super) is_head: bool,
     /// Idempotent and without a body: may be sent again after a stale connection.
     pub(super) replayable: bool,
-    /// The path and query its member gets, before the mount is replaced.
+    /// The path and query its member gets, before the mount's mapping.
     pub(super) origin: Origin,
     pub(super) balancer: usize,
+    /// The mount that chose the balancer (`Gen::mount`).
+    pub(super) mount: usize,
     /// The session routes (the balancer's sticky config, then ringlb's insert cookie), as
     /// spans into the buffer the head was parsed from.
     pub(super) routes: SessionRoutes,
@@ -38,12 +40,14 @@ pub(super) struct Request {
 }
 
 impl Request {
-    /// Validates what the head alone decides, finds the balancer and reads the session
-    /// routes. `buf` is the buffer `head` was parsed from. Errors are (status, cause).
+    /// Validates what the head alone decides, finds the mount (by the request's host, the
+    /// listener's `port` and the target) and reads the session routes. `buf` is the buffer
+    /// `head` was parsed from. Errors are (status, cause).
     pub(super) fn classify(
         gen: &Gen,
         buf: &[u8],
         head: &RequestHead,
+        port: u16,
     ) -> Result<Request, (u16, &'static str)> {
         let facts = framing::analyze_request(buf, head).map_err(|e| (e.status(), e.reason()))?;
         let method = head.method.get(buf);
@@ -56,7 +60,13 @@ impl Request {
                 return Err((413, "request body larger than the configured limit"));
             }
         }
-        let (balancer, origin) = gen.locate(head.target.get(buf))?;
+        let target = head.target.get(buf);
+        let host = request_host(target, facts.host.map(|h| h.get(buf)));
+        let Located {
+            balancer,
+            mount,
+            origin,
+        } = gen.locate(host, port, target)?;
         let sticky = gen.config.balancers[balancer].sticky.as_ref();
         let insert = gen.balancers[balancer].insert_sticky.as_ref();
         Ok(Request {
@@ -66,6 +76,7 @@ impl Request {
             replayable: facts.body == BodyKind::None && is_idempotent(method),
             origin,
             balancer,
+            mount,
             routes: SessionRoutes::collect(sticky, insert, buf, head),
             pick: None,
             may_move: false,

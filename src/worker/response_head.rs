@@ -65,6 +65,9 @@ pub(super) fn write_client_head(
         b"http"
     };
     let client_host = req.facts.host.map_or(&[][..], |h| h.get(&client.buf));
+    let (mount, target_path) = gen
+        .mount(req.mount)
+        .map_or((&b"/"[..], &b"/"[..]), |m| m.reverse_paths());
     // An AJP13 member knows itself by the name and port the client asked for (the forward
     // request carries them), so a URL with those names it too.
     let ajp = member.options.ajp.is_some();
@@ -82,8 +85,8 @@ pub(super) fn write_client_head(
     };
     let rv = &bcfg.options.reverse;
     let reverse = Reverse {
-        mount: bcfg.mount.as_bytes(),
-        target_path: bcfg.target_path.as_bytes(),
+        mount,
+        target_path,
         scheme: client_scheme,
         host: client_host,
         is_member: &is_member,

@@ -140,10 +140,10 @@ pub(crate) fn config(driver: IoDriver, members: Vec<MemberConfig>) -> Config {
         stats: Default::default(),
         ops: Default::default(),
         dns: Default::default(),
+        routes: Default::default(),
         balancers: vec![BalancerConfig {
             name: "test".to_string(),
-            mount: "/".to_string(),
-            target_path: "/".to_string(),
+            mount: Some(ringlb::config::PathMount::new("/", "/")),
             lbmethod: LbMethod::ByRequests,
             options: Default::default(),
             sticky: Some(Sticky {

@@ -48,7 +48,7 @@ fn display_of_flag_config_round_trips() {
 #[test]
 fn display_escapes_strings() {
     let mut cfg = parse_str(MINIMAL, "e.toml").unwrap();
-    cfg.balancers[0].mount = "/a\"b\\c\u{1}".into();
+    cfg.balancers[0].mount = Some(PathMount::new("/a\"b\\c\u{1}", "/"));
     let printed = cfg.to_string();
     assert!(printed.contains(r#"mount = "/a\"b\\c\u0001""#), "{printed}");
     let reparsed: toml::Table = toml::from_str(&printed).unwrap();

@@ -93,8 +93,7 @@ fn failover_config() -> Config {
     };
     let cluster = BalancerConfig {
         name: "cluster".into(),
-        mount: "/".into(),
-        target_path: "/".into(),
+        mount: Some(crate::config::PathMount::new("/", "/")),
         lbmethod: LbMethod::ByRequests,
         sticky: None,
         options: BalancerOptions {
@@ -114,8 +113,7 @@ fn failover_config() -> Config {
     };
     let b2 = BalancerConfig {
         name: "b2".into(),
-        mount: "/x".into(),
-        target_path: "/x".into(),
+        mount: Some(crate::config::PathMount::new("/x", "/x")),
         lbmethod: LbMethod::ByRequests,
         sticky: None,
         options: BalancerOptions {
@@ -149,6 +147,7 @@ fn failover_config() -> Config {
         stats: StatsConfig::default(),
         ops: Default::default(),
         dns: Default::default(),
+        routes: Default::default(),
         balancers: vec![cluster, b2],
     }
 }

@@ -9,7 +9,7 @@ use toml::Spanned;
 use super::super::file::{FileBalancer, FileInsertCookie, FileMember, Scalar};
 use super::super::{
     file, BalancerConfig, BalancerOptions, ConfigError, InsertCookie, LbMethod, MemberConfig,
-    MemberOptions, MemberTls, MemberTlsDefaults, MAX_MEMBERS,
+    MemberOptions, MemberTls, MemberTlsDefaults, PathMount, MAX_MEMBERS,
 };
 use super::failover::{self, MemberDefaults};
 use super::member_ajp;
@@ -25,9 +25,12 @@ use super::{health, Ctx};
 use crate::config::decay::{self, LbstatusDecay};
 use crate::config::Status;
 
+/// The balancers; `routed` (the file has `[[mount]]` or `[[vhost]]` tables) makes a balancer
+/// without `mount` unmounted instead of mounted at `/`.
 pub(super) fn balancers(
     ctx: &Ctx<'_>,
     raw: &[Spanned<FileBalancer>],
+    routed: bool,
 ) -> Result<Vec<BalancerConfig>, ConfigError> {
     if raw.is_empty() {
         let line = file::KeyIndex::build(ctx.text)
@@ -43,7 +46,7 @@ pub(super) fn balancers(
     let mut out: Vec<BalancerConfig> = Vec::with_capacity(raw.len());
     let mut lines: Vec<usize> = Vec::with_capacity(raw.len());
     for (i, b) in raw.iter().enumerate() {
-        let balancer = balancer(ctx, i, b)?;
+        let balancer = balancer(ctx, i, b, routed)?;
         let line = file::line_of(ctx.text, b.span().start);
         if let Some(j) = out.iter().position(|o| o.name == balancer.name) {
             let span = b.get_ref().name.as_ref().map_or(b.span(), |n| n.span());
@@ -53,11 +56,16 @@ pub(super) fn balancers(
             );
             return Err(ctx.err(&span, format!("balancer[{i}].name"), msg));
         }
-        if let Some(j) = out.iter().position(|o| o.mount == balancer.mount) {
+        let path = |b: &BalancerConfig| b.mount.as_ref().map(|m| m.path.clone());
+        let used = out
+            .iter()
+            .position(|o| path(o).is_some() && path(o) == path(&balancer));
+        if let Some(j) = used {
             let span = b.get_ref().mount.as_ref().map_or(b.span(), |m| m.span());
             let msg = format!(
                 "mount {:?} is already used by balancer {:?}",
-                balancer.mount, out[j].name
+                path(&balancer).unwrap_or_default(),
+                out[j].name
             );
             return Err(ctx.err(&span, format!("balancer[{i}].mount"), msg));
         }
@@ -71,6 +79,7 @@ fn balancer(
     ctx: &Ctx<'_>,
     i: usize,
     spanned: &Spanned<FileBalancer>,
+    routed: bool,
 ) -> Result<BalancerConfig, ConfigError> {
     let b = spanned.get_ref();
     let key = |name: &str| format!("balancer[{i}].{name}");
@@ -81,16 +90,25 @@ fn balancer(
             return Err(ctx.err(&spanned.span(), key("name"), msg));
         }
     };
-    let mount = match &b.mount {
-        Some(m) => ctx.check(m, &key("mount"), |s| check_path(s).map(|()| s.clone()))?,
-        None => "/".to_owned(),
+    let path = match &b.mount {
+        Some(m) => Some(ctx.check(m, &key("mount"), |s| check_path(s).map(|()| s.clone()))?),
+        None if routed => None,
+        None => Some("/".to_owned()),
     };
     let target_path = match &b.target_path {
-        Some(t) => ctx.check(t, &key("target_path"), |s| {
+        Some(t) if path.is_none() => {
+            let msg = "target_path needs the balancer's own `mount`".to_owned();
+            return Err(ctx.err(&t.span(), key("target_path"), msg));
+        }
+        Some(t) => Some(ctx.check(t, &key("target_path"), |s| {
             check_path(s).map(|()| s.clone())
-        })?,
-        None => mount.clone(),
+        })?),
+        None => None,
     };
+    let mount = path.map(|path| PathMount {
+        target_path: target_path.unwrap_or_else(|| path.clone()),
+        path,
+    });
     let lbmethod = match &b.lbmethod {
         Some(m) => ctx.check(m, &key("lbmethod"), |s| parse_lbmethod(s))?,
         None => LbMethod::ByRequests,
@@ -149,7 +167,6 @@ fn balancer(
     Ok(BalancerConfig {
         name,
         mount,
-        target_path,
         lbmethod,
         sticky,
         options,

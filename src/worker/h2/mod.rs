@@ -74,6 +74,8 @@ pub(crate) fn floods() -> u64 {
 #[derive(Debug)]
 pub(super) struct ConnFacts {
     peer: SocketAddr,
+    /// The port of the listener it came in on.
+    local_port: u16,
     listener: Option<usize>,
     pub(super) tls: bool,
     /// The connection's TLS facts, when it is a TLS connection.
@@ -86,11 +88,12 @@ pub(super) async fn serve(
     worker: Rc<Core>,
     mut stream: ClientStream,
     peer: SocketAddr,
-    listener: Option<usize>,
+    (local_port, listener): (u16, Option<usize>),
     early: Vec<u8>,
 ) {
     let origin = Rc::new(ConnFacts {
         peer,
+        local_port,
         listener,
         tls: stream.is_tls(),
         tls_facts: stream.tls_facts().cloned(),
@@ -220,6 +223,7 @@ async fn serve_stream(
             conn: origin.clone(),
         },
         peer: origin.peer,
+        local_port: origin.local_port,
         listener: origin.listener,
         buf,
         done: Done::default(),
