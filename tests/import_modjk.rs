@@ -167,7 +167,11 @@ fn tc_connectors_workers_and_uriworkermap() {
         ]
     );
     for m in members(b) {
-        assert_eq!(str_of(m, "ping"), Some("10s"), "ping_mode A, ping_timeout 10000");
+        assert_eq!(
+            str_of(m, "ping"),
+            Some("10s"),
+            "ping_mode A, ping_timeout 10000"
+        );
         assert!(m.get("activation").is_none(), "activation=A is the default");
     }
     assert_eq!(t["timeouts"]["upstream_response"].as_str(), Some("300s"));
@@ -183,7 +187,9 @@ fn tc_connectors_workers_and_uriworkermap() {
             "/examples/*.jpg ![\"balancer\"]",
         ])
     );
-    assert!(p.report.contains("/jk-status=jk-status: worker jk-status is a status worker"));
+    assert!(p
+        .report
+        .contains("/jk-status=jk-status: worker jk-status is a status worker"));
 }
 
 #[test]
@@ -221,12 +227,17 @@ fn tc_connectors_legacy_workers() {
     let t = parsed(&p);
     // ajp12 is exported but unsupported; the lb is not exported; jni is unsupported.
     assert_eq!(balancer_names(&t), ["ajp13"]);
-    assert_eq!(urls(&t, "ajp13"), [("ajp://localhost:8009".to_owned(), None)]);
+    assert_eq!(
+        urls(&t, "ajp13"),
+        [("ajp://localhost:8009".to_owned(), None)]
+    );
     assert!(p.report.contains("type ajp12 is not supported"));
+    assert!(p.report.contains(
+        "class_path=/var/tomcat3/lib/tomcat.jar: worker inprocess is not in worker.list"
+    ));
     assert!(p
         .report
-        .contains("class_path=/var/tomcat3/lib/tomcat.jar: worker inprocess is not in worker.list"));
-    assert!(p.report.contains("worker.loadbalancer.type=lb: worker loadbalancer is not in worker.list"));
+        .contains("worker.loadbalancer.type=lb: worker loadbalancer is not in worker.list"));
 }
 
 #[test]
@@ -260,7 +271,9 @@ fn wlod_template_workers_with_jkmounts() {
         assert_eq!(str_of(m, "ping"), Some("2s"));
         assert_eq!(m["loadfactor"].as_integer(), Some(1));
     }
-    assert!(p.report.contains("recover_time=1 (inherited by app-worker2): an lb attribute"));
+    assert!(p
+        .report
+        .contains("recover_time=1 (inherited by app-worker2): an lb attribute"));
     assert_eq!(mounts(&t), owned(&["/api/* -> app-worker-balancer"]));
     assert!(t.contains_key("admin"), "JkMount /jkmanager/* jkstatus");
     assert!(p.report.contains("ignored: Header: not a mod_jk mount"));
@@ -285,7 +298,11 @@ fn httpd24jk_sessions_method_and_exclusions() {
     assert_eq!(str_of(b, "stickysession"), Some("JSESSIONID|jsessionid"));
     let m = members(b)[0];
     assert_eq!(str_of(m, "url"), Some("ajp://www-was.s-card.svc:8009"));
-    assert_eq!(m["loadfactor"].as_integer(), Some(1), "`lbfactor=1 ` trimmed");
+    assert_eq!(
+        m["loadfactor"].as_integer(),
+        Some(1),
+        "`lbfactor=1 ` trimmed"
+    );
     assert_eq!(
         mounts(&t),
         owned(&[
@@ -319,7 +336,9 @@ fn cws_router_with_its_jkmountfile() {
         ]
     );
     assert_eq!(mounts(&t), owned(&["/* -> router"]));
-    assert!(p.report.contains("balanced_workers=worker1,worker2: the members (deprecated"));
+    assert!(p
+        .report
+        .contains("balanced_workers=worker1,worker2: the members (deprecated"));
 }
 
 #[test]
@@ -327,10 +346,19 @@ fn coc23_indented_single_worker() {
     let Some(dir) = corpus::corpus_dir() else {
         return;
     };
-    let p = modjk(&dir, "coc23", "coc23-indented-workers.properties", None, None);
+    let p = modjk(
+        &dir,
+        "coc23",
+        "coc23-indented-workers.properties",
+        None,
+        None,
+    );
     let t = parsed(&p);
     assert_eq!(balancer_names(&t), ["worker1"]);
-    assert_eq!(urls(&t, "worker1"), [("ajp://192.168.1.124:8009".to_owned(), None)]);
+    assert_eq!(
+        urls(&t, "worker1"),
+        [("ajp://192.168.1.124:8009".to_owned(), None)]
+    );
 }
 
 #[test]
@@ -388,10 +416,17 @@ fn cf_iis_non_sticky_lb_and_many_patterns() {
     let m = mounts(&t);
     assert_eq!(m.len(), 42);
     assert_eq!(m.iter().filter(|m| m.contains('!')).count(), 1);
-    assert!(m.contains(&"/*.CFM -> cfusion_balancer".to_owned()), "case variants kept");
+    assert!(
+        m.contains(&"/*.CFM -> cfusion_balancer".to_owned()),
+        "case variants kept"
+    );
     assert_eq!(m[41], "/CFIDE/* ![\"cfusion_balancer\"]");
-    assert!(p.report.contains("max_reuse_connections=250: `max_reuse_connections` is not a mod_jk"));
-    assert!(p.report.contains("/private/admin/0987654321/jk=status: worker status is a status"));
+    assert!(p
+        .report
+        .contains("max_reuse_connections=250: `max_reuse_connections` is not a mod_jk"));
+    assert!(p
+        .report
+        .contains("/private/admin/0987654321/jk=status: worker status is a status"));
 }
 
 #[test]
@@ -408,12 +443,17 @@ fn ideaesb_untyped_worker_with_jkmounts() {
     );
     let t = parsed(&p);
     assert_eq!(balancer_names(&t), ["worker1"]);
-    assert_eq!(urls(&t, "worker1"), [("ajp://localhost:8009".to_owned(), None)]);
+    assert_eq!(
+        urls(&t, "worker1"),
+        [("ajp://localhost:8009".to_owned(), None)]
+    );
     let m = mounts(&t);
     assert_eq!(m.len(), 18);
     assert_eq!(m[0], "/asmts -> worker1");
     assert_eq!(m[1], "/asmts/* -> worker1");
-    assert!(p.report.contains("worker3 has no type=lb, so it is an ajp13 worker"));
+    assert!(p
+        .report
+        .contains("worker3 has no type=lb, so it is an ajp13 worker"));
 }
 
 #[test]
@@ -436,8 +476,12 @@ fn eastuni_many_workers_with_vhost_jkmounts() {
     assert_eq!(urls(&t, "edu_pf_worker")[0].0, "ajp://localhost:8949");
     assert_eq!(urls(&t, "edu_admin_worker")[0].0, "ajp://localhost:8939");
     // Every vhost's JkMounts in one scope: a pattern routes to its first worker only.
-    assert!(p.report.contains("/serviceEndpoint/* is already routed to edu_online_worker"));
-    assert!(p.report.contains("worker kbanktest_cbp_worker is not in worker.list"));
+    assert!(p
+        .report
+        .contains("/serviceEndpoint/* is already routed to edu_online_worker"));
+    assert!(p
+        .report
+        .contains("worker kbanktest_cbp_worker is not in worker.list"));
 }
 
 #[test]
@@ -599,8 +643,12 @@ fn jk2_tc_connectors_workers2() {
     );
     assert!(t.contains_key("admin"));
     assert!(p.report.contains("group:lb:lb_1: no `=`"));
-    assert!(p.report.contains("[channel.un:/opt/33/work/jk2.socket]: a unix socket"));
-    assert!(p.report.contains("[uri:/examples1/*]: group lb_1 has no enabled worker"));
+    assert!(p
+        .report
+        .contains("[channel.un:/opt/33/work/jk2.socket]: a unix socket"));
+    assert!(p
+        .report
+        .contains("[uri:/examples1/*]: group lb_1 has no enabled worker"));
 }
 
 #[test]
@@ -628,7 +676,11 @@ fn jk2_storefront_worker_mounts() {
 #[test]
 fn jk2_seed_ha_cluster() {
     let dir = seeds();
-    let p = modjk2(&dir, "seed-ha-cluster", "seeds/modjk2-ha-cluster-workers2.properties");
+    let p = modjk2(
+        &dir,
+        "seed-ha-cluster",
+        "seeds/modjk2-ha-cluster-workers2.properties",
+    );
     let t = parsed(&p);
     assert_eq!(
         urls(&t, "lb"),
@@ -637,6 +689,9 @@ fn jk2_seed_ha_cluster() {
             ("ajp://server2:8009".to_owned(), route("server2"))
         ]
     );
-    assert_eq!(str_of(balancer(&t, "lb"), "stickysession"), Some("JSESSIONID|jsessionid"));
+    assert_eq!(
+        str_of(balancer(&t, "lb"), "stickysession"),
+        Some("JSESSIONID|jsessionid")
+    );
     assert_eq!(mounts(&t), owned(&["/servlets-examples/* -> lb"]));
 }

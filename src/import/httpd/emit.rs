@@ -27,6 +27,9 @@ pub(super) fn emit(
         if !reversed {
             model::set(&mut keys, "proxypassreverse", false);
         }
+        if b.members.iter().any(|m| m.url.starts_with("https://")) {
+            tls(st, b, &mut keys, report)?;
+        }
         let mut members = Vec::new();
         for m in &b.members {
             let mut mk = m.keys.clone();
@@ -64,6 +67,53 @@ pub(super) fn emit(
     route_cookies(st, &reached, &names, out, report);
     timeouts(st, out);
     manager(st, out, report);
+    Ok(())
+}
+
+/// The TLS keys of a balancer with `https://` members, from the `SSLProxy*` settings of its
+/// server (each one unset there taken from the main server's). httpd's default
+/// `SSLProxyVerify none` checks no certificate: `tls_verify = false`.
+fn tls(
+    st: &State,
+    b: &super::state::Bal,
+    keys: &mut Keys,
+    report: &mut Report,
+) -> Result<(), ImportError> {
+    let own = st.ssl_proxy.get(&b.vhost);
+    let main = st.ssl_proxy.get(&None);
+    let pick = |f: fn(&super::state::SslProxy) -> &Option<(crate::import::Loc, String)>| {
+        own.and_then(|s| f(s).clone())
+            .or_else(|| main.and_then(|s| f(s).clone()))
+    };
+    let ca = pick(|s| &s.ca);
+    let verify = pick(|s| &s.verify);
+    let client_cert = pick(|s| &s.client_cert);
+    let what = format!("https:// members of balancer {}", b.name);
+    match verify.as_ref().map(|(l, v)| (l, v.as_str())) {
+        None | Some((_, "none" | "optional_no_ca")) => {
+            model::set(keys, "tls_verify", false);
+            if verify.is_none() {
+                let how = "tls_verify = false: without SSLProxyVerify httpd checks no member \
+                           certificate (its default is none)";
+                report.approximated(&b.loc, what, how);
+            }
+        }
+        Some((loc, v)) => match &ca {
+            Some((_, path)) => model::set(keys, "tls_ca", path.as_str()),
+            None => {
+                return Err(ImportError::new(
+                    loc.clone(),
+                    format!(
+                        "SSLProxyVerify {v} without SSLProxyCACertificateFile: nothing to \
+                         verify the {what} against (httpd refuses to start too)"
+                    ),
+                ));
+            }
+        },
+    }
+    if let Some((_, path)) = &client_cert {
+        model::set(keys, "tls_client_cert", path.as_str());
+    }
     Ok(())
 }
 
@@ -283,7 +333,11 @@ fn timeouts(st: &State, out: &mut Imported) {
             Value::from(format!("{}ms", (s * 1000.0).round() as i64))
         }
     };
-    if let (Some((s, _)), false) = (&st.folded.response, st.set_response) {
+    let workers: usize = st.bals.iter().map(|b| b.members.len()).sum();
+    // A worker without timeout= waits httpd's Timeout (60 s unless set, which wins anyway).
+    let shorter = st.folded.response_workers < workers
+        && st.folded.response.as_ref().is_some_and(|(s, _)| *s < 60.0);
+    if let (Some((s, _)), false, false) = (&st.folded.response, st.set_response, shorter) {
         let t = out.table_mut("timeouts");
         if model::get(t, "upstream_response").is_none() {
             model::set(t, "upstream_response", secs(*s));
@@ -291,6 +345,11 @@ fn timeouts(st: &State, out: &mut Imported) {
     }
     if let (Some((s, _)), false) = (&st.folded.connect, st.set_connect) {
         model::set(out.table_mut("timeouts"), "connect", secs(*s));
+    }
+    if let Some((s, _)) = &st.folded.ttl {
+        if *s > super::params::DEFAULT_UPSTREAM_IDLE as f64 {
+            model::set(out.table_mut("timeouts"), "upstream_idle", secs(*s));
+        }
     }
     if let Some((s, _)) = &st.folded.ping {
         model::set(out.table_mut("timeouts"), "ping", secs(*s));

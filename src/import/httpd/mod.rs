@@ -71,10 +71,17 @@ fn build(
     emit::emit(&mut st, &mut out, report)?;
     jk(&st, &mut out, root, report)?;
     if out.balancers.is_empty() {
+        let admin = if out.tables.iter().any(|(n, _)| n == "admin") {
+            " (the status workers it mounts became the [admin] listener, which is not enough)"
+        } else {
+            ""
+        };
         return Err(ImportError::new(
             Loc::new(file.display().to_string(), 0),
-            "nothing to import: no ProxyPass or JkMount reaches a balancer with members \
-             (ringlb needs at least one)",
+            format!(
+                "nothing to import: no ProxyPass or JkMount reaches a balancer with members, \
+                 and ringlb needs at least one{admin}"
+            ),
         ));
     }
     Ok(out)
@@ -123,6 +130,7 @@ fn jk(st: &State, out: &mut Imported, root: &Path, report: &mut Report) -> Resul
     })?;
     if st.vhosts.is_empty() {
         workers.emit(&main, Scope::Top, out, report);
+        workers.report_unused(out, report);
         return Ok(());
     }
     let mut copied = false;
@@ -148,5 +156,6 @@ fn jk(st: &State, out: &mut Imported, root: &Path, report: &mut Report) -> Resul
             );
         }
     }
+    workers.report_unused(out, report);
     Ok(())
 }

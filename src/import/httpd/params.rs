@@ -29,7 +29,14 @@ pub(super) struct Folded {
     pub(super) response: Option<(f64, Loc)>,
     pub(super) connect: Option<(f64, Loc)>,
     pub(super) ping: Option<(f64, Loc)>,
+    /// The longest `ttl=`: ringlb's `timeouts.upstream_idle` bounds every member's `ttl`.
+    pub(super) ttl: Option<(f64, Loc)>,
+    /// How many workers set `timeout=` (the others wait httpd's `Timeout`, 60 s by default).
+    pub(super) response_workers: usize,
 }
+
+/// ringlb's default `timeouts.upstream_idle`, in seconds.
+pub(super) const DEFAULT_UPSTREAM_IDLE: i64 = 15;
 
 fn fold(slot: &mut Option<(f64, Loc)>, secs: f64, loc: &Loc) {
     if slot.as_ref().map_or(true, |(s, _)| secs > *s) {
@@ -143,6 +150,14 @@ pub(super) fn worker(
                 return Err(bad(loc, key, value, "TTL must be at least one second"));
             }
             model::set(keys, "ttl", n);
+            if n > DEFAULT_UPSTREAM_IDLE {
+                notes.add(format!(
+                    "ttl={n}: [timeouts] upstream_idle is raised to the longest ttl (it bounds \
+                     every pooled member connection; ringlb's default is \
+                     {DEFAULT_UPSTREAM_IDLE} s)"
+                ));
+            }
+            fold(&mut folded.ttl, n as f64, loc);
         }
         "acquire" => {
             let (_, v) =
@@ -182,6 +197,9 @@ pub(super) fn worker(
                 _ => (&mut folded.ping, "ping"),
             };
             fold(slot, secs, loc);
+            if key == "timeout" {
+                folded.response_workers += 1;
+            }
             notes.add(format!(
                 "{key}={value}: ringlb has one for all members, [timeouts] {global} (the longest \
                  member value, unless set by a directive)"

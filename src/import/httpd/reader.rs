@@ -86,8 +86,17 @@ pub(super) fn read(
         env: options.env,
         depth: 0,
         seen: Vec::new(),
+        unknown: Vec::new(),
     };
     reader.file(file, &Loc::new(file.display().to_string(), 0))?;
+    let loaded = &reader.loaded;
+    let unknown = reader
+        .unknown
+        .iter()
+        .find(|(_, name)| !known::is_directive(&name.to_ascii_lowercase(), loaded));
+    if let Some((loc, name)) = unknown {
+        return Err(invalid_command(loc, name));
+    }
     Ok(Read {
         directives: reader.out,
         server_root: reader.server_root,
@@ -127,6 +136,8 @@ struct Reader<'a> {
     env: &'a dyn Fn(&str) -> Option<String>,
     depth: usize,
     seen: Vec<Loc>,
+    /// Directives not known when read, checked again once every `LoadModule` is read.
+    unknown: Vec<(Loc, String)>,
 }
 
 impl Reader<'_> {
@@ -345,7 +356,9 @@ impl Reader<'_> {
     fn directive(&mut self, name: &str, rest: &str, loc: &Loc) -> Result<(), ImportError> {
         let key = name.to_ascii_lowercase();
         if !known::is_directive(&key, &self.loaded) {
-            return Err(invalid_command(loc, name));
+            // httpd looks plain directives up once all is read (a module's directive may come
+            // before its LoadModule); those it runs while reading are all known.
+            self.unknown.push((loc.clone(), name.to_owned()));
         }
         let args = lexer::words(rest);
         match key.as_str() {

@@ -151,16 +151,13 @@ pub(super) fn directive(
             report.imported(&d.loc, shown);
         }
         "customlog" | "transferlog" => custom_log(st, out, d, server_root, report),
-        "errorlog" if !in_vhost => {
-            let target = log_target(arg, server_root);
-            match target {
-                Some(t) => {
-                    model::set(out.table_mut("log"), "error", t);
-                    report.imported(&d.loc, shown);
-                }
-                None => report.ignored(&d.loc, shown, "a piped log: ringlb runs no programs"),
+        "errorlog" if !in_vhost => match log_target(arg, server_root) {
+            Ok(t) => {
+                model::set(out.table_mut("log"), "error", t);
+                report.imported(&d.loc, shown);
             }
-        }
+            Err(why) => report.ignored(&d.loc, shown, why),
+        },
         "header" => header(st, d, report),
         "sethandler" => match (arg.to_ascii_lowercase().as_str(), &d.scope.location) {
             ("balancer-manager", Some((path, _))) => {
@@ -208,6 +205,38 @@ pub(super) fn directive(
             &d.loc,
             format!("{shown} (https:// members are spoken to in TLS)"),
         ),
+        "sslproxycacertificatefile" | "sslproxymachinecertificatefile" | "sslproxyverify" => {
+            let ssl = st.ssl_proxy.entry(d.scope.vhost).or_default();
+            let what = match d.key.as_str() {
+                "sslproxycacertificatefile" => {
+                    ssl.ca = Some((d.loc.clone(), absolute(arg, server_root)));
+                    "tls_ca of the balancers with https:// members"
+                }
+                "sslproxymachinecertificatefile" => {
+                    ssl.client_cert = Some((d.loc.clone(), absolute(arg, server_root)));
+                    "tls_client_cert (its key read from the same file) of the balancers with \
+                     https:// members"
+                }
+                _ => {
+                    let v = arg.to_ascii_lowercase();
+                    if !matches!(
+                        v.as_str(),
+                        "none" | "optional" | "require" | "optional_no_ca"
+                    ) {
+                        return Err(ImportError::new(
+                            d.loc.clone(),
+                            format!(
+                                "SSLProxyVerify {arg}: invalid argument (none, optional, \
+                                 require or optional_no_ca)"
+                            ),
+                        ));
+                    }
+                    ssl.verify = Some((d.loc.clone(), v));
+                    "tls_verify of the balancers with https:// members"
+                }
+            };
+            report.imported(&d.loc, format!("{shown} ({what})"));
+        }
         "jkworkersfile" => {
             st.jk_workers = Some((d.loc.clone(), PathBuf::from(absolute(arg, server_root))));
             report.imported(&d.loc, shown);
@@ -362,14 +391,18 @@ pub(super) fn absolute(path: &str, server_root: &Path) -> String {
     }
 }
 
-fn log_target(arg: &str, server_root: &Path) -> Option<String> {
+/// Where a log goes in ringlb's terms, or why it cannot.
+fn log_target(arg: &str, server_root: &Path) -> Result<String, &'static str> {
     match arg {
-        a if a.starts_with('|') => None,
-        "/dev/stdout" | "/proc/self/fd/1" => Some("stdout".into()),
-        "/dev/stderr" | "/proc/self/fd/2" => Some("stderr".into()),
-        a if a.eq_ignore_ascii_case("syslog") => Some("syslog".into()),
-        a if a.to_ascii_lowercase().starts_with("syslog:") => Some("syslog".into()),
-        a => Some(absolute(a, server_root)),
+        a if a.starts_with('|') => Err("a piped log: ringlb runs no programs"),
+        "/dev/stdout" | "/proc/self/fd/1" => Ok("stdout".into()),
+        "/dev/stderr" | "/proc/self/fd/2" => Ok("stderr".into()),
+        a if a.eq_ignore_ascii_case("syslog") => Ok("syslog".into()),
+        a if a.to_ascii_lowercase().starts_with("syslog:") => Ok("syslog".into()),
+        a if a.as_bytes().get(1) == Some(&b':') => {
+            Err("a Windows path (drive letter): ringlb runs on Linux; set log.access yourself")
+        }
+        a => Ok(absolute(a, server_root)),
     }
 }
 
@@ -389,9 +422,12 @@ fn custom_log(
         );
         return;
     }
-    let Some(target) = d.args.first().and_then(|a| log_target(a, server_root)) else {
-        report.ignored(&d.loc, shown, "a piped log: ringlb runs no programs");
-        return;
+    let target = match log_target(arg_or_empty(d), server_root) {
+        Ok(t) => t,
+        Err(why) => {
+            report.ignored(&d.loc, shown, why);
+            return;
+        }
     };
     let format = if d.key == "transferlog" {
         "common".to_owned()
@@ -414,6 +450,10 @@ fn custom_log(
     } else {
         report.imported(&d.loc, shown);
     }
+}
+
+fn arg_or_empty(d: &Directive) -> &str {
+    d.args.first().map(String::as_str).unwrap_or("")
 }
 
 /// `Header add Set-Cookie "NAME=.%{BALANCER_WORKER_ROUTE}e; path=P" env=BALANCER_ROUTE_CHANGED`.

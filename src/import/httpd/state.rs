@@ -127,6 +127,17 @@ pub(super) struct Reverse {
     pub(super) url: String,
 }
 
+/// A server's `SSLProxy*` settings: how its `https://` members are checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct SslProxy {
+    /// `SSLProxyCACertificateFile` (absolute).
+    pub(super) ca: Option<(Loc, String)>,
+    /// `SSLProxyVerify`, lowercased (`none`, `optional`, `require`, `optional_no_ca`).
+    pub(super) verify: Option<(Loc, String)>,
+    /// `SSLProxyMachineCertificateFile` (absolute): certificate and key in one PEM file.
+    pub(super) client_cert: Option<(Loc, String)>,
+}
+
 /// Everything gathered from the directives.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(super) struct State {
@@ -163,6 +174,8 @@ pub(super) struct State {
     /// Whether a directive set these `[timeouts]` keys (then member values do not).
     pub(super) set_response: bool,
     pub(super) set_connect: bool,
+    /// `SSLProxy*` by server (`None`: the main server, which the vhosts inherit from).
+    pub(super) ssl_proxy: BTreeMap<Option<usize>, SslProxy>,
     /// The `balancer-manager` handler: where, its server and its `<Location>`.
     pub(super) manager: Option<(Loc, Option<usize>, String)>,
 }

@@ -90,7 +90,11 @@ struct Dir {
 impl Dir {
     fn of(w: &Worker, a: &Attr) -> Dir {
         // The value as read (after `$(...)`), except a secret's.
-        let value = if a.name == "secret" { "..." } else { a.value.as_str() };
+        let value = if a.name == "secret" {
+            "..."
+        } else {
+            a.value.as_str()
+        };
         let name = match &a.from {
             None => format!("{}={value}", a.key),
             Some(_) => format!("{}={value} (inherited by {})", a.key, w.name),
