@@ -5,7 +5,7 @@
 //! part of the repository: a test that reads it says so and passes without it, as in a user's
 //! clone, unless `RINGLB_REQUIRE_IMPORT_CORPUS` is set (CI sets it). Golden files are in
 //! `tests/import/golden/`; `UPDATE_GOLDEN=1` rewrites them from the actual output.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 
