@@ -130,7 +130,7 @@ fn jk(st: &State, out: &mut Imported, root: &Path, report: &mut Report) -> Resul
     })?;
     if st.vhosts.is_empty() {
         workers.emit(&main, Scope::Top, out, report);
-        workers.report_unused(out, report);
+        workers.report_unused(report);
         return Ok(());
     }
     let mut copied = false;
@@ -156,6 +156,6 @@ fn jk(st: &State, out: &mut Imported, root: &Path, report: &mut Report) -> Resul
             );
         }
     }
-    workers.report_unused(out, report);
+    workers.report_unused(report);
     Ok(())
 }
