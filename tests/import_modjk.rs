@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 // The harness's items are `pub` for every test crate that includes it.
-#[allow(unreachable_pub)]
 #[path = "import_support/corpus.rs"]
 mod corpus;
 
