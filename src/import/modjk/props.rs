@@ -6,8 +6,8 @@
 //! 2. the key is what is before the first `=`, the value what is after it, both trimmed; a line
 //!    without `=`, or with an empty key or value, is skipped (mod_jk skips it silently);
 //! 3. `$(name)` in a value is replaced by the value of property `name` read so far (left to
-//!    right, the replacement not scanned again, at most 20); an unknown name stays as written
-//!    (mod_jk would try the environment, which an import does not read);
+//!    right, the replacement not scanned again, at most 20), else of the environment variable
+//!    `name` at import time (as mod_jk does when it starts); an unknown name stays as written;
 //! 4. a key read again accumulates when it is a list property (`worker.list`,
 //!    `balance_workers`, `mount`, `fail_on_status`, ...: joined with `,`), a `*_path` (`:`) or
 //!    `cmd_line` (` `), or any other property mod_jk does not call unique (`*`); a unique one
@@ -261,7 +261,7 @@ fn key_or_line<'a>(key: &'a str, line: &'a str) -> &'a str {
     }
 }
 
-/// Rule 3: `$(name)` replaced by the value of `name` in `props`.
+/// Rule 3: `$(name)` replaced by the value of `name` in `props`, else in the environment.
 fn substitute(value: &str, props: &[Prop], loc: &Loc, key: &str, report: &mut Report) -> String {
     let mut out = String::new();
     let mut rest = value;
@@ -276,12 +276,20 @@ fn substitute(value: &str, props: &[Prop], loc: &Loc, key: &str, report: &mut Re
         }
         let name = &rest[start + 2..start + len];
         out.push_str(&rest[..start]);
-        match props.iter().find(|p| p.key == name) {
-            Some(p) => out.push_str(&p.value),
-            None => {
+        let env = || std::env::var(name).ok();
+        match (props.iter().find(|p| p.key == name), env()) {
+            (Some(p), _) => out.push_str(&p.value),
+            (None, Some(value)) => {
                 let how = format!(
-                    "$({name}) is not a property read before this line; kept as written \
-                     (mod_jk would try the environment variable {name})"
+                    "$({name}) is the environment variable {name} at import time ({value:?})"
+                );
+                report.approximated(loc, key, how);
+                out.push_str(&value);
+            }
+            (None, None) => {
+                let how = format!(
+                    "$({name}) is neither a property read before this line nor an environment \
+                     variable; kept as written"
                 );
                 report.approximated(loc, key, how);
                 out.push_str(&rest[start..start + len + 1]);

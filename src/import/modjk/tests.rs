@@ -56,16 +56,20 @@ fn properties_are_read_as_mod_jk_reads_them() {
 }
 
 #[test]
-fn variables_are_substituted_from_earlier_properties_only() {
+fn variables_are_substituted_from_earlier_properties_then_the_environment() {
     let (w, report) = workers(
         "workers.home=/opt/t\nps=/\n\
          worker.j.class_path=$(workers.home)$(ps)lib$(ps)x.jar\n\
          worker.j.cmd_line=$(later) $(ps\n\
-         later=x\n",
+         later=x\n\
+         worker.j.sysprops=$(PATH)\n",
     );
     assert_eq!(prop(&w, "j", "class_path"), Some("/opt/t/lib/x.jar"));
     assert_eq!(prop(&w, "j", "cmd_line"), Some("$(later) $(ps"));
-    assert!(at(&report, 4)[0].contains("$(later) is not a property read before this line"));
+    assert!(at(&report, 4)[0].contains("$(later) is neither a property read before this line"));
+    let path = std::env::var("PATH").expect("PATH is set");
+    assert_eq!(prop(&w, "j", "sysprops"), Some(path.as_str()));
+    assert!(at(&report, 6)[0].contains("the environment variable PATH"));
     assert!(at(&report, 1)[0].contains("ignored: workers.home: a variable"));
 }
 
