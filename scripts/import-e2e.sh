@@ -27,8 +27,8 @@
 #          lbfactor 3, sticky), www.example.test with JkMountFile (/*=lb, !/static/*=lb,
 #          /jkstatus) and JkUnMount /*.gif lb; admin.example.test: JkMount /* backoffice
 #          (node1's connector, not balanced). Targets: httpd; ringlb from `ringlb import httpd
-#          httpd-jk.conf`; ringlb from `ringlb import modjk workers.properties --uriworkermap
-#          uriworkermap.properties --httpd httpd-jk.conf`.
+#          httpd-jk.conf`; ringlb from `ringlb import modjk workers.properties --httpd
+#          httpd-jk.conf` (its JkMountFile names uriworkermap.properties).
 # Checks, through each target (Host: www.example.test:PORT unless said):
 #   sessions  80 new sessions (counter.jsp): all well formed, both nodes get some, node2 more
 #             (loadfactor 1:3; httpd gives exactly 20/60, ringlb about that: its byrequests is
@@ -114,17 +114,18 @@ fi
 # --- ports: free ones on 127.0.0.1 unless given ---------------------------------------------
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 TAKEN=' '
-free_port() { # -> a port nobody listens on and not handed out yet
+free_port() { # -> a port nobody listens on and not handed out yet, below Linux's ephemeral range
     local p
     for _ in $(seq 200); do
-        p=$((20000 + RANDOM % 20000))
+        p=$((20000 + RANDOM % 12000))
         [[ $TAKEN == *" $p "* ]] && continue
         port_in_use "$p" && continue
         TAKEN+="$p "
         echo "$p"
         return 0
     done
-    die "no free port found in 20000..39999"
+    echo "import-e2e: no free port found in 20000..31999" >&2
+    return 1
 }
 for v in LB_PORT TC1_HTTP TC2_HTTP TC1_AJP TC2_AJP; do
     if [[ -n ${!v:-} ]]; then
@@ -132,6 +133,7 @@ for v in LB_PORT TC1_HTTP TC2_HTTP TC1_AJP TC2_AJP; do
         TAKEN+="${!v} "
     else
         printf -v "$v" '%s' "$(free_port)"
+        [[ -n ${!v} ]] || exit 1
         TAKEN+="${!v} "
     fi
 done
@@ -221,8 +223,8 @@ start_target() {
         if [[ $t == ringlb-httpd ]]; then
             import=("$RINGLB_BIN" import httpd "$conf" --server-root "$CONF_DIR")
         else
-            import=("$RINGLB_BIN" import modjk "$CONF_DIR/workers.properties"
-                --uriworkermap "$CONF_DIR/uriworkermap.properties" --httpd "$conf")
+            # (No --uriworkermap: the httpd file's JkMountFile names it, in its vhost.)
+            import=("$RINGLB_BIN" import modjk "$CONF_DIR/workers.properties" --httpd "$conf")
         fi
         echo "== $run: ${import[*]#"$PWD/"}"
         if ! "${import[@]}" >"$toml" 2>"$WORK/$run/import-report.txt"; then
