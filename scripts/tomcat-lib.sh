@@ -1,5 +1,5 @@
 # Shared by the real-Tomcat scripts (scripts/tomcat-pair.sh, scripts/ajp-differential.sh,
-# perf/bench.sh's ajp-get workload): sourced, not run. Makes Apache Tomcat 10 instances (Debian
+# scripts/import-e2e.sh, perf/bench.sh's ajp-get workload): sourced, not run. Makes Apache Tomcat 10 instances (Debian
 # package tomcat10) from the webapp sources in scripts/tomcat/, each with its own CATALINA_BASE,
 # an HTTP/1.1 connector and an AJP/1.3 connector (secret required), both on 127.0.0.1 only.
 #
@@ -8,6 +8,9 @@
 #   tomcat_make_base BASE ROUTE HTTP_PORT AJP_PORT SECRET [PACKET_SIZE]
 #   tomcat_start BASE ROUTE [CPUS]    catalina.sh run (under taskset -c CPUS when given) -> TC_PID
 #   tomcat_wait NAME PID URL TIMEOUT  0 once URL answers 200 before TIMEOUT seconds
+#   tomcat_pair_start SECRET HTTP1 AJP1 HTTP2 AJP2 TIMEOUT
+#                                     node1 and node2 made, started together and answering;
+#                                     their PIDs added to the caller's PIDS -> TC1_PID TC2_PID
 #   tomcat_children PID               the PIDs to stop besides PID when PID is not the JVM itself
 #   tomcat_version BASE               the "Server version name" Tomcat logged
 #   stop_pid PID                      TERM, up to 10 s, then KILL, and reap (a PID this shell started)
@@ -140,6 +143,43 @@ tomcat_wait() { # NAME PID URL TIMEOUT
 tomcat_children() { # PID
     [[ $(cat "/proc/$1/comm" 2>/dev/null) == java ]] && return 0
     ps -o pid= --ppid "$1" 2>/dev/null || true
+}
+
+# The two-node pair of scripts/tomcat-pair.sh and scripts/import-e2e.sh: $TOMCAT_WORK/node1 and
+# node2 (jvmRoute node1 and node2, the same SECRET), started together, both waited for up to
+# TIMEOUT s. Every PID is added to the caller's array PIDS as soon as it exists (so the caller's
+# cleanup stops it whatever fails next); TC1_PID and TC2_PID are the two JVMs. Then the JSPs
+# the checks time (ROOT's counter, facts, stream; app's session, redirect, absredirect) are
+# compiled on both, so no compilation falls inside a timed request. Prints the start times;
+# 1 (after saying why on stderr) if a base cannot be made or a Tomcat does not answer.
+tomcat_pair_start() { # SECRET HTTP1 AJP1 HTTP2 AJP2 TIMEOUT -> TC1_PID TC2_PID, PIDS+=
+    local secret=$1 http1=$2 ajp1=$3 http2=$4 ajp2=$5 timeout=$6 start t1 t2 pid child port jsp
+    echo "== starting Tomcat node1 (http :$http1, ajp :$ajp1) and node2 (http :$http2, ajp :$ajp2) from $CATALINA_HOME, conf from $(tomcat_conf_src)"
+    tomcat_make_base "$TOMCAT_WORK/node1" node1 "$http1" "$ajp1" "$secret" || { echo "could not make node1" >&2; return 1; }
+    tomcat_make_base "$TOMCAT_WORK/node2" node2 "$http2" "$ajp2" "$secret" || { echo "could not make node2" >&2; return 1; }
+    start=$(date +%s.%N)
+    tomcat_start "$TOMCAT_WORK/node1" node1; TC1_PID=$TC_PID; PIDS+=("$TC1_PID")
+    tomcat_start "$TOMCAT_WORK/node2" node2; TC2_PID=$TC_PID; PIDS+=("$TC2_PID")
+    tomcat_wait node1 "$TC1_PID" "http://127.0.0.1:$http1/index.jsp" "$timeout" || return 1
+    t1=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+    tomcat_wait node2 "$TC2_PID" "http://127.0.0.1:$http2/index.jsp" "$timeout" || return 1
+    t2=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+    for pid in "$TC1_PID" "$TC2_PID"; do
+        for child in $(tomcat_children "$pid"); do
+            echo "pid $pid is not java; also tracking its child $child" >&2
+            PIDS+=("$child")
+        done
+    done
+    echo "Tomcat node1 pid $TC1_PID answered after $t1 s; node2 pid $TC2_PID after $t2 s (started together)"
+    echo "Tomcat version: $(tomcat_version "$TOMCAT_WORK/node1")"
+    for port in "$http1" "$http2"; do
+        for jsp in counter facts stream; do
+            curl -sS --noproxy '*' --max-time 60 -o /dev/null "http://127.0.0.1:$port/$jsp.jsp?jsp_precompile=true"
+        done
+        for jsp in session redirect absredirect; do
+            curl -sS --noproxy '*' --max-time 60 -o /dev/null "http://127.0.0.1:$port/app/$jsp.jsp?jsp_precompile=true"
+        done
+    done
 }
 
 tomcat_version() { # BASE

@@ -115,34 +115,8 @@ trap 'exit 143' TERM
 
 # --- two CATALINA_BASEs, each with an HTTP and an AJP connector -----------------------------
 SECRET=$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
-echo "== starting Tomcat node1 (http :$TC1_PORT, ajp :$AJP1_PORT) and node2 (http :$TC2_PORT, ajp :$AJP2_PORT) from $CATALINA_HOME, conf from $(tomcat_conf_src)"
-tomcat_make_base "$WORK/node1" node1 "$TC1_PORT" "$AJP1_PORT" "$SECRET" || die "could not make node1"
-tomcat_make_base "$WORK/node2" node2 "$TC2_PORT" "$AJP2_PORT" "$SECRET" || die "could not make node2"
+tomcat_pair_start "$SECRET" "$TC1_PORT" "$AJP1_PORT" "$TC2_PORT" "$AJP2_PORT" "$START_TIMEOUT" || exit 1
 BIG_SHA=$TOMCAT_BIG_SHA256
-tc_start=$(date +%s.%N)
-tomcat_start "$WORK/node1" node1; TC1_PID=$TC_PID; PIDS+=("$TC1_PID")
-tomcat_start "$WORK/node2" node2; TC2_PID=$TC_PID; PIDS+=("$TC2_PID")
-tomcat_wait node1 "$TC1_PID" "http://127.0.0.1:$TC1_PORT/index.jsp" "$START_TIMEOUT" || exit 1
-t1=$(elapsed "$tc_start")
-tomcat_wait node2 "$TC2_PID" "http://127.0.0.1:$TC2_PORT/index.jsp" "$START_TIMEOUT" || exit 1
-t2=$(elapsed "$tc_start")
-for pid in "$TC1_PID" "$TC2_PID"; do
-    for child in $(tomcat_children "$pid"); do
-        echo "pid $pid is not java; also tracking its child $child" >&2
-        PIDS+=("$child")
-    done
-done
-echo "Tomcat node1 pid $TC1_PID answered after $t1 s; node2 pid $TC2_PID after $t2 s (started together)"
-echo "Tomcat version: $(tomcat_version "$WORK/node1")"
-# Compile the JSPs on both now, so JSP compilation is not inside a timed request.
-for port in "$TC1_PORT" "$TC2_PORT"; do
-    for jsp in counter facts stream; do
-        "${CURL[@]}" --max-time 60 -o /dev/null "http://127.0.0.1:$port/$jsp.jsp?jsp_precompile=true"
-    done
-    for jsp in session redirect absredirect; do
-        "${CURL[@]}" --max-time 60 -o /dev/null "http://127.0.0.1:$port/app/$jsp.jsp?jsp_precompile=true"
-    done
-done
 
 # --- TLS listener certificate and the upload body -------------------------------------------
 mkdir -p "$WORK/tls"
