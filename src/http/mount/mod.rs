@@ -64,7 +64,7 @@ struct Table {
     exact: Vec<(Compiled, usize)>,
     /// `regex` mounts, in file order (the vhost's first): tried next.
     regexes: Vec<(Compiled, usize)>,
-    /// `path` and wildcard `pattern` mounts, longest text first, equal lengths in order.
+    /// `path` and wildcard `pattern` mounts, most `/` first, then longest text; ties in order.
     by_length: Vec<(Compiled, usize)>,
     exclusions: Vec<(Compiled, Box<[usize]>)>,
 }
@@ -78,14 +78,17 @@ enum Pick {
 }
 
 impl Table {
-    fn add(&mut self, matcher: Compiled, len: usize, entry: Entry) {
+    fn add(&mut self, matcher: Compiled, entry: Entry) {
         match entry {
             Entry::Exclude(balancers) => self.exclusions.push((matcher, balancers)),
             Entry::Mount(m) => match matcher {
                 Compiled::Exact(_) => self.exact.push((matcher, m)),
                 Compiled::Regex(_) => self.regexes.push((matcher, m)),
                 Compiled::Prefix(_) | Compiled::Glob(_) => {
-                    let at = self.by_length.partition_point(|(c, _)| text_len(c) >= len);
+                    let key = specificity(&matcher);
+                    let at = self
+                        .by_length
+                        .partition_point(|(c, _)| specificity(c) >= key);
                     self.by_length.insert(at, (matcher, m));
                 }
             },
@@ -117,11 +120,14 @@ impl Table {
     }
 }
 
-/// The length by which `path` and wildcard `pattern` mounts are ordered: of the text written.
-fn text_len(c: &Compiled) -> usize {
+/// What `path` and wildcard `pattern` mounts are ordered by, most specific first: the number
+/// of `/` in the text written, then its length (mod_jk's order of its mounts).
+fn specificity(c: &Compiled) -> (usize, usize) {
     match c {
-        Compiled::Prefix(t) | Compiled::Exact(t) | Compiled::Glob(t) => t.len(),
-        Compiled::Regex(_) => 0,
+        Compiled::Prefix(t) | Compiled::Exact(t) | Compiled::Glob(t) => {
+            (t.iter().filter(|&&b| b == b'/').count(), t.len())
+        }
+        Compiled::Regex(_) => (0, 0),
     }
 }
 
@@ -182,17 +188,15 @@ impl Router {
             .chain(routes.mounts.iter().cloned())
             .collect();
         let mut top_table = Table::default();
-        let top_entries: Vec<(Compiled, usize, Entry)> =
-            top.iter().map(|m| router.entry(m)).collect();
-        for (c, len, e) in top_entries.iter().cloned() {
-            top_table.add(c, len, e);
+        let top_entries: Vec<(Compiled, Entry)> = top.iter().map(|m| router.entry(m)).collect();
+        for (c, e) in top_entries.iter().cloned() {
+            top_table.add(c, e);
         }
         for v in &routes.vhosts {
             let mut table = Table::default();
-            let own: Vec<(Compiled, usize, Entry)> =
-                v.mounts.iter().map(|m| router.entry(m)).collect();
-            for (c, len, e) in own.into_iter().chain(top_entries.iter().cloned()) {
-                table.add(c, len, e);
+            let own: Vec<(Compiled, Entry)> = v.mounts.iter().map(|m| router.entry(m)).collect();
+            for (c, e) in own.into_iter().chain(top_entries.iter().cloned()) {
+                table.add(c, e);
             }
             router.vhosts.push(Vhost {
                 server_name: v.server_name.as_bytes().into(),
@@ -207,15 +211,15 @@ impl Router {
     }
 
     /// Compiles one mount, registering it in `mounts` when it sends to a balancer: (matcher,
-    /// the length it is ordered by, what it does).
-    fn entry(&mut self, m: &MountConfig) -> (Compiled, usize, Entry) {
-        let (compiled, len) = match &m.matcher {
-            Matcher::Path(p) => (Compiled::Prefix(p.as_bytes().into()), p.len()),
+    /// what it does).
+    fn entry(&mut self, m: &MountConfig) -> (Compiled, Entry) {
+        let compiled = match &m.matcher {
+            Matcher::Path(p) => Compiled::Prefix(p.as_bytes().into()),
             Matcher::Pattern(p) if matcher::is_glob(p.as_bytes()) => {
-                (Compiled::Glob(p.as_bytes().into()), p.len())
+                Compiled::Glob(p.as_bytes().into())
             }
-            Matcher::Pattern(p) => (Compiled::Exact(p.as_bytes().into()), p.len()),
-            Matcher::Regex(r) => (Compiled::Regex(regex::bytes::Regex::new(r).ok()), 0),
+            Matcher::Pattern(p) => Compiled::Exact(p.as_bytes().into()),
+            Matcher::Regex(r) => Compiled::Regex(regex::bytes::Regex::new(r).ok()),
         };
         let entry = match &m.action {
             MountAction::Exclude { balancers } => Entry::Exclude(balancers.as_slice().into()),
@@ -246,7 +250,7 @@ impl Router {
                 Entry::Mount(self.mounts.len() - 1)
             }
         };
-        (compiled, len, entry)
+        (compiled, entry)
     }
 
     /// Mount `index` (as [`Located::mount`] gives it).

@@ -138,7 +138,7 @@ fn the_most_specific_mount_wins_whatever_the_order() {
             ("/x/y.do", Ok(("b", "/x/y.do"))),                   // no target: as sent
         ],
     );
-    // `/*.cfm` (6) is longer than `/app` (4): it wins for `/app/a.cfm`.
+    // Equal `/` counts: `/*.cfm` (6) is longer than `/app` (4), so it wins for `/app/a.cfm`.
     check(
         &c,
         None,
@@ -146,6 +146,24 @@ fn the_most_specific_mount_wins_whatever_the_order() {
         &[
             ("/app/a.cfm", Ok(("b", "/app/a.cfm"))),
             ("/b.cfm", Ok(("b", "/b.cfm"))),
+        ],
+    );
+}
+
+#[test]
+fn more_slashes_beat_a_longer_text_as_in_mod_jk() {
+    let extra = "[[mount]]\npattern = \"/*.jspx\"\nbalancer = \"a\"\n\n\
+                 [[mount]]\npattern = \"/a/b/*\"\nbalancer = \"b\"\n\n\
+                 [[mount]]\npath = \"/a\"\nbalancer = \"c\"\n";
+    let c = config([None, None, None], extra);
+    check(
+        &c,
+        None,
+        80,
+        &[
+            ("/a/b/c.jspx", Ok(("b", "/a/b/c.jspx"))),
+            ("/a/c.jspx", Ok(("a", "/a/c.jspx"))),
+            ("/a/c", Ok(("c", "/a/c"))),
         ],
     );
 }
