@@ -27,8 +27,10 @@
 #          lbfactor 3, sticky), www.example.test with JkMountFile (/*=lb, !/static/*=lb,
 #          /jkstatus) and JkUnMount /*.gif lb; admin.example.test: JkMount /* backoffice
 #          (node1's connector, not balanced). Targets: httpd; ringlb from `ringlb import httpd
-#          httpd-jk.conf`; ringlb from `ringlb import modjk workers.properties --httpd
-#          httpd-jk.conf` (its JkMountFile names uriworkermap.properties).
+#          httpd-jk.conf` (the server's file alone: it names workers.properties in
+#          JkWorkersFile and uriworkermap.properties in JkMountFile). Not `ringlb import
+#          modjk --httpd`: that reads only the JkMount lines of the httpd file, not its
+#          Listen or virtual hosts, so it is the command for a workers.properties alone.
 # Checks, through each target (Host: www.example.test:PORT unless said):
 #   sessions  80 new sessions (counter.jsp): all well formed, both nodes get some, node2 more
 #             (loadfactor 1:3; httpd gives exactly 20/60, ringlb about that: its byrequests is
@@ -201,8 +203,8 @@ httpd_env() { # NAME -> exports APACHE_* for a run called NAME
 }
 
 SERVER_PID='' START_ERROR=''
-# start_target CONFIG TARGET: TARGET is httpd, ringlb-httpd (import httpd) or ringlb-modjk
-# (import modjk). 0 once it answers /index.jsp; else 1 with START_ERROR saying why.
+# start_target CONFIG TARGET: TARGET is httpd or ringlb-httpd (import httpd). 0 once it
+# answers /index.jsp; else 1 with START_ERROR saying why.
 start_target() {
     local c=$1 t=$2 run=$1-$2 conf=$CONF_DIR/httpd-$1.conf toml log
     SERVER_PID='' START_ERROR=''
@@ -219,13 +221,7 @@ start_target() {
         ;;
     ringlb-*)
         toml=$WORK/$run/ringlb.toml
-        local import=()
-        if [[ $t == ringlb-httpd ]]; then
-            import=("$RINGLB_BIN" import httpd "$conf" --server-root "$CONF_DIR")
-        else
-            # (No --uriworkermap: the httpd file's JkMountFile names it, in its vhost.)
-            import=("$RINGLB_BIN" import modjk "$CONF_DIR/workers.properties" --httpd "$conf")
-        fi
+        local import=("$RINGLB_BIN" import httpd "$conf" --server-root "$CONF_DIR")
         echo "== $run: ${import[*]#"$PWD/"}"
         if ! "${import[@]}" >"$toml" 2>"$WORK/$run/import-report.txt"; then
             START_ERROR="import refused: $(tail -n 3 "$WORK/$run/import-report.txt" | tr '\n' ' ')"
@@ -426,7 +422,7 @@ echo "httpd: $("$APACHE" -v | head -1 | sed 's/.*: //'), mod_jk: $(dpkg-query -W
 for c in $CONFIGS; do
     targets=()
     for t in $TARGETS; do
-        if [[ $t == httpd ]]; then targets+=(httpd); else targets+=(ringlb-httpd); [[ $c == jk ]] && targets+=(ringlb-modjk); fi
+        if [[ $t == httpd ]]; then targets+=(httpd); else targets+=(ringlb-httpd); fi
     done
     for t in "${targets[@]}"; do
         RUNS+=("$c/$t")
