@@ -71,7 +71,7 @@ impl fmt::Display for Entry {
     }
 }
 
-/// Every directive an import saw, in the order it saw them.
+/// Every directive an import saw, in the order it saw them, one line each.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
     pub entries: Vec<Entry>,
@@ -95,12 +95,35 @@ impl Report {
         self.push(loc, directive.into(), Disposition::Ignored(why.into()));
     }
 
+    /// Adds a line, or, when the same directive at the same place already has one, merges
+    /// into it: one line per directive, saying the most it has to say (ignored over
+    /// approximated over imported; both texts when both have one).
     fn push(&mut self, loc: &Loc, directive: String, disposition: Disposition) {
-        self.entries.push(Entry {
-            loc: loc.clone(),
-            directive,
-            disposition,
-        });
+        let same = self
+            .entries
+            .iter_mut()
+            .find(|e| e.loc == *loc && e.directive == directive);
+        let Some(entry) = same else {
+            self.entries.push(Entry {
+                loc: loc.clone(),
+                directive,
+                disposition,
+            });
+            return;
+        };
+        entry.disposition = match (&entry.disposition, disposition) {
+            (Disposition::Imported, new) => new,
+            (_, Disposition::Imported) => return,
+            (Disposition::Approximated(a), Disposition::Approximated(b)) => {
+                Disposition::Approximated(format!("{a}; {b}"))
+            }
+            (Disposition::Ignored(a), Disposition::Approximated(b) | Disposition::Ignored(b)) => {
+                Disposition::Ignored(format!("{a}; {b}"))
+            }
+            (Disposition::Approximated(b), Disposition::Ignored(a)) => {
+                Disposition::Ignored(format!("{a}; {b}"))
+            }
+        };
     }
 
     /// How many lines are `ignored`.
@@ -150,3 +173,26 @@ impl fmt::Display for ImportError {
 }
 
 impl std::error::Error for ImportError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_per_directive_saying_the_most() {
+        let (a, b) = (Loc::new("f", 1), Loc::new("f", 2));
+        let mut r = Report::default();
+        r.imported(&a, "X 1");
+        r.approximated(&a, "X 1", "how");
+        r.imported(&a, "X 1");
+        r.approximated(&a, "X 1", "also");
+        r.imported(&b, "X 1");
+        r.ignored(&b, "Y", "why");
+        r.approximated(&b, "Y", "partly");
+        assert_eq!(
+            r.to_string(),
+            "f:1: approximated: X 1: how; also\nf:2: imported: X 1\nf:2: ignored: Y: why; partly\n"
+        );
+        assert_eq!(r.ignored_count(), 1);
+    }
+}
