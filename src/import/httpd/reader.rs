@@ -117,6 +117,9 @@ struct Frame {
     name: String,
     kind: Kind,
     loc: Loc,
+    /// Given out when the section closes: the `</proxy` of a `<Proxy URL key=value ...>`,
+    /// whose parameters httpd sets once the lines inside are read.
+    on_close: Option<Directive>,
 }
 
 struct Reader<'a> {
@@ -212,7 +215,10 @@ impl Reader<'_> {
             ));
         }
         match self.stack.pop() {
-            Some(open) if open.name.eq_ignore_ascii_case(name) => Ok(()),
+            Some(open) if open.name.eq_ignore_ascii_case(name) => {
+                self.out.extend(open.on_close);
+                Ok(())
+            }
             Some(open) => Err(ImportError::new(
                 loc.clone(),
                 format!("expected </{}> but saw </{name}>", open.name),
@@ -276,18 +282,31 @@ impl Reader<'_> {
                 Kind::Location(first, key == "locationmatch")
             }
             "proxy" | "proxymatch" => {
-                let first = one_arg(&args, name, loc)?;
+                let first = proxy_path(&args, &key, name, loc)?;
                 Kind::Proxy(first, key == "proxymatch")
             }
             _ => Kind::Other(shown.trim_end_matches(" >").to_owned()),
         };
+        let with_params = matches!(kind, Kind::Proxy(..)) && args.len() > 1;
         self.push(name, kind, loc);
+        let scope = self.scope();
+        if with_params {
+            if let Some(frame) = self.stack.last_mut() {
+                frame.on_close = Some(Directive {
+                    loc: loc.clone(),
+                    name: format!("</{name}"),
+                    key: format!("</{key}"),
+                    args: args.clone(),
+                    scope: scope.clone(),
+                });
+            }
+        }
         self.out.push(Directive {
             loc: loc.clone(),
             name: format!("<{name}"),
             key: format!("<{key}"),
             args,
-            scope: self.scope(),
+            scope,
         });
         Ok(false)
     }
@@ -297,6 +316,7 @@ impl Reader<'_> {
             name: name.to_owned(),
             kind,
             loc: loc.clone(),
+            on_close: None,
         });
     }
 
@@ -527,6 +547,34 @@ fn one_arg(args: &[String], name: &str, loc: &Loc) -> Result<String, ImportError
             format!("<{name}> takes one argument, found {}", args.len()),
         )),
     }
+}
+
+/// The URL or pattern of `<Proxy URL [key=value ...]>` (`key`: `proxy` or `proxymatch`),
+/// refused as httpd refuses it: parameters only after a URL of a `<Proxy>` (not a wildcard),
+/// each `key=value`.
+fn proxy_path(args: &[String], key: &str, name: &str, loc: &Loc) -> Result<String, ImportError> {
+    let refuse = |why: String| Err(ImportError::new(loc.clone(), format!("<{name}>: {why}")));
+    let Some((path, params)) = args.split_first() else {
+        return refuse("block must specify a path".to_owned());
+    };
+    if params.is_empty() {
+        return Ok(path.clone());
+    }
+    if key == "proxymatch" {
+        return refuse("multiple arguments not (yet) supported".to_owned());
+    }
+    if path.contains(['*', '?', '[']) {
+        return refuse("arguments are not supported for wildchar url".to_owned());
+    }
+    if !path.contains(':') {
+        return refuse("arguments are not supported for non url".to_owned());
+    }
+    if let Some(p) = params.iter().find(|p| !p.contains('=')) {
+        return refuse(format!(
+            "invalid Proxy parameter `{p}`: parameter must be in the form 'key=value'"
+        ));
+    }
+    Ok(path.clone())
 }
 
 fn invalid_command(loc: &Loc, name: &str) -> ImportError {
