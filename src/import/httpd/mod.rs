@@ -10,6 +10,7 @@
 mod emit;
 mod known;
 mod lexer;
+mod matching;
 mod params;
 mod proxy;
 mod reader;

@@ -163,11 +163,3 @@ fn nbsp_after_a_section_close_is_dropped_as_httpd_does() {
     let ds = read_files("nbsp", &[("h.conf", text)], &[]).expect("reads");
     assert_eq!(names(&ds), ["<VirtualHost *:80"]);
 }
-
-#[test]
-fn wildcards() {
-    assert!(fnmatch("*.conf", "a.conf"));
-    assert!(!fnmatch("*.conf", "a.conf~"));
-    assert!(fnmatch("[a-c]?", "b1"));
-    assert!(!fnmatch("[!a]", "a"));
-}
