@@ -438,13 +438,29 @@ fn wyona_template_is_refused_and_substituted_imports() {
     assert_eq!(urls(c), ["ajp://127.0.0.1:9019", "ajp://127.0.0.1:9029"]);
     let w = balancer(&t, "wlb");
     assert_eq!(urls(w), ["ajp://127.0.0.1:9019", "ajp://127.0.0.1:9029"]);
-    assert!(p.report.contains("no-jk"), "SetEnvIf no-jk is reported");
+    assert!(
+        p.report
+            .contains("approximated: SetEnvIf Request_URI /index.html no-jk: a regex exclusion"),
+        "{}",
+        p.report
+    );
     let cfg = config(&p);
     routes(
         &cfg,
         &[
             ("h", 80, "/cluster/a", Some(("tomcatcluster", "/cluster/a"))),
             ("h", 80, "/x/y", Some(("wlb", "/x/y"))),
+            // no-jk: mod_jk declines what the unanchored regex matches; ProxyPass still
+            // serves it (httpd serves the rest itself; ringlb answers 404).
+            ("h", 80, "/index.html", None),
+            ("h", 80, "/docs/index.html", None),
+            ("h", 80, "/index.htm", Some(("wlb", "/index.htm"))),
+            (
+                "h",
+                80,
+                "/cluster/index.html",
+                Some(("tomcatcluster", "/cluster/index.html")),
+            ),
             (
                 "h",
                 80,
