@@ -1,4 +1,5 @@
-//! `ringlb import httpd` on the import corpus (and seed excerpts of the httpd manual): each
+//! `ringlb import httpd` on the import corpus and on seed excerpts (`tests/import/seeds/`: the
+//! examples of the articles ringlb was specified from, kept in the repository): each
 //! output against its golden files, and what the corpus index says each file must import to,
 //! checked on the configuration ringlb reads back: balancers, members and where requests go.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -27,9 +28,9 @@ fn httpd(dir: &Path, golden: &str, file: &Path, root: &Path) -> corpus::Printed 
     };
     let seeds = seeds();
     let strip = [
+        (seeds.as_path(), "seeds/"),
         (dir, "import-corpus/"),
         (root, "<root>/"),
-        (seeds.as_path(), "seeds/"),
     ];
     let printed = corpus::check(&format!("httpd/{golden}"), &source, &strip);
     let again = corpus::run(&source, &strip);
@@ -437,13 +438,29 @@ fn wyona_template_is_refused_and_substituted_imports() {
     assert_eq!(urls(c), ["ajp://127.0.0.1:9019", "ajp://127.0.0.1:9029"]);
     let w = balancer(&t, "wlb");
     assert_eq!(urls(w), ["ajp://127.0.0.1:9019", "ajp://127.0.0.1:9029"]);
-    assert!(p.report.contains("no-jk"), "SetEnvIf no-jk is reported");
+    assert!(
+        p.report
+            .contains("approximated: SetEnvIf Request_URI /index.html no-jk: a regex exclusion"),
+        "{}",
+        p.report
+    );
     let cfg = config(&p);
     routes(
         &cfg,
         &[
             ("h", 80, "/cluster/a", Some(("tomcatcluster", "/cluster/a"))),
             ("h", 80, "/x/y", Some(("wlb", "/x/y"))),
+            // no-jk: mod_jk declines what the unanchored regex matches; ProxyPass still
+            // serves it (httpd serves the rest itself; ringlb answers 404).
+            ("h", 80, "/index.html", None),
+            ("h", 80, "/docs/index.html", None),
+            ("h", 80, "/index.htm", Some(("wlb", "/index.htm"))),
+            (
+                "h",
+                80,
+                "/cluster/index.html",
+                Some(("tomcatcluster", "/cluster/index.html")),
+            ),
             (
                 "h",
                 80,
@@ -874,6 +891,108 @@ fn jk_doc_jkunmount() {
             ("h", 80, "/servlet/a", Some(("worker1", "/servlet/a"))),
             ("h", 80, "/servlet/a.gif", None),
             ("h", 80, "/other", None),
+        ],
+    );
+}
+
+/// A seed excerpt (`tests/import/seeds/NAME.conf`, in the repository: never skipped),
+/// imported with an empty scratch server root; the golden files are `seed-NAME`.
+fn seed_import(name: &str) -> corpus::Printed {
+    let root = corpus::scratch_dir(&format!("seed-{name}"));
+    let printed = httpd(
+        &seeds(),
+        &format!("seed-{name}"),
+        &seeds().join(format!("{name}.conf")),
+        &root,
+    );
+    let _ = std::fs::remove_dir_all(&root);
+    printed
+}
+
+#[test]
+fn seed_barcrawl_cookie_path_on_the_balancer() {
+    let p = seed_import("httpd-barcrawl");
+    let t = table(&p);
+    assert_eq!(names(&t), ["barcrawl"]);
+    let b = balancer(&t, "barcrawl");
+    assert_eq!(b["lbmethod"].as_str(), Some("bytraffic"));
+    assert_eq!(b["stickysession"].as_str(), Some("JSESSIONID"));
+    // The server's ProxyPassReverseCookiePath lands on the balancer its ProxyPass mounts.
+    let map = b["proxypassreverse_cookie_path"].as_table().unwrap();
+    assert_eq!(map.len(), 1);
+    assert_eq!(map["/bar"].as_str(), Some("/bar"));
+    // No ProxyPassReverse: httpd leaves Location alone, and the report says the map is
+    // inert in ringlb then.
+    assert_eq!(b["proxypassreverse"].as_bool(), Some(false));
+    assert!(
+        p.report.contains("on barcrawl it does nothing"),
+        "{}",
+        p.report
+    );
+    assert_eq!(urls(b).len(), 5);
+    for url in urls(b) {
+        assert!(member_key(b, url, "route").is_none(), "{url}: no route=");
+    }
+    let cfg = config(&p);
+    assert_eq!(
+        cfg.balancers[0].options.reverse.cookie_path,
+        [("/bar".to_owned(), "/bar".to_owned())]
+    );
+    // httpd's alias_match: /bar at a segment boundary. httpd appends the rest to the
+    // target's "/" (`//pub`); ringlb joins them with exactly one "/" (README, "Mounts and
+    // paths"), which the member takes for the same path.
+    routes(
+        &cfg,
+        &[
+            ("h", 80, "/bar", Some(("barcrawl", "/"))),
+            ("h", 80, "/bar/pub", Some(("barcrawl", "/pub"))),
+            ("h", 80, "/barn", None),
+            ("h", 80, "/", None),
+        ],
+    );
+}
+
+#[test]
+fn seed_testcluster_min_max_on_the_members() {
+    let p = seed_import("httpd-testcluster");
+    let t = table(&p);
+    assert_eq!(names(&t), ["testcluster"]);
+    let b = balancer(&t, "testcluster");
+    // stickysession= on the <Proxy> line is the balancer's, as a ProxySet would be.
+    assert_eq!(b["stickysession"].as_str(), Some("JSESSIONID"));
+    for (url, route, max, min) in [
+        ("ajp://127.0.0.1:8009", "node1", 100, 10),
+        ("ajp://127.0.0.1:8019", "node2", 200, 20),
+    ] {
+        assert_eq!(member_key(b, url, "route").unwrap().as_str(), Some(route));
+        assert_eq!(member_key(b, url, "max").unwrap().as_integer(), Some(max));
+        assert_eq!(
+            member_key(b, url, "loadfactor").unwrap().as_integer(),
+            Some(1)
+        );
+        // min= reserves httpd pool entries, opens nothing: ringlb has nothing to set.
+        assert!(member_key(b, url, "min").is_none());
+        let note = format!("min={min}: ignored, ringlb opens member connections on demand");
+        assert!(p.report.contains(&note), "{}", p.report);
+    }
+    let cfg = config(&p);
+    routes(
+        &cfg,
+        &[
+            (
+                "localhost",
+                80,
+                "/examples",
+                Some(("testcluster", "/examples")),
+            ),
+            (
+                "localhost",
+                80,
+                "/examples/servlets/x?a=1",
+                Some(("testcluster", "/examples/servlets/x?a=1")),
+            ),
+            ("localhost", 80, "/examplesx", None),
+            ("localhost", 80, "/", None),
         ],
     );
 }

@@ -10,6 +10,7 @@
 mod emit;
 mod known;
 mod lexer;
+mod matching;
 mod params;
 mod proxy;
 mod reader;
@@ -19,6 +20,7 @@ mod state;
 
 use std::path::{Path, PathBuf};
 
+use super::model::{self, Keys};
 use super::modjk::{self, JkMount, Scope};
 use super::{ImportError, Imported, Loc, Report};
 use state::State;
@@ -69,7 +71,8 @@ fn build(
     }
     emit::vhosts(&st, &mut out, report);
     emit::emit(&mut st, &mut out, report)?;
-    jk(&st, &mut out, root, report)?;
+    let jk_bals = jk(&st, &mut out, root, report)?;
+    no_jk(&st, &jk_bals, &mut out, report);
     if out.balancers.is_empty() {
         let admin = if out.tables.iter().any(|(n, _)| n == "admin") {
             " (the status workers it mounts became the [admin] listener, which is not enough)"
@@ -87,10 +90,23 @@ fn build(
     Ok(out)
 }
 
+/// The balancers mod_jk's mounts route to, per server: the main one, then each vhost.
+#[derive(Default)]
+struct JkBalancers {
+    top: Vec<String>,
+    vhosts: Vec<Vec<String>>,
+}
+
 /// mod_jk's part: the workers file (`JkWorkersFile`, else mod_jk's default
 /// `conf/workers.properties`), and the mounts of each server. A vhost gets the main
 /// server's only with `JkMountCopy On` (or the main server's `JkMountCopy All`).
-fn jk(st: &State, out: &mut Imported, root: &Path, report: &mut Report) -> Result<(), ImportError> {
+fn jk(
+    st: &State,
+    out: &mut Imported,
+    root: &Path,
+    report: &mut Report,
+) -> Result<JkBalancers, ImportError> {
+    let mut bals = JkBalancers::default();
     let mut main: Vec<JkMount> = st
         .jk_mounts
         .iter()
@@ -112,7 +128,7 @@ fn jk(st: &State, out: &mut Imported, root: &Path, report: &mut Report) -> Resul
         }
     }
     if main.is_empty() && own.iter().all(Vec::is_empty) {
-        return Ok(());
+        return Ok(bals);
     }
     let path: PathBuf = match &st.jk_workers {
         Some((_, p)) => p.clone(),
@@ -129,9 +145,11 @@ fn jk(st: &State, out: &mut Imported, root: &Path, report: &mut Report) -> Resul
         ),
     })?;
     if st.vhosts.is_empty() {
+        let before = out.mounts.len();
         workers.emit(&main, Scope::Top, out, report);
+        bals.top = routed_to(out.mounts.get(before..).unwrap_or_default());
         workers.report_unused(report);
-        return Ok(());
+        return Ok(bals);
     }
     let mut copied = false;
     for (i, v) in st.vhosts.iter().enumerate() {
@@ -141,9 +159,15 @@ fn jk(st: &State, out: &mut Imported, root: &Path, report: &mut Report) -> Resul
             copied = true;
         }
         mounts.extend(own.get(i).cloned().unwrap_or_default());
+        let mut routed = Vec::new();
         if !mounts.is_empty() {
+            let before = out.vhosts.get(i).map_or(0, |v| v.mounts.len());
             workers.emit(&mounts, Scope::Vhost(i), out, report);
+            if let Some(v) = out.vhosts.get(i) {
+                routed = routed_to(v.mounts.get(before..).unwrap_or_default());
+            }
         }
+        bals.vhosts.push(routed);
     }
     if !copied {
         for m in &main {
@@ -157,5 +181,87 @@ fn jk(st: &State, out: &mut Imported, root: &Path, report: &mut Report) -> Resul
         }
     }
     workers.report_unused(report);
-    Ok(())
+    Ok(bals)
+}
+
+/// The balancers `mounts` route to, each once, in order.
+fn routed_to(mounts: &[Keys]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for m in mounts {
+        if let Some(name) = model::get(m, "balancer").and_then(|v| v.as_str()) {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    names
+}
+
+/// `SetEnvIf Request_URI RE no-jk`: mod_jk declines the requests whose path matches, so a
+/// `regex` exclusion from the balancers of mod_jk's mounts in that server (the main
+/// server's in every vhost too, as mod_setenvif merges them). ringlb answers 404 where
+/// httpd serves such a request itself; `ProxyPass` rules are untouched, as in httpd.
+fn no_jk(st: &State, bals: &JkBalancers, out: &mut Imported, report: &mut Report) {
+    for n in &st.no_jk {
+        if let Some(why) = rules::regex_problem(&n.regex).or_else(|| {
+            regex::Regex::new(&n.regex)
+                .is_err()
+                .then_some("not a valid regex")
+        }) {
+            report.ignored(&n.loc, n.shown.clone(), format!("{}: {why}", n.regex));
+            continue;
+        }
+        let mut on = Vec::new();
+        // (vhost index or None for the top level, the balancers excluded there)
+        let mut scopes: Vec<(Option<usize>, &[String])> = Vec::new();
+        match n.vhost {
+            Some(v) => scopes.push((Some(v), bals.vhosts.get(v).map_or(&[][..], Vec::as_slice))),
+            None if st.vhosts.is_empty() => scopes.push((None, &bals.top)),
+            None => {
+                for (v, names) in bals.vhosts.iter().enumerate() {
+                    scopes.push((Some(v), names));
+                }
+            }
+        }
+        for (v, names) in scopes {
+            if names.is_empty() {
+                continue;
+            }
+            let mut keys = Keys::new();
+            model::set(&mut keys, "regex", n.regex.as_str());
+            model::set(&mut keys, "exclude", true);
+            let list: Vec<toml::Value> = names
+                .iter()
+                .map(|s| toml::Value::from(s.as_str()))
+                .collect();
+            model::set(&mut keys, "balancers", toml::Value::Array(list));
+            let target = match v {
+                None => Some(&mut out.mounts),
+                Some(v) => out.vhosts.get_mut(v).map(|vh| &mut vh.mounts),
+            };
+            if let Some(mounts) = target {
+                mounts.push(keys);
+                on.extend(names.iter().cloned());
+            }
+        }
+        on.dedup();
+        if on.is_empty() {
+            report.ignored(
+                &n.loc,
+                n.shown.clone(),
+                "no-jk: no JkMount of this server routes to a balancer",
+            );
+        } else {
+            report.approximated(
+                &n.loc,
+                n.shown.clone(),
+                format!(
+                    "a regex exclusion from {} (mod_jk's balancers here): ringlb answers 404 \
+                     where httpd serves the request itself, and matches the path as sent, \
+                     not decoded",
+                    on.join(", ")
+                ),
+            );
+        }
+    }
 }

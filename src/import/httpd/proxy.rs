@@ -16,6 +16,7 @@ pub(super) fn directive(
 ) -> Result<bool, ImportError> {
     match d.key.as_str() {
         "<proxy" => proxy_section(st, d, report),
+        "</proxy" => section_params(st, d, report)?,
         "balancermember" => member(st, d, report)?,
         "proxyset" => proxy_set(st, d, report)?,
         "proxypass" | "proxypassmatch" => pass(st, d, report)?,
@@ -172,7 +173,10 @@ fn proxy_section(st: &mut State, d: &Directive, report: &mut Report) {
             if let Some(b) = st.bals.get_mut(i) {
                 b.defined = true;
             }
-            report.imported(&d.loc, format!("<Proxy {arg}>"));
+            // With parameters, the line is reported when they are set, at the section's end.
+            if d.args.len() == 1 {
+                report.imported(&d.loc, format!("<Proxy {arg}>"));
+            }
         }
         _ => report.ignored(
             &d.loc,
@@ -180,6 +184,31 @@ fn proxy_section(st: &mut State, d: &Directive, report: &mut Report) {
             "access rules for proxied URLs are not imported (ringlb proxies only to its members)",
         ),
     }
+}
+
+/// The parameters of `<Proxy balancer://NAME key=value ...>`, which the reader gives out as
+/// `</Proxy` when the section closes: httpd sets them after the lines inside (a `ProxySet`
+/// there gives way to them).
+fn section_params(st: &mut State, d: &Directive, report: &mut Report) -> Result<(), ImportError> {
+    let Some((url, params)) = d.args.split_first() else {
+        return Ok(());
+    };
+    let shown = format!("<Proxy {}>", d.args.join(" "));
+    let Some((name, _)) = balancer_url(url) else {
+        report.ignored(
+            &d.loc,
+            shown,
+            "parameters of a worker that is not a balancer's: not imported",
+        );
+        return Ok(());
+    };
+    let i = st.find_or_add(&name, d.scope.vhost, &d.loc);
+    let mut notes = Notes::default();
+    if let Some(b) = st.bals.get_mut(i) {
+        balancer_params(b, params, &mut notes, &d.loc)?;
+    }
+    finish(report, &d.loc, shown, notes);
+    Ok(())
 }
 
 fn member(st: &mut State, d: &Directive, report: &mut Report) -> Result<(), ImportError> {

@@ -8,10 +8,8 @@ use std::path::{Path, PathBuf};
 
 use super::known;
 use super::lexer::{self, Line};
+use super::matching::{dir_files, glob, version_holds};
 use crate::import::{ImportError, Loc, Report};
-
-/// The httpd version `<IfVersion>` is decided against.
-pub(super) const HTTPD_VERSION: [u32; 3] = [2, 4, 62];
 
 /// How deep `Include`s may nest (httpd's own limit).
 const MAX_INCLUDE_DEPTH: usize = 128;
@@ -117,6 +115,9 @@ struct Frame {
     name: String,
     kind: Kind,
     loc: Loc,
+    /// Given out when the section closes: the `</proxy` of a `<Proxy URL key=value ...>`,
+    /// whose parameters httpd sets once the lines inside are read.
+    on_close: Option<Directive>,
 }
 
 struct Reader<'a> {
@@ -212,7 +213,10 @@ impl Reader<'_> {
             ));
         }
         match self.stack.pop() {
-            Some(open) if open.name.eq_ignore_ascii_case(name) => Ok(()),
+            Some(open) if open.name.eq_ignore_ascii_case(name) => {
+                self.out.extend(open.on_close);
+                Ok(())
+            }
             Some(open) => Err(ImportError::new(
                 loc.clone(),
                 format!("expected </{}> but saw </{name}>", open.name),
@@ -276,18 +280,31 @@ impl Reader<'_> {
                 Kind::Location(first, key == "locationmatch")
             }
             "proxy" | "proxymatch" => {
-                let first = one_arg(&args, name, loc)?;
+                let first = proxy_path(&args, &key, name, loc)?;
                 Kind::Proxy(first, key == "proxymatch")
             }
             _ => Kind::Other(shown.trim_end_matches(" >").to_owned()),
         };
+        let with_params = matches!(kind, Kind::Proxy(..)) && args.len() > 1;
         self.push(name, kind, loc);
+        let scope = self.scope();
+        if with_params {
+            if let Some(frame) = self.stack.last_mut() {
+                frame.on_close = Some(Directive {
+                    loc: loc.clone(),
+                    name: format!("</{name}"),
+                    key: format!("</{key}"),
+                    args: args.clone(),
+                    scope: scope.clone(),
+                });
+            }
+        }
         self.out.push(Directive {
             loc: loc.clone(),
             name: format!("<{name}"),
             key: format!("<{key}"),
             args,
-            scope: self.scope(),
+            scope,
         });
         Ok(false)
     }
@@ -297,6 +314,7 @@ impl Reader<'_> {
             name: name.to_owned(),
             kind,
             loc: loc.clone(),
+            on_close: None,
         });
     }
 
@@ -529,6 +547,34 @@ fn one_arg(args: &[String], name: &str, loc: &Loc) -> Result<String, ImportError
     }
 }
 
+/// The URL or pattern of `<Proxy URL [key=value ...]>` (`key`: `proxy` or `proxymatch`),
+/// refused as httpd refuses it: parameters only after a URL of a `<Proxy>` (not a wildcard),
+/// each `key=value`.
+fn proxy_path(args: &[String], key: &str, name: &str, loc: &Loc) -> Result<String, ImportError> {
+    let refuse = |why: String| Err(ImportError::new(loc.clone(), format!("<{name}>: {why}")));
+    let Some((path, params)) = args.split_first() else {
+        return refuse("block must specify a path".to_owned());
+    };
+    if params.is_empty() {
+        return Ok(path.clone());
+    }
+    if key == "proxymatch" {
+        return refuse("multiple arguments not (yet) supported".to_owned());
+    }
+    if path.contains(['*', '?', '[']) {
+        return refuse("arguments are not supported for wildchar url".to_owned());
+    }
+    if !path.contains(':') {
+        return refuse("arguments are not supported for non url".to_owned());
+    }
+    if let Some(p) = params.iter().find(|p| !p.contains('=')) {
+        return refuse(format!(
+            "invalid Proxy parameter `{p}`: parameter must be in the form 'key=value'"
+        ));
+    }
+    Ok(path.clone())
+}
+
 fn invalid_command(loc: &Loc, name: &str) -> ImportError {
     let hint = if name.contains('\u{a0}') {
         " (it holds a no-break space, U+00A0, which httpd does not take as white space)"
@@ -539,131 +585,6 @@ fn invalid_command(loc: &Loc, name: &str) -> ImportError {
         loc.clone(),
         format!("Invalid command '{}'{hint}", name.escape_default()),
     )
-}
-
-/// `<IfVersion [[!]OP] VERSION>` against [`HTTPD_VERSION`]; `None` when it is not one. A
-/// regular expression (`~ RE`, `/RE/`) is not evaluated: it is taken as true.
-fn version_holds(args: &[String]) -> Option<bool> {
-    let (op, version) = match args {
-        [v] => ("=", v.as_str()),
-        [op, v] => (op.as_str(), v.as_str()),
-        _ => return None,
-    };
-    let (not, op) = match op.strip_prefix('!') {
-        Some(op) => (true, if op.is_empty() { "=" } else { op }),
-        None => (false, op),
-    };
-    if op == "~" || (version.starts_with('/') && version.ends_with('/')) {
-        return Some(!not);
-    }
-    let mut want = [0u32; 3];
-    for (slot, part) in want.iter_mut().zip(version.split('.')) {
-        *slot = part.parse().ok()?;
-    }
-    let parts = version.split('.').count();
-    let have = &HTTPD_VERSION[..parts.min(3)];
-    let want = &want[..parts.min(3)];
-    let holds = match op {
-        "=" | "==" => have == want,
-        ">" => have > want,
-        ">=" => have >= want,
-        "<" => have < want,
-        "<=" => have <= want,
-        _ => return None,
-    };
-    Some(holds != not)
-}
-
-/// The files of a directory, sorted, without dot files.
-fn dir_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-                .map(|e| e.path())
-                .filter(|p| p.is_file())
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
-}
-
-/// The files matching `pattern` (`*`, `?` and `[...]` in any component), sorted; names
-/// starting with `.` match only a pattern that does.
-fn glob(pattern: &Path) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = vec![PathBuf::new()];
-    let parts: Vec<_> = pattern.components().collect();
-    for (i, part) in parts.iter().enumerate() {
-        let text = part.as_os_str().to_string_lossy();
-        let last = i + 1 == parts.len();
-        let mut next = Vec::new();
-        for base in &found {
-            if !text.contains(['*', '?', '[']) {
-                next.push(base.join(part.as_os_str()));
-                continue;
-            }
-            let dir = if base.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                base.as_path()
-            };
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                continue;
-            };
-            let mut names: Vec<String> = entries
-                .filter_map(Result::ok)
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| (text.starts_with('.') || !n.starts_with('.')) && fnmatch(&text, n))
-                .collect();
-            names.sort();
-            next.extend(names.into_iter().map(|n| base.join(n)));
-        }
-        found = next;
-        if last {
-            found.retain(|p| p.is_file());
-        }
-    }
-    found.sort();
-    found
-}
-
-/// Shell wildcard match of a whole name: `*`, `?`, `[abc]`, `[a-z]`, `[!x]`.
-pub(super) fn fnmatch(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    fn go(p: &[char], n: &[char]) -> bool {
-        match p.split_first() {
-            None => n.is_empty(),
-            Some(('*', rest)) => (0..=n.len()).any(|k| go(rest, &n[k..])),
-            Some(('?', rest)) => !n.is_empty() && go(rest, &n[1..]),
-            Some(('[', rest)) => {
-                let Some(close) = rest.iter().skip(1).position(|&c| c == ']').map(|i| i + 1) else {
-                    return n.first() == Some(&'[') && go(rest, &n[1..]);
-                };
-                let Some(&c) = n.first() else { return false };
-                let (negate, set) = match rest[..close].split_first() {
-                    Some(('!' | '^', set)) => (true, set),
-                    _ => (false, &rest[..close]),
-                };
-                let mut hit = false;
-                let mut i = 0;
-                while i < set.len() {
-                    if i + 2 < set.len() && set[i + 1] == '-' {
-                        hit |= set[i] <= c && c <= set[i + 2];
-                        i += 3;
-                    } else {
-                        hit |= set[i] == c;
-                        i += 1;
-                    }
-                }
-                hit != negate && go(&rest[close + 1..], &n[1..])
-            }
-            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
-        }
-    }
-    go(&p, &n)
 }
 
 #[cfg(test)]

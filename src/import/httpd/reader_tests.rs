@@ -117,6 +117,19 @@ fn what_httpd_refuses_is_refused_with_its_line() {
             "cannot occur",
         ),
         ("<IfModule x>\n", 1, "was not closed"),
+        ("<Proxy>\n</Proxy>\n", 1, "must specify a path"),
+        (
+            "<ProxyMatch ^balancer://c lbmethod=bytraffic>\n</ProxyMatch>\n",
+            1,
+            "multiple arguments",
+        ),
+        ("<Proxy balancer://* a=b>\n</Proxy>\n", 1, "wildchar"),
+        ("<Proxy /local a=b>\n</Proxy>\n", 1, "non url"),
+        (
+            "<Proxy balancer://c lbmethod>\n</Proxy>\n",
+            1,
+            "form 'key=value'",
+        ),
     ];
     for (i, (text, line, want)) in cases.iter().enumerate() {
         let err = read_files(&format!("bad{i}"), &[("conf/h.conf", text)], &[]).expect_err(text);
@@ -126,16 +139,27 @@ fn what_httpd_refuses_is_refused_with_its_line() {
 }
 
 #[test]
+fn proxy_parameters_come_after_the_section_as_httpd_sets_them() {
+    let text = "<Proxy balancer://c stickysession=S>\nProxySet stickysession=T\n</Proxy>\n\
+                <Proxy balancer://d>\n</Proxy>\n";
+    let ds = read_files("proxy-params", &[("h.conf", text)], &[]).expect("reads");
+    assert_eq!(
+        names(&ds),
+        [
+            "<Proxy balancer://c stickysession=S",
+            "ProxySet stickysession=T",
+            "</Proxy balancer://c stickysession=S",
+            "<Proxy balancer://d",
+        ]
+    );
+    let close = &ds[2];
+    assert_eq!((close.key.as_str(), close.loc.line), ("</proxy", 1));
+    assert_eq!(close.scope.proxy, Some(("balancer://c".to_owned(), false)));
+}
+
+#[test]
 fn nbsp_after_a_section_close_is_dropped_as_httpd_does() {
     let text = "<VirtualHost *:80>\u{a0}\u{a0} DocumentRoot \"/x\"\u{a0} ServerName \"a\"\n</VirtualHost>\n";
     let ds = read_files("nbsp", &[("h.conf", text)], &[]).expect("reads");
     assert_eq!(names(&ds), ["<VirtualHost *:80"]);
-}
-
-#[test]
-fn wildcards() {
-    assert!(fnmatch("*.conf", "a.conf"));
-    assert!(!fnmatch("*.conf", "a.conf~"));
-    assert!(fnmatch("[a-c]?", "b1"));
-    assert!(!fnmatch("[!a]", "a"));
 }

@@ -80,7 +80,7 @@ fn matches_all(re: &str) -> bool {
 
 /// Why ringlb cannot take `re`, if it cannot (Rust's regex has no backreferences or
 /// look-around).
-fn regex_problem(re: &str) -> Option<&'static str> {
+pub(super) fn regex_problem(re: &str) -> Option<&'static str> {
     if ["(?=", "(?!", "(?<=", "(?<!"]
         .iter()
         .any(|l| re.contains(l))

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::proxy::{placeholder, shown};
 use super::reader::Directive;
-use super::state::{Access, State, VhostInfo};
+use super::state::{Access, NoJk, State, VhostInfo};
 use crate::import::model::{self, Imported};
 use crate::import::modjk;
 use crate::import::{ImportError, Report};
@@ -179,6 +179,21 @@ pub(super) fn directive(
             _ => report.ignored(&d.loc, shown, "ringlb serves no content of its own"),
         },
         "require" | "allow" => access(st, d, report),
+        "setenvif" | "setenvifnocase" if no_jk(d) => {
+            if d.scope.location.is_some() || d.scope.proxy.is_some() || d.scope.other.is_some() {
+                report.ignored(&d.loc, shown, "no-jk inside a section is not imported");
+            } else {
+                let re = d.args.get(1).cloned().unwrap_or_default();
+                let nocase = d.key == "setenvifnocase";
+                st.no_jk.push(NoJk {
+                    loc: d.loc.clone(),
+                    vhost: d.scope.vhost,
+                    shown,
+                    regex: if nocase { format!("(?i){re}") } else { re },
+                });
+                // Reported with the mod_jk mounts it excludes from.
+            }
+        }
         "sslengine" => match d.scope.vhost.and_then(|v| st.vhosts.get_mut(v)) {
             Some(v) => {
                 v.ssl = arg.eq_ignore_ascii_case("on");
@@ -261,6 +276,21 @@ pub(super) fn directive(
 }
 
 /// Why a directive ringlb has no use for is left out.
+/// Whether `d` (a `SetEnvIf`) sets `no-jk` from the request's path: mod_jk declines the
+/// requests it matches whatever the value (httpd's env names are case-insensitive).
+fn no_jk(d: &Directive) -> bool {
+    match d.args.as_slice() {
+        [attribute, _, vars @ ..] => {
+            attribute.eq_ignore_ascii_case("Request_URI")
+                && vars.iter().any(|v| {
+                    let name = v.split('=').next().unwrap_or("");
+                    name.eq_ignore_ascii_case("no-jk")
+                })
+        }
+        _ => false,
+    }
+}
+
 fn reason(key: &str) -> &'static str {
     let prefix = |p: &str| key.starts_with(p);
     if prefix("ssl") {

@@ -153,6 +153,9 @@ pub(super) struct State {
     pub(super) jk_mount_files: Vec<(Option<usize>, Loc, PathBuf)>,
     /// The main server's `JkMountCopy All`.
     pub(super) jk_mount_copy_all: bool,
+    /// `SetEnvIf[NoCase] Request_URI RE no-jk` of a server: the regex (`(?i)` for NoCase)
+    /// whose matches mod_jk declines; the main server's hold in every vhost too.
+    pub(super) no_jk: Vec<NoJk>,
     /// `Listen` addresses (`IP:PORT`), in order.
     pub(super) listen: Vec<(Loc, String)>,
     pub(super) main_server_name: Option<String>,
@@ -182,6 +185,15 @@ pub(super) struct State {
 
 /// One `Require`/`Allow` in a `<Location>`: reported once it is known whether it guards the
 /// balancer-manager.
+/// One `SetEnvIf Request_URI RE no-jk`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct NoJk {
+    pub(super) loc: Loc,
+    pub(super) vhost: Option<usize>,
+    pub(super) shown: String,
+    pub(super) regex: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Access {
     pub(super) loc: Loc,
