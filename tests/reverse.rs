@@ -142,6 +142,21 @@ fn explicit_cookie_maps_and_off(driver: IoDriver) {
         resp.headers_named("set-cookie")[0],
         "JSESSIONID=abc.node1; Path=/app; HttpOnly"
     );
+
+    // Off, the explicit cookie maps still apply, as httpd applies ProxyPassReverseCookiePath
+    // without a ProxyPassReverse; the Location and the implicit mount mapping do not.
+    let maps_only = ReverseConfig {
+        enabled: false,
+        cookie_path: vec![("/app".into(), "/mnt".into())],
+        ..ReverseConfig::default()
+    };
+    let proxy = remounted(driver, &mock, maps_only);
+    let resp = fetch(&proxy, "www.example.com");
+    assert_eq!(resp.header("location"), Some(location.as_str()));
+    assert_eq!(
+        resp.headers_named("set-cookie")[0],
+        "JSESSIONID=abc.node1; Path=/mnt; HttpOnly"
+    );
 }
 
 /// On a TLS listener the rewritten `Location` says `https`.

@@ -8,7 +8,8 @@ use super::display::toml_string;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReverseConfig {
     /// `proxypassreverse`: rewrite `Location`, `Content-Location`, `URI` and the `Set-Cookie`
-    /// `Path=`/`Domain=` attributes at all (default on).
+    /// `Path=`/`Domain=` attributes (default on). Off, only the two maps below still apply,
+    /// as httpd applies `ProxyPassReverseCookie*` without a `ProxyPassReverse`.
     pub enabled: bool,
     /// `proxypassreverse_cookie_path`: (from, to), longest `from` first (ties by `from`).
     pub cookie_path: Vec<(String, String)>,

@@ -84,21 +84,38 @@ pub(super) fn write_client_head(
             })
     };
     let rv = &bcfg.options.reverse;
-    let reverse = Reverse {
-        mount,
-        target_path,
-        scheme: client_scheme,
-        host: client_host,
-        is_member: &is_member,
-        cookie_path: &rv.cookie_path,
-        cookie_domain: &rv.cookie_domain,
+    // With `proxypassreverse = false` the explicit cookie maps still apply (httpd applies
+    // `ProxyPassReverseCookiePath` without any `ProxyPassReverse`): no URL names a member and
+    // the mount maps no path, so only the maps change anything.
+    let no_member = |_: &[u8], _: &[u8]| false;
+    let reverse = if rv.enabled {
+        Reverse {
+            mount,
+            target_path,
+            scheme: client_scheme,
+            host: client_host,
+            is_member: &is_member,
+            cookie_path: &rv.cookie_path,
+            cookie_domain: &rv.cookie_domain,
+        }
+    } else {
+        Reverse {
+            mount: b"/",
+            target_path: b"/",
+            scheme: client_scheme,
+            host: client_host,
+            is_member: &no_member,
+            cookie_path: &rv.cookie_path,
+            cookie_domain: &rv.cookie_domain,
+        }
     };
+    let maps = !rv.cookie_path.is_empty() || !rv.cookie_domain.is_empty();
     let rw = ResponseRewrite {
         keep_alive: how.keep_alive,
         client_version: req.version,
         body: how.body,
         extra: &extra,
-        reverse: rv.enabled.then_some(&reverse),
+        reverse: (rv.enabled || maps).then_some(&reverse),
     };
     rewrite::write_response_head(out, buf, resp, &rw);
 }

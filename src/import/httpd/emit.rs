@@ -241,7 +241,6 @@ fn cookie_maps(
             if *domain { "Domain" } else { "Path" }
         );
         let mut on = Vec::new();
-        let mut unreversed = Vec::new();
         for b in used_by(reached, *vhost) {
             let Some(name) = names.get(b).cloned().flatten() else {
                 continue;
@@ -253,32 +252,17 @@ fn cookie_maps(
                 };
                 map.insert(from.clone(), Value::from(to.as_str()));
                 model::set(&mut bal.keys, key, Value::Table(map));
-                if model::get(&bal.keys, "proxypassreverse") == Some(&Value::Boolean(false)) {
-                    unreversed.push(name.clone());
-                }
                 on.push(name);
             }
         }
         if on.is_empty() {
             report.ignored(loc, directive, "no balancer of this server is mounted");
         } else {
-            // httpd maps Set-Cookie with or without a ProxyPassReverse; ringlb only with
-            // proxypassreverse on.
-            let inert = if unreversed.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; on {} it does nothing: no ProxyPassReverse names it, so it has \
-                     proxypassreverse = false, and ringlb applies the maps only with \
-                     proxypassreverse on (httpd applies them without ProxyPassReverse too)",
-                    unreversed.join(", ")
-                )
-            };
             report.approximated(
                 loc,
                 directive,
                 format!(
-                    "{key} of balancer {} (ringlb's maps are per balancer){inert}",
+                    "{key} of balancer {} (ringlb's maps are per balancer)",
                     on.join(", ")
                 ),
             );
