@@ -7,16 +7,13 @@
 #[path = "import_support/corpus.rs"]
 mod corpus;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use corpus::{balancer, balancer_names, seeds};
 use ringlb::config::Config;
 use ringlb::http::mount::{member_target, Router};
 use ringlb::import::Source;
 use toml::{Table, Value};
-
-fn seeds() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/import/seeds")
-}
 
 /// Imports `file` with server root `root`, checks `golden/httpd/GOLDEN.{toml,report}` and
 /// that a second import gives the same bytes.
@@ -85,21 +82,6 @@ fn table(p: &corpus::Printed) -> Table {
 fn config(p: &corpus::Printed) -> Config {
     assert!(p.ok, "refused: {}\n{}", p.toml, p.report);
     ringlb::config::parse_str(&p.toml, "<imported>").expect("validates")
-}
-
-fn balancer<'a>(t: &'a Table, name: &str) -> &'a Table {
-    t["balancer"]
-        .as_array()
-        .and_then(|bs| bs.iter().find(|b| b["name"].as_str() == Some(name)))
-        .and_then(Value::as_table)
-        .unwrap_or_else(|| panic!("no balancer {name}"))
-}
-
-fn names(t: &Table) -> Vec<&str> {
-    t.get("balancer")
-        .and_then(Value::as_array)
-        .map(|bs| bs.iter().filter_map(|b| b["name"].as_str()).collect())
-        .unwrap_or_default()
 }
 
 /// `(url, key, value)` of a member, `None` when the key is absent.
@@ -187,7 +169,7 @@ fn wlod_jkmount_vhost() {
     )];
     let p = corpus_import(&dir, "wlod-jkmount-vhost", &files);
     let t = table(&p);
-    assert_eq!(names(&t), ["app-worker-balancer"]);
+    assert_eq!(balancer_names(&t), ["app-worker-balancer"]);
     let b = balancer(&t, "app-worker-balancer");
     assert_eq!(urls(b), ["ajp://localhost:8019", "ajp://localhost:8009"]);
     assert!(t.contains_key("admin"), "jkstatus is the admin listener");
@@ -212,7 +194,7 @@ fn cws_httpd_proxy_balancer() {
     let dir = corpus_or_skip!();
     let p = corpus_import(&dir, "cws-httpd-proxy-balancer", &[]);
     let t = table(&p);
-    assert_eq!(names(&t), ["examplecluster"]);
+    assert_eq!(balancer_names(&t), ["examplecluster"]);
     let b = balancer(&t, "examplecluster");
     assert_eq!(b["stickysession"].as_str(), Some("JSESSIONID"));
     assert_eq!(b["nofailover"].as_bool(), Some(false));
@@ -246,7 +228,7 @@ fn ox_appsuite_proxy_http() {
     let dir = corpus_or_skip!();
     let p = corpus_import(&dir, "ox-appsuite-proxy_http", &[]);
     let t = table(&p);
-    assert_eq!(names(&t), ["oxcluster", "eas_oxcluster"]);
+    assert_eq!(balancer_names(&t), ["oxcluster", "eas_oxcluster"]);
     for name in ["oxcluster", "eas_oxcluster"] {
         let b = balancer(&t, name);
         assert_eq!(b["stickysession"].as_str(), Some("JSESSIONID|jsessionid"));
@@ -350,7 +332,7 @@ fn httpd_tests_proxy_template_is_refused_and_substituted_imports() {
     let m2 = "http://localhost:8531";
     assert_eq!(member_key(f, m2, "status").unwrap().as_str(), Some("+H"));
     assert!(
-        !names(&t).contains(&"dynproxy"),
+        !balancer_names(&t).contains(&"dynproxy"),
         "no members: not importable"
     );
     assert!(p
@@ -500,7 +482,10 @@ fn ideaesb_missing_absolute_include_is_refused_then_imports_without_it() {
         IDEAESB,
     );
     let t = table(&p);
-    assert_eq!(names(&t), ["backend_192_168_1_50", "worker1", "worker2"]);
+    assert_eq!(
+        balancer_names(&t),
+        ["backend_192_168_1_50", "worker1", "worker2"]
+    );
     assert_eq!(t["vhost"].as_array().unwrap().len(), 7);
     assert!(p.report.contains("balance_workers=worker1,worker2"));
     ideaesb_vhost_routes(&config(&p));
@@ -580,7 +565,7 @@ fn ideaesb_jkmounts() {
     )];
     let p = corpus_import(&dir, "ideaesb-jkmounts", &files);
     let t = table(&p);
-    assert_eq!(names(&t), ["worker1"]);
+    assert_eq!(balancer_names(&t), ["worker1"]);
     let cfg = config(&p);
     let mut rows = Vec::new();
     for app in [
@@ -913,7 +898,7 @@ fn seed_import(name: &str) -> corpus::Printed {
 fn seed_barcrawl_cookie_path_on_the_balancer() {
     let p = seed_import("httpd-barcrawl");
     let t = table(&p);
-    assert_eq!(names(&t), ["barcrawl"]);
+    assert_eq!(balancer_names(&t), ["barcrawl"]);
     let b = balancer(&t, "barcrawl");
     assert_eq!(b["lbmethod"].as_str(), Some("bytraffic"));
     assert_eq!(b["stickysession"].as_str(), Some("JSESSIONID"));
@@ -952,7 +937,7 @@ fn seed_barcrawl_cookie_path_on_the_balancer() {
 fn seed_testcluster_min_max_on_the_members() {
     let p = seed_import("httpd-testcluster");
     let t = table(&p);
-    assert_eq!(names(&t), ["testcluster"]);
+    assert_eq!(balancer_names(&t), ["testcluster"]);
     let b = balancer(&t, "testcluster");
     // stickysession= on the <Proxy> line is the balancer's, as a ProxySet would be.
     assert_eq!(b["stickysession"].as_str(), Some("JSESSIONID"));

@@ -9,12 +9,9 @@ mod corpus;
 
 use std::path::{Path, PathBuf};
 
+use corpus::{balancer, balancer_names, seeds};
 use ringlb::import::Source;
 use toml::{Table, Value};
-
-fn seeds() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/import/seeds")
-}
 
 /// A file: from the corpus, or (`seeds/NAME`) from this repository's seed excerpts.
 fn file(dir: &Path, name: &str) -> PathBuf {
@@ -65,21 +62,6 @@ fn modjk2(dir: &Path, golden: &str, name: &str) -> corpus::Printed {
 fn parsed(p: &corpus::Printed) -> Table {
     assert!(p.ok, "refused: {}\n{}", p.toml, p.report);
     toml::from_str(&p.toml).expect("valid TOML")
-}
-
-fn balancer_names(t: &Table) -> Vec<&str> {
-    t.get("balancer")
-        .and_then(Value::as_array)
-        .map(|bs| bs.iter().filter_map(|b| b["name"].as_str()).collect())
-        .unwrap_or_default()
-}
-
-fn balancer<'a>(t: &'a Table, name: &str) -> &'a Table {
-    t["balancer"]
-        .as_array()
-        .and_then(|bs| bs.iter().find(|b| b["name"].as_str() == Some(name)))
-        .and_then(Value::as_table)
-        .unwrap_or_else(|| panic!("no balancer {name}"))
 }
 
 fn members(b: &Table) -> Vec<&Table> {

@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use ringlb::import::{self, Source};
+use toml::{Table, Value};
 
 /// The corpus directory, or `None` (after saying so on stderr) when it is absent and not
 /// required.
@@ -114,4 +115,26 @@ pub(crate) fn check(name: &str, source: &Source, strip: &[(&Path, &str)]) -> Pri
     golden(&format!("{name}.toml"), &printed.toml);
     golden(&format!("{name}.report"), &printed.report);
     printed
+}
+
+/// The seed excerpts kept in the repository (`tests/import/seeds`): never skipped.
+pub(crate) fn seeds() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/import/seeds")
+}
+
+/// The `[[balancer]]` named `name` of a printed configuration.
+pub(crate) fn balancer<'a>(t: &'a Table, name: &str) -> &'a Table {
+    t["balancer"]
+        .as_array()
+        .and_then(|bs| bs.iter().find(|b| b["name"].as_str() == Some(name)))
+        .and_then(Value::as_table)
+        .unwrap_or_else(|| panic!("no balancer {name}"))
+}
+
+/// The names of the `[[balancer]]`s of a printed configuration, in order.
+pub(crate) fn balancer_names(t: &Table) -> Vec<&str> {
+    t.get("balancer")
+        .and_then(Value::as_array)
+        .map(|bs| bs.iter().filter_map(|b| b["name"].as_str()).collect())
+        .unwrap_or_default()
 }

@@ -194,12 +194,22 @@ fn section_params(st: &mut State, d: &Directive, report: &mut Report) -> Result<
         return Ok(());
     };
     let shown = format!("<Proxy {}>", d.args.join(" "));
+    let not_balancer = "parameters of a worker that is not a balancer's: not imported";
+    set_balancer_params(st, d, report, (url, params), shown, not_balancer)
+}
+
+/// Sets `params` on the balancer `url` names and reports the directive (`shown`) as
+/// imported or approximated; ignored, saying `not_balancer`, when `url` is no balancer's.
+fn set_balancer_params(
+    st: &mut State,
+    d: &Directive,
+    report: &mut Report,
+    (url, params): (&str, &[String]),
+    shown: String,
+    not_balancer: &str,
+) -> Result<(), ImportError> {
     let Some((name, _)) = balancer_url(url) else {
-        report.ignored(
-            &d.loc,
-            shown,
-            "parameters of a worker that is not a balancer's: not imported",
-        );
+        report.ignored(&d.loc, shown, not_balancer);
         return Ok(());
     };
     let i = st.find_or_add(&name, d.scope.vhost, &d.loc);
@@ -291,22 +301,8 @@ fn proxy_set(st: &mut State, d: &Directive, report: &mut Report) -> Result<(), I
         (_, [url, params @ ..]) => (url.clone(), params),
         _ => return Err(ImportError::new(d.loc.clone(), "ProxySet needs parameters")),
     };
-    let shown = shown(d);
-    let Some((name, _)) = balancer_url(&url) else {
-        report.ignored(
-            &d.loc,
-            shown,
-            "ProxySet on a worker that is not a balancer's: not imported",
-        );
-        return Ok(());
-    };
-    let i = st.find_or_add(&name, d.scope.vhost, &d.loc);
-    let mut notes = Notes::default();
-    if let Some(b) = st.bals.get_mut(i) {
-        balancer_params(b, params, &mut notes, &d.loc)?;
-    }
-    finish(report, &d.loc, shown, notes);
-    Ok(())
+    let not_balancer = "ProxySet on a worker that is not a balancer's: not imported";
+    set_balancer_params(st, d, report, (&url, params), shown(d), not_balancer)
 }
 
 fn balancer_params(
