@@ -2,7 +2,7 @@
 //! metrics, manager request parsing and access checks. Replaces httpd's `balancer-manager`
 //! and mod_jk's `jkstatus`.
 //!
-//! [`model`], [`html`], [`json`], [`metrics`], [`form`], [`auth`] and [`htpasswd`] are pure: string in,
+//! [`model`], [`html`], [`json`], [`metrics`], [`xml`], [`form`], [`auth`] and [`htpasswd`] are pure: string in,
 //! string out, no sockets, no clock reads, no threads, no shared state. The glue around them:
 //! [`server`] reads requests off the admin listener, `routes` checks each against the
 //! [`access`] rules in force and answers it, building a [`model::Snapshot`] with [`snapshot`]
@@ -14,6 +14,7 @@
 //! | [`html`] | `render_manager`: the manager page and its forms |
 //! | [`json`] | `render_status`: the status document |
 //! | [`metrics`] | `render_metrics`: Prometheus text format 0.0.4 |
+//! | [`xml`] | `render_manager_xml`: httpd's balancer-manager XML document |
 //! | [`form`] | form/query and JSON API bodies → `AdminRequest` (the JSON API format is there) |
 //! | [`auth`] | nonce comparison, CIDR allow-list, Basic auth, Host/Origin checks |
 //! | [`htpasswd`] | htpasswd files: bcrypt, Apache MD5 and SHA-1 entries, constant-time verification |
@@ -32,6 +33,7 @@ pub mod model;
 mod routes;
 pub mod server;
 pub mod snapshot;
+pub mod xml;
 
 #[cfg(test)]
 mod tests;

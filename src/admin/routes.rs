@@ -4,7 +4,8 @@
 //! | request | answer |
 //! |---|---|
 //! | `GET /balancer-manager` | the manager page (`?b=..&w=..&nonce=..` applies a change, as httpd's does) |
-//! | `POST /balancer-manager` | a form change; answers `303` back to the page with a message |
+//! | `GET /balancer-manager?xml=1` | httpd's XML document (`admin::xml`); with a change's fields, applies it first |
+//! | `POST /balancer-manager` | a form change; answers `303` back to the page with a message, or with `xml` in the form the XML document after the change (`200`), as httpd |
 //! | `GET /api/status` | the JSON status document (with the `nonce` for allowed addresses) |
 //! | `GET /api/config` | the effective configuration as TOML (what `ringlb check --diff` reads) |
 //! | `POST /api/members` | a JSON change (see `admin::form`), `nonce` required |
@@ -29,7 +30,7 @@ use std::sync::Arc;
 use super::access::{Access, AccessSlot};
 use super::auth;
 use super::form::{self, AdminAction, AdminRequest, FormError, StatusLetters};
-use super::{html, json, metrics, snapshot};
+use super::{html, json, metrics, snapshot, xml};
 use crate::balancer::Status;
 use crate::clock;
 use crate::control::{Actor, Controller, MemberChange};
@@ -122,10 +123,19 @@ pub(super) fn route(req: &Request, ctx: &Ctx, peer: IpAddr, local: SocketAddr) -
     let who = caller(&access, req, peer, local);
     match (req.method.as_str(), req.path.as_str()) {
         ("GET" | "HEAD", "/") => redirect(PAGE.to_string()),
+        ("GET" | "HEAD", PAGE) if wants_xml(req.query.as_bytes()) => {
+            match form::parse_form(req.query.as_bytes()) {
+                Err(FormError::NoAction | FormError::Missing("w")) => xml_page(ctx, &who),
+                parsed => xml_change(parsed, &who, ctx),
+            }
+        }
         ("GET" | "HEAD", PAGE) => match form::parse_form(req.query.as_bytes()) {
             Err(FormError::NoAction) => page(ctx, &who, message_param(&req.query).as_deref()),
             parsed => form_change(parsed, &who, ctx),
         },
+        ("POST", PAGE) if wants_xml(&req.body) => {
+            xml_change(form::parse_form(&req.body), &who, ctx)
+        }
         ("POST", PAGE) => form_change(form::parse_form(&req.body), &who, ctx),
         ("GET" | "HEAD", "/api/status") => {
             let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
@@ -224,6 +234,36 @@ fn page(ctx: &Ctx, who: &Caller, message: Option<&str>) -> Response {
         "text/html; charset=utf-8",
         html::render_manager(&snap, nonce, PAGE, message),
     )
+}
+
+/// Whether a form or query asks for the XML document (an `xml` field, any value, as httpd).
+fn wants_xml(form: &[u8]) -> bool {
+    form::decode_pairs(form).is_ok_and(|pairs| pairs.iter().any(|(k, _)| k == "xml"))
+}
+
+/// The XML document, with the nonce for allowed clients.
+fn xml_page(ctx: &Ctx, who: &Caller) -> Response {
+    let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
+    let nonce = who.allowed.then_some(ctx.nonce.as_str());
+    Response::new(
+        200,
+        xml::CONTENT_TYPE,
+        xml::render_manager_xml(&snap, nonce),
+    )
+}
+
+/// A change asked with `xml`: answered as httpd answers it, with the document after the change
+/// (`200`); a refused change is `403` (access) or `400` (anything else: httpd's answer when
+/// applying fails), with the reason as text.
+fn xml_change(parsed: Result<AdminRequest, FormError>, who: &Caller, ctx: &Ctx) -> Response {
+    let outcome = parsed
+        .map_err(|e| e.to_string())
+        .and_then(|r| change(r, who, "manager", ctx));
+    match outcome {
+        Ok(_) => xml_page(ctx, who),
+        Err(why) if why.starts_with("forbidden") => Response::text(403, why),
+        Err(why) => Response::text(400, why),
+    }
 }
 
 fn redirect(location: String) -> Response {
