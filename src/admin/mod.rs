@@ -2,7 +2,7 @@
 //! metrics, manager request parsing and access checks. Replaces httpd's `balancer-manager`
 //! and mod_jk's `jkstatus`.
 //!
-//! [`model`], [`html`], [`json`], [`metrics`], [`xml`], [`form`], [`auth`] and [`htpasswd`] are pure: string in,
+//! [`model`], [`html`], [`jkstatus`], [`json`], [`metrics`], [`xml`], [`form`], [`auth`] and [`htpasswd`] are pure: string in,
 //! string out, no sockets, no clock reads, no threads, no shared state. The glue around them:
 //! [`server`] reads requests off the admin listener, `routes` checks each against the
 //! [`access`] rules in force and answers it, building a [`model::Snapshot`] with [`snapshot`]
@@ -12,6 +12,7 @@
 //! |---|---|
 //! | [`model`] | the view structs the renderers read |
 //! | [`html`] | `render_manager`: the manager page and its forms |
+//! | [`jkstatus`] | mod_jk's status worker: `/jkstatus` queries and the `prop`/`txt`/`xml` answers |
 //! | [`json`] | `render_status`: the status document |
 //! | [`metrics`] | `render_metrics`: Prometheus text format 0.0.4 |
 //! | [`xml`] | `render_manager_xml`: httpd's balancer-manager XML document |
@@ -27,6 +28,7 @@ pub mod auth;
 pub mod form;
 pub mod html;
 pub mod htpasswd;
+pub mod jkstatus;
 pub mod json;
 pub mod metrics;
 pub mod model;

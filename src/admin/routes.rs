@@ -30,6 +30,7 @@ use std::sync::Arc;
 use super::access::{Access, AccessSlot};
 use super::auth;
 use super::form::{self, AdminAction, AdminRequest, FormError, StatusLetters};
+use super::jkstatus::{self, Activation, Body, Cmd};
 use super::{html, json, metrics, snapshot, xml};
 use crate::balancer::Status;
 use crate::clock;
@@ -179,6 +180,7 @@ pub(super) fn route(req: &Request, ctx: &Ctx, peer: IpAddr, local: SocketAddr) -
             let checked = check_access(query_nonce(&req.query).as_deref(), &who, ctx);
             api_result(checked.and_then(|()| ctx.controller.clear_overrides(&who.actor("API"))))
         }
+        ("GET" | "HEAD", "/jkstatus") => jkstatus_answer(req, ctx, &who, local),
         ("GET" | "HEAD", "/metrics") => {
             let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
             Response::new(200, metrics::CONTENT_TYPE, metrics::render_metrics(&snap))
@@ -192,6 +194,7 @@ pub(super) fn route(req: &Request, ctx: &Ctx, peer: IpAddr, local: SocketAddr) -
             | "/api/reload"
             | "/api/overrides"
             | "/api/overrides/clear"
+            | "/jkstatus"
             | "/metrics",
         ) => Response::text(405, "method not allowed"),
         _ => Response::text(404, "not found"),
@@ -234,6 +237,107 @@ fn page(ctx: &Ctx, who: &Caller, message: Option<&str>) -> Response {
         "text/html; charset=utf-8",
         html::render_manager(&snap, nonce, PAGE, message),
     )
+}
+
+/// mod_jk's status worker. No nonce (jkstatus scripts send none): an update must come from an
+/// allowed address and, when it sends `Origin`/`Referer`, name this listener; else `403` with
+/// the ERROR result. Every other answer is `200`, errors included, as mod_jk answers.
+fn jkstatus_answer(req: &Request, ctx: &Ctx, who: &Caller, local: SocketAddr) -> Response {
+    let pairs = form::decode_pairs(req.query.as_bytes()).unwrap_or_default();
+    let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
+    let c = crate::accesslog::time::civil_from_unix(snap.now_unix);
+    let server = jkstatus::Server {
+        name: host_name(&req.host).to_string(),
+        port: local.port(),
+        datetime: format!(
+            "{:04}{:02}{:02}{:02}{:02}{:02}",
+            c.year, c.month, c.day, c.hour, c.minute, c.second
+        ),
+        unix: snap.now_unix,
+        web_server: format!("ringlb/{}", snap.version),
+    };
+    let answer = |mime: jkstatus::Mime, body: &Body<'_>, result: Result<(), &str>| {
+        let text = jkstatus::render(mime, &server, body, result);
+        Response::new(200, mime.content_type(), text)
+    };
+    let q = match jkstatus::parse_query(&pairs) {
+        Ok(q) => q,
+        Err((mime, why)) => return answer(mime, &Body::ResultOnly, Err(&why)),
+    };
+    let (w, sw) = (q.w.as_deref(), q.sw.as_deref());
+    match q.cmd {
+        Cmd::Version => answer(q.mime, &Body::Version, Ok(())),
+        Cmd::List => {
+            let all = snap.balancers.iter().map(|b| (b, None)).collect();
+            answer(q.mime, &Body::Balancers(all), Ok(()))
+        }
+        Cmd::Show => match jkstatus::select(&snap, w, sw) {
+            Ok(one) => answer(q.mime, &Body::Balancers(vec![one]), Ok(())),
+            Err(why) => answer(q.mime, &Body::ResultOnly, Err(&why)),
+        },
+        Cmd::Reset | Cmd::Update => {
+            let outcome = jk_update(&q, &snap, who, ctx);
+            let mut r = answer(
+                q.mime,
+                &Body::ResultOnly,
+                outcome.as_ref().map(|_| ()).map_err(String::as_str),
+            );
+            if outcome.is_err_and(|why| why.starts_with("forbidden")) {
+                r.status = 403;
+            }
+            r
+        }
+    }
+}
+
+/// Applies a jkstatus `update` (or refuses a `reset`); `Err` starting with "forbidden" is an
+/// access refusal.
+fn jk_update(
+    q: &jkstatus::Query,
+    snap: &super::model::Snapshot,
+    who: &Caller,
+    ctx: &Ctx,
+) -> Result<String, String> {
+    if !who.allowed {
+        return Err("forbidden: changes are not allowed from this address".into());
+    }
+    if !who.same_origin {
+        return Err(
+            "forbidden: cross-origin request (Origin or Referer is not this admin listener)".into(),
+        );
+    }
+    let (b, member) = jkstatus::select(snap, q.w.as_deref(), q.sw.as_deref())?;
+    if q.cmd == Cmd::Reset {
+        return Err("reset is not supported: ringlb's counters cannot be reset".into());
+    }
+    let i = member.ok_or("Sub worker name is missing")?;
+    let (set, clear) = match q.update.activation {
+        None => (Status::NONE, Status::NONE),
+        Some(Activation::Active) => (
+            Status::NONE,
+            Status::DRAIN | Status::STOPPED | Status::DISABLED,
+        ),
+        Some(Activation::Disabled) => (Status::DRAIN, Status::STOPPED),
+        Some(Activation::Stopped) => (Status::STOPPED, Status::DRAIN),
+    };
+    let change = MemberChange {
+        lbfactor: q.update.lbfactor.map(|f| f * 100),
+        lbset: q.update.distance,
+        route: q.update.route.clone(),
+        redirect: q.update.redirect.clone(),
+        set,
+        clear,
+    };
+    ctx.controller
+        .change_member(&who.actor("jkstatus"), &b.name, &b.members[i].url, change)
+}
+
+/// The host part of a `Host` value: `a.example:8081` → `a.example`, `[::1]:80` → `[::1]`.
+fn host_name(host: &str) -> &str {
+    match host.rfind(':') {
+        Some(i) if !host[i..].contains(']') => &host[..i],
+        _ => host,
+    }
 }
 
 /// Whether a form or query asks for the XML document (an `xml` field, any value, as httpd).

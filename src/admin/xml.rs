@@ -138,7 +138,7 @@ pub fn status_words(letters: &str, health: Health) -> String {
 
 /// `(scheme, host, port)` of a member URL such as `http://10.0.0.1:8080/app` or
 /// `http://[::1]`; the port defaults by scheme. `None` when it is not of that form.
-fn split_url(url: &str) -> Option<(&str, &str, u16)> {
+pub(super) fn split_url(url: &str) -> Option<(&str, &str, u16)> {
     let (scheme, rest) = url.split_once("://")?;
     let authority = rest.split('/').next().unwrap_or_default();
     let (host, port) = match authority.rfind(':') {
