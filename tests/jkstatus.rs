@@ -8,15 +8,16 @@ mod common;
 
 use std::net::SocketAddr;
 
-use common::admin_api::{call, start_with_admin};
+use common::admin_api::call;
 use common::{config, member, poll_until, secs, Client, MockMember};
 use ringlb::admin::server::AdminServer;
-use ringlb::config::{AdminConfig, IoDriver};
+use ringlb::config::{AdminConfig, IoDriver, JkStatusMode};
 use ringlb::server::ServerHandle;
 
 both_drivers!(
     list_show_update_in_each_mime,
-    updates_need_an_allowed_same_origin_caller
+    updates_need_an_allowed_same_origin_caller,
+    read_only_and_off_modes,
 );
 
 struct Setup {
@@ -26,28 +27,21 @@ struct Setup {
     admin: AdminServer,
 }
 
-fn setup(driver: IoDriver, allow: Option<&str>) -> Setup {
+fn setup(driver: IoDriver, tune: impl FnOnce(&mut AdminConfig)) -> Setup {
     let a = MockMember::named("a");
     let b = MockMember::named("b");
     let mut cfg = config(
         driver,
         vec![member(a.addr(), "a", 100), member(b.addr(), "b", 100)],
     );
-    let (proxy, admin) = match allow {
-        None => start_with_admin(cfg),
-        Some(allow) => {
-            let admin_cfg = AdminConfig {
-                listen: "127.0.0.1:0".parse().unwrap(),
-                allow: vec![allow.into()],
-                ..AdminConfig::default()
-            };
-            cfg.ops.admin = Some(admin_cfg.clone());
-            let proxy = common::start_proxy(cfg);
-            let admin =
-                ringlb::admin::server::start(&admin_cfg, proxy.controller().clone()).unwrap();
-            (proxy, admin)
-        }
+    let mut admin_cfg = AdminConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..AdminConfig::default()
     };
+    tune(&mut admin_cfg);
+    cfg.ops.admin = Some(admin_cfg.clone());
+    let proxy = common::start_proxy(cfg);
+    let admin = ringlb::admin::server::start(&admin_cfg, proxy.controller().clone()).unwrap();
     Setup {
         _a: a,
         _b: b,
@@ -75,7 +69,7 @@ fn served(addr: SocketAddr, cookie: Option<&str>) -> String {
 }
 
 fn list_show_update_in_each_mime(driver: IoDriver) {
-    let s = setup(driver, None);
+    let s = setup(driver, |_| {});
     let admin = s.admin.local_addr();
 
     let (_, head, prop) = jk(admin, "cmd=list&mime=prop", "");
@@ -151,7 +145,7 @@ fn list_show_update_in_each_mime(driver: IoDriver) {
 }
 
 fn updates_need_an_allowed_same_origin_caller(driver: IoDriver) {
-    let s = setup(driver, None);
+    let s = setup(driver, |_| {});
     let admin = s.admin.local_addr();
     let q = "cmd=update&w=test&sw=a&vwa=D&mime=prop";
     for extra in [
@@ -167,7 +161,7 @@ fn updates_need_an_allowed_same_origin_caller(driver: IoDriver) {
     assert_eq!(jk(admin, q, &own).0, 200);
     assert!(ok(admin, "cmd=show&w=test&sw=a&mime=prop").contains("worker.a.activation=DIS"));
 
-    let ro = setup(driver, Some("10.0.0.0/8"));
+    let ro = setup(driver, |a| a.allow = vec!["10.0.0.0/8".into()]);
     let admin = ro.admin.local_addr();
     assert!(
         ok(admin, "cmd=list&mime=prop").contains("worker.a.activation=ACT"),
@@ -175,4 +169,17 @@ fn updates_need_an_allowed_same_origin_caller(driver: IoDriver) {
     );
     assert_eq!(jk(admin, q, "").0, 403);
     assert!(ok(admin, "cmd=show&w=test&sw=a&mime=prop").contains("worker.a.activation=ACT"));
+}
+
+fn read_only_and_off_modes(driver: IoDriver) {
+    let ro = setup(driver, |a| a.jkstatus = JkStatusMode::ReadOnly);
+    let admin = ro.admin.local_addr();
+    assert!(ok(admin, "cmd=list&mime=prop").contains("worker.a.activation=ACT"));
+    let (status, _, body) = jk(admin, "cmd=update&w=test&sw=a&vwa=D&mime=prop", "");
+    assert_eq!(status, 403);
+    assert!(body.contains("read-only"), "{body}");
+    assert!(ok(admin, "cmd=show&w=test&sw=a&mime=prop").contains("worker.a.activation=ACT"));
+
+    let off = setup(driver, |a| a.jkstatus = JkStatusMode::Off);
+    assert_eq!(jk(off.admin.local_addr(), "cmd=list&mime=prop", "").0, 404);
 }

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::auth::{self, Htpasswd, IpNet};
-use crate::config::AdminConfig;
+use crate::config::{AdminConfig, JkStatusMode};
 
 /// How long a verified `Authorization` value is accepted without a new bcrypt check.
 pub const VERIFIED_FOR: Duration = Duration::from_secs(30);
@@ -30,6 +30,7 @@ pub struct Access {
     allow: Vec<IpNet>,
     htpasswd: Option<Htpasswd>,
     server_names: Vec<String>,
+    jkstatus: JkStatusMode,
     verified: Mutex<Verified>,
     /// Keys the credential cache (SipHash, random key per process).
     hasher: RandomState,
@@ -54,10 +55,16 @@ impl Access {
             allow,
             htpasswd,
             server_names: cfg.server_names.clone(),
+            jkstatus: cfg.jkstatus,
             verified: Mutex::new(Verified::default()),
             hasher: RandomState::new(),
             bcrypt: Mutex::new(()),
         })
+    }
+
+    /// What `/jkstatus` may do (`[admin] jkstatus`).
+    pub fn jkstatus(&self) -> JkStatusMode {
+        self.jkstatus
     }
 
     /// Whether `peer` may change anything (and see the nonce and the forms).

@@ -34,6 +34,7 @@ use super::jkstatus::{self, Activation, Body, Cmd};
 use super::{html, json, metrics, snapshot, xml};
 use crate::balancer::Status;
 use crate::clock;
+use crate::config::JkStatusMode;
 use crate::control::{Actor, Controller, MemberChange};
 
 const PAGE: &str = "/balancer-manager";
@@ -180,7 +181,10 @@ pub(super) fn route(req: &Request, ctx: &Ctx, peer: IpAddr, local: SocketAddr) -
             let checked = check_access(query_nonce(&req.query).as_deref(), &who, ctx);
             api_result(checked.and_then(|()| ctx.controller.clear_overrides(&who.actor("API"))))
         }
-        ("GET" | "HEAD", "/jkstatus") => jkstatus_answer(req, ctx, &who, local),
+        (_, "/jkstatus") if access.jkstatus() == JkStatusMode::Off => {
+            Response::text(404, "not found")
+        }
+        ("GET" | "HEAD", "/jkstatus") => jkstatus_answer(req, ctx, &who, local, access.jkstatus()),
         ("GET" | "HEAD", "/metrics") => {
             let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
             Response::new(200, metrics::CONTENT_TYPE, metrics::render_metrics(&snap))
@@ -239,10 +243,16 @@ fn page(ctx: &Ctx, who: &Caller, message: Option<&str>) -> Response {
     )
 }
 
-/// mod_jk's status worker. No nonce (jkstatus scripts send none): an update must come from an
+/// mod_jk's status worker (`[admin] jkstatus` = `mode`). No nonce (jkstatus scripts send none): an update must come from an
 /// allowed address and, when it sends `Origin`/`Referer`, name this listener; else `403` with
 /// the ERROR result. Every other answer is `200`, errors included, as mod_jk answers.
-fn jkstatus_answer(req: &Request, ctx: &Ctx, who: &Caller, local: SocketAddr) -> Response {
+fn jkstatus_answer(
+    req: &Request,
+    ctx: &Ctx,
+    who: &Caller,
+    local: SocketAddr,
+    mode: JkStatusMode,
+) -> Response {
     let pairs = form::decode_pairs(req.query.as_bytes()).unwrap_or_default();
     let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
     let c = crate::accesslog::time::civil_from_unix(snap.now_unix);
@@ -276,7 +286,11 @@ fn jkstatus_answer(req: &Request, ctx: &Ctx, who: &Caller, local: SocketAddr) ->
             Err(why) => answer(q.mime, &Body::ResultOnly, Err(&why)),
         },
         Cmd::Reset | Cmd::Update => {
-            let outcome = jk_update(&q, &snap, who, ctx);
+            let outcome = if mode == JkStatusMode::ReadOnly {
+                Err("forbidden: jkstatus is read-only ([admin] jkstatus)".to_string())
+            } else {
+                jk_update(&q, &snap, who, ctx)
+            };
             let mut r = answer(
                 q.mime,
                 &Body::ResultOnly,

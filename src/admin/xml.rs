@@ -181,7 +181,8 @@ mod tests {
 
     #[test]
     fn urls_split_into_scheme_host_port() {
-        let cases: &[(&str, Option<(&str, &str, u16)>)] = &[
+        type Parts<'a> = Option<(&'a str, &'a str, u16)>;
+        let cases: &[(&str, Parts)] = &[
             ("http://10.0.0.1:8080", Some(("http", "10.0.0.1", 8080))),
             ("http://app.example/x", Some(("http", "app.example", 80))),
             ("https://app.example", Some(("https", "app.example", 443))),

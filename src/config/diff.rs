@@ -382,6 +382,12 @@ fn top_level(old: &Config, new: &Config, out: &mut Vec<Change>) {
                 quoted_list(&n.server_names),
                 false,
             );
+            cmp(
+                "admin.jkstatus",
+                o.jkstatus.as_str().to_string(),
+                n.jkstatus.as_str().to_string(),
+                false,
+            );
         }
         (o, n) => cmp("admin", admin(o.as_ref()), admin(n.as_ref()), true),
     }

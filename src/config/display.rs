@@ -145,6 +145,9 @@ fn write_ops(f: &mut fmt::Formatter<'_>, ops: &Ops) -> fmt::Result {
             let names: Vec<String> = a.server_names.iter().map(|n| toml_string(n)).collect();
             writeln!(f, "server_names = [{}]", names.join(", "))?;
         }
+        if a.jkstatus != super::JkStatusMode::default() {
+            writeln!(f, "jkstatus = \"{}\"", a.jkstatus.as_str())?;
+        }
     }
     let l = &ops.log;
     writeln!(f, "\n[log]")?;

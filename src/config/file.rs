@@ -148,6 +148,7 @@ pub(crate) struct FileAdmin {
     pub(crate) allow: Option<Spanned<Vec<Spanned<String>>>>,
     pub(crate) htpasswd: Option<Spanned<String>>,
     pub(crate) server_names: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) jkstatus: Option<Spanned<String>>,
 }
 
 /// `[log]`.

@@ -120,6 +120,32 @@ pub struct AdminConfig {
     /// `Host` values accepted besides the listener's own address (and `localhost` on
     /// loopback): `host` or `host:port`, compared case-insensitively as written.
     pub server_names: Vec<String>,
+    /// What `/jkstatus` (mod_jk's status worker) may do.
+    pub jkstatus: JkStatusMode,
+}
+
+/// `[admin] jkstatus`: `"read-write"` (the default), `"read-only"` (updates refused) or `"off"`
+/// (`/jkstatus` answers 404).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum JkStatusMode {
+    /// Lists and updates.
+    #[default]
+    ReadWrite,
+    /// Lists only.
+    ReadOnly,
+    /// Not served.
+    Off,
+}
+
+impl JkStatusMode {
+    /// The config file's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JkStatusMode::ReadWrite => "read-write",
+            JkStatusMode::ReadOnly => "read-only",
+            JkStatusMode::Off => "off",
+        }
+    }
 }
 
 impl Default for AdminConfig {
@@ -129,6 +155,7 @@ impl Default for AdminConfig {
             allow: vec!["127.0.0.1/32".into(), "::1/128".into()],
             htpasswd: None,
             server_names: Vec::new(),
+            jkstatus: JkStatusMode::ReadWrite,
         }
     }
 }

@@ -16,6 +16,7 @@ listen = "127.0.0.1:9090"
 allow = ["10.0.0.0/8", " ::1/128", "192.168.1.7"]
 htpasswd = "htpasswd"
 server_names = ["admin.example", "admin.example:9090"]
+jkstatus = "read-only"
 
 [log]
 access = "/var/log/ringlb/access.log"
@@ -42,6 +43,7 @@ fn ops_keys_parse_to_exact_values() {
             allow: vec!["10.0.0.0/8".into(), "::1/128".into(), "192.168.1.7".into()],
             htpasswd: Some(PathBuf::from("/etc/ringlb/htpasswd")),
             server_names: vec!["admin.example".into(), "admin.example:9090".into()],
+            jkstatus: JkStatusMode::ReadOnly,
         }),
         log: LogConfig {
             access: Some(AccessTarget::File("/var/log/ringlb/access.log".into())),
@@ -137,7 +139,8 @@ fn display_round_trips_ops() {
         "\n[admin]\nlisten = \"127.0.0.1:9090\"\n\
          allow = [\"10.0.0.0/8\", \"::1/128\", \"192.168.1.7\"]\n\
          htpasswd = \"/etc/ringlb/htpasswd\"\n\
-         server_names = [\"admin.example\", \"admin.example:9090\"]\n",
+         server_names = [\"admin.example\", \"admin.example:9090\"]\n\
+         jkstatus = \"read-only\"\n",
         "\n[log]\naccess = \"/var/log/ringlb/access.log\"\n\
          access_format = \"%h %>s %{BALANCER_WORKER_ROUTE}e\"\nlevel = \"debug\"\n",
     ] {
@@ -216,6 +219,15 @@ fn bad_admin_allow_cidr() {
     let text = with("[admin]\nallow = [\"example.com\"]\n");
     let msg = expect_err(&text, 2, "admin.allow[0]");
     assert!(msg.contains("not an IP address"), "{msg}");
+}
+
+#[test]
+fn bad_admin_jkstatus() {
+    for bad in ["", "rw", "Read-Write", "on"] {
+        let text = with(&format!("[admin]\njkstatus = {bad:?}\n"));
+        let msg = expect_err(&text, 2, "admin.jkstatus");
+        assert!(msg.contains("is not one of"), "{bad}: {msg}");
+    }
 }
 
 #[test]

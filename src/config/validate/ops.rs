@@ -11,7 +11,9 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::super::file::{FileAdmin, FileLog, Scalar};
-use super::super::{duration, AccessTarget, AdminConfig, ConfigError, LogConfig, Ops};
+use super::super::{
+    duration, AccessTarget, AdminConfig, ConfigError, JkStatusMode, LogConfig, Ops,
+};
 use super::{parse_listen, Ctx};
 use crate::log::Level;
 
@@ -96,11 +98,23 @@ fn admin_config(
         let key = format!("admin.server_names[{i}]");
         server_names.push(ctx.check(item, &key, |s| check_server_name(s))?);
     }
+    let jkstatus = match &a.jkstatus {
+        Some(v) => ctx.check(v, "admin.jkstatus", |s| match s.as_str() {
+            "read-write" => Ok(JkStatusMode::ReadWrite),
+            "read-only" => Ok(JkStatusMode::ReadOnly),
+            "off" => Ok(JkStatusMode::Off),
+            other => Err(format!(
+                "{other:?} is not one of \"read-write\", \"read-only\", \"off\""
+            )),
+        })?,
+        None => d.jkstatus,
+    };
     Ok(AdminConfig {
         listen: admin_listen,
         allow,
         htpasswd,
         server_names,
+        jkstatus,
     })
 }
 
