@@ -13,6 +13,7 @@
 //! | `GET /api/overrides` | the operator's overrides of the file, as JSON (`ringlb check --diff` reads it) |
 //! | `POST /api/overrides/clear` | end every override (`nonce` in the query) |
 //! | `GET /metrics` | Prometheus text format |
+//! | `GET /jkstatus` | mod_jk's status worker (`admin::jkstatus`); `[admin] jkstatus` = `off`: `404` |
 //!
 //! Checks, in this order, with the access rules in force for this request (a reload replaces
 //! them): the `Host` must name this listener (else `421`: the request was meant for another
