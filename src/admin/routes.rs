@@ -19,8 +19,8 @@
 //! them): the `Host` must name this listener (else `421`: the request was meant for another
 //! server, RFC 9110 15.5.20; this is what defeats DNS rebinding); with an htpasswd file,
 //! basic auth (else `401`). A change (`403` otherwise) must come from an `allow`ed address,
-//! carry the nonce (CSRF; not `/jkstatus`, whose scripts send none), and, when the request has an `Origin` or a `Referer`, name this
-//! listener in each. Clients outside `allow` get the page read-only and no nonce.
+//! carry the nonce (CSRF; not on `/jkstatus`, whose scripts send none), and, when the request
+//! has an `Origin` or a `Referer`, name this listener in each. Clients outside `allow` get the page read-only and no nonce.
 //!
 //! A change is answered once every worker has put it in force, and logged by the control
 //! plane with the caller's address and user.
