@@ -1,5 +1,7 @@
 //! The error log: one line per event, `[time] [level] message`, to standard error unless
-//! [`set_target`] chose another target (`log.error`: standard output, a file, syslog).
+//! [`set_target`] chose another target (`log.error`: standard output, a file, syslog). When
+//! standard error is the journal (run by systemd), each line starts with its priority
+//! (`<3>` error ... `<7>` debug), so `journalctl -p warning` finds the warnings.
 //!
 //! Used for start-up, state changes (a member entering or leaving error) and failures of the
 //! process itself; never once per request, so it is not on the request path's cost budget.
@@ -120,6 +122,10 @@ pub fn write(level: Level, args: fmt::Arguments<'_>) {
     let unix_ms = crate::clock::unix_now_ms();
     let line = format_line(unix_ms, level, args);
     let sent = match TARGET.get() {
+        None if crate::systemd::stderr_is_journal() => {
+            let line = format!("{}{line}", journal_priority(level));
+            return write_stderr(&line);
+        }
         None => Err(io::Error::other("standard error")),
         Some(Target::File {
             file,
@@ -135,7 +141,21 @@ pub fn write(level: Level, args: fmt::Arguments<'_>) {
         }
     };
     if sent.is_err() {
-        let _ = io::stderr().write_all(line.as_bytes());
+        write_stderr(&line);
+    }
+}
+
+fn write_stderr(line: &str) {
+    let _ = io::stderr().write_all(line.as_bytes());
+}
+
+/// The journal's `<N>` line prefix for `level` (syslog priorities, `sd-daemon(3)`). Pure.
+pub fn journal_priority(level: Level) -> &'static str {
+    match level {
+        Level::Error => "<3>",
+        Level::Warn => "<4>",
+        Level::Info => "<6>",
+        Level::Debug => "<7>",
     }
 }
 

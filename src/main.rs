@@ -8,13 +8,16 @@ use ringlb::cli::{self, CliError, Command, RunSource};
 use ringlb::config::{self, Config};
 use ringlb::server::ServerHandle;
 use ringlb::signals::{self, Signal};
-use ringlb::{admin, benchmember, demo, log, server, startup};
+use ringlb::systemd::{self, State};
+use ringlb::upgrade::{self, Inherited};
+use ringlb::{admin, benchmember, demo, log, pidfile, server, startup, watch};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     return_freed_memory_at_once();
+    upgrade::remember_executable();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match cli::parse(&args) {
         Ok(Command::Help) => {
@@ -97,7 +100,15 @@ fn main() -> ExitCode {
 
 fn run(cfg: Arc<Config>) -> ExitCode {
     log::set_level(cfg.ops.log.level);
-    let (resolved, names) = match startup::check(&cfg) {
+    let mut inherited = match Inherited::from_env() {
+        Ok(inherited) => inherited,
+        Err(e) => {
+            eprintln!("ringlb: binary upgrade: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (effective, overrides) = carry_overrides(&cfg, inherited.take_overrides());
+    let (resolved, names) = match startup::check(&effective) {
         Ok(checked) => checked,
         Err(e) => {
             eprintln!("ringlb: {e}");
@@ -110,13 +121,17 @@ fn run(cfg: Arc<Config>) -> ExitCode {
         return ExitCode::FAILURE;
     }
     raise_open_files();
-    let handle = match block_signals_then(|| server::start_resolved(cfg.clone(), resolved, names)) {
+    let started = block_signals_then(|| {
+        server::start_inheriting(cfg.clone(), resolved, names, &mut inherited)
+    });
+    let handle = match started {
         Ok(handle) => handle,
         Err(e) => {
             eprintln!("ringlb: {e}");
             return ExitCode::FAILURE;
         }
     };
+    handle.controller().carry_overrides(overrides);
     for w in handle.workers() {
         let cpu = w.cpu.map_or("unpinned".to_string(), |c| format!("cpu {c}"));
         eprintln!("ringlb: worker {} on {cpu}, driver {}", w.index, w.driver);
@@ -129,20 +144,64 @@ fn run(cfg: Arc<Config>) -> ExitCode {
         eprintln!("ringlb: listening on {scheme}://{addr}/ ({})", cfg.source);
     }
     let admin = match &cfg.ops.admin {
-        Some(admin_cfg) => match admin::server::start(admin_cfg, handle.controller().clone()) {
-            Ok(admin) => {
-                let addr = admin.local_addr();
-                eprintln!("ringlb: manager on http://{addr}/balancer-manager");
-                Some(admin)
+        Some(admin_cfg) => {
+            let controller = handle.controller().clone();
+            let started = match inherited.take(upgrade::ADMIN_KEY).pop() {
+                Some(listener) => admin::server::start_on(admin_cfg, controller, listener),
+                None => admin::server::start(admin_cfg, controller),
+            };
+            match started {
+                Ok(admin) => {
+                    let addr = admin.local_addr();
+                    eprintln!("ringlb: manager on http://{addr}/balancer-manager");
+                    Some(admin)
+                }
+                Err(e) => {
+                    eprintln!("ringlb: {e}");
+                    return ExitCode::FAILURE;
+                }
             }
-            Err(e) => {
-                eprintln!("ringlb: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
+        }
         None => None,
     };
+    if let Some(path) = &cfg.ops.pid_file {
+        if let Err(e) = pidfile::write(path, std::process::id()) {
+            eprintln!("ringlb: cannot write the pid file {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    let _watcher = watch::start(handle.controller().clone());
+    let main_pid = inherited.is_upgrade().then(std::process::id);
+    systemd::notify(State::Ready { main_pid });
+    inherited.serving();
     serve(handle, admin)
+}
+
+/// The configuration to start with and the overrides that hold in it: `cfg` as it is, or,
+/// after a binary upgrade, with the old process's overrides applied as a reload would apply
+/// them.
+fn carry_overrides(
+    cfg: &Arc<Config>,
+    handed: ringlb::control::Overrides,
+) -> (Arc<Config>, ringlb::control::Overrides) {
+    if handed.is_empty() {
+        return (cfg.clone(), handed);
+    }
+    match ringlb::control::plan_reload(cfg, &handed) {
+        Ok(plan) => {
+            for line in &plan.ended {
+                log::info(format_args!("binary upgrade: {line}"));
+            }
+            (Arc::new(plan.config), plan.overrides)
+        }
+        Err(e) => {
+            log::warn(format_args!(
+                "binary upgrade: the old process's overrides do not apply to this file, \
+                 the file's values are in force: {e}"
+            ));
+            (cfg.clone(), Default::default())
+        }
+    }
 }
 
 /// Raises the open files limit to the hard limit before any listener or member connection
@@ -173,10 +232,11 @@ fn block_signals_then<T>(start: impl FnOnce() -> T) -> T {
     start()
 }
 
-/// Waits for signals: SIGHUP reloads, SIGUSR1 reopens the access logs, SIGTERM/SIGINT stop
+/// Waits for signals: SIGHUP reloads, SIGUSR1 reopens the access logs, SIGUSR2 hands the
+/// listening sockets to a new binary and then stops as below, SIGTERM/SIGINT stop
 /// gracefully (stop accepting, let open connections finish within `shutdown_grace`).
 fn serve(handle: ServerHandle, admin: Option<AdminServer>) -> ExitCode {
-    loop {
+    let successor = loop {
         match signals::wait() {
             Signal::Reload => match handle
                 .controller()
@@ -186,14 +246,42 @@ fn serve(handle: ServerHandle, admin: Option<AdminServer>) -> ExitCode {
                 Err(e) => log::error(format_args!("reload refused, nothing changed: {e}")),
             },
             Signal::ReopenLogs => ringlb::accesslog::sink::request_reopen(),
-            Signal::Stop => break,
+            Signal::Upgrade => {
+                log::info(format_args!("binary upgrade: starting the new binary"));
+                match handle.start_successor(admin.as_ref().map(AdminServer::socket)) {
+                    Ok(pid) => break Some(pid),
+                    Err(e) => log::error(format_args!(
+                        "binary upgrade failed, this process goes on serving: {e}"
+                    )),
+                }
+            }
+            Signal::Stop => break None,
+        }
+    };
+    let config = handle.current().config.clone();
+    let grace = config.ops.shutdown_grace;
+    match successor {
+        Some(pid) => {
+            log::info(format_args!(
+                "binary upgrade: process {pid} serves; this one stops accepting and gives \
+                 its open connections up to {grace:?} to finish"
+            ));
+            handle.shutdown_handed_over(grace);
+            // Its socket is the new process's too: waking our acceptor by connecting (as a
+            // drop does) could wake theirs instead, so ours simply ends with this process.
+            std::mem::forget(admin);
+        }
+        None => {
+            systemd::notify(State::Stopping);
+            log::info(format_args!(
+                "stopping: open connections get up to {grace:?} to finish"
+            ));
+            drop(admin);
+            handle.shutdown(grace);
+            if let Some(path) = &config.ops.pid_file {
+                pidfile::remove_if_ours(path, std::process::id());
+            }
         }
     }
-    let grace = handle.current().config.ops.shutdown_grace;
-    log::info(format_args!(
-        "stopping: open connections get up to {grace:?} to finish"
-    ));
-    drop(admin);
-    handle.shutdown(grace);
     ExitCode::SUCCESS
 }

@@ -6,6 +6,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -20,6 +21,7 @@ use crate::control::{spawn_dns, Controller, Wake, WorkerLinks};
 use crate::dns::{self, Names};
 use crate::link::{SharedGen, StopSignal, WorkerInfo, WorkerLink};
 use crate::tls::{Acceptors, Connectors};
+use crate::upgrade::Inherited;
 use crate::worker::{self, Listener};
 
 /// Accept backlog per worker listener.
@@ -38,6 +40,9 @@ pub struct ServerHandle {
     controller: Arc<Controller>,
     /// The DNS thread (`control::dns`) and how to stop it.
     dns: Option<(JoinHandle<()>, Sender<Wake>)>,
+    /// A duplicate of every listening socket, by the address the configuration names, for
+    /// a binary upgrade to hand over ([`crate::upgrade`]).
+    sockets: Vec<(String, Vec<OwnedFd>)>,
 }
 
 /// Looks up the members' host names ([`dns::resolve_at_start`]; a name that does not resolve
@@ -57,6 +62,18 @@ pub fn start_resolved(
     resolved: Config,
     names: Names,
 ) -> io::Result<ServerHandle> {
+    start_inheriting(config, resolved, names, &mut Inherited::default())
+}
+
+/// [`start_resolved`] on the listening sockets a binary upgrade handed over where `inherited`
+/// has them for an address (all of them: each has its own accept queue), binding the others.
+/// A worker gets more than one socket of an address when the old process had more workers.
+pub fn start_inheriting(
+    config: Arc<Config>,
+    resolved: Config,
+    names: Names,
+    inherited: &mut Inherited,
+) -> io::Result<ServerHandle> {
     let file = config;
     let config = Arc::new(resolved);
     let cpus = allowed_cpus();
@@ -70,23 +87,35 @@ pub fn start_resolved(
         .chain((config.listeners.iter().enumerate()).map(|(i, l)| (l.address, Some(i))))
         .collect();
     let mut addrs = Vec::with_capacity(all.len());
+    let handed: Vec<Vec<std::net::TcpListener>> = (all.iter())
+        .map(|(addr, _)| inherited.take(&addr.to_string()))
+        .collect();
     // All probes first: our own first listener must not count as "another process".
-    for &(addr, _) in &all {
-        refuse_if_in_use(addr)?;
-    }
-    for &(addr, index) in &all {
-        let first = bind_reuseport(addr)
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
-        let resolved = first.local_addr()?;
-        addrs.push(resolved);
-        per_worker[0].push(Listener {
-            socket: first,
-            index,
-        });
-        for listeners in per_worker.iter_mut().skip(1) {
-            let socket = bind_reuseport(resolved)?;
-            listeners.push(Listener { socket, index });
+    for (&(addr, _), handed) in all.iter().zip(&handed) {
+        if handed.is_empty() {
+            refuse_if_in_use(addr)?;
         }
+    }
+    let mut sockets = Vec::with_capacity(all.len());
+    for (&(addr, index), mut listeners) in all.iter().zip(handed) {
+        if listeners.is_empty() {
+            listeners.push(
+                bind_reuseport(addr).map_err(|e| {
+                    io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"))
+                })?,
+            );
+        }
+        let resolved = listeners[0].local_addr()?;
+        addrs.push(resolved);
+        while listeners.len() < n {
+            listeners.push(bind_reuseport(resolved)?);
+        }
+        let mut kept = Vec::with_capacity(listeners.len());
+        for (i, socket) in listeners.into_iter().enumerate() {
+            kept.push(OwnedFd::from(socket.try_clone()?));
+            per_worker[i % n].push(Listener { socket, index });
+        }
+        sockets.push((addr.to_string(), kept));
     }
 
     let shared = Arc::new(
@@ -157,6 +186,7 @@ pub fn start_resolved(
         threads,
         controller,
         dns,
+        sockets,
     })
 }
 
@@ -191,6 +221,31 @@ impl ServerHandle {
             let _ = t.join();
         }
         self.stop_dns();
+    }
+
+    /// Graceful stop after a binary upgrade handed the listening sockets over: stop
+    /// accepting (the new process accepts on the same sockets), serve each open connection's
+    /// next request with `Connection: close`, and stop the workers once the connections are
+    /// closed or `grace` ends.
+    pub fn shutdown_handed_over(mut self, grace: Duration) {
+        self.stop.request_handover(grace);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        self.stop_dns();
+    }
+
+    /// Starts the new binary on this process's listening sockets (and `admin`'s) with the
+    /// operator's overrides, and returns its process id once it serves
+    /// ([`crate::upgrade::start_successor`]).
+    pub fn start_successor(&self, admin: Option<RawFd>) -> Result<u32, String> {
+        let mut listeners: Vec<(String, Vec<RawFd>)> = (self.sockets.iter())
+            .map(|(key, fds)| (key.clone(), fds.iter().map(|f| f.as_raw_fd()).collect()))
+            .collect();
+        if let Some(fd) = admin {
+            listeners.push((crate::upgrade::ADMIN_KEY.to_owned(), vec![fd]));
+        }
+        crate::upgrade::start_successor(&listeners, &self.controller.overrides())
     }
 
     /// Ends the DNS thread (after the lookup it may be making) and waits for it.

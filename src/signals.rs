@@ -1,6 +1,6 @@
 //! Process signals, handled on the main thread with `sigwait` (no async-signal-safety puzzles):
 //! `SIGHUP` reloads the configuration, `SIGUSR1` reopens the access logs (logrotate),
-//! `SIGTERM`/`SIGINT` stop gracefully. They are blocked before any worker thread starts, so
+//! `SIGUSR2` starts a binary upgrade (`crate::upgrade`), `SIGTERM`/`SIGINT` stop gracefully. They are blocked before any worker thread starts, so
 //! every thread inherits the mask and only `wait` receives them.
 
 #![allow(unsafe_code)] // libc signal masks; each block states why it is sound
@@ -10,6 +10,7 @@
 pub enum Signal {
     Reload,
     ReopenLogs,
+    Upgrade,
     Stop,
 }
 
@@ -20,7 +21,13 @@ fn handled() -> libc::sigset_t {
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
-        for sig in [libc::SIGHUP, libc::SIGUSR1, libc::SIGTERM, libc::SIGINT] {
+        for sig in [
+            libc::SIGHUP,
+            libc::SIGUSR1,
+            libc::SIGUSR2,
+            libc::SIGTERM,
+            libc::SIGINT,
+        ] {
             libc::sigaddset(&mut set, sig);
         }
         set
@@ -49,6 +56,7 @@ pub fn wait() -> Signal {
         match sig {
             libc::SIGHUP => return Signal::Reload,
             libc::SIGUSR1 => return Signal::ReopenLogs,
+            libc::SIGUSR2 => return Signal::Upgrade,
             _ => return Signal::Stop,
         }
     }

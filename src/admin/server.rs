@@ -11,6 +11,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -48,6 +49,8 @@ const LIMITS: Limits = Limits {
 #[derive(Debug)]
 pub struct AdminServer {
     addr: SocketAddr,
+    /// A duplicate of the listening socket, for a binary upgrade to hand over.
+    socket: OwnedFd,
     stop: Arc<AtomicBool>,
     acceptor: Option<JoinHandle<()>>,
 }
@@ -55,6 +58,11 @@ pub struct AdminServer {
 impl AdminServer {
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The listening socket's descriptor (valid while this server lives).
+    pub fn socket(&self) -> RawFd {
+        self.socket.as_raw_fd()
     }
 }
 
@@ -76,12 +84,22 @@ struct Accepted {
 /// Loads `cfg`'s access rules (and attaches them to `controller`, which replaces them at each
 /// reload), binds `cfg.listen` and serves until dropped.
 pub fn start(cfg: &AdminConfig, controller: Arc<Controller>) -> io::Result<AdminServer> {
+    let listener = TcpListener::bind(cfg.listen)
+        .map_err(|e| io::Error::new(e.kind(), format!("admin listener {}: {e}", cfg.listen)))?;
+    start_on(cfg, controller, listener)
+}
+
+/// [`start`] on `listener` (bound to `cfg.listen`, or handed over by a binary upgrade).
+pub fn start_on(
+    cfg: &AdminConfig,
+    controller: Arc<Controller>,
+    listener: TcpListener,
+) -> io::Result<AdminServer> {
     let access = Arc::new(AccessSlot::new(
         Access::load(cfg).map_err(io::Error::other)?,
     ));
-    let listener = TcpListener::bind(cfg.listen)
-        .map_err(|e| io::Error::new(e.kind(), format!("admin listener {}: {e}", cfg.listen)))?;
     let addr = listener.local_addr()?;
+    let socket = OwnedFd::from(listener.try_clone()?);
     controller.attach_admin(access.clone());
     let ctx = Arc::new(Ctx {
         controller,
@@ -115,6 +133,7 @@ pub fn start(cfg: &AdminConfig, controller: Arc<Controller>) -> io::Result<Admin
         })?;
     Ok(AdminServer {
         addr,
+        socket,
         stop,
         acceptor: Some(acceptor),
     })

@@ -282,6 +282,12 @@ fn top_level(old: &Config, new: &Config, out: &mut Vec<Change>) {
     }
     let grace = |c: &Config| duration::format(c.ops.shutdown_grace);
     cmp("shutdown_grace", grace(old), grace(new), false);
+    let pid_file = |c: &Config| {
+        (c.ops.pid_file.as_ref()).map_or_else(String::new, |p| p.display().to_string())
+    };
+    cmp("pid_file", pid_file(old), pid_file(new), true);
+    let watch = |c: &Config| c.ops.reload_on_change.to_string();
+    cmp("reload_on_change", watch(old), watch(new), false);
     super::dns::compare(old, new, &mut cmp);
     let (to, tn) = (&old.timeouts, &new.timeouts);
     for (key, o, n) in [

@@ -36,6 +36,10 @@ impl fmt::Display for Config {
         writeln!(f, "trusted_proxies = [{}]", trusted.join(", "))?;
         let grace = duration::format(self.ops.shutdown_grace);
         writeln!(f, "shutdown_grace = \"{grace}\"")?;
+        if let Some(pid_file) = &self.ops.pid_file {
+            writeln!(f, "pid_file = {}", toml_string(&pid_file.to_string_lossy()))?;
+        }
+        writeln!(f, "reload_on_change = {}", self.ops.reload_on_change)?;
         let refresh = duration::format(self.dns.refresh);
         writeln!(f, "dns_refresh = \"{refresh}\"")?;
         let resolvers: Vec<String> = (self.dns.resolvers.iter())

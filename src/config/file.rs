@@ -31,6 +31,10 @@ pub(crate) struct FileConfig {
     pub(crate) stats: Option<FileStats>,
     /// Graceful stop: a duration in the timeout spellings, 0..=10m.
     pub(crate) shutdown_grace: Option<Spanned<Scalar>>,
+    /// Where the process id is written (`Ops::pid_file`).
+    pub(crate) pid_file: Option<Spanned<String>>,
+    /// Re-read the file when it changes (`Ops::reload_on_change`).
+    pub(crate) reload_on_change: Option<bool>,
     /// How often member host names are looked up again (`config::dns`).
     pub(crate) dns_refresh: Option<Spanned<Scalar>>,
     /// DNS servers (`IP[:PORT]`) asked for member host names instead of the system resolver.

@@ -95,6 +95,13 @@ pub struct Ops {
     pub log: LogConfig,
     /// Graceful stop (SIGTERM/SIGINT): open connections get this long to finish.
     pub shutdown_grace: Duration,
+    /// `pid_file`: written at start with the process id (and by the new process of a binary
+    /// upgrade); `ringlb upgrade -c FILE` reads it. Resolved against the config file's
+    /// directory.
+    pub pid_file: Option<std::path::PathBuf>,
+    /// `reload_on_change`: re-read the configuration file once it has been stable for a
+    /// moment after a change (inotify), as SIGHUP does.
+    pub reload_on_change: bool,
 }
 
 impl Default for Ops {
@@ -103,6 +110,8 @@ impl Default for Ops {
             admin: None,
             log: LogConfig::default(),
             shutdown_grace: Duration::from_secs(10),
+            pid_file: None,
+            reload_on_change: false,
         }
     }
 }

@@ -172,7 +172,11 @@ fn validate(ctx: &Ctx<'_>, raw: FileConfig) -> Result<Config, ConfigError> {
     let stats = stats(ctx, raw.stats.unwrap_or_default())?;
     let ops = ops::ops(
         ctx,
-        raw.shutdown_grace.as_ref(),
+        ops::Process {
+            shutdown_grace: raw.shutdown_grace.as_ref(),
+            pid_file: raw.pid_file.as_ref(),
+            reload_on_change: raw.reload_on_change,
+        },
         raw.admin.as_ref(),
         raw.log.as_ref(),
         &own,

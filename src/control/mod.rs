@@ -45,6 +45,7 @@ use crate::config::{self, Change, Config};
 use crate::dns::Names;
 use crate::link::{Ack, Control, MemberEdit, SharedGen, WorkerInfo};
 use crate::log;
+use crate::systemd;
 
 /// How long a change waits for every worker to acknowledge it.
 const APPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -60,6 +61,8 @@ pub enum Actor {
     },
     /// `SIGHUP`.
     Signal,
+    /// `reload_on_change`: the configuration file changed.
+    FileWatch,
     /// The embedding program (tests, `ringlb demo`).
     Program,
     /// The DNS thread: a member host name's address changed.
@@ -77,6 +80,7 @@ impl fmt::Display for Actor {
                 }
             }
             Actor::Signal => f.write_str("SIGHUP"),
+            Actor::FileWatch => f.write_str("reload_on_change"),
             Actor::Program => f.write_str("the program"),
             Actor::Dns => f.write_str("DNS"),
         }
@@ -281,8 +285,16 @@ impl Controller {
         Ok(next.number)
     }
 
-    /// Re-reads the configuration file the server started from.
+    /// Re-reads the configuration file the server started from, telling systemd that a
+    /// reload runs (`RELOADING=1`, then `READY=1` whatever the outcome).
     pub fn reload_file(&self, who: &Actor) -> Result<u64, String> {
+        systemd::notify(systemd::State::Reloading);
+        let outcome = self.reload_file_now(who);
+        systemd::notify(systemd::State::Ready { main_pid: None });
+        outcome
+    }
+
+    fn reload_file_now(&self, who: &Actor) -> Result<u64, String> {
         let source = self.lock().file.source.clone();
         let path = std::path::Path::new(&source);
         if !path.is_file() {
@@ -350,6 +362,13 @@ impl Controller {
     pub fn remove_member(&self, who: &Actor, balancer: &str, url: &str) -> Result<String, String> {
         self.update(who, |o, file| o.remove(file, balancer, url))?;
         Ok(format!("member {url} removed from {balancer}"))
+    }
+
+    /// Takes `overrides` as the ones in force, without a change to the workers: the
+    /// configuration they run was made with them (a binary upgrade's new process starts on
+    /// the old one's overrides, `plan_reload`ed onto its file).
+    pub fn carry_overrides(&self, overrides: Overrides) {
+        self.lock().overrides = overrides;
     }
 
     /// Ends every override: the file's values are in force again.

@@ -61,6 +61,9 @@ pub(crate) enum Control {
 pub(crate) struct StopSignal {
     requested: AtomicBool,
     grace_ms: AtomicU64,
+    /// The listening sockets went to a new process (binary upgrade): open connections are
+    /// served until they close, not closed at their next idle point.
+    handed_over: AtomicBool,
 }
 
 impl StopSignal {
@@ -70,6 +73,16 @@ impl StopSignal {
 
     pub(crate) fn grace(&self) -> Duration {
         Duration::from_millis(self.grace_ms.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn handed_over(&self) -> bool {
+        self.handed_over.load(Ordering::Acquire)
+    }
+
+    /// A stop after a binary upgrade (see [`StopSignal::handed_over`]).
+    pub(crate) fn request_handover(&self, grace: Duration) {
+        self.handed_over.store(true, Ordering::Release);
+        self.request(grace);
     }
 
     pub(crate) fn request(&self, grace: Duration) {

@@ -114,7 +114,7 @@ pub(super) async fn serve(
     let mut first = true;
     let ticket = Rc::new(Ticket::new(fd));
     loop {
-        if worker.draining.get() {
+        if worker.draining.get() && !worker.handed_over.get() {
             return; // graceful stop: close at an idle point
         }
         let timeouts = worker.current().config.timeouts;
@@ -267,7 +267,7 @@ async fn active(worker: &Rc<Core>, client: &mut Client, first: &mut bool) -> Pha
         client.buf = worker.head_bufs.get();
     }
     loop {
-        if worker.draining.get() && client.buf.is_empty() {
+        if worker.draining.get() && !worker.handed_over.get() && client.buf.is_empty() {
             return Phase::Done;
         }
         let gen = worker.current();
@@ -314,6 +314,9 @@ pub(super) async fn serve_request(
     client.done = Done::default();
     let started = gen.access.borrow().is_some().then(clock::now);
     let mut req = Request::classify(gen, &client.buf, head, client.local_port);
+    if let (true, Ok(req)) = (worker.draining.get(), &mut req) {
+        req.facts.keep_alive = false; // stopping: this response ends the connection
+    }
     let next = match &mut req {
         _ if redirects(gen, client) => redirect_https(gen, client, head).await,
         Ok(req) => exchange::handle(gen, client, head, req).await,

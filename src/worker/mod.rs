@@ -64,8 +64,13 @@ pub(crate) struct Core {
     pub(crate) connections: Cell<u64>,
     /// The same count published for the metrics (this worker's slot).
     shared_connections: Arc<[std::sync::atomic::AtomicU64]>,
-    /// Set on graceful stop: connections close at their next idle point.
+    /// Set on graceful stop: every response closes its connection, and connections close at
+    /// their next idle point unless `handed_over`.
     pub(crate) draining: Cell<bool>,
+    /// Set on the stop after a binary upgrade: an idle connection waits for its next request
+    /// (answered with `Connection: close`) instead of closing under a client that may be
+    /// sending it, until its idle timeout or the grace period ends.
+    pub(crate) handed_over: Cell<bool>,
     /// Accept loops paused at the connection cap, woken when a connection ends.
     accept_waiters: RefCell<Vec<Waker>>,
     /// Health-check (passes, fails) in a row per member (balancer name, URL) this worker
@@ -212,6 +217,7 @@ async fn run(
         connections: Cell::new(0),
         shared_connections: link.connections.clone(),
         draining: Cell::new(false),
+        handed_over: Cell::new(false),
         accept_waiters: RefCell::new(Vec::new()),
         probe_counts: probe::Counts::default(),
     });
@@ -266,7 +272,10 @@ async fn run(
     stopping.set(true);
     core.wake_acceptors();
     core.draining.set(true);
-    core.reaper.reap_all();
+    core.handed_over.set(link.stop.handed_over());
+    if !core.handed_over.get() {
+        core.reaper.reap_all();
+    }
     let _ = canceller.cancel();
     // The accept tasks own the listeners: wait (briefly) until they have dropped them.
     for _ in 0..100 {
@@ -278,6 +287,7 @@ async fn run(
     let deadline = clock::now() + link.stop.grace();
     while core.connections.get() > 0 && clock::now() < deadline {
         monoio::time::sleep(Duration::from_millis(5)).await;
+        core.reaper.reap(clock::now()); // idle timeouts still end handed-over connections
     }
 }
 

@@ -1,4 +1,4 @@
-//! Tests of `[admin]`, `[log]` and `shutdown_grace`: values, defaults, relative paths, the
+//! Tests of `[admin]`, `[log]`, `shutdown_grace`, `pid_file` and `reload_on_change`: values, defaults, relative paths, the
 //! printed round trip, and one test per kind of mistake with its exact line and key.
 
 use std::path::PathBuf;
@@ -10,6 +10,8 @@ use crate::log::Level;
 
 const OPS: &str = r#"listen = ["127.0.0.1:8080"]
 shutdown_grace = "30s"
+pid_file = "run/ringlb.pid"
+reload_on_change = true
 
 [admin]
 listen = "127.0.0.1:9090"
@@ -52,6 +54,8 @@ fn ops_keys_parse_to_exact_values() {
             error: AccessTarget::Stderr,
         },
         shutdown_grace: Duration::from_secs(30),
+        pid_file: Some(PathBuf::from("/etc/ringlb/run/ringlb.pid")),
+        reload_on_change: true,
     };
     assert_eq!(cfg.ops, want);
 }
@@ -65,6 +69,8 @@ fn ops_defaults() {
     assert_eq!(cfg.ops.log.access_format, "combined");
     assert_eq!(cfg.ops.log.level, Level::Info);
     assert_eq!(cfg.ops.shutdown_grace, Duration::from_secs(10));
+    assert_eq!(cfg.ops.pid_file, None);
+    assert!(!cfg.ops.reload_on_change);
 
     // An empty [admin] turns the listener on with every default.
     let cfg = parse_str(&with("[admin]"), "m.toml").unwrap();
@@ -188,6 +194,14 @@ fn bad_admin_listen() {
     let text = with("[admin]\nallow = []\nlisten = \"localhost:8081\"\n");
     let msg = expect_err(&text, 3, "admin.listen");
     assert!(msg.contains("expected IP:PORT"), "{msg}");
+}
+
+#[test]
+fn pid_file_and_reload_on_change_mistakes() {
+    let msg = expect_err(&with("pid_file = \" \""), 1, "pid_file");
+    assert!(msg.contains("must be a file path"), "{msg}");
+    expect_err(&with("\npid_file = 3"), 2, "pid_file");
+    expect_err(&with("reload_on_change = \"yes\""), 1, "reload_on_change");
 }
 
 #[test]

@@ -1,6 +1,6 @@
-//! `[admin]`, `[log]` and `shutdown_grace` -> [`Ops`].
+//! `[admin]`, `[log]`, `shutdown_grace`, `pid_file` and `reload_on_change` -> [`Ops`].
 //!
-//! Paths (`admin.htpasswd`, a file `log.access` or `log.error`) relative to the config file
+//! Paths (`pid_file`, `admin.htpasswd`, a file `log.access` or `log.error`) relative to the config file
 //! are resolved against its directory here; the files themselves are opened later, not at
 //! validation.
 
@@ -20,17 +20,24 @@ use crate::log::Level;
 /// Longest `shutdown_grace`.
 pub(crate) const MAX_SHUTDOWN_GRACE: Duration = Duration::from_secs(600);
 
+/// The process's own top-level keys.
+pub(in crate::config) struct Process<'a> {
+    pub(in crate::config) shutdown_grace: Option<&'a Spanned<Scalar>>,
+    pub(in crate::config) pid_file: Option<&'a Spanned<String>>,
+    pub(in crate::config) reload_on_change: Option<bool>,
+}
+
 /// Validates the operations settings; `listen` are the validated client listen addresses,
 /// which the admin listener must not share.
 pub(super) fn ops(
     ctx: &Ctx<'_>,
-    shutdown_grace: Option<&Spanned<Scalar>>,
+    process: Process<'_>,
     admin: Option<&Spanned<FileAdmin>>,
     log: Option<&FileLog>,
     listen: &[(SocketAddr, String)],
 ) -> Result<Ops, ConfigError> {
     let d = Ops::default();
-    let shutdown_grace = match shutdown_grace {
+    let shutdown_grace = match process.shutdown_grace {
         Some(v) => ctx.check(v, "shutdown_grace", parse_shutdown_grace)?,
         None => d.shutdown_grace,
     };
@@ -42,10 +49,16 @@ pub(super) fn ops(
         Some(l) => log_config(ctx, l)?,
         None => d.log,
     };
+    let pid_file = match process.pid_file {
+        Some(p) => Some(ctx.check(p, "pid_file", |s| file_path(ctx, s))?),
+        None => None,
+    };
     Ok(Ops {
         admin,
         log,
         shutdown_grace,
+        pid_file,
+        reload_on_change: process.reload_on_change.unwrap_or(d.reload_on_change),
     })
 }
 
@@ -85,12 +98,7 @@ fn admin_config(
         None => d.allow,
     };
     let htpasswd = match &a.htpasswd {
-        Some(p) => Some(ctx.check(p, "admin.htpasswd", |s| {
-            if s.trim().is_empty() {
-                return Err("must be a file path, not empty".to_owned());
-            }
-            Ok(resolve(ctx.base, s))
-        })?),
+        Some(p) => Some(ctx.check(p, "admin.htpasswd", |s| file_path(ctx, s))?),
         None => None,
     };
     let mut server_names = Vec::new();
@@ -289,6 +297,14 @@ pub(crate) fn parse_level(text: &str) -> Result<Level, String> {
         .into_iter()
         .find(|l| l.as_str().eq_ignore_ascii_case(text))
         .ok_or_else(|| format!("unknown level {text:?}; expected error, warn, info or debug"))
+}
+
+/// A file path key's value, resolved against the config file's directory; never empty.
+fn file_path(ctx: &Ctx<'_>, path: &str) -> Result<PathBuf, String> {
+    if path.trim().is_empty() {
+        return Err("must be a file path, not empty".to_owned());
+    }
+    Ok(resolve(ctx.base, path))
 }
 
 /// `path` joined to `base` when relative (and `base` is known).
