@@ -132,6 +132,7 @@ fn run(cfg: Arc<Config>) -> ExitCode {
         }
     };
     handle.controller().carry_overrides(overrides);
+    let _watcher = watch::start(handle.controller().clone());
     for w in handle.workers() {
         let cpu = w.cpu.map_or("unpinned".to_string(), |c| format!("cpu {c}"));
         eprintln!("ringlb: worker {} on {cpu}, driver {}", w.index, w.driver);
@@ -170,7 +171,6 @@ fn run(cfg: Arc<Config>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    let _watcher = watch::start(handle.controller().clone());
     let main_pid = inherited.is_upgrade().then(std::process::id);
     systemd::notify(State::Ready { main_pid });
     inherited.serving();

@@ -1,10 +1,12 @@
-//! Zero-downtime binary upgrade (`SIGUSR2`) of the `ringlb` binary under load: the binary's
-//! file is replaced, the running process starts the new one on its listening sockets, the
-//! new one serves, the old one finishes its connections and exits. Across it, no request
+//! The process's life under a service manager. Zero-downtime binary upgrade (`SIGUSR2`) of
+//! the `ringlb` binary under load: the binary's file is replaced, the running process starts
+//! the new one on its listening sockets, the new one serves, the old one finishes its
+//! connections and exits. Across it, no request
 //! fails and no connection is refused; the operator's override (a drained member) holds in
 //! the new process; the pid file names the new process. Also what systemd is told
-//! (`NOTIFY_SOCKET`) through start, reload, upgrade and stop. Every process started here is
-//! ended by its PID.
+//! (`NOTIFY_SOCKET`) through start, reload, upgrade and stop; `reload_on_change`; error-log
+//! priorities under the journal (`JOURNAL_STREAM`). Every process started here is ended by
+//! its PID.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -371,4 +373,83 @@ fn systemd_is_told_of_start_reload_upgrade_and_stop() {
         "the new process stops"
     );
     drop(old);
+}
+
+#[test]
+fn reload_on_change_reloads_a_stable_file_and_ignores_a_broken_one() {
+    let dir = dir("watch");
+    let (a, b) = (MockMember::named("a"), MockMember::named("b"));
+    let (port, admin_port) = (free_port(), free_port());
+    let config = dir.join("ringlb.toml");
+    let text = |member: &MockMember| {
+        format!(
+            "listen = [\"127.0.0.1:{port}\"]\nworkers = 1\nreload_on_change = true\n\n\
+             [admin]\nlisten = \"127.0.0.1:{admin_port}\"\n\n\
+             [[balancer]]\nname = \"app\"\n[[balancer.member]]\nurl = \"http://{}\"\n",
+            member.addr()
+        )
+    };
+    std::fs::write(&config, text(&a)).unwrap();
+    let journal = dir.join("stderr");
+    let stderr = std::fs::File::create(&journal).unwrap();
+    let meta = std::os::unix::fs::MetadataExt::ino(&stderr.metadata().unwrap());
+    let dev = std::os::unix::fs::MetadataExt::dev(&stderr.metadata().unwrap());
+    let mut child = Command::new(RINGLB)
+        .arg("run")
+        .arg("-c")
+        .arg(&config)
+        .env("JOURNAL_STREAM", format!("{dev}:{meta}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let pid = Adopted(child.id());
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let body = || {
+        let s = TcpStream::connect(addr).ok()?;
+        common::set_timeouts(&s);
+        exchange(&mut BufReader::new(s), true).ok().map(|(b, _)| b)
+    };
+    let log = || std::fs::read_to_string(&journal).unwrap_or_default();
+    // The file is watched from before the manager's line.
+    assert!(poll_until(secs(10), || log().contains("manager on")));
+    assert_eq!(body().as_deref(), Some(&b"a"[..]));
+
+    // A broken file is logged and ignored: the configuration in force stays.
+    std::fs::write(&config, "listen = [\"127.0.0.1:").unwrap();
+    assert!(
+        poll_until(secs(10), || log().contains("reload was refused")),
+        "the broken file is reported: {}",
+        log()
+    );
+    assert_eq!(body().as_deref(), Some(&b"a"[..]));
+
+    // Written in two steps, the second within the settling time: one reload, to member b.
+    let next = text(&b);
+    let (head, tail) = next.split_at(next.len() / 2);
+    std::fs::write(&config, head).unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&config)
+        .unwrap()
+        .write_all(tail.as_bytes())
+        .unwrap();
+    assert!(
+        poll_until(secs(10), || body().as_deref() == Some(b"b")),
+        "the changed file is in force: {}",
+        log()
+    );
+    let reloads = log().matches("reloaded after").count();
+    assert_eq!(reloads, 1, "one reload for one change: {}", log());
+    // Under the journal every line carries its priority.
+    let text = log();
+    let error = text
+        .lines()
+        .find(|l| l.contains("reload was refused"))
+        .unwrap();
+    assert!(error.starts_with("<3>["), "{error}");
+    let info = text.lines().find(|l| l.contains("reloaded after")).unwrap();
+    assert!(info.starts_with("<6>["), "{info}");
+    pid.stop();
+    let _ = child.wait();
 }
