@@ -12,11 +12,13 @@
 //! | `ringlb_worker_connections` | gauge | `worker`, `driver` |
 //! | `ringlb_tls_handshake_failures_total` | counter | |
 //! | `ringlb_http2_floods_total` | counter | |
+//! | `ringlb_generated_responses_total` | counter: responses ringlb made itself | `code` (`other` for unlisted codes) |
+//! | `process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_open_fds`, `process_max_fds`, `process_start_time_seconds` | as the Prometheus client libraries; absent where `/proc` does not tell | |
 //! | `ringlb_member_requests_total` | counter | |
 //! | `ringlb_member_responses_total` | counter | `class` = `1xx`..`5xx` |
 //! | `ringlb_member_bytes_received_total`, `..._bytes_sent_total` | counter | |
 //! | `ringlb_member_errors_total` | counter | |
-//! | `ringlb_member_busy` | gauge | |
+//! | `ringlb_member_in_flight` | gauge: requests in flight (was `ringlb_member_busy`) | |
 //! | `ringlb_member_up` | gauge 1/0: takes new requests (`health` is `ok`) | |
 //! | `ringlb_member_health` | gauge, 1 for the current state | `state` = `ok`, `draining`, `error`, `hc_failed`, `disabled`, `stopped` |
 //! | `ringlb_member_loadfactor` | gauge | |
@@ -37,7 +39,7 @@
 
 use std::fmt::Write;
 
-use super::model::{Health, LimitView, MemberView, Snapshot};
+use super::model::{Health, LimitView, MemberView, ProcessView, Snapshot};
 
 /// The `Content-Type` of [`render_metrics`]' output.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -99,6 +101,27 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
         "HTTP/2 connections closed for a flood (control frames, rapid reset, CONTINUATION).",
     );
     let _ = writeln!(out, "ringlb_http2_floods_total {}", snapshot.http2_floods);
+    family(
+        &mut out,
+        "ringlb_generated_responses_total",
+        "counter",
+        "Responses ringlb generated itself (not relayed from a member), by status code; \
+         code=\"other\" counts the codes not listed.",
+    );
+    for &(code, n) in &snapshot.generated {
+        if code == 0 {
+            let _ = writeln!(
+                out,
+                "ringlb_generated_responses_total{{code=\"other\"}} {n}"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "ringlb_generated_responses_total{{code=\"{code}\"}} {n}"
+            );
+        }
+    }
+    process(&mut out, &snapshot.process);
 
     let members: Vec<(String, &MemberView)> = snapshot
         .balancers
@@ -163,12 +186,12 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
 
     family(
         &mut out,
-        "ringlb_member_busy",
+        "ringlb_member_in_flight",
         "gauge",
         "Requests in flight on the member.",
     );
     for (labels, m) in &members {
-        let _ = writeln!(out, "ringlb_member_busy{{{labels}}} {}", m.busy);
+        let _ = writeln!(out, "ringlb_member_in_flight{{{labels}}} {}", m.busy);
     }
     family(
         &mut out,
@@ -245,6 +268,49 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
     }
     limits(&mut out, &members);
     out
+}
+
+/// The `process_*` families the Prometheus client libraries export; a family whose figure
+/// `/proc` did not give is left out.
+fn process(out: &mut String, p: &ProcessView) {
+    let families: [(&str, &str, &str, Option<f64>); 5] = [
+        (
+            "process_cpu_seconds_total",
+            "counter",
+            "Total user and system CPU time spent in seconds.",
+            p.cpu_seconds,
+        ),
+        (
+            "process_resident_memory_bytes",
+            "gauge",
+            "Resident memory size in bytes.",
+            p.resident_memory_bytes.map(|v| v as f64),
+        ),
+        (
+            "process_open_fds",
+            "gauge",
+            "Number of open file descriptors.",
+            p.open_fds.map(|v| v as f64),
+        ),
+        (
+            "process_max_fds",
+            "gauge",
+            "Maximum number of open file descriptors.",
+            p.max_fds.map(|v| v as f64),
+        ),
+        (
+            "process_start_time_seconds",
+            "gauge",
+            "Start time of the process since unix epoch in seconds.",
+            p.start_time_seconds,
+        ),
+    ];
+    for (name, kind, help, value) in families {
+        if let Some(v) = value {
+            family(out, name, kind, help);
+            let _ = writeln!(out, "{name} {}", float(v));
+        }
+    }
 }
 
 /// A limit family: name, type, help text and how to read it.

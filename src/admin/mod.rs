@@ -29,6 +29,7 @@ pub mod htpasswd;
 pub mod json;
 pub mod metrics;
 pub mod model;
+pub mod process;
 mod routes;
 pub mod server;
 pub mod snapshot;

@@ -26,6 +26,28 @@ pub struct Snapshot {
     pub tls_handshake_failures: u64,
     /// HTTP/2 connections the flood guard closed since start, every worker together.
     pub http2_floods: u64,
+    /// Responses ringlb generated itself, every worker together: `(code, count)`, code 0
+    /// for every code not counted on its own. Metrics only.
+    #[serde(skip)]
+    pub generated: Vec<(u16, u64)>,
+    /// The process's CPU, memory and descriptors. Metrics only.
+    #[serde(skip)]
+    pub process: ProcessView,
+}
+
+/// What the `process_*` families show; `None` where `/proc` did not tell.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProcessView {
+    /// User plus system CPU time, seconds.
+    pub cpu_seconds: Option<f64>,
+    /// Resident set size, bytes.
+    pub resident_memory_bytes: Option<u64>,
+    /// Open file descriptors.
+    pub open_fds: Option<u64>,
+    /// The soft open files limit.
+    pub max_fds: Option<u64>,
+    /// When the process started, Unix seconds.
+    pub start_time_seconds: Option<f64>,
 }
 
 /// One per-core worker thread.

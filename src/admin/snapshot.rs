@@ -122,6 +122,8 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
         overrides: controller.overrides().describe(),
         tls_handshake_failures: crate::tls::handshake_failures(),
         http2_floods: crate::worker::http2_floods(),
+        generated: gen.stats.generated(),
+        process: super::process::read(),
     }
 }
 

@@ -112,6 +112,7 @@ impl SharedGen {
         let mut next = SharedGen::new(self.number + 1, config, self.stats.cores())
             .with_tls(self.tls.clone())
             .with_connectors(connectors);
+        next.stats.seed_generated(&self.stats);
         for (b, bcfg) in next.config.balancers.iter().enumerate() {
             let Some(ob) = self
                 .config

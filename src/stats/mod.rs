@@ -21,6 +21,7 @@
 //! still in its store buffer: a sum can be a few requests old, never torn within a counter.
 
 mod fault;
+mod generated;
 mod queue;
 mod slots;
 #[cfg(test)]
@@ -33,6 +34,8 @@ use std::sync::Arc;
 use crossbeam_utils::CachePadded;
 
 pub use fault::{Fault, LastError};
+pub use generated::{generated_index, GENERATED_CODES};
+use generated::{GeneratedSlot, GENERATED_WORDS};
 pub use queue::QueueTotals;
 pub use slots::LATENCY_BOUNDS_US;
 use slots::{CoreSlot, Field, FIELDS};
@@ -102,6 +105,8 @@ pub struct Stats {
     slots: Box<[CachePadded<CoreSlot>]>,
     /// `offsets[b]` = flat index of balancer `b`'s member 0; `offsets[balancers]` = total.
     offsets: Box<[usize]>,
+    /// Slot *i*: the responses core *i* generated itself, by code.
+    generated: Box<[CachePadded<GeneratedSlot>]>,
 }
 
 impl Stats {
@@ -120,6 +125,7 @@ impl Stats {
                 .map(|_| CachePadded::new(CoreSlot::new(total)))
                 .collect(),
             offsets: offsets.into(),
+            generated: (0..cores).map(|_| CachePadded::default()).collect(),
         }
     }
 
@@ -289,6 +295,13 @@ impl CoreWriter {
 }
 
 impl CoreWriter {
+    /// One response ringlb generated itself with `status` (not relayed from a member).
+    pub fn add_generated(&self, status: u16) {
+        if let Some(slot) = self.stats.generated.get(self.core) {
+            slot.add(generated_index(status), 1);
+        }
+    }
+
     /// One response time of member `m`, in microseconds.
     pub fn observe_latency(&self, b: usize, m: usize, micros: u64) {
         self.add(b, m, Field::LatencySumUs as usize, micros);
@@ -300,6 +313,29 @@ impl CoreWriter {
 }
 
 impl Stats {
+    /// Generated responses summed over the cores: `(code, count)` for each of
+    /// [`GENERATED_CODES`], then the count of any other code as `(0, count)`.
+    pub fn generated(&self) -> Vec<(u16, u64)> {
+        let mut sum = [0u64; GENERATED_WORDS];
+        for slot in self.generated.iter() {
+            slot.sum_into(&mut sum);
+        }
+        (GENERATED_CODES.iter().copied().chain([0]))
+            .zip(sum)
+            .collect()
+    }
+
+    /// Starts the generated-response counters from `from`'s (the previous generation, on
+    /// reload). Same rule as [`Self::seed`]: only before the workers share it.
+    pub fn seed_generated(&self, from: &Stats) {
+        let Some(slot) = self.generated.first() else {
+            return;
+        };
+        for (i, (_, n)) in from.generated().into_iter().enumerate() {
+            slot.add(i, n);
+        }
+    }
+
     /// Starts member `m` of balancer `b` from `totals` (carried over from the previous
     /// generation on reload), busy excepted, its last failure included. Call only before the
     /// `Stats` is shared with the workers: it writes core 0's slot, whose single writer is

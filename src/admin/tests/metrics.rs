@@ -278,7 +278,7 @@ fn values_and_labels() {
         5.0 * 1024.0 * 1024.0
     );
     assert_eq!(value("ringlb_member_bytes_sent_total", &[]), 2048.0);
-    assert_eq!(value("ringlb_member_busy", &[]), 3.0);
+    assert_eq!(value("ringlb_member_in_flight", &[]), 3.0);
     assert_eq!(value("ringlb_member_errors_total", &[]), 7.0);
     assert_eq!(value("ringlb_member_up", &[]), 0.0, "n1 drains");
     assert_eq!(value("ringlb_member_loadfactor", &[]), 2.5);
@@ -436,4 +436,47 @@ fn limit_families_only_for_members_with_max() {
         let n = samples.iter().filter(|s| s.name == name).count();
         assert_eq!(n, 1, "{name}: only n1 has max");
     }
+}
+
+#[test]
+fn generated_responses_by_code() {
+    let samples = validate(&render_metrics(&sample())).unwrap();
+    let value = |code: &str| {
+        find(
+            &samples,
+            "ringlb_generated_responses_total",
+            &[("code", code)],
+        )
+        .map(|s| s.value)
+    };
+    let cases = [
+        ("404", Some(2.0)),
+        ("502", Some(1.0)),
+        ("other", Some(3.0)),
+        ("0", None),
+    ];
+    for (code, want) in cases {
+        assert_eq!(value(code), want, "code {code}");
+    }
+}
+
+#[test]
+fn process_families_present_only_when_known() {
+    let samples = validate(&render_metrics(&sample())).unwrap();
+    let cases = [
+        ("process_cpu_seconds_total", 1.5),
+        ("process_resident_memory_bytes", 4096.0),
+        ("process_open_fds", 12.0),
+        ("process_max_fds", 1024.0),
+        ("process_start_time_seconds", 1.7e9),
+    ];
+    for (name, want) in cases {
+        assert_eq!(
+            find(&samples, name, &[]).map(|s| s.value),
+            Some(want),
+            "{name}"
+        );
+    }
+    let text = render_metrics(&Snapshot::default());
+    assert!(!text.contains("process_"), "{text}");
 }

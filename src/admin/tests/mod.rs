@@ -1,7 +1,7 @@
 //! Tests for the admin modules, one file per module, sharing [`sample`].
 
 use super::model::{
-    BalancerView, Health, LastErrorView, LimitView, MemberView, Snapshot, WorkerView,
+    BalancerView, Health, LastErrorView, LimitView, MemberView, ProcessView, Snapshot, WorkerView,
 };
 
 mod access;
@@ -10,6 +10,7 @@ mod form;
 mod html;
 mod json;
 mod metrics;
+mod process;
 
 /// Two balancers, six members covering every health state, hostile text in names and errors.
 pub(super) fn sample() -> Snapshot {
@@ -109,5 +110,13 @@ pub(super) fn sample() -> Snapshot {
         overrides: vec!["balancer app member http://10.0.0.1:8080: status +N".into()],
         tls_handshake_failures: 0,
         http2_floods: 0,
+        generated: vec![(404, 2), (502, 1), (0, 3)],
+        process: ProcessView {
+            cpu_seconds: Some(1.5),
+            resident_memory_bytes: Some(4096),
+            open_fds: Some(12),
+            max_fds: Some(1024),
+            start_time_seconds: Some(1.7e9),
+        },
     }
 }
