@@ -107,6 +107,11 @@ fn scrape_passes_promtool_and_counts_the_traffic(driver: IoDriver) {
         .requests()
         .iter()
         .any(|r| r.path == "/health")));
+    let mut bad = cfg.clone();
+    if let Some(h) = bad.balancers[0].members[0].options.health.as_mut() {
+        h.interval = millis(50); // below the 100 ms floor: refused
+    }
+    assert!(proxy.reload(bad).is_err());
     proxy.reload(cfg).unwrap();
 
     let scrape = || call(admin.local_addr(), "GET", "/metrics", "", "").2;
@@ -129,6 +134,14 @@ fn scrape_passes_promtool_and_counts_the_traffic(driver: IoDriver) {
         Some(0.0)
     );
     assert!(!text.contains("ringlb_member_busy"), "the old name is gone");
+    let reload_cases = [
+        ("ringlb_config_generation", 2.0),
+        ("ringlb_reloads_total{result=\"success\"}", 1.0),
+        ("ringlb_reloads_total{result=\"failure\"}", 1.0),
+    ];
+    for (series, want) in reload_cases {
+        assert_eq!(sample(&text, series), Some(want), "{series}");
+    }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -144,6 +157,11 @@ fn scrape_passes_promtool_and_counts_the_traffic(driver: IoDriver) {
     );
     assert!(sample(&text, "process_resident_memory_bytes").unwrap() > 1e6);
     assert!(sample(&text, "process_cpu_seconds_total").unwrap() > 0.0);
+    let reloaded = sample(&text, "ringlb_last_reload_success_timestamp_seconds").unwrap();
+    assert!(
+        reloaded >= start && reloaded <= now + 1.0,
+        "reload at {reloaded}"
+    );
 
     // Another generated 404 after the reload: the count carried over and moves on.
     assert_eq!(

@@ -13,6 +13,9 @@
 //! | `ringlb_tls_handshake_failures_total` | counter | |
 //! | `ringlb_http2_floods_total` | counter | |
 //! | `ringlb_generated_responses_total` | counter: responses ringlb made itself | `code` (`other` for unlisted codes) |
+//! | `ringlb_config_generation` | gauge | |
+//! | `ringlb_reloads_total` | counter | `result` = `success`, `failure` |
+//! | `ringlb_last_reload_success_timestamp_seconds` | gauge, after a successful reload only | |
 //! | `process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_open_fds`, `process_max_fds`, `process_start_time_seconds` | as the Prometheus client libraries; absent where `/proc` does not tell | |
 //! | `ringlb_member_requests_total` | counter | |
 //! | `ringlb_member_responses_total` | counter | `class` = `1xx`..`5xx` |
@@ -121,6 +124,7 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
             );
         }
     }
+    reloads(&mut out, snapshot);
     process(&mut out, &snapshot.process);
 
     let members: Vec<(String, &MemberView)> = snapshot
@@ -268,6 +272,46 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
     }
     limits(&mut out, &members);
     out
+}
+
+/// The configuration generation and the reload outcomes.
+fn reloads(out: &mut String, s: &Snapshot) {
+    family(
+        out,
+        "ringlb_config_generation",
+        "gauge",
+        "The configuration generation in force: 1 at start, one more per reload or member edit.",
+    );
+    let _ = writeln!(out, "ringlb_config_generation {}", s.generation);
+    family(
+        out,
+        "ringlb_reloads_total",
+        "counter",
+        "Reloads of the configuration (SIGHUP, the API, a changed file), by result.",
+    );
+    let _ = writeln!(
+        out,
+        "ringlb_reloads_total{{result=\"success\"}} {}",
+        s.reloads_succeeded
+    );
+    let _ = writeln!(
+        out,
+        "ringlb_reloads_total{{result=\"failure\"}} {}",
+        s.reloads_failed
+    );
+    if let Some(ms) = s.last_reload_success_unix_ms {
+        family(
+            out,
+            "ringlb_last_reload_success_timestamp_seconds",
+            "gauge",
+            "Unix time of the last successful reload; absent before the first.",
+        );
+        let _ = writeln!(
+            out,
+            "ringlb_last_reload_success_timestamp_seconds {}",
+            float(ms as f64 / 1000.0)
+        );
+    }
 }
 
 /// The `process_*` families the Prometheus client libraries export; a family whose figure

@@ -30,6 +30,18 @@ pub struct Snapshot {
     /// for every code not counted on its own. Metrics only.
     #[serde(skip)]
     pub generated: Vec<(u16, u64)>,
+    /// The configuration generation in force (1 at start, one more per reload or edit).
+    /// Metrics only.
+    #[serde(skip)]
+    pub generation: u64,
+    /// Reloads that succeeded and failed since start. Metrics only.
+    #[serde(skip)]
+    pub reloads_succeeded: u64,
+    #[serde(skip)]
+    pub reloads_failed: u64,
+    /// Unix milliseconds of the last successful reload; `None` before the first. Metrics only.
+    #[serde(skip)]
+    pub last_reload_success_unix_ms: Option<u64>,
     /// The process's CPU, memory and descriptors. Metrics only.
     #[serde(skip)]
     pub process: ProcessView,

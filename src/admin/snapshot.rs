@@ -15,6 +15,7 @@ use crate::stats::LATENCY_BOUNDS_US;
 /// A snapshot of everything the manager shows. `epoch` is the workers' clock origin.
 pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
     let gen = controller.current();
+    let reloads = controller.reloads();
     let now = clock::now();
     let now_ms = clock::ms_since(epoch, now);
     #[allow(clippy::disallowed_methods)] // wall-clock time shown to the operator
@@ -123,6 +124,10 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
         tls_handshake_failures: crate::tls::handshake_failures(),
         http2_floods: crate::worker::http2_floods(),
         generated: gen.stats.generated(),
+        generation: gen.number,
+        reloads_succeeded: reloads.succeeded,
+        reloads_failed: reloads.failed,
+        last_reload_success_unix_ms: reloads.last_success_unix_ms,
         process: super::process::read(),
     }
 }

@@ -480,3 +480,25 @@ fn process_families_present_only_when_known() {
     let text = render_metrics(&Snapshot::default());
     assert!(!text.contains("process_"), "{text}");
 }
+
+#[test]
+fn reload_families() {
+    let samples = validate(&render_metrics(&sample())).unwrap();
+    let value = |name: &str, labels: &[(&str, &str)]| find(&samples, name, labels).map(|s| s.value);
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], Option<f64>);
+    let cases: [Case; 4] = [
+        ("ringlb_config_generation", &[], Some(4.0)),
+        ("ringlb_reloads_total", &[("result", "success")], Some(3.0)),
+        ("ringlb_reloads_total", &[("result", "failure")], Some(1.0)),
+        (
+            "ringlb_last_reload_success_timestamp_seconds",
+            &[],
+            Some(1_700_000_000.5),
+        ),
+    ];
+    for (name, labels, want) in cases {
+        assert_eq!(value(name, labels), want, "{name} {labels:?}");
+    }
+    let text = render_metrics(&Snapshot::default());
+    assert!(!text.contains("ringlb_last_reload_success"), "{text}");
+}

@@ -111,6 +111,10 @@ pub(super) fn sample() -> Snapshot {
         tls_handshake_failures: 0,
         http2_floods: 0,
         generated: vec![(404, 2), (502, 1), (0, 3)],
+        generation: 4,
+        reloads_succeeded: 3,
+        reloads_failed: 1,
+        last_reload_success_unix_ms: Some(1_700_000_000_500),
         process: ProcessView {
             cpu_seconds: Some(1.5),
             resident_memory_bytes: Some(4096),
