@@ -134,6 +134,10 @@ fn scrape_passes_promtool_and_counts_the_traffic(driver: IoDriver) {
         Some(0.0)
     );
     assert!(!text.contains("ringlb_member_busy"), "the old name is gone");
+    // upstream_response is 10 s in the test config: the buckets go up to it, no further.
+    let bucket = |le: &str| format!("ringlb_member_response_seconds_bucket{{{a},le=\"{le}\"}}");
+    assert_eq!(sample(&text, &bucket("10")), Some(1.0), "{text}");
+    assert_eq!(sample(&text, &bucket("30")), None, "{text}");
     let reload_cases = [
         ("ringlb_config_generation", 2.0),
         ("ringlb_reloads_total{result=\"success\"}", 1.0),

@@ -1,7 +1,7 @@
 //! Builds the admin [`Snapshot`] from the current generation: config values, counters summed
 //! over the cores, and the shared health words. Runs on the admin thread at request time.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::model::{
     BalancerView, Health, LastErrorView, LimitView, MemberView, Snapshot, WorkerView,
@@ -16,6 +16,7 @@ use crate::stats::LATENCY_BOUNDS_US;
 pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
     let gen = controller.current();
     let reloads = controller.reloads();
+    let upto = gen.config.timeouts.upstream_response;
     let now = clock::now();
     let now_ms = clock::ms_since(epoch, now);
     #[allow(clippy::disallowed_methods)] // wall-clock time shown to the operator
@@ -75,7 +76,7 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
                             },
                         }
                     };
-                    let latency_buckets = cumulative_buckets(&t.latency_buckets);
+                    let latency_buckets = cumulative_buckets(&t.latency_buckets, upto);
                     let letters = status.to_string();
                     MemberView {
                         url: member.url.clone(),
@@ -146,6 +147,9 @@ fn limit_view(gen: &crate::link::SharedGen, b: usize, m: usize) -> Option<LimitV
         .limits
         .max?;
     let q = gen.stats.queue_totals(b, m);
+    // No request waits longer than `acquire` (default `timeouts.connect`).
+    let member_limits = &gen.config.balancers.get(b)?.members.get(m)?.options.limits;
+    let acquire = member_limits.acquire.unwrap_or(gen.config.timeouts.connect);
     Some(LimitView {
         max,
         connections: u64::from(limit.open()),
@@ -153,17 +157,25 @@ fn limit_view(gen: &crate::link::SharedGen, b: usize, m: usize) -> Option<LimitV
         queued: q.queued,
         timeouts: q.timeouts,
         full: q.full,
-        wait_buckets: cumulative_buckets(&q.wait_buckets),
+        wait_buckets: cumulative_buckets(&q.wait_buckets, acquire),
         wait_sum_secs: q.wait_sum_us as f64 / 1e6,
     })
 }
 
-/// Per-bucket counts of [`LATENCY_BOUNDS_US`] as `(upper bound in seconds, cumulative count)`.
-fn cumulative_buckets(counts: &[u64]) -> Vec<(f64, u64)> {
-    let mut cumulative = 0;
+/// Per-bucket counts of [`LATENCY_BOUNDS_US`] as `(upper bound in seconds, cumulative count)`,
+/// the bounds up to the first at or above `upto` (the upstream response timeout: no response
+/// waits longer, so higher bounds would only repeat the count); all of them when none is.
+pub fn cumulative_buckets(counts: &[u64], upto: Duration) -> Vec<(f64, u64)> {
+    let upto_us = u64::try_from(upto.as_micros()).unwrap_or(u64::MAX);
+    let last = LATENCY_BOUNDS_US
+        .iter()
+        .position(|&b| b >= upto_us)
+        .unwrap_or(LATENCY_BOUNDS_US.len() - 1);
+    let mut cumulative = 0u64;
     (LATENCY_BOUNDS_US.iter().zip(counts))
+        .take(last + 1)
         .map(|(&bound, &n)| {
-            cumulative += n;
+            cumulative = cumulative.saturating_add(n);
             (bound as f64 / 1e6, cumulative)
         })
         .collect()

@@ -61,7 +61,7 @@ pub struct MemberTotals {
     /// Response times observed.
     pub latency_count: u64,
     /// Response times per bucket of [`LATENCY_BOUNDS_US`] (not cumulative).
-    pub latency_buckets: [u64; 13],
+    pub latency_buckets: [u64; LATENCY_BOUNDS_US.len()],
     /// The most recent failure recorded (over the cores summed: the latest of theirs).
     pub last_error: Option<LastError>,
 }
@@ -198,7 +198,7 @@ fn read(slot: &CoreSlot, flat: usize) -> MemberTotals {
     for (class, r) in responses.iter_mut().enumerate() {
         *r = slot.get(flat, Field::Status1xx as usize + class);
     }
-    let mut latency_buckets = [0u64; 13];
+    let mut latency_buckets = [0u64; LATENCY_BOUNDS_US.len()];
     for (i, n) in latency_buckets.iter_mut().enumerate() {
         *n = slot.get(flat, Field::Latency0 as usize + i);
     }

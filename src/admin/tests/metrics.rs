@@ -502,3 +502,22 @@ fn reload_families() {
     let text = render_metrics(&Snapshot::default());
     assert!(!text.contains("ringlb_last_reload_success"), "{text}");
 }
+
+#[test]
+fn response_buckets_reach_the_upstream_timeout() {
+    use crate::admin::snapshot::cumulative_buckets;
+    use std::time::Duration;
+    let counts = [1u64; crate::stats::LATENCY_BOUNDS_US.len()];
+    let last = |upto: Duration| cumulative_buckets(&counts, upto).last().copied();
+    let cases = [
+        (Duration::from_secs(60), Some((60.0, 15))),
+        (Duration::from_secs(10), Some((10.0, 13))),
+        (Duration::from_secs(45), Some((60.0, 15))),
+        (Duration::from_millis(1), Some((0.001, 1))),
+        (Duration::from_secs(7200), Some((3600.0, 20))),
+        (Duration::ZERO, Some((0.001, 1))),
+    ];
+    for (upto, want) in cases {
+        assert_eq!(last(upto), want, "{upto:?}");
+    }
+}
