@@ -160,7 +160,8 @@ fn scrape_passes_promtool_and_counts_the_traffic(driver: IoDriver) {
         sample(&text, "process_max_fds").unwrap() >= sample(&text, "process_open_fds").unwrap()
     );
     assert!(sample(&text, "process_resident_memory_bytes").unwrap() > 1e6);
-    assert!(sample(&text, "process_cpu_seconds_total").unwrap() > 0.0);
+    // Present; its value may still be 0 ticks (10 ms) in a short test.
+    assert!(sample(&text, "process_cpu_seconds_total").unwrap() >= 0.0);
     let reloaded = sample(&text, "ringlb_last_reload_success_timestamp_seconds").unwrap();
     assert!(
         reloaded >= start && reloaded <= now + 1.0,
