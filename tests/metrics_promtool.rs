@@ -115,7 +115,17 @@ fn scrape_passes_promtool_and_counts_the_traffic(driver: IoDriver) {
     proxy.reload(cfg).unwrap();
 
     let scrape = || call(admin.local_addr(), "GET", "/metrics", "", "").2;
-    let text = scrape();
+    let a = format!(
+        "balancer=\"test\",member=\"http://{}\",route=\"a\"",
+        good.addr()
+    );
+    let checks_series = format!("ringlb_member_health_checks_total{{{a}}}");
+    // The member sees a probe a moment before the probe task counts it: poll the scrape.
+    let mut text = scrape();
+    assert!(poll_until(secs(5), || {
+        text = scrape();
+        sample(&text, &checks_series).is_some_and(|n| n >= 1.0)
+    }));
     let generated = |code: &str| {
         sample(
             &text,
@@ -125,15 +135,21 @@ fn scrape_passes_promtool_and_counts_the_traffic(driver: IoDriver) {
     assert_eq!(generated("404"), Some(1.0), "{text}");
     assert_eq!(generated("502"), Some(1.0), "{text}");
     assert_eq!(generated("503"), Some(0.0), "{text}");
-    let a = format!(
-        "balancer=\"test\",member=\"http://{}\",route=\"a\"",
-        good.addr()
-    );
     assert_eq!(
         sample(&text, &format!("ringlb_member_in_flight{{{a}}}")),
         Some(0.0)
     );
     assert!(!text.contains("ringlb_member_busy"), "the old name is gone");
+    let checks = sample(&text, &checks_series).unwrap();
+    assert_eq!(
+        sample(
+            &text,
+            &format!("ringlb_member_health_check_failures_total{{{a}}}")
+        ),
+        Some(0.0)
+    );
+    let count = format!("ringlb_member_health_check_duration_seconds_count{{{a}}}");
+    assert_eq!(sample(&text, &count), Some(checks));
     // upstream_response is 10 s in the test config: the buckets go up to it, no further.
     let bucket = |le: &str| format!("ringlb_member_response_seconds_bucket{{{a},le=\"{le}\"}}");
     assert_eq!(sample(&text, &bucket("10")), Some(1.0), "{text}");

@@ -28,6 +28,10 @@
 //! | `ringlb_member_last_error_timestamp_seconds` | gauge, only for members that failed | `what` |
 //! | `ringlb_member_response_seconds` | histogram | `le` |
 //!
+//! For members with a health check only: `ringlb_member_health_checks_total`,
+//! `ringlb_member_health_check_failures_total` (counters) and the summary
+//! `ringlb_member_health_check_duration_seconds` (`_sum`, `_count`).
+//!
 //! For members with `max` (a connection limit) only, every worker together:
 //!
 //! | family | type | extra labels |
@@ -42,7 +46,7 @@
 
 use std::fmt::Write;
 
-use super::model::{Health, LimitView, MemberView, ProcessView, Snapshot};
+use super::model::{CheckView, Health, LimitView, MemberView, ProcessView, Snapshot};
 
 /// The `Content-Type` of [`render_metrics`]' output.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -271,7 +275,52 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
         histogram(&mut out, "ringlb_member_response_seconds", labels, &h);
     }
     limits(&mut out, &members);
+    checks(&mut out, &members);
     out
+}
+
+/// The health-check families, for members with a health check only.
+fn checks(out: &mut String, members: &[(String, &MemberView)]) {
+    let checked: Vec<(&String, &CheckView)> = (members.iter())
+        .filter_map(|(labels, m)| Some((labels, m.checks.as_ref()?)))
+        .collect();
+    family(
+        out,
+        "ringlb_member_health_checks_total",
+        "counter",
+        "Health-check probes of the member that ran to an outcome.",
+    );
+    for (labels, c) in &checked {
+        let _ = writeln!(
+            out,
+            "ringlb_member_health_checks_total{{{labels}}} {}",
+            c.runs
+        );
+    }
+    family(
+        out,
+        "ringlb_member_health_check_failures_total",
+        "counter",
+        "Health-check probes of the member that failed.",
+    );
+    for (labels, c) in &checked {
+        let _ = writeln!(
+            out,
+            "ringlb_member_health_check_failures_total{{{labels}}} {}",
+            c.failures
+        );
+    }
+    family(
+        out,
+        "ringlb_member_health_check_duration_seconds",
+        "summary",
+        "Time the member's health-check probes took, in seconds.",
+    );
+    for (labels, c) in &checked {
+        let name = "ringlb_member_health_check_duration_seconds";
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", float(c.duration_sum_secs));
+        let _ = writeln!(out, "{name}_count{{{labels}}} {}", c.runs);
+    }
 }
 
 /// The configuration generation and the reload outcomes.

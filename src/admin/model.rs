@@ -144,6 +144,18 @@ pub struct MemberView {
     pub latency_count: u64,
     /// The connection limit and its queue; `None` for a member without `max`.
     pub limit: Option<LimitView>,
+    /// Health-check probes run, failed, and their total duration (seconds); `None` for a
+    /// member without a health check. Metrics only.
+    #[serde(skip)]
+    pub checks: Option<CheckView>,
+}
+
+/// A member's health-check counters, every worker together.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckView {
+    pub runs: u64,
+    pub failures: u64,
+    pub duration_sum_secs: f64,
 }
 
 /// A member's connection limit (`max`) and the requests waiting for it, every worker together.

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::model::{
-    BalancerView, Health, LastErrorView, LimitView, MemberView, Snapshot, WorkerView,
+    BalancerView, CheckView, Health, LastErrorView, LimitView, MemberView, Snapshot, WorkerView,
 };
 use crate::accesslog::time::rfc3339_ms_string;
 use crate::balancer::{HealthState, Status};
@@ -110,6 +110,14 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
                         latency_sum_secs: t.latency_sum_us as f64 / 1e6,
                         latency_count: t.latency_count,
                         limit: limit_view(&gen, b, m),
+                        checks: member.options.health.as_ref().map(|_| {
+                            let c = gen.stats.check_totals(b, m);
+                            CheckView {
+                                runs: c.runs,
+                                failures: c.failures,
+                                duration_sum_secs: c.duration_sum_us as f64 / 1e6,
+                            }
+                        }),
                     }
                 })
                 .collect(),

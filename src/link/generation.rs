@@ -128,6 +128,8 @@ impl SharedGen {
                     next.stats.seed(b, m, &self.stats.totals(ob, om));
                     next.stats
                         .seed_queue(b, m, &self.stats.queue_totals(ob, om));
+                    next.stats
+                        .seed_checks(b, m, &self.stats.check_totals(ob, om));
                     // A host name that moved to another address starts with a clean
                     // health: the errors were the old address's.
                     if old[om].addr == member.addr {

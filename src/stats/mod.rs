@@ -20,6 +20,7 @@
 //! the counters of one request together, and the values may lag the writer by the updates
 //! still in its store buffer: a sum can be a few requests old, never torn within a counter.
 
+mod checks;
 mod fault;
 mod generated;
 mod queue;
@@ -33,6 +34,7 @@ use std::sync::Arc;
 
 use crossbeam_utils::CachePadded;
 
+pub use checks::CheckTotals;
 pub use fault::{Fault, LastError};
 pub use generated::{generated_index, GENERATED_CODES};
 use generated::{GeneratedSlot, GENERATED_WORDS};
@@ -365,4 +367,6 @@ impl Stats {
 const _: () =
     assert!(Field::Latency0 as usize + LATENCY_BOUNDS_US.len() == Field::LastError as usize);
 const _: () = assert!(Field::LastError as usize + 1 == Field::Queued as usize);
-const _: () = assert!(Field::QueueWait0 as usize + LATENCY_BOUNDS_US.len() == FIELDS);
+const _: () =
+    assert!(Field::QueueWait0 as usize + LATENCY_BOUNDS_US.len() == Field::CheckRuns as usize);
+const _: () = assert!(Field::CheckSumUs as usize + 1 == FIELDS);

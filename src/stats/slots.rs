@@ -43,6 +43,12 @@ pub(super) enum Field {
     QueueWaitSumUs = 36,
     /// Queue waits up to `LATENCY_BOUNDS_US[0]`; the next fields are the further buckets.
     QueueWait0 = 37,
+    /// Health-check probes run (after the queue-wait buckets).
+    CheckRuns = 57,
+    /// Health-check probes failed.
+    CheckFailures = 58,
+    /// Sum of probe durations in microseconds.
+    CheckSumUs = 59,
 }
 
 /// Upper bounds of the response-time histogram buckets, in microseconds: Prometheus' default
@@ -73,8 +79,9 @@ pub const LATENCY_BOUNDS_US: [u64; 20] = [
 ];
 
 /// Words per member: five counters, five response classes, the latency sum, count and buckets,
-/// the last failure, then the queue's three counters, wait sum and buckets.
-pub(super) const FIELDS: usize = 12 + LATENCY_BOUNDS_US.len() + 1 + 4 + LATENCY_BOUNDS_US.len();
+/// the last failure, then the queue's three counters, wait sum and buckets, then the health
+/// check's runs, failures and duration sum.
+pub(super) const FIELDS: usize = 12 + LATENCY_BOUNDS_US.len() + 1 + 4 + LATENCY_BOUNDS_US.len() + 3;
 
 /// Unused words before and after the live counters: 128 bytes, the widest prefetch pair on
 /// x86_64 (the same width `crossbeam_utils::CachePadded` uses there).

@@ -91,11 +91,12 @@ fn parse_sample(line: &str) -> Result<Sample, String> {
     })
 }
 
-/// Family a sample belongs to: histogram suffixes map to their base name.
+/// Family a sample belongs to: histogram (and summary) suffixes map to their base name.
 fn family_of<'a>(name: &'a str, types: &HashMap<String, String>) -> &'a str {
     for suffix in ["_bucket", "_sum", "_count"] {
         if let Some(base) = name.strip_suffix(suffix) {
-            if types.get(base).map(String::as_str) == Some("histogram") {
+            let kind = types.get(base).map(String::as_str);
+            if kind == Some("histogram") || (suffix != "_bucket" && kind == Some("summary")) {
                 return base;
             }
         }
@@ -520,4 +521,30 @@ fn response_buckets_reach_the_upstream_timeout() {
     for (upto, want) in cases {
         assert_eq!(last(upto), want, "{upto:?}");
     }
+}
+
+#[test]
+fn health_check_families_only_for_checked_members() {
+    let samples = validate(&render_metrics(&sample())).unwrap();
+    let n1 = [("route", "n1")];
+    let cases = [
+        ("ringlb_member_health_checks_total", Some(7.0)),
+        ("ringlb_member_health_check_failures_total", Some(2.0)),
+        (
+            "ringlb_member_health_check_duration_seconds_sum",
+            Some(0.35),
+        ),
+        (
+            "ringlb_member_health_check_duration_seconds_count",
+            Some(7.0),
+        ),
+    ];
+    for (name, want) in cases {
+        assert_eq!(find(&samples, name, &n1).map(|s| s.value), want, "{name}");
+    }
+    let checked = samples
+        .iter()
+        .filter(|s| s.name == "ringlb_member_health_checks_total")
+        .count();
+    assert_eq!(checked, 1, "only n1 has a health check");
 }

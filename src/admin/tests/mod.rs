@@ -1,7 +1,8 @@
 //! Tests for the admin modules, one file per module, sharing [`sample`].
 
 use super::model::{
-    BalancerView, Health, LastErrorView, LimitView, MemberView, ProcessView, Snapshot, WorkerView,
+    BalancerView, CheckView, Health, LastErrorView, LimitView, MemberView, ProcessView, Snapshot,
+    WorkerView,
 };
 
 mod access;
@@ -51,6 +52,11 @@ pub(super) fn sample() -> Snapshot {
             full: 1,
             wait_buckets: vec![(0.001, 10), (0.01, 30), (1.0, 39)],
             wait_sum_secs: 2.5,
+        }),
+        checks: Some(CheckView {
+            runs: 7,
+            failures: 2,
+            duration_sum_secs: 0.35,
         }),
         ..member("http://10.0.0.1:8080", "n1", "N", Health::Draining)
     };
