@@ -312,7 +312,7 @@ fn metrics_parse_and_match_counted_traffic(driver: IoDriver) {
             value("ringlb_member_response_seconds_count", route),
             Some(answered[route])
         );
-        assert_eq!(value("ringlb_member_busy", route), Some(0));
+        assert_eq!(value("ringlb_member_in_flight", route), Some(0));
     }
     let two_xx: f64 = samples
         .iter()

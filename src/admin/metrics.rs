@@ -12,16 +12,25 @@
 //! | `ringlb_worker_connections` | gauge | `worker`, `driver` |
 //! | `ringlb_tls_handshake_failures_total` | counter | |
 //! | `ringlb_http2_floods_total` | counter | |
+//! | `ringlb_generated_responses_total` | counter: responses ringlb made itself | `code` (`other` for unlisted codes) |
+//! | `ringlb_config_generation` | gauge | |
+//! | `ringlb_reloads_total` | counter | `result` = `success`, `failure` |
+//! | `ringlb_last_reload_success_timestamp_seconds` | gauge, after a successful reload only | |
+//! | `process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_open_fds`, `process_max_fds`, `process_start_time_seconds` | as the Prometheus client libraries; absent where `/proc` does not tell | |
 //! | `ringlb_member_requests_total` | counter | |
 //! | `ringlb_member_responses_total` | counter | `class` = `1xx`..`5xx` |
 //! | `ringlb_member_bytes_received_total`, `..._bytes_sent_total` | counter | |
 //! | `ringlb_member_errors_total` | counter | |
-//! | `ringlb_member_busy` | gauge | |
+//! | `ringlb_member_in_flight` | gauge: requests in flight (was `ringlb_member_busy`) | |
 //! | `ringlb_member_up` | gauge 1/0: takes new requests (`health` is `ok`) | |
 //! | `ringlb_member_health` | gauge, 1 for the current state | `state` = `ok`, `draining`, `error`, `hc_failed`, `disabled`, `stopped` |
 //! | `ringlb_member_loadfactor` | gauge | |
 //! | `ringlb_member_last_error_timestamp_seconds` | gauge, only for members that failed | `what` |
 //! | `ringlb_member_response_seconds` | histogram | `le` |
+//!
+//! For members with a health check only: `ringlb_member_health_checks_total`,
+//! `ringlb_member_health_check_failures_total` (counters) and the summary
+//! `ringlb_member_health_check_duration_seconds` (`_sum`, `_count`).
 //!
 //! For members with `max` (a connection limit) only, every worker together:
 //!
@@ -37,7 +46,7 @@
 
 use std::fmt::Write;
 
-use super::model::{Health, LimitView, MemberView, Snapshot};
+use super::model::{CheckView, Health, LimitView, MemberView, ProcessView, Snapshot};
 
 /// The `Content-Type` of [`render_metrics`]' output.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -99,6 +108,28 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
         "HTTP/2 connections closed for a flood (control frames, rapid reset, CONTINUATION).",
     );
     let _ = writeln!(out, "ringlb_http2_floods_total {}", snapshot.http2_floods);
+    family(
+        &mut out,
+        "ringlb_generated_responses_total",
+        "counter",
+        "Responses ringlb generated itself (not relayed from a member), by status code; \
+         code=\"other\" counts the codes not listed.",
+    );
+    for &(code, n) in &snapshot.generated {
+        if code == 0 {
+            let _ = writeln!(
+                out,
+                "ringlb_generated_responses_total{{code=\"other\"}} {n}"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "ringlb_generated_responses_total{{code=\"{code}\"}} {n}"
+            );
+        }
+    }
+    reloads(&mut out, snapshot);
+    process(&mut out, &snapshot.process);
 
     let members: Vec<(String, &MemberView)> = snapshot
         .balancers
@@ -163,12 +194,12 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
 
     family(
         &mut out,
-        "ringlb_member_busy",
+        "ringlb_member_in_flight",
         "gauge",
         "Requests in flight on the member.",
     );
     for (labels, m) in &members {
-        let _ = writeln!(out, "ringlb_member_busy{{{labels}}} {}", m.busy);
+        let _ = writeln!(out, "ringlb_member_in_flight{{{labels}}} {}", m.busy);
     }
     family(
         &mut out,
@@ -244,7 +275,135 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
         histogram(&mut out, "ringlb_member_response_seconds", labels, &h);
     }
     limits(&mut out, &members);
+    checks(&mut out, &members);
     out
+}
+
+/// The health-check families, for members with a health check only.
+fn checks(out: &mut String, members: &[(String, &MemberView)]) {
+    let checked: Vec<(&String, &CheckView)> = (members.iter())
+        .filter_map(|(labels, m)| Some((labels, m.checks.as_ref()?)))
+        .collect();
+    family(
+        out,
+        "ringlb_member_health_checks_total",
+        "counter",
+        "Health-check probes of the member that ran to an outcome.",
+    );
+    for (labels, c) in &checked {
+        let _ = writeln!(
+            out,
+            "ringlb_member_health_checks_total{{{labels}}} {}",
+            c.runs
+        );
+    }
+    family(
+        out,
+        "ringlb_member_health_check_failures_total",
+        "counter",
+        "Health-check probes of the member that failed.",
+    );
+    for (labels, c) in &checked {
+        let _ = writeln!(
+            out,
+            "ringlb_member_health_check_failures_total{{{labels}}} {}",
+            c.failures
+        );
+    }
+    family(
+        out,
+        "ringlb_member_health_check_duration_seconds",
+        "summary",
+        "Time the member's health-check probes took, in seconds.",
+    );
+    for (labels, c) in &checked {
+        let name = "ringlb_member_health_check_duration_seconds";
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", float(c.duration_sum_secs));
+        let _ = writeln!(out, "{name}_count{{{labels}}} {}", c.runs);
+    }
+}
+
+/// The configuration generation and the reload outcomes.
+fn reloads(out: &mut String, s: &Snapshot) {
+    family(
+        out,
+        "ringlb_config_generation",
+        "gauge",
+        "The configuration generation in force: 1 at start, one more per reload or member edit.",
+    );
+    let _ = writeln!(out, "ringlb_config_generation {}", s.generation);
+    family(
+        out,
+        "ringlb_reloads_total",
+        "counter",
+        "Reloads of the configuration (SIGHUP, the API, a changed file), by result.",
+    );
+    let _ = writeln!(
+        out,
+        "ringlb_reloads_total{{result=\"success\"}} {}",
+        s.reloads_succeeded
+    );
+    let _ = writeln!(
+        out,
+        "ringlb_reloads_total{{result=\"failure\"}} {}",
+        s.reloads_failed
+    );
+    if let Some(ms) = s.last_reload_success_unix_ms {
+        family(
+            out,
+            "ringlb_last_reload_success_timestamp_seconds",
+            "gauge",
+            "Unix time of the last successful reload; absent before the first.",
+        );
+        let _ = writeln!(
+            out,
+            "ringlb_last_reload_success_timestamp_seconds {}",
+            float(ms as f64 / 1000.0)
+        );
+    }
+}
+
+/// The `process_*` families the Prometheus client libraries export; a family whose figure
+/// `/proc` did not give is left out.
+fn process(out: &mut String, p: &ProcessView) {
+    let families: [(&str, &str, &str, Option<f64>); 5] = [
+        (
+            "process_cpu_seconds_total",
+            "counter",
+            "Total user and system CPU time spent in seconds.",
+            p.cpu_seconds,
+        ),
+        (
+            "process_resident_memory_bytes",
+            "gauge",
+            "Resident memory size in bytes.",
+            p.resident_memory_bytes.map(|v| v as f64),
+        ),
+        (
+            "process_open_fds",
+            "gauge",
+            "Number of open file descriptors.",
+            p.open_fds.map(|v| v as f64),
+        ),
+        (
+            "process_max_fds",
+            "gauge",
+            "Maximum number of open file descriptors.",
+            p.max_fds.map(|v| v as f64),
+        ),
+        (
+            "process_start_time_seconds",
+            "gauge",
+            "Start time of the process since unix epoch in seconds.",
+            p.start_time_seconds,
+        ),
+    ];
+    for (name, kind, help, value) in families {
+        if let Some(v) = value {
+            family(out, name, kind, help);
+            let _ = writeln!(out, "{name} {}", float(v));
+        }
+    }
 }
 
 /// A limit family: name, type, help text and how to read it.

@@ -32,6 +32,7 @@ pub mod jkstatus;
 pub mod json;
 pub mod metrics;
 pub mod model;
+pub mod process;
 mod routes;
 pub mod server;
 pub mod snapshot;

@@ -26,6 +26,40 @@ pub struct Snapshot {
     pub tls_handshake_failures: u64,
     /// HTTP/2 connections the flood guard closed since start, every worker together.
     pub http2_floods: u64,
+    /// Responses ringlb generated itself, every worker together: `(code, count)`, code 0
+    /// for every code not counted on its own. Metrics only.
+    #[serde(skip)]
+    pub generated: Vec<(u16, u64)>,
+    /// The configuration generation in force (1 at start, one more per reload or edit).
+    /// Metrics only.
+    #[serde(skip)]
+    pub generation: u64,
+    /// Reloads that succeeded and failed since start. Metrics only.
+    #[serde(skip)]
+    pub reloads_succeeded: u64,
+    #[serde(skip)]
+    pub reloads_failed: u64,
+    /// Unix milliseconds of the last successful reload; `None` before the first. Metrics only.
+    #[serde(skip)]
+    pub last_reload_success_unix_ms: Option<u64>,
+    /// The process's CPU, memory and descriptors. Metrics only.
+    #[serde(skip)]
+    pub process: ProcessView,
+}
+
+/// What the `process_*` families show; `None` where `/proc` did not tell.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProcessView {
+    /// User plus system CPU time, seconds.
+    pub cpu_seconds: Option<f64>,
+    /// Resident set size, bytes.
+    pub resident_memory_bytes: Option<u64>,
+    /// Open file descriptors.
+    pub open_fds: Option<u64>,
+    /// The soft open files limit.
+    pub max_fds: Option<u64>,
+    /// When the process started, Unix seconds.
+    pub start_time_seconds: Option<f64>,
 }
 
 /// One per-core worker thread.
@@ -110,6 +144,18 @@ pub struct MemberView {
     pub latency_count: u64,
     /// The connection limit and its queue; `None` for a member without `max`.
     pub limit: Option<LimitView>,
+    /// Health-check probes run, failed, and their total duration (seconds); `None` for a
+    /// member without a health check. Metrics only.
+    #[serde(skip)]
+    pub checks: Option<CheckView>,
+}
+
+/// A member's health-check counters, every worker together.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckView {
+    pub runs: u64,
+    pub failures: u64,
+    pub duration_sum_secs: f64,
 }
 
 /// A member's connection limit (`max`) and the requests waiting for it, every worker together.

@@ -1,10 +1,10 @@
 //! Builds the admin [`Snapshot`] from the current generation: config values, counters summed
 //! over the cores, and the shared health words. Runs on the admin thread at request time.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::model::{
-    BalancerView, Health, LastErrorView, LimitView, MemberView, Snapshot, WorkerView,
+    BalancerView, CheckView, Health, LastErrorView, LimitView, MemberView, Snapshot, WorkerView,
 };
 use crate::accesslog::time::rfc3339_ms_string;
 use crate::balancer::{HealthState, Status};
@@ -15,6 +15,8 @@ use crate::stats::LATENCY_BOUNDS_US;
 /// A snapshot of everything the manager shows. `epoch` is the workers' clock origin.
 pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
     let gen = controller.current();
+    let reloads = controller.reloads();
+    let upto = gen.config.timeouts.upstream_response;
     let now = clock::now();
     let now_ms = clock::ms_since(epoch, now);
     #[allow(clippy::disallowed_methods)] // wall-clock time shown to the operator
@@ -74,7 +76,7 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
                             },
                         }
                     };
-                    let latency_buckets = cumulative_buckets(&t.latency_buckets);
+                    let latency_buckets = cumulative_buckets(&t.latency_buckets, upto);
                     let letters = status.to_string();
                     MemberView {
                         url: member.url.clone(),
@@ -108,6 +110,14 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
                         latency_sum_secs: t.latency_sum_us as f64 / 1e6,
                         latency_count: t.latency_count,
                         limit: limit_view(&gen, b, m),
+                        checks: member.options.health.as_ref().map(|_| {
+                            let c = gen.stats.check_totals(b, m);
+                            CheckView {
+                                runs: c.runs,
+                                failures: c.failures,
+                                duration_sum_secs: c.duration_sum_us as f64 / 1e6,
+                            }
+                        }),
                     }
                 })
                 .collect(),
@@ -122,6 +132,12 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
         overrides: controller.overrides().describe(),
         tls_handshake_failures: crate::tls::handshake_failures(),
         http2_floods: crate::worker::http2_floods(),
+        generated: gen.stats.generated(),
+        generation: gen.number,
+        reloads_succeeded: reloads.succeeded,
+        reloads_failed: reloads.failed,
+        last_reload_success_unix_ms: reloads.last_success_unix_ms,
+        process: super::process::read(),
     }
 }
 
@@ -139,6 +155,9 @@ fn limit_view(gen: &crate::link::SharedGen, b: usize, m: usize) -> Option<LimitV
         .limits
         .max?;
     let q = gen.stats.queue_totals(b, m);
+    // No request waits longer than `acquire` (default `timeouts.connect`).
+    let member_limits = &gen.config.balancers.get(b)?.members.get(m)?.options.limits;
+    let acquire = member_limits.acquire.unwrap_or(gen.config.timeouts.connect);
     Some(LimitView {
         max,
         connections: u64::from(limit.open()),
@@ -146,17 +165,25 @@ fn limit_view(gen: &crate::link::SharedGen, b: usize, m: usize) -> Option<LimitV
         queued: q.queued,
         timeouts: q.timeouts,
         full: q.full,
-        wait_buckets: cumulative_buckets(&q.wait_buckets),
+        wait_buckets: cumulative_buckets(&q.wait_buckets, acquire),
         wait_sum_secs: q.wait_sum_us as f64 / 1e6,
     })
 }
 
-/// Per-bucket counts of [`LATENCY_BOUNDS_US`] as `(upper bound in seconds, cumulative count)`.
-fn cumulative_buckets(counts: &[u64]) -> Vec<(f64, u64)> {
-    let mut cumulative = 0;
+/// Per-bucket counts of [`LATENCY_BOUNDS_US`] as `(upper bound in seconds, cumulative count)`,
+/// the bounds up to the first at or above `upto` (the upstream response timeout: no response
+/// waits longer, so higher bounds would only repeat the count); all of them when none is.
+pub fn cumulative_buckets(counts: &[u64], upto: Duration) -> Vec<(f64, u64)> {
+    let upto_us = u64::try_from(upto.as_micros()).unwrap_or(u64::MAX);
+    let last = LATENCY_BOUNDS_US
+        .iter()
+        .position(|&b| b >= upto_us)
+        .unwrap_or(LATENCY_BOUNDS_US.len() - 1);
+    let mut cumulative = 0u64;
     (LATENCY_BOUNDS_US.iter().zip(counts))
+        .take(last + 1)
         .map(|(&bound, &n)| {
-            cumulative += n;
+            cumulative = cumulative.saturating_add(n);
             (bound as f64 / 1e6, cumulative)
         })
         .collect()

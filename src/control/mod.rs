@@ -23,6 +23,7 @@
 
 mod dns;
 mod overrides;
+mod reloads;
 #[cfg(test)]
 mod tests;
 
@@ -46,6 +47,8 @@ use crate::dns::Names;
 use crate::link::{Ack, Control, MemberEdit, SharedGen, WorkerInfo};
 use crate::log;
 use crate::systemd;
+pub use reloads::ReloadCounts;
+use reloads::Reloads;
 
 /// How long a change waits for every worker to acknowledge it.
 const APPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -140,6 +143,8 @@ pub struct Controller {
     epoch: Instant,
     /// Tells the DNS thread that the names or the DNS settings may have changed.
     dns_wake: Sender<Wake>,
+    /// Reload outcomes, for the metrics.
+    reloads: Reloads,
 }
 
 /// What the server hands the controller about the workers it started.
@@ -176,7 +181,22 @@ impl Controller {
             connections: links.connections,
             epoch: links.epoch,
             dns_wake,
+            reloads: Reloads::default(),
         }
+    }
+
+    /// Reload outcomes since start (the file re-read, a SIGHUP, the API, a program).
+    pub fn reloads(&self) -> ReloadCounts {
+        self.reloads.counts()
+    }
+
+    /// Counts the outcome of one reload.
+    fn count_reload<T>(&self, result: &Result<T, String>) {
+        #[allow(clippy::disallowed_methods)] // wall-clock time shown to the operator
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        self.reloads.record(result.is_ok(), now);
     }
 
     /// The looked-up address of host name `name` (as `MemberConfig::dns_name` holds it).
@@ -229,6 +249,12 @@ impl Controller {
     /// restart. Returns the new generation's number once every
     /// worker runs it.
     pub fn reload(&self, file: Config, who: &Actor) -> Result<u64, String> {
+        let result = self.apply_reload(file, who);
+        self.count_reload(&result);
+        result
+    }
+
+    fn apply_reload(&self, file: Config, who: &Actor) -> Result<u64, String> {
         let mut state = self.lock();
         let restart: Vec<String> = config::diff(&state.file, &file)
             .into_iter()
@@ -302,7 +328,14 @@ impl Controller {
                 "{source} is not a configuration file that can be re-read"
             ));
         }
-        let file = config::load(path).map_err(|e| e.to_string())?;
+        let file = match config::load(path) {
+            Ok(file) => file,
+            Err(e) => {
+                let result = Err(e.to_string());
+                self.count_reload(&result);
+                return result;
+            }
+        };
         self.reload(Config::clone(&file), who)
     }
 

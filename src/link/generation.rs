@@ -112,6 +112,7 @@ impl SharedGen {
         let mut next = SharedGen::new(self.number + 1, config, self.stats.cores())
             .with_tls(self.tls.clone())
             .with_connectors(connectors);
+        next.stats.seed_generated(&self.stats);
         for (b, bcfg) in next.config.balancers.iter().enumerate() {
             let Some(ob) = self
                 .config
@@ -127,6 +128,8 @@ impl SharedGen {
                     next.stats.seed(b, m, &self.stats.totals(ob, om));
                     next.stats
                         .seed_queue(b, m, &self.stats.queue_totals(ob, om));
+                    next.stats
+                        .seed_checks(b, m, &self.stats.check_totals(ob, om));
                     // A host name that moved to another address starts with a clean
                     // health: the errors were the old address's.
                     if old[om].addr == member.addr {

@@ -20,7 +20,9 @@
 //! the counters of one request together, and the values may lag the writer by the updates
 //! still in its store buffer: a sum can be a few requests old, never torn within a counter.
 
+mod checks;
 mod fault;
+mod generated;
 mod queue;
 mod slots;
 #[cfg(test)]
@@ -32,7 +34,10 @@ use std::sync::Arc;
 
 use crossbeam_utils::CachePadded;
 
+pub use checks::CheckTotals;
 pub use fault::{Fault, LastError};
+pub use generated::{generated_index, GENERATED_CODES};
+use generated::{GeneratedSlot, GENERATED_WORDS};
 pub use queue::QueueTotals;
 pub use slots::LATENCY_BOUNDS_US;
 use slots::{CoreSlot, Field, FIELDS};
@@ -58,7 +63,7 @@ pub struct MemberTotals {
     /// Response times observed.
     pub latency_count: u64,
     /// Response times per bucket of [`LATENCY_BOUNDS_US`] (not cumulative).
-    pub latency_buckets: [u64; 13],
+    pub latency_buckets: [u64; LATENCY_BOUNDS_US.len()],
     /// The most recent failure recorded (over the cores summed: the latest of theirs).
     pub last_error: Option<LastError>,
 }
@@ -102,6 +107,8 @@ pub struct Stats {
     slots: Box<[CachePadded<CoreSlot>]>,
     /// `offsets[b]` = flat index of balancer `b`'s member 0; `offsets[balancers]` = total.
     offsets: Box<[usize]>,
+    /// Slot *i*: the responses core *i* generated itself, by code.
+    generated: Box<[CachePadded<GeneratedSlot>]>,
 }
 
 impl Stats {
@@ -120,6 +127,7 @@ impl Stats {
                 .map(|_| CachePadded::new(CoreSlot::new(total)))
                 .collect(),
             offsets: offsets.into(),
+            generated: (0..cores).map(|_| CachePadded::default()).collect(),
         }
     }
 
@@ -192,7 +200,7 @@ fn read(slot: &CoreSlot, flat: usize) -> MemberTotals {
     for (class, r) in responses.iter_mut().enumerate() {
         *r = slot.get(flat, Field::Status1xx as usize + class);
     }
-    let mut latency_buckets = [0u64; 13];
+    let mut latency_buckets = [0u64; LATENCY_BOUNDS_US.len()];
     for (i, n) in latency_buckets.iter_mut().enumerate() {
         *n = slot.get(flat, Field::Latency0 as usize + i);
     }
@@ -289,6 +297,13 @@ impl CoreWriter {
 }
 
 impl CoreWriter {
+    /// One response ringlb generated itself with `status` (not relayed from a member).
+    pub fn add_generated(&self, status: u16) {
+        if let Some(slot) = self.stats.generated.get(self.core) {
+            slot.add(generated_index(status), 1);
+        }
+    }
+
     /// One response time of member `m`, in microseconds.
     pub fn observe_latency(&self, b: usize, m: usize, micros: u64) {
         self.add(b, m, Field::LatencySumUs as usize, micros);
@@ -300,6 +315,29 @@ impl CoreWriter {
 }
 
 impl Stats {
+    /// Generated responses summed over the cores: `(code, count)` for each of
+    /// [`GENERATED_CODES`], then the count of any other code as `(0, count)`.
+    pub fn generated(&self) -> Vec<(u16, u64)> {
+        let mut sum = [0u64; GENERATED_WORDS];
+        for slot in self.generated.iter() {
+            slot.sum_into(&mut sum);
+        }
+        (GENERATED_CODES.iter().copied().chain([0]))
+            .zip(sum)
+            .collect()
+    }
+
+    /// Starts the generated-response counters from `from`'s (the previous generation, on
+    /// reload). Same rule as [`Self::seed`]: only before the workers share it.
+    pub fn seed_generated(&self, from: &Stats) {
+        let Some(slot) = self.generated.first() else {
+            return;
+        };
+        for (i, (_, n)) in from.generated().into_iter().enumerate() {
+            slot.add(i, n);
+        }
+    }
+
     /// Starts member `m` of balancer `b` from `totals` (carried over from the previous
     /// generation on reload), busy excepted, its last failure included. Call only before the
     /// `Stats` is shared with the workers: it writes core 0's slot, whose single writer is
@@ -329,4 +367,6 @@ impl Stats {
 const _: () =
     assert!(Field::Latency0 as usize + LATENCY_BOUNDS_US.len() == Field::LastError as usize);
 const _: () = assert!(Field::LastError as usize + 1 == Field::Queued as usize);
-const _: () = assert!(Field::QueueWait0 as usize + LATENCY_BOUNDS_US.len() == FIELDS);
+const _: () =
+    assert!(Field::QueueWait0 as usize + LATENCY_BOUNDS_US.len() == Field::CheckRuns as usize);
+const _: () = assert!(Field::CheckSumUs as usize + 1 == FIELDS);

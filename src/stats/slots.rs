@@ -32,29 +32,56 @@ pub(super) enum Field {
     /// (per bucket, not cumulative).
     Latency0 = 12,
     /// The last failure, a packed [`super::LastError`] word (0 = none); stored, not added.
-    LastError = 25,
+    LastError = 32,
     /// Requests that waited for a connection (member `max`).
-    Queued = 26,
+    Queued = 33,
     /// Requests that waited `acquire` in vain.
-    QueueTimeouts = 27,
+    QueueTimeouts = 34,
     /// Requests refused because `maxqueue` were waiting.
-    QueueFull = 28,
+    QueueFull = 35,
     /// Sum of queue waits in microseconds.
-    QueueWaitSumUs = 29,
+    QueueWaitSumUs = 36,
     /// Queue waits up to `LATENCY_BOUNDS_US[0]`; the next fields are the further buckets.
-    QueueWait0 = 30,
+    QueueWait0 = 37,
+    /// Health-check probes run (after the queue-wait buckets).
+    CheckRuns = 57,
+    /// Health-check probes failed.
+    CheckFailures = 58,
+    /// Sum of probe durations in microseconds.
+    CheckSumUs = 59,
 }
 
-/// Upper bounds of the response-time histogram buckets, in microseconds (Prometheus' default
-/// buckets from 1 ms to 10 s); slower responses are only in the count and the sum.
-pub const LATENCY_BOUNDS_US: [u64; 13] = [
-    1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000,
-    5_000_000, 10_000_000,
+/// Upper bounds of the response-time histogram buckets, in microseconds: Prometheus' default
+/// buckets from 1 ms to 10 s, then on to an hour, so that a bound reaches any usual
+/// `timeouts.upstream_response` (the metrics show the bounds up to the first one at or above
+/// it); slower responses are only in the count and the sum.
+pub const LATENCY_BOUNDS_US: [u64; 20] = [
+    1_000,
+    2_500,
+    5_000,
+    10_000,
+    25_000,
+    50_000,
+    100_000,
+    250_000,
+    500_000,
+    1_000_000,
+    2_500_000,
+    5_000_000,
+    10_000_000,
+    30_000_000,
+    60_000_000,
+    120_000_000,
+    300_000_000,
+    600_000_000,
+    1_800_000_000,
+    3_600_000_000,
 ];
 
 /// Words per member: five counters, five response classes, the latency sum, count and buckets,
-/// the last failure, then the queue's three counters, wait sum and buckets.
-pub(super) const FIELDS: usize = 12 + LATENCY_BOUNDS_US.len() + 1 + 4 + LATENCY_BOUNDS_US.len();
+/// the last failure, then the queue's three counters, wait sum and buckets, then the health
+/// check's runs, failures and duration sum.
+pub(super) const FIELDS: usize = 12 + LATENCY_BOUNDS_US.len() + 1 + 4 + LATENCY_BOUNDS_US.len() + 3;
 
 /// Unused words before and after the live counters: 128 bytes, the widest prefetch pair on
 /// x86_64 (the same width `crossbeam_utils::CachePadded` uses there).

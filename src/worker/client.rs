@@ -77,6 +77,7 @@ pub(super) async fn send_own(
     rewrite::write_error(&mut out, status, detail, close, &fields);
     client.linger |= close;
     client.done.status = status;
+    gen.stats.add_generated(status);
     client.done.bytes_out = out.len() as u64;
     client.done.body_bytes =
         (out.len() - memchr::memmem::find(&out, b"\r\n\r\n").map_or(0, |i| i + 4)) as u64;

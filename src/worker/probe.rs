@@ -96,6 +96,7 @@ async fn probe_loop(worker: Rc<Core>, retired: Rc<Cell<bool>>, b: usize, m: usiz
         };
         let member = &gen.config.balancers[b].members[m];
         let timeout = hc.interval.min(gen.config.timeouts.upstream_response);
+        let started = clock::now();
         let outcome = match gen.connector(b, m) {
             Ok(tls) => probe(member, tls, hc, gen.config.timeouts.connect, timeout).await,
             Err(e) => Err(Some((connect_fault(e), 0))),
@@ -103,7 +104,14 @@ async fn probe_loop(worker: Rc<Core>, retired: Rc<Cell<bool>>, b: usize, m: usiz
         if retired.get() {
             return;
         }
-        let now_ms = gen.now_ms(clock::now());
+        let now = clock::now();
+        let now_ms = gen.now_ms(now);
+        // A probe this host could not even start (`Err(None)`) says nothing of the member.
+        if !matches!(outcome, Err(None)) {
+            let micros = u64::try_from(now.saturating_duration_since(started).as_micros());
+            gen.stats
+                .observe_check(b, m, outcome.is_err(), micros.unwrap_or(u64::MAX));
+        }
         match outcome {
             Ok(()) => {
                 (passes, fails) = (passes.saturating_add(1), 0);

@@ -91,11 +91,12 @@ fn parse_sample(line: &str) -> Result<Sample, String> {
     })
 }
 
-/// Family a sample belongs to: histogram suffixes map to their base name.
+/// Family a sample belongs to: histogram (and summary) suffixes map to their base name.
 fn family_of<'a>(name: &'a str, types: &HashMap<String, String>) -> &'a str {
     for suffix in ["_bucket", "_sum", "_count"] {
         if let Some(base) = name.strip_suffix(suffix) {
-            if types.get(base).map(String::as_str) == Some("histogram") {
+            let kind = types.get(base).map(String::as_str);
+            if kind == Some("histogram") || (suffix != "_bucket" && kind == Some("summary")) {
                 return base;
             }
         }
@@ -278,7 +279,7 @@ fn values_and_labels() {
         5.0 * 1024.0 * 1024.0
     );
     assert_eq!(value("ringlb_member_bytes_sent_total", &[]), 2048.0);
-    assert_eq!(value("ringlb_member_busy", &[]), 3.0);
+    assert_eq!(value("ringlb_member_in_flight", &[]), 3.0);
     assert_eq!(value("ringlb_member_errors_total", &[]), 7.0);
     assert_eq!(value("ringlb_member_up", &[]), 0.0, "n1 drains");
     assert_eq!(value("ringlb_member_loadfactor", &[]), 2.5);
@@ -436,4 +437,114 @@ fn limit_families_only_for_members_with_max() {
         let n = samples.iter().filter(|s| s.name == name).count();
         assert_eq!(n, 1, "{name}: only n1 has max");
     }
+}
+
+#[test]
+fn generated_responses_by_code() {
+    let samples = validate(&render_metrics(&sample())).unwrap();
+    let value = |code: &str| {
+        find(
+            &samples,
+            "ringlb_generated_responses_total",
+            &[("code", code)],
+        )
+        .map(|s| s.value)
+    };
+    let cases = [
+        ("404", Some(2.0)),
+        ("502", Some(1.0)),
+        ("other", Some(3.0)),
+        ("0", None),
+    ];
+    for (code, want) in cases {
+        assert_eq!(value(code), want, "code {code}");
+    }
+}
+
+#[test]
+fn process_families_present_only_when_known() {
+    let samples = validate(&render_metrics(&sample())).unwrap();
+    let cases = [
+        ("process_cpu_seconds_total", 1.5),
+        ("process_resident_memory_bytes", 4096.0),
+        ("process_open_fds", 12.0),
+        ("process_max_fds", 1024.0),
+        ("process_start_time_seconds", 1.7e9),
+    ];
+    for (name, want) in cases {
+        assert_eq!(
+            find(&samples, name, &[]).map(|s| s.value),
+            Some(want),
+            "{name}"
+        );
+    }
+    let text = render_metrics(&Snapshot::default());
+    assert!(!text.contains("process_"), "{text}");
+}
+
+#[test]
+fn reload_families() {
+    let samples = validate(&render_metrics(&sample())).unwrap();
+    let value = |name: &str, labels: &[(&str, &str)]| find(&samples, name, labels).map(|s| s.value);
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], Option<f64>);
+    let cases: [Case; 4] = [
+        ("ringlb_config_generation", &[], Some(4.0)),
+        ("ringlb_reloads_total", &[("result", "success")], Some(3.0)),
+        ("ringlb_reloads_total", &[("result", "failure")], Some(1.0)),
+        (
+            "ringlb_last_reload_success_timestamp_seconds",
+            &[],
+            Some(1_700_000_000.5),
+        ),
+    ];
+    for (name, labels, want) in cases {
+        assert_eq!(value(name, labels), want, "{name} {labels:?}");
+    }
+    let text = render_metrics(&Snapshot::default());
+    assert!(!text.contains("ringlb_last_reload_success"), "{text}");
+}
+
+#[test]
+fn response_buckets_reach_the_upstream_timeout() {
+    use crate::admin::snapshot::cumulative_buckets;
+    use std::time::Duration;
+    let counts = [1u64; crate::stats::LATENCY_BOUNDS_US.len()];
+    let last = |upto: Duration| cumulative_buckets(&counts, upto).last().copied();
+    let cases = [
+        (Duration::from_secs(60), Some((60.0, 15))),
+        (Duration::from_secs(10), Some((10.0, 13))),
+        (Duration::from_secs(45), Some((60.0, 15))),
+        (Duration::from_millis(1), Some((0.001, 1))),
+        (Duration::from_secs(7200), Some((3600.0, 20))),
+        (Duration::ZERO, Some((0.001, 1))),
+    ];
+    for (upto, want) in cases {
+        assert_eq!(last(upto), want, "{upto:?}");
+    }
+}
+
+#[test]
+fn health_check_families_only_for_checked_members() {
+    let samples = validate(&render_metrics(&sample())).unwrap();
+    let n1 = [("route", "n1")];
+    let cases = [
+        ("ringlb_member_health_checks_total", Some(7.0)),
+        ("ringlb_member_health_check_failures_total", Some(2.0)),
+        (
+            "ringlb_member_health_check_duration_seconds_sum",
+            Some(0.35),
+        ),
+        (
+            "ringlb_member_health_check_duration_seconds_count",
+            Some(7.0),
+        ),
+    ];
+    for (name, want) in cases {
+        assert_eq!(find(&samples, name, &n1).map(|s| s.value), want, "{name}");
+    }
+    let checked = samples
+        .iter()
+        .filter(|s| s.name == "ringlb_member_health_checks_total")
+        .count();
+    assert_eq!(checked, 1, "only n1 has a health check");
 }

@@ -1,7 +1,8 @@
 //! Tests for the admin modules, one file per module, sharing [`sample`].
 
 use super::model::{
-    BalancerView, Health, LastErrorView, LimitView, MemberView, Snapshot, WorkerView,
+    BalancerView, CheckView, Health, LastErrorView, LimitView, MemberView, ProcessView, Snapshot,
+    WorkerView,
 };
 
 mod access;
@@ -10,6 +11,7 @@ mod form;
 mod html;
 mod json;
 mod metrics;
+mod process;
 
 /// Two balancers, six members covering every health state, hostile text in names and errors.
 pub(super) fn sample() -> Snapshot {
@@ -50,6 +52,11 @@ pub(super) fn sample() -> Snapshot {
             full: 1,
             wait_buckets: vec![(0.001, 10), (0.01, 30), (1.0, 39)],
             wait_sum_secs: 2.5,
+        }),
+        checks: Some(CheckView {
+            runs: 7,
+            failures: 2,
+            duration_sum_secs: 0.35,
         }),
         ..member("http://10.0.0.1:8080", "n1", "N", Health::Draining)
     };
@@ -109,5 +116,17 @@ pub(super) fn sample() -> Snapshot {
         overrides: vec!["balancer app member http://10.0.0.1:8080: status +N".into()],
         tls_handshake_failures: 0,
         http2_floods: 0,
+        generated: vec![(404, 2), (502, 1), (0, 3)],
+        generation: 4,
+        reloads_succeeded: 3,
+        reloads_failed: 1,
+        last_reload_success_unix_ms: Some(1_700_000_000_500),
+        process: ProcessView {
+            cpu_seconds: Some(1.5),
+            resident_memory_bytes: Some(4096),
+            open_fds: Some(12),
+            max_fds: Some(1024),
+            start_time_seconds: Some(1.7e9),
+        },
     }
 }
