@@ -24,6 +24,7 @@
 //! | `ringlb_member_in_flight` | gauge: requests in flight (was `ringlb_member_busy`) | |
 //! | `ringlb_member_up` | gauge 1/0: takes new requests (`health` is `ok`) | |
 //! | `ringlb_member_health` | gauge, 1 for the current state | `state` = `ok`, `draining`, `error`, `hc_failed`, `disabled`, `stopped` |
+//! | `ringlb_member_last_state_change_timestamp_seconds` | gauge: when it last became usable or unusable | |
 //! | `ringlb_member_loadfactor` | gauge | |
 //! | `ringlb_member_last_error_timestamp_seconds` | gauge, only for members that failed | `what` |
 //! | `ringlb_member_response_seconds` | histogram | `le` |
@@ -227,6 +228,20 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
                 "ringlb_member_health{{{labels},state=\"{state}\"}} {v}"
             );
         }
+    }
+    family(
+        &mut out,
+        "ringlb_member_last_state_change_timestamp_seconds",
+        "gauge",
+        "When the member last became usable or unusable, Unix seconds (the process start when \
+         it has not changed since).",
+    );
+    for (labels, m) in &members {
+        let at = snapshot.now_unix.saturating_sub(m.state_since_secs);
+        let _ = writeln!(
+            out,
+            "ringlb_member_last_state_change_timestamp_seconds{{{labels}}} {at}"
+        );
     }
     family(
         &mut out,

@@ -548,3 +548,11 @@ fn health_check_families_only_for_checked_members() {
         .count();
     assert_eq!(checked, 1, "only n1 has a health check");
 }
+
+#[test]
+fn last_state_change_is_the_snapshot_time_less_the_state_age() {
+    let samples = validate(&render_metrics(&sample())).unwrap();
+    let name = "ringlb_member_last_state_change_timestamp_seconds";
+    let n1 = find(&samples, name, &[("route", "n1")]).expect("n1's last change");
+    assert_eq!(n1.value, (1_700_000_000 - 3725) as f64);
+}
