@@ -507,7 +507,17 @@ fn cross_origin_changes_are_refused() {
         303
     );
     assert!(s.a_status().contains(Status::DRAIN));
-    let local = format!("Origin: http://localhost:{}\r\n", admin.port());
+    // As httpd's manager: a form change without a Referer changes nothing; the JSON API
+    // needs none.
+    let bare = "Origin: ".to_string() + &own + "\r\n";
+    let (status, _, why) = call(admin, "POST", "/balancer-manager", &bare, &form);
+    assert_eq!(status, 403, "{why}");
+    assert!(why.contains("needs a Referer"), "{why}");
+    assert!(s.a_status().contains(Status::DRAIN), "still drained");
+    let local = format!(
+        "Origin: http://localhost:{0}\r\nReferer: http://localhost:{0}/balancer-manager\r\n",
+        admin.port()
+    );
     let undrain = form.replace("w_status_N=1", "w_status_N=0");
     assert_eq!(
         call(admin, "POST", "/balancer-manager", &local, &undrain).0,

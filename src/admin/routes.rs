@@ -20,7 +20,9 @@
 //! server, RFC 9110 15.5.20; this is what defeats DNS rebinding); with an htpasswd file,
 //! basic auth (else `401`). A change (`403` otherwise) must come from an `allow`ed address,
 //! carry the nonce (CSRF; not on `/jkstatus`, whose scripts send none), and, when the request
-//! has an `Origin` or a `Referer`, name this listener in each. Clients outside `allow` get the page read-only and no nonce.
+//! has an `Origin` or a `Referer`, name this listener in each; a change through the manager's
+//! form fields must also carry a `Referer` (httpd 2.4's rule). Clients outside `allow` get
+//! the page read-only and no nonce.
 //!
 //! A change is answered once every worker has put it in force, and logged by the control
 //! plane with the caller's address and user.
@@ -93,6 +95,8 @@ struct Caller {
     allowed: bool,
     /// No `Origin`/`Referer`, or both name this listener.
     same_origin: bool,
+    /// A `Referer` came (and, with `same_origin`, names this listener).
+    referred: bool,
     peer: IpAddr,
     /// The basic-auth user, when an htpasswd file is in force.
     user: Option<String>,
@@ -219,6 +223,7 @@ fn caller(access: &Access, req: &Request, peer: IpAddr, local: SocketAddr) -> Ca
     Caller {
         allowed: access.may_change(peer),
         same_origin: access.same_origin(req.origin.as_deref(), req.referer.as_deref(), local),
+        referred: req.referer.is_some(),
         peer,
         user,
     }
@@ -377,7 +382,7 @@ fn xml_page(ctx: &Ctx, who: &Caller) -> Response {
 fn xml_change(parsed: Result<AdminRequest, FormError>, who: &Caller, ctx: &Ctx) -> Response {
     let outcome = parsed
         .map_err(|e| e.to_string())
-        .and_then(|r| change(r, who, "manager", ctx));
+        .and_then(|r| manager_change(r, who, ctx));
     match outcome {
         Ok(_) => xml_page(ctx, who),
         Err(why) if why.starts_with("forbidden") => Response::text(403, why),
@@ -399,7 +404,7 @@ fn message_param(query: &str) -> Option<String> {
 fn form_change(parsed: Result<AdminRequest, FormError>, who: &Caller, ctx: &Ctx) -> Response {
     let outcome = parsed
         .map_err(|e| e.to_string())
-        .and_then(|r| change(r, who, "manager", ctx));
+        .and_then(|r| manager_change(r, who, ctx));
     match outcome {
         Ok(message) => redirect(format!("{PAGE}?msg={}", percent_encode(&message))),
         Err(why) if why.starts_with("forbidden") => Response::text(403, why),
@@ -439,6 +444,20 @@ fn check_access(nonce: Option<&str>, who: &Caller, ctx: &Ctx) -> Result<(), Stri
         Some(_) => Err("forbidden: stale nonce (reload the page)".into()),
         None => Err("forbidden: missing nonce".into()),
     }
+}
+
+/// A change through the manager's form fields: as httpd 2.4's balancer-manager, only with a
+/// `Referer` naming this manager (browsers send one; a script sends the manager's URL), on
+/// top of [`change`]'s checks.
+fn manager_change(req: AdminRequest, who: &Caller, ctx: &Ctx) -> Result<String, String> {
+    if who.allowed && who.same_origin && !who.referred {
+        return Err(
+            "forbidden: a manager change needs a Referer naming this manager, as \
+                    httpd's balancer-manager does"
+                .into(),
+        );
+    }
+    change(req, who, "manager", ctx)
 }
 
 /// Applies one operator change; `Err` starting with "forbidden" means refused for access.

@@ -10,8 +10,9 @@ use ringlb::server::ServerHandle;
 
 use super::start_proxy;
 
-/// One request to the admin listener at `addr` (`Host` naming it), `Connection: close`; returns
-/// the status, the head lowercased and the body.
+/// One request to the admin listener at `addr` (`Host` naming it), `Connection: close`, with
+/// a `Referer` naming the manager as a browser sends one, unless `extra` has a `Referer`
+/// or an `Origin` of its own; returns the status, the head lowercased and the body.
 pub(crate) fn call(
     addr: SocketAddr,
     method: &str,
@@ -19,9 +20,15 @@ pub(crate) fn call(
     extra: &str,
     body: &str,
 ) -> (u16, String, String) {
+    let own = extra.contains("Referer:") || extra.contains("Origin:");
+    let referer = if own {
+        String::new()
+    } else {
+        format!("Referer: http://{addr}/balancer-manager\r\n")
+    };
     call_as(
         addr,
-        &format!("Host: {addr}\r\n"),
+        &format!("Host: {addr}\r\n{referer}"),
         method,
         target,
         extra,
