@@ -17,8 +17,8 @@ fn main() -> ExitCode {
     return_freed_memory_at_once();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match cli::parse(&args) {
-        Ok(Command::Help) => {
-            println!("{}", cli::USAGE);
+        Ok(Command::Help(text)) => {
+            print!("{text}");
             ExitCode::SUCCESS
         }
         Ok(Command::Version) => {
@@ -85,7 +85,7 @@ fn main() -> ExitCode {
             }
         },
         Err(CliError::Usage(msg)) => {
-            eprintln!("ringlb: {msg}\n\n{}", cli::USAGE);
+            eprint!("{msg}");
             ExitCode::from(2)
         }
         Err(CliError::Config(e)) => {
