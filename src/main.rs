@@ -20,8 +20,8 @@ fn main() -> ExitCode {
     upgrade::remember_executable();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match cli::parse(&args) {
-        Ok(Command::Help) => {
-            println!("{}", cli::USAGE);
+        Ok(Command::Help(text)) => {
+            print!("{text}");
             ExitCode::SUCCESS
         }
         Ok(Command::Version) => {
@@ -88,7 +88,7 @@ fn main() -> ExitCode {
             }
         },
         Err(CliError::Usage(msg)) => {
-            eprintln!("ringlb: {msg}\n\n{}", cli::USAGE);
+            eprint!("{msg}");
             ExitCode::from(2)
         }
         Err(CliError::Config(e)) => {

@@ -2,85 +2,73 @@
 
 use std::path::PathBuf;
 
-use super::{usage, CliError, Command};
+use clap::Subcommand;
+
+use super::args::parse_file;
 use crate::import::Source;
 
-/// Parses the arguments after `import`.
-pub(super) fn parse_import(args: &[String]) -> Result<Command, CliError> {
-    let Some((kind, rest)) = args.split_first() else {
-        return Err(usage(
-            "`import` needs a kind: httpd, modjk or modjk2".to_owned(),
-        ));
-    };
-    if matches!(kind.as_str(), "-h" | "--help") {
-        return Ok(Command::Help);
-    }
-    let mut file: Option<PathBuf> = None;
-    let mut defines = Vec::new();
-    let mut server_root: Option<PathBuf> = None;
-    let mut uriworkermap: Option<PathBuf> = None;
-    let mut httpd: Option<PathBuf> = None;
-    let mut args = rest.iter();
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) if arg.starts_with("--") => (name, Some(value.to_owned())),
-            _ => (arg.as_str(), None),
-        };
-        let mut value = |flag: &str| -> Result<String, CliError> {
-            match inline.clone().or_else(|| args.next().cloned()) {
-                Some(v) if !v.is_empty() => Ok(v),
-                _ => Err(usage(format!("`{flag}` needs a value"))),
-            }
-        };
-        match (kind.as_str(), name) {
-            (_, "-h" | "--help") => return Ok(Command::Help),
-            ("httpd", "-D") => defines.push(value("-D")?),
-            ("httpd", d) if d.starts_with("-D") && d.len() > 2 => defines.push(d[2..].to_owned()),
-            ("httpd", "--server-root") => {
-                super::set_once(&mut server_root, value(name)?.into(), name)?
-            }
-            ("modjk", "--uriworkermap") => {
-                super::set_once(&mut uriworkermap, value(name)?.into(), name)?
-            }
-            ("modjk", "--httpd") => super::set_once(&mut httpd, value(name)?.into(), name)?,
-            (_, flag) if flag.starts_with('-') && flag != "-" => {
-                return Err(usage(format!("unknown flag `{flag}` for `import {kind}`")))
-            }
-            (_, path) => {
-                if file.replace(path.into()).is_some() {
-                    return Err(usage(format!(
-                        "`import {kind}` takes one file, found a second: `{path}`"
-                    )));
-                }
-            }
+/// What `import` translates.
+#[derive(Debug, Subcommand)]
+pub(super) enum ImportKind {
+    /// An httpd configuration (mod_proxy_balancer, mod_jk directives), Include files followed
+    Httpd {
+        /// The main httpd.conf (or a file it includes)
+        #[arg(value_name = "FILE", value_parser = parse_file)]
+        file: PathBuf,
+        /// Define NAME for <IfDefine NAME> (httpd -D), repeatable
+        #[arg(short = 'D', value_name = "NAME")]
+        define: Vec<String>,
+        /// ServerRoot for relative paths [the directory of FILE]
+        #[arg(long, value_name = "DIR", value_parser = parse_file)]
+        server_root: Option<PathBuf>,
+    },
+    /// A mod_jk workers.properties
+    Modjk {
+        #[arg(value_name = "WORKERS.PROPERTIES", value_parser = parse_file)]
+        workers: PathBuf,
+        /// The uriworkermap.properties that mounts the workers
+        #[arg(long, value_name = "FILE", value_parser = parse_file)]
+        uriworkermap: Option<PathBuf>,
+        /// The httpd configuration with the JkMount lines
+        #[arg(long, value_name = "FILE", value_parser = parse_file)]
+        httpd: Option<PathBuf>,
+    },
+    /// A mod_jk2 workers2.properties
+    Modjk2 {
+        #[arg(value_name = "WORKERS2.PROPERTIES", value_parser = parse_file)]
+        file: PathBuf,
+    },
+}
+
+impl ImportKind {
+    pub(super) fn into_source(self) -> Source {
+        match self {
+            ImportKind::Httpd {
+                file,
+                define,
+                server_root,
+            } => Source::Httpd {
+                file,
+                defines: define,
+                server_root,
+            },
+            ImportKind::Modjk {
+                workers,
+                uriworkermap,
+                httpd,
+            } => Source::Modjk {
+                workers,
+                uriworkermap,
+                httpd,
+            },
+            ImportKind::Modjk2 { file } => Source::Modjk2 { file },
         }
     }
-    let Some(file) = file else {
-        return Err(usage(format!("`import {kind}` needs a FILE")));
-    };
-    let source = match kind.as_str() {
-        "httpd" => Source::Httpd {
-            file,
-            defines,
-            server_root,
-        },
-        "modjk" => Source::Modjk {
-            workers: file,
-            uriworkermap,
-            httpd,
-        },
-        "modjk2" => Source::Modjk2 { file },
-        other => {
-            return Err(usage(format!(
-                "unknown import kind `{other}`; expected httpd, modjk or modjk2"
-            )))
-        }
-    };
-    Ok(Command::Import(source))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::{CliError, Command};
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Command, CliError> {
@@ -126,11 +114,16 @@ mod tests {
             Err(CliError::Usage(m)) => m,
             other => panic!("{args:?}: {other:?}"),
         };
-        assert!(error(&["import"]).contains("needs a kind"));
-        assert!(error(&["import", "nginx", "f"]).contains("unknown import kind `nginx`"));
-        assert!(error(&["import", "httpd"]).contains("needs a FILE"));
-        assert!(error(&["import", "httpd", "a", "b"]).contains("a second: `b`"));
-        assert!(error(&["import", "modjk", "w", "-D", "X"]).contains("unknown flag `-D`"));
-        assert!(error(&["import", "httpd", "a", "--server-root"]).contains("needs a value"));
+        assert!(error(&["import"]).contains("Usage: ringlb import <COMMAND>"));
+        assert!(error(&["import", "nginx", "f"]).contains("unrecognized subcommand 'nginx'"));
+        let missing = error(&["import", "httpd"]);
+        assert!(missing.contains("<FILE>"), "{missing}");
+        // Only the usage of the command concerned.
+        assert!(missing.contains("Usage: ringlb import httpd"), "{missing}");
+        assert!(!missing.contains("bench-member"), "{missing}");
+        assert!(error(&["import", "httpd", "a", "b"]).contains("unexpected argument 'b'"));
+        assert!(error(&["import", "modjk", "w", "-D", "X"]).contains("unexpected argument '-D'"));
+        assert!(error(&["import", "httpd", "a", "--server-root"])
+            .contains("a value is required for '--server-root <DIR>'"));
     }
 }

@@ -1,6 +1,7 @@
 //! One test per command form and per usage error.
 
 use super::*;
+use crate::config::LbMethod;
 
 fn args(line: &str) -> Vec<String> {
     line.split_whitespace().map(str::to_owned).collect()
@@ -36,8 +37,52 @@ fn help_forms() {
         "run --member x -h",
         "check -h",
         "demo --help",
+        "help run",
     ] {
-        assert_eq!(ok(line), Command::Help, "{line:?}");
+        assert!(matches!(ok(line), Command::Help(_)), "{line:?}");
+    }
+}
+
+/// `-h` after a command shows that command's usage and flags only.
+#[test]
+fn help_is_per_command() {
+    let Command::Help(text) = ok("check -h") else {
+        panic!("check -h")
+    };
+    assert!(text.contains("Usage: ringlb check"), "{text}");
+    assert!(text.contains("--diff <OLD>"), "{text}");
+    assert!(!text.contains("--member"), "{text}");
+    let Command::Help(text) = ok("") else {
+        panic!("no arguments")
+    };
+    for command in ["run", "check", "demo", "bench-member", "import", "version"] {
+        assert!(
+            text.contains(&format!("\n  {command} ")),
+            "{command}: {text}"
+        );
+    }
+}
+
+/// A mistake shows the usage of the command it is in, not the others'.
+#[test]
+fn errors_show_only_their_command_usage() {
+    for (line, usage, other) in [
+        ("run --port 80", "Usage: ringlb run", "ringlb check"),
+        ("check", "Usage: ringlb check", "ringlb run"),
+        (
+            "demo --https 127.0.0.1:8080 --cert a --key b",
+            "Usage: ringlb demo",
+            "ringlb run",
+        ),
+        ("bench-member", "Usage: ringlb bench-member", "ringlb demo"),
+    ] {
+        match parse(&args(line)) {
+            Err(CliError::Usage(msg)) => {
+                assert!(msg.contains(usage), "{line}: {msg}");
+                assert!(!msg.contains(other), "{line}: {msg}");
+            }
+            other => panic!("{line}: {other:?}"),
+        }
     }
 }
 
@@ -161,7 +206,10 @@ fn run_bad_flag_values() {
 
 #[test]
 fn run_flag_given_twice() {
-    usage_err("run -c a -c b", "`-c` is given twice");
+    usage_err(
+        "run -c a -c b",
+        "'--config <FILE>' cannot be used multiple times",
+    );
     usage_err(
         "run --workers 1 --workers 2 --member http://127.0.0.1:1",
         "--workers",
@@ -170,35 +218,42 @@ fn run_flag_given_twice() {
 
 #[test]
 fn missing_values() {
-    usage_err("run -c", "`-c` needs a value");
-    usage_err("run --member", "`--member` needs a value");
+    usage_err("run -c", "a value is required for '--config <FILE>'");
+    usage_err("run --member", "a value is required for '--member <SPEC>'");
     usage_err(
         "run --listen --member http://127.0.0.1:1",
-        "`--listen` needs a value",
+        "a value is required for '--listen <ADDR>'",
     );
-    usage_err("check --config", "`--config` needs a value");
-    usage_err("demo --member-port", "`--member-port` needs a value");
+    usage_err(
+        "check --config",
+        "a value is required for '--config <FILE>'",
+    );
+    usage_err(
+        "demo --member-port",
+        "a value is required for '--member-port <PORT>'",
+    );
 }
 
 #[test]
 fn unknown_flags_and_words() {
-    usage_err("run --port 80", "unknown flag `--port` for `run`");
-    usage_err(
-        "check -c x --verbose",
-        "unknown flag `--verbose` for `check`",
-    );
+    usage_err("run --port 80", "unexpected argument '--port'");
+    usage_err("check -c x --verbose", "unexpected argument '--verbose'");
     usage_err(
         "demo --member http://127.0.0.1:1",
-        "unknown flag `--member` for `demo`",
+        "unexpected argument '--member'",
     );
-    usage_err("run -c=x.toml", "unknown flag `-c=x.toml`");
-    usage_err("run ringlb.toml", "unexpected argument `ringlb.toml`");
-    usage_err("--listen 127.0.0.1:80", "unknown flag `--listen`");
+    // clap reads `-c=FILE` as `-c FILE`.
+    assert_eq!(
+        ok("run -c=x.toml"),
+        Command::Run(RunSource::File("x.toml".into()))
+    );
+    usage_err("run ringlb.toml", "unexpected argument 'ringlb.toml'");
+    usage_err("--listen 127.0.0.1:80", "unexpected argument '--listen'");
 }
 
 #[test]
 fn unknown_command() {
-    usage_err("serve -c x", "unknown command `serve`");
+    usage_err("serve -c x", "unrecognized subcommand 'serve'");
 }
 
 #[test]
@@ -217,7 +272,7 @@ fn check_forms() {
             "{line}"
         );
     }
-    usage_err("check", "`check` needs `-c FILE`");
+    usage_err("check", "--config <FILE>");
 }
 
 #[test]
@@ -243,25 +298,35 @@ fn check_with_diff() {
             "{line}"
         );
     }
-    assert_eq!(ok("check -c a.toml --diff old.toml -h"), Command::Help);
-    usage_err("check --diff old.toml", "`check` needs `-c FILE`");
-    usage_err("check -c a.toml --diff", "`--diff` needs a value");
+    assert!(matches!(
+        ok("check -c a.toml --diff old.toml -h"),
+        Command::Help(_)
+    ));
+    usage_err("check --diff old.toml", "--config <FILE>");
+    usage_err(
+        "check -c a.toml --diff",
+        "a value is required for '--diff <OLD>'",
+    );
     usage_err(
         "check -c a.toml --diff --config b",
-        "`--diff` needs a value",
+        "a value is required for '--diff <OLD>'",
     );
-    usage_err("check -c a.toml --diff=", "`--diff` expects a config file");
+    usage_err(
+        "check -c a.toml --diff=",
+        "for '--diff <OLD>': expects a config file",
+    );
     usage_err(
         "check -c a.toml --diff a --diff b",
-        "`--diff` is given twice",
+        "'--diff <OLD>' cannot be used multiple times",
     );
-    usage_err("check -c a.toml old.toml", "unexpected argument `old.toml`");
-    usage_err(
-        "check -c a.toml --dif x",
-        "unknown flag `--dif` for `check`",
+    usage_err("check -c a.toml old.toml", "unexpected argument 'old.toml'");
+    usage_err("check -c a.toml --dif x", "unexpected argument '--dif'");
+    let help = help_of("check");
+    assert!(
+        help.contains("ringlb check [OPTIONS] --config <FILE>"),
+        "{help}"
     );
-    assert!(USAGE.contains("ringlb check -c FILE [--diff OLD]"));
-    assert!(USAGE.contains("--diff OLD"));
+    assert!(help.contains("--diff <OLD>"), "{help}");
 }
 
 #[test]
@@ -337,31 +402,53 @@ fn demo_with_https() {
 
 #[test]
 fn demo_https_flags_go_together() {
-    usage_err(
+    let missing = |line: &str, flags: &[&str], present: &[&str]| match parse(&args(line)) {
+        Err(CliError::Usage(msg)) => {
+            assert!(
+                msg.contains("required arguments were not provided"),
+                "{line}: {msg}"
+            );
+            let (missing, _usage) = msg.split_once("Usage:").unwrap_or((&msg, ""));
+            for flag in flags {
+                assert!(missing.contains(flag), "{line}: {flag}: {msg}");
+            }
+            for flag in present {
+                assert!(!missing.contains(flag), "{line}: {flag}: {msg}");
+            }
+        }
+        other => panic!("{line}: {other:?}"),
+    };
+    missing(
         "demo --https 127.0.0.1:8443",
-        "`--https`, `--cert` and `--key` go together: missing `--cert FILE`, `--key FILE`",
+        &["--cert <FILE>", "--key <FILE>"],
+        &["--https"],
     );
-    usage_err(
+    missing(
         "demo --https 127.0.0.1:8443 --cert a.crt",
-        "missing `--key FILE`",
+        &["--key <FILE>"],
+        &["--cert"],
     );
-    usage_err("demo --cert a.crt --key a.key", "missing `--https ADDR`");
-    usage_err("demo --key a.key", "missing `--https ADDR`, `--cert FILE`");
+    missing("demo --cert a.crt --key a.key", &["--https <ADDR>"], &[]);
+    missing(
+        "demo --key a.key",
+        &["--https <ADDR>", "--cert <FILE>"],
+        &[],
+    );
     usage_err(
         "demo --https 8443 --cert a --key b",
-        "`--https` expects IP:PORT",
+        "for '--https <ADDR>': expects IP:PORT",
     );
     usage_err(
         "demo --https 127.0.0.1:8443 --cert --key b",
-        "`--cert` needs a value",
+        "a value is required for '--cert <FILE>'",
     );
     usage_err(
         "demo --https 127.0.0.1:8443 --cert= --key b",
-        "`--cert` expects a file",
+        "for '--cert <FILE>': expects a file",
     );
     usage_err(
         "demo --https 127.0.0.1:8443 --cert a --cert b --key c",
-        "`--cert` is given twice",
+        "'--cert <FILE>' cannot be used multiple times",
     );
     // The balancer's own address, or its admin address (the next port), is refused.
     usage_err(
@@ -383,40 +470,67 @@ fn demo_bad_values() {
     usage_err("demo --io-driver fast", "--io-driver");
     usage_err(
         "demo --listen 127.0.0.1:1 --listen 127.0.0.1:2",
-        "given twice",
+        "cannot be used multiple times",
     );
 }
 
 #[test]
 fn usage_mentions_every_flag_and_the_flag_example() {
-    for word in [
-        "run",
-        "check",
-        "demo",
-        "-c, --config",
-        "--listen",
-        "--workers",
-        "--io-driver",
-        "--member ",
-        "--stickysession",
-        "--lbmethod",
-        "--member-port",
-        "--https ADDR",
-        "--cert FILE",
-        "--key FILE",
-        "--version",
-        "--help",
+    for (command, words) in [
+        (
+            "run",
+            &[
+                "-c, --config <FILE>",
+                "--listen <ADDR>",
+                "--workers <N|auto>",
+                "--io-driver <DRIVER>",
+                "--member <SPEC>",
+                "--stickysession <NAMES>",
+                "--lbmethod <METHOD>",
+                "--help",
+            ][..],
+        ),
+        (
+            "demo",
+            &[
+                "--listen <ADDR>",
+                "--member-port <PORT>",
+                "--https <ADDR>",
+                "--cert <FILE>",
+                "--key <FILE>",
+            ][..],
+        ),
+        (
+            "bench-member",
+            &["--listen <ADDR>", "--body-bytes <N>", "--route <NAME>"][..],
+        ),
     ] {
-        assert!(USAGE.contains(word), "{word}");
+        let help = help_of(command);
+        for word in words {
+            assert!(help.contains(word), "{command}: {word}: {help}");
+        }
     }
+    let top = command().render_long_help().to_string();
+    assert!(top.contains("--version"), "{top}");
+    let usage = top;
     let example = "ringlb run --listen 127.0.0.1:8080 --workers 1 \
         --member http://127.0.0.1:9001,route=node1 \
         --member http://127.0.0.1:9002,route=node2,loadfactor=3 \
         --stickysession 'JSESSIONID|jsessionid'";
-    assert!(USAGE.contains(example));
+    assert!(usage.contains(example));
     // The example itself parses (without the shell quotes).
     let line = example.trim_start_matches("ringlb ").replace('\'', "");
     assert!(matches!(ok(&line), Command::Run(RunSource::Flags(_))));
+}
+
+/// The long help of one command.
+fn help_of(name: &str) -> String {
+    let mut cmd = command();
+    cmd.build();
+    cmd.find_subcommand_mut(name)
+        .unwrap_or_else(|| panic!("no command {name}"))
+        .render_long_help()
+        .to_string()
 }
 
 #[test]
@@ -459,7 +573,11 @@ fn bench_member_bad_values() {
     usage_err("bench-member", "--listen");
     usage_err(
         "bench-member --listen 127.0.0.1:1 --body-bytes -1",
-        "--body-bytes",
+        "unexpected argument '-1'",
+    );
+    usage_err(
+        "bench-member --listen 127.0.0.1:1 --body-bytes=-1",
+        "for '--body-bytes <N>'",
     );
     usage_err(
         "bench-member --listen 127.0.0.1:1 --body-bytes 2000000000",
@@ -468,7 +586,7 @@ fn bench_member_bad_values() {
     usage_err("bench-member --listen 127.0.0.1:1 --workers 0", "--workers");
     usage_err(
         "bench-member --listen 127.0.0.1:1 --route a --route b",
-        "twice",
+        "cannot be used multiple times",
     );
     usage_err("bench-member --listen 127.0.0.1:1 --bogus 1", "--bogus");
 }
