@@ -308,6 +308,33 @@ fn wait_ready(pipe: &OwnedFd, timeout: Duration) -> Result<(), String> {
     }
 }
 
+/// `ringlb upgrade`: asks the process the pid file `pid_file` names for a binary upgrade
+/// (`SIGUSR2`) and waits until a new process writes its id there (the old one then finishes
+/// its connections and exits). The message names both processes.
+pub fn request(pid_file: &std::path::Path) -> Result<String, String> {
+    let old = crate::pidfile::read(pid_file).map_err(|e| format!("{}: {e}", pid_file.display()))?;
+    // SAFETY: kill(2) with a process id read from the pid file; no memory is involved.
+    if unsafe { libc::kill(old as libc::pid_t, libc::SIGUSR2) } == -1 {
+        let e = io::Error::last_os_error();
+        return Err(format!("process {old} (from {}): {e}", pid_file.display()));
+    }
+    let deadline = crate::clock::now() + READY_TIMEOUT + Duration::from_secs(5);
+    while crate::clock::now() < deadline {
+        match crate::pidfile::read(pid_file) {
+            Ok(new) if new != old => {
+                return Ok(format!(
+                    "upgraded: process {new} serves; process {old} finishes its open \
+                     connections and exits"
+                ))
+            }
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    Err(format!(
+        "no new process took over from process {old}: it goes on serving; its error log says why"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
