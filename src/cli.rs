@@ -43,10 +43,21 @@ pub enum Command {
     BenchMember(BenchMemberArgs),
     /// `ringlb import httpd|modjk|modjk2 FILE [FLAGS]`.
     Import(crate::import::Source),
+    /// `ringlb upgrade -c FILE | --pid-file FILE`.
+    Upgrade(Upgrade),
     /// Help was asked for (`-h`, `--help`, `help [COMMAND]`, or no arguments): the text to
     /// print, the whole program's or one command's.
     Help(String),
     Version,
+}
+
+/// Which process `ringlb upgrade` upgrades.
+#[derive(Debug, PartialEq)]
+pub enum Upgrade {
+    /// The one the `pid_file` of this config file names.
+    Config(PathBuf),
+    /// The one this pid file names.
+    PidFile(PathBuf),
 }
 
 /// Where `run` gets its configuration.
@@ -134,6 +145,7 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
         Some(args::Sub::Demo(flags)) => flags.into_command(),
         Some(args::Sub::BenchMember(flags)) => Ok(flags.into_command()),
         Some(args::Sub::Import(kind)) => Ok(Command::Import(kind.into_source())),
+        Some(args::Sub::Upgrade(flags)) => flags.into_command(),
         Some(args::Sub::Version) => Ok(Command::Version),
     }
 }

@@ -80,6 +80,16 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Ok(Command::Upgrade(which)) => match upgrade_command(&which) {
+            Ok(message) => {
+                println!("{message}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("ringlb upgrade: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Ok(Command::BenchMember(args)) => match benchmember::run(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -202,6 +212,23 @@ fn carry_overrides(
             (cfg.clone(), Default::default())
         }
     }
+}
+
+/// `ringlb upgrade`: the pid file named, or the one `pid_file` of the config file names.
+fn upgrade_command(which: &cli::Upgrade) -> Result<String, String> {
+    let pid_file = match which {
+        cli::Upgrade::PidFile(path) => path.clone(),
+        cli::Upgrade::Config(path) => {
+            let cfg = config::load(path).map_err(|e| e.to_string())?;
+            (cfg.ops.pid_file.clone()).ok_or_else(|| {
+                format!(
+                    "{} has no pid_file: set one, or name the pid file with --pid-file",
+                    path.display()
+                )
+            })?
+        }
+    };
+    upgrade::request(&pid_file)
 }
 
 /// Raises the open files limit to the hard limit before any listener or member connection

@@ -1,4 +1,5 @@
-//! The process's life under a service manager. Zero-downtime binary upgrade (`SIGUSR2`) of
+//! The process's life under a service manager. Zero-downtime binary upgrade (`ringlb upgrade`,
+//! which sends `SIGUSR2`) of
 //! the `ringlb` binary under load: the binary's file is replaced, the running process starts
 //! the new one on its listening sockets, the new one serves, the old one finishes its
 //! connections and exits. Across it, no request
@@ -238,17 +239,27 @@ fn upgrade_under_load_fails_nothing_and_keeps_overrides(driver: IoDriver) {
     let next = dir.join("ringlb.next");
     std::fs::hard_link(RINGLB, &next).unwrap();
     std::fs::rename(&next, &binary).unwrap();
-    signal(old_pid, libc::SIGUSR2);
-    let mut new_pid = None;
+    let asked = Command::new(RINGLB)
+        .args(["upgrade", "-c"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&asked.stdout).into_owned();
     assert!(
-        poll_until(secs(30), || {
-            new_pid = read_pid(&pid_file).filter(|&p| p != old_pid);
-            new_pid.is_some()
-        }),
-        "a new process takes over the pid file; the old one said {:?}",
+        asked.status.success(),
+        "ringlb upgrade: {said} {}; the old process said {:?}",
+        String::from_utf8_lossy(&asked.stderr),
         old.lines_so_far()
     );
-    let new = Adopted(new_pid.unwrap());
+    let new_pid = read_pid(&pid_file).filter(|&p| p != old_pid);
+    let new = Adopted(new_pid.expect("a new process took over the pid file"));
+    assert!(
+        said.contains(&format!(
+            "process {} serves; process {old_pid} finishes",
+            new.0
+        )),
+        "{said}"
+    );
     let exe = std::fs::read_link(format!("/proc/{}/exe", new.0)).unwrap();
     assert!(
         !exe.to_string_lossy().contains("(deleted)"),

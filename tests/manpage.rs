@@ -21,7 +21,15 @@ fn man_page_generates_and_names_every_command() {
         .get_subcommands()
         .map(|s| s.get_name().to_owned())
         .collect();
-    for name in ["run", "check", "demo", "bench-member", "import", "version"] {
+    for name in [
+        "run",
+        "check",
+        "demo",
+        "bench-member",
+        "import",
+        "upgrade",
+        "version",
+    ] {
         assert!(names.iter().any(|n| n == name), "no command {name}");
     }
     for name in names.iter().filter(|n| *n != "help") {

@@ -49,6 +49,9 @@ pub(super) enum Sub {
     /// ignored: why; each with file:line)
     #[command(subcommand)]
     Import(super::import::ImportKind),
+    /// Zero-downtime binary upgrade of a running ringlb: send it SIGUSR2 (it starts the binary
+    /// at its path on its listening sockets) and wait until the new process serves
+    Upgrade(UpgradeFlags),
     /// Print the version
     Version,
 }
@@ -105,6 +108,29 @@ impl RunFlags {
         )
         .map_err(CliError::Config)?;
         Ok(Command::Run(RunSource::Flags(Box::new(config))))
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).args(["config", "pid_file"])))]
+pub(super) struct UpgradeFlags {
+    /// The running instance's TOML config file: its pid_file names the process
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The pid file that names the process
+    #[arg(long, value_name = "FILE")]
+    pid_file: Option<PathBuf>,
+}
+
+impl UpgradeFlags {
+    pub(super) fn into_command(self) -> Result<Command, CliError> {
+        match (self.config, self.pid_file) {
+            (_, Some(pid_file)) => Ok(Command::Upgrade(super::Upgrade::PidFile(pid_file))),
+            (Some(config), None) => Ok(Command::Upgrade(super::Upgrade::Config(config))),
+            (None, None) => Err(CliError::Usage(
+                "ringlb upgrade: -c FILE or --pid-file FILE is required".into(),
+            )),
+        }
     }
 }
 

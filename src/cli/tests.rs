@@ -276,6 +276,23 @@ fn check_forms() {
 }
 
 #[test]
+fn upgrade_forms() {
+    for (line, want) in [
+        ("upgrade -c a.toml", Upgrade::Config("a.toml".into())),
+        ("upgrade --config=a.toml", Upgrade::Config("a.toml".into())),
+        (
+            "upgrade --pid-file /run/r.pid",
+            Upgrade::PidFile("/run/r.pid".into()),
+        ),
+    ] {
+        assert_eq!(ok(line), Command::Upgrade(want), "{line}");
+    }
+    usage_err("upgrade", "--config <FILE>");
+    usage_err("upgrade -c a.toml --pid-file b", "cannot be used with");
+    usage_err("upgrade --workers 2", "--workers");
+}
+
+#[test]
 fn check_with_diff() {
     for (line, old) in [
         ("check -c a.toml --diff old.toml", "old.toml"),
