@@ -645,3 +645,28 @@ fn head_gets_the_head_without_a_body() {
         }
     }
 }
+
+#[test]
+fn csv_view_lists_every_member_with_its_counts() {
+    let s = setup(IoDriver::Auto, |_, _| {});
+    let admin = s.admin.local_addr();
+    let n = nonce(admin);
+    assert_eq!(
+        call(admin, "POST", "/balancer-manager", "", &s.drain_a(&n)).0,
+        303
+    );
+    for target in ["/balancer-manager;csv", "/balancer-manager?csv"] {
+        let (status, head, body) = call(admin, "GET", target, "", "");
+        assert_eq!(status, 200, "{target}");
+        assert!(head.contains("content-type: text/csv"), "{head}");
+        let lines: Vec<&str> = body.lines().collect();
+        assert!(lines[0].starts_with("# pxname,svname,"), "{body}");
+        let a = format!("test,http://{},", s.a.addr());
+        let b = format!("test,http://{},", s.b.addr());
+        let row = |prefix: &str| lines.iter().find(|l| l.starts_with(prefix)).copied();
+        assert!(row(&a).expect("a's row").contains(",DRAIN,"), "{body}");
+        assert!(row(&b).expect("b's row").contains(",UP,"), "{body}");
+        assert!(row("test,BACKEND,").is_some(), "{body}");
+        assert_eq!(lines.len(), 4, "{body}");
+    }
+}

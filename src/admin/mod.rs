@@ -2,7 +2,7 @@
 //! metrics, manager request parsing and access checks. Replaces httpd's `balancer-manager`
 //! and mod_jk's `jkstatus`.
 //!
-//! [`model`], [`html`], [`jkstatus`], [`json`], [`metrics`], [`xml`], [`form`], [`auth`] and [`htpasswd`] are pure: string in,
+//! [`model`], [`html`], [`csv`], [`jkstatus`], [`json`], [`metrics`], [`xml`], [`form`], [`auth`] and [`htpasswd`] are pure: string in,
 //! string out, no sockets, no clock reads, no threads, no shared state. The glue around them:
 //! [`server`] reads requests off the admin listener, `routes` checks each against the
 //! [`access`] rules in force and answers it, building a [`model::Snapshot`] with [`snapshot`]
@@ -12,6 +12,7 @@
 //! |---|---|
 //! | [`model`] | the view structs the renderers read |
 //! | [`html`] | `render_manager`: the manager page and its forms |
+//! | [`csv`] | `render_csv`: the members as CSV, HAProxy's `;csv` columns |
 //! | [`jkstatus`] | mod_jk's status worker: `/jkstatus` queries and the `prop`/`txt`/`xml` answers |
 //! | [`json`] | `render_status`: the status document |
 //! | [`metrics`] | `render_metrics`: Prometheus text format 0.0.4 |
@@ -25,6 +26,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod csv;
 pub mod form;
 pub mod html;
 pub mod htpasswd;

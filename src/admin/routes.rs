@@ -4,6 +4,7 @@
 //! | request | answer |
 //! |---|---|
 //! | `GET /balancer-manager` | the manager page (`?b=..&w=..&nonce=..` applies a change, as httpd's does) |
+//! | `GET /balancer-manager;csv`, `?csv` | the members as CSV, HAProxy's columns (`admin::csv`) |
 //! | `GET /balancer-manager?xml=1` | httpd's XML document (`admin::xml`); with a change's fields, applies it first |
 //! | `POST /balancer-manager` | a form change; answers `303` back to the page with a message, or with `xml` in the form the XML document after the change (`200`), as httpd |
 //! | `GET /api/status` | the JSON status document (with the `nonce` for allowed addresses) |
@@ -34,13 +35,15 @@ use super::access::{Access, AccessSlot};
 use super::auth;
 use super::form::{self, AdminAction, AdminRequest, FormError, StatusLetters};
 use super::jkstatus::{self, Activation, Body, Cmd};
-use super::{html, json, metrics, snapshot, xml};
+use super::{csv, html, json, metrics, snapshot, xml};
 use crate::balancer::Status;
 use crate::clock;
 use crate::config::JkStatusMode;
 use crate::control::{Actor, Controller, MemberChange};
 
 const PAGE: &str = "/balancer-manager";
+/// HAProxy's spelling of its stats page as CSV.
+const CSV_PAGE: &str = "/balancer-manager;csv";
 
 /// What every request of one listener shares.
 pub(super) struct Ctx {
@@ -130,6 +133,8 @@ pub(super) fn route(req: &Request, ctx: &Ctx, peer: IpAddr, local: SocketAddr) -
     let who = caller(&access, req, peer, local);
     match (req.method.as_str(), req.path.as_str()) {
         ("GET" | "HEAD", "/") => redirect(PAGE.to_string()),
+        ("GET" | "HEAD", CSV_PAGE) => csv_page(ctx),
+        ("GET" | "HEAD", PAGE) if has_field(req.query.as_bytes(), "csv") => csv_page(ctx),
         ("GET" | "HEAD", PAGE) if wants_xml(req.query.as_bytes()) => {
             match form::parse_form(req.query.as_bytes()) {
                 Err(FormError::NoAction | FormError::Missing("w")) => xml_page(ctx, &who),
@@ -362,7 +367,18 @@ fn host_name(host: &str) -> &str {
 
 /// Whether a form or query asks for the XML document (an `xml` field, any value, as httpd).
 fn wants_xml(form: &[u8]) -> bool {
-    form::decode_pairs(form).is_ok_and(|pairs| pairs.iter().any(|(k, _)| k == "xml"))
+    has_field(form, "xml")
+}
+
+/// Whether a form or query has the field `name` (any value).
+fn has_field(form: &[u8], name: &str) -> bool {
+    form::decode_pairs(form).is_ok_and(|pairs| pairs.iter().any(|(k, _)| k == name))
+}
+
+/// The CSV view (`/balancer-manager;csv` as HAProxy's, or `?csv`).
+fn csv_page(ctx: &Ctx) -> Response {
+    let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
+    Response::new(200, csv::CONTENT_TYPE, csv::render_csv(&snap))
 }
 
 /// The XML document, with the nonce for allowed clients.

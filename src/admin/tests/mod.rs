@@ -7,6 +7,7 @@ use super::model::{
 
 mod access;
 mod auth;
+mod csv;
 mod form;
 mod html;
 mod json;
