@@ -29,6 +29,10 @@ macro_rules! w {
     }};
 }
 
+mod controls;
+pub use controls::PageView;
+use controls::{render_confirm_remove, render_refresh_choice};
+
 /// Status letters the edit form offers as checkboxes, with their meaning (docs/semantics.md §4).
 pub const EDITABLE_FLAGS: [(char, &str); 6] = [
     ('D', "Disabled"),
@@ -80,8 +84,26 @@ pub fn render_manager(
     base_path: &str,
     message: Option<&str>,
 ) -> String {
+    render_manager_view(snapshot, nonce, base_path, message, &PageView::default())
+}
+
+/// [`render_manager`] as `view` asks.
+pub fn render_manager_view(
+    snapshot: &Snapshot,
+    nonce: Option<&str>,
+    base_path: &str,
+    message: Option<&str>,
+    view: &PageView,
+) -> String {
     let mut out = String::with_capacity(8192 + snapshot.balancers.len() * 4096);
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    if let Some(n) = view.refresh {
+        w!(
+            out,
+            "<meta http-equiv=\"refresh\" content=\"{n};url={}?refresh={n}\">\n",
+            escape_html(base_path)
+        );
+    }
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str("<title>ringlb balancer manager</title>\n<style>\n");
     out.push_str(CSS);
@@ -104,6 +126,14 @@ pub fn render_manager(
         action: escape_html(base_path),
         nonce: escape_html(nonce),
     });
+    if let (Some(forms), Some((b, w))) = (&forms, &view.confirm_remove) {
+        let known = (snapshot.balancers.iter())
+            .any(|bv| &bv.name == b && bv.members.iter().any(|m| &m.url == w));
+        if known {
+            render_confirm_remove(&mut out, forms, b, w);
+        }
+    }
+    render_refresh_choice(&mut out, base_path, view.refresh);
     if forms.is_none() {
         out.push_str(
             "<p class=\"message\" role=\"status\">Read-only: changes are accepted only from \
@@ -375,11 +405,13 @@ fn render_member(
             "<button type=\"submit\" id=\"undrain-{b}-{key}\">Undrain</button></form> "
         );
     }
-    forms.open(out, "", balancer, member_attr);
-    hidden(out, "remove", "1");
+    // Removing asks first: this button only shows the confirmation (a GET, no nonce in it).
+    w!(out, "<form method=\"get\" action=\"{}\">", forms.action);
+    hidden(out, "remove_b", balancer);
+    hidden(out, "remove_w", &m.url);
     w!(
         out,
-        "<button type=\"submit\" id=\"remove-{b}-{key}\">Remove</button></form></td></tr>\n"
+        "<button type=\"submit\" id=\"remove-{b}-{key}\">Remove&hellip;</button></form></td></tr>\n"
     );
     render_edit_row(out, balancer, &b, &key, m, forms);
 }

@@ -142,7 +142,7 @@ pub(super) fn route(req: &Request, ctx: &Ctx, peer: IpAddr, local: SocketAddr) -
             }
         }
         ("GET" | "HEAD", PAGE) => match form::parse_form(req.query.as_bytes()) {
-            Err(FormError::NoAction) => page(ctx, &who, message_param(&req.query).as_deref()),
+            Err(FormError::NoAction) => page(ctx, &who, &req.query),
             parsed => form_change(parsed, &who, ctx),
         },
         ("POST", PAGE) if wants_xml(&req.body) => {
@@ -243,14 +243,24 @@ fn query_nonce(query: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-/// The page with forms and the nonce for allowed clients, read-only for the others.
-fn page(ctx: &Ctx, who: &Caller, message: Option<&str>) -> Response {
+/// The page with forms and the nonce for allowed clients, read-only for the others, as the
+/// query's view fields (`msg`, `refresh`, `remove_b`/`remove_w`) ask.
+fn page(ctx: &Ctx, who: &Caller, query: &str) -> Response {
     let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
     let nonce = who.allowed.then_some(ctx.nonce.as_str());
+    let pairs = form::decode_pairs(query.as_bytes()).unwrap_or_default();
+    let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let view = html::PageView {
+        refresh: get("refresh")
+            .and_then(|v| v.parse().ok())
+            .filter(|n| (1..=3600).contains(n)),
+        confirm_remove: get("remove_b").zip(get("remove_w")),
+    };
+    let message = get("msg");
     Response::new(
         200,
         "text/html; charset=utf-8",
-        html::render_manager(&snap, nonce, PAGE, message),
+        html::render_manager_view(&snap, nonce, PAGE, message.as_deref(), &view),
     )
 }
 
@@ -410,11 +420,6 @@ fn redirect(location: String) -> Response {
     let mut r = Response::text(303, "see other");
     r.headers.push(("Location", location));
     r
-}
-
-fn message_param(query: &str) -> Option<String> {
-    let pairs = form::decode_pairs(query.as_bytes()).ok()?;
-    pairs.into_iter().find(|(k, _)| k == "msg").map(|(_, v)| v)
 }
 
 fn form_change(parsed: Result<AdminRequest, FormError>, who: &Caller, ctx: &Ctx) -> Response {

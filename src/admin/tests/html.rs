@@ -1,5 +1,8 @@
 use super::sample;
-use crate::admin::html::{escape_html, human_bytes, human_duration, render_manager, utc_datetime};
+use crate::admin::html::{
+    escape_html, human_bytes, human_duration, render_manager, render_manager_view, utc_datetime,
+    PageView,
+};
 use crate::admin::model::Snapshot;
 
 fn page() -> String {
@@ -103,7 +106,8 @@ fn page_has_every_apache_form_field() {
         "add_url",
         "add_route",
         "add_lf",
-        "remove",
+        "remove_b",
+        "remove_w",
     ] {
         assert!(
             page.contains(&format!("name=\"{name}\"")),
@@ -112,7 +116,14 @@ fn page_has_every_apache_form_field() {
     }
     assert!(page.contains("<input type=\"hidden\" name=\"nonce\" value=\"abc123\">"));
     assert!(page.contains("method=\"post\" action=\"/balancer-manager\""));
-    assert!(!page.contains("method=\"get\""));
+    // The only GET forms ask for a removal's confirmation, and carry no nonce.
+    for form in page.split("<form method=\"get\"").skip(1) {
+        let form = &form[..form.find("</form>").unwrap()];
+        assert!(
+            form.contains("name=\"remove_w\"") && !form.contains("nonce"),
+            "{form}"
+        );
+    }
     // Each checkbox follows a hidden 0, and reflects the member's flags.
     assert!(page.contains(
         "<input type=\"hidden\" name=\"w_status_N\" value=\"0\"><label title=\"Drain\">\
@@ -292,4 +303,64 @@ fn read_only_page_has_no_form_and_no_nonce() {
         "members still listed"
     );
     assert!(page.contains("id=\"member-app-n1\""));
+}
+
+#[test]
+fn remove_asks_for_confirmation_first() {
+    let view = |b: &str, w: &str| PageView {
+        confirm_remove: Some((b.to_owned(), w.to_owned())),
+        ..PageView::default()
+    };
+    let ask = view("app", "http://10.0.0.1:8080");
+    let page = render_manager_view(&sample(), Some("abc123"), "/balancer-manager", None, &ask);
+    let start = page
+        .find("id=\"confirm-remove\"")
+        .expect("the confirmation");
+    let confirm = &page[start..start + page[start..].find("</div>").unwrap()];
+    for part in [
+        "<code>http://10.0.0.1:8080</code> from balancer <code>app</code>",
+        "<form method=\"post\" action=\"/balancer-manager\">",
+        "<input type=\"hidden\" name=\"w\" value=\"http://10.0.0.1:8080\">",
+        "<input type=\"hidden\" name=\"nonce\" value=\"abc123\">",
+        "<input type=\"hidden\" name=\"remove\" value=\"1\">",
+        "id=\"confirm-remove-button\"",
+        "<a href=\"/balancer-manager\" id=\"cancel-remove\">Cancel</a>",
+    ] {
+        assert!(confirm.contains(part), "no {part:?} in {confirm}");
+    }
+    // Nowhere else does the page post a removal.
+    assert_eq!(page.matches("name=\"remove\"").count(), 1);
+    assert_eq!(self::page().matches("name=\"remove\"").count(), 0);
+    // Not for an unknown member, nor without the forms (a client outside allow).
+    for (nonce, b, w) in [
+        (Some("abc123"), "app", "http://10.9.9.9:1"),
+        (Some("abc123"), "nope", "http://10.0.0.1:8080"),
+        (None, "app", "http://10.0.0.1:8080"),
+    ] {
+        let page = render_manager_view(&sample(), nonce, "/balancer-manager", None, &view(b, w));
+        assert!(!page.contains("confirm-remove"), "{b} {w} {nonce:?}");
+    }
+}
+
+#[test]
+fn auto_refresh_reloads_a_plain_view() {
+    let every = |refresh| PageView {
+        refresh,
+        ..PageView::default()
+    };
+    let page = render_manager_view(
+        &sample(),
+        None,
+        "/balancer-manager",
+        Some("done"),
+        &every(Some(10)),
+    );
+    assert!(page
+        .contains("<meta http-equiv=\"refresh\" content=\"10;url=/balancer-manager?refresh=10\">"));
+    assert!(page.contains("<strong>10 s</strong>"));
+    assert!(page.contains("<a href=\"/balancer-manager?refresh=5\">5 s</a>"));
+    assert!(page.contains("<a href=\"/balancer-manager\">off</a>"));
+    let off = render_manager_view(&sample(), None, "/balancer-manager", None, &every(None));
+    assert!(!off.contains("http-equiv"));
+    assert!(off.contains("<strong>off</strong>"));
 }
