@@ -216,6 +216,33 @@ impl Session<'_> {
     }
 }
 
+impl Session<'_> {
+    /// Clicks the element `css` selects.
+    fn click(&self, css: &str) {
+        let found = self.call(
+            "POST",
+            "/element",
+            Some(json!({"using": "css selector", "value": css})),
+        );
+        let element = found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no element {css}: {found}"))
+            .to_string();
+        self.call(
+            "POST",
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        );
+    }
+
+    fn source(&self) -> String {
+        let source = self.call("GET", "/source", None);
+        source.as_str().unwrap_or("").to_string()
+    }
+}
+
 impl Drop for Session<'_> {
     fn drop(&mut self) {
         let _ = try_wd(
@@ -356,4 +383,85 @@ fn chromium_loads_the_demo_over_https_with_h2(driver_kind: IoDriver) {
     assert_eq!(next_hop_protocol(&session), json!("h2"), "{text:?}");
     drop(session);
     let _ = std::fs::remove_dir_all(&pki.dir);
+}
+
+/// Four members with long URLs and every column filled, in a 1024 px wide window: the page
+/// fits without horizontal scrolling (a screenshot is left in the target dir), and Remove
+/// asks first, removing only once confirmed.
+#[test]
+fn the_page_fits_1024_px_and_remove_asks_first() {
+    let Some(driver) = start_driver() else { return };
+    let members: Vec<MockMember> = ["a", "b", "c", "d"].map(MockMember::named).into();
+    let proxy = start_proxy(config(
+        IoDriver::Auto,
+        members
+            .iter()
+            .zip(["alpha-node-01", "bravo-node-02", "c", "delta-node-04"])
+            .map(|(m, route)| member(m.addr(), route, 100))
+            .collect(),
+    ));
+    let admin_cfg = AdminConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..AdminConfig::default()
+    };
+    let admin = admin_server::start(&admin_cfg, proxy.controller().clone()).unwrap();
+    for _ in 0..8 {
+        Client::connect(common::addr(&proxy)).request(&common::get("/"));
+    }
+    let page = format!("http://{}/balancer-manager", admin.local_addr());
+    let session = Session::start(&driver, "layout", &[]);
+    session.call(
+        "POST",
+        "/window/rect",
+        Some(json!({"width": 1024, "height": 768})),
+    );
+    session.navigate(&page);
+    let widths = session.execute(
+        "return [window.innerWidth, document.documentElement.scrollWidth, \
+         document.body.scrollWidth]",
+    );
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("manager-1024.png");
+    let png = session.call("GET", "/screenshot", None);
+    let bytes = ringlb::admin::auth::base64_decode(png.as_str().unwrap().as_bytes()).unwrap();
+    std::fs::write(&shot, bytes).unwrap();
+    eprintln!(
+        "manager at 1024 px: {widths} (screenshot {})",
+        shot.display()
+    );
+    let w = |i: usize| widths[i].as_u64().unwrap();
+    assert!(
+        w(0) <= 1024 && w(0) >= 1000,
+        "the window is 1024 px wide: {widths}"
+    );
+    assert!(
+        w(1) <= w(0) && w(2) <= w(0),
+        "no horizontal scrolling: {widths}"
+    );
+
+    let count = || proxy.current().config.balancers[0].members.len();
+    session.click("#remove-test-c");
+    assert!(
+        poll_until(secs(10), || session
+            .source()
+            .contains("id=\"confirm-remove\"")),
+        "Remove shows a confirmation"
+    );
+    assert_eq!(count(), 4, "nothing removed before the confirmation");
+    session.click("#cancel-remove");
+    assert!(poll_until(secs(10), || !session
+        .source()
+        .contains("confirm-remove\"")));
+    assert_eq!(count(), 4, "cancel removes nothing");
+    session.click("#remove-test-c");
+    assert!(poll_until(secs(10), || session
+        .source()
+        .contains("confirm-remove-button")));
+    session.click("#confirm-remove-button");
+    assert!(
+        poll_until(secs(10), || count() == 3),
+        "the confirmed Remove removes the member"
+    );
+    assert!(poll_until(secs(10), || !session
+        .source()
+        .contains("member-test-c\"")));
 }

@@ -47,14 +47,15 @@ pub const EDITABLE_FLAGS: [(char, &str); 6] = [
 const MEMBER_COLUMNS: usize = 17;
 
 const CSS: &str = "\
-body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:1.5em;color:#1d2630;background:#fafbfc}
+body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:1em;color:#1d2630;background:#fafbfc}
 h1{font-size:1.5em;margin:0 0 .2em}h2{font-size:1.2em;margin:1.6em 0 .3em}
 .meta{color:#5b6773;margin:0 0 1em}
 .message{background:#e7f4ea;border:1px solid #8cc79b;padding:.5em .8em;border-radius:4px}
 dl.settings{display:grid;grid-template-columns:max-content auto;gap:.1em 1em;margin:.3em 0 .8em}
 dl.settings dt{color:#5b6773}dl.settings dd{margin:0}
-table{border-collapse:collapse;background:#fff;margin-bottom:.5em}
-th,td{border:1px solid #d5dbe1;padding:.25em .5em;text-align:left;vertical-align:top}
+table{border-collapse:collapse;background:#fff;margin-bottom:.5em;max-width:100%;font-size:13px}
+th,td{border:1px solid #d5dbe1;padding:.2em .35em;text-align:left;vertical-align:top}
+td{overflow-wrap:anywhere}
 th{background:#eef1f4;font-weight:600}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.edit td{background:#f6f8fa;border-top:none}
@@ -68,7 +69,7 @@ tr.edit td{background:#f6f8fa;border-top:none}
 .err{color:#8a1c1c;max-width:22em;overflow-wrap:anywhere}
 form{display:inline;margin:0}
 form.edit label{margin-right:.8em;white-space:nowrap}
-form.edit input[type=number]{width:5em}form.edit input[type=text]{width:8em}
+form.edit input[type=number]{width:3.5em}form.edit input[type=text]{width:6.5em}
 form.add{display:block;margin:.3em 0 1em}
 button{cursor:pointer}
 .muted{color:#8b96a1}
