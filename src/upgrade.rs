@@ -327,6 +327,8 @@ pub fn request(pid_file: &std::path::Path) -> Result<String, String> {
                      connections and exits"
                 ))
             }
+            // Another process writes the file: polled, with the deadline above.
+            #[allow(clippy::disallowed_methods)]
             _ => std::thread::sleep(Duration::from_millis(50)),
         }
     }
