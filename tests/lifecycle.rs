@@ -210,7 +210,10 @@ fn upgrade_under_load_fails_nothing_and_keeps_overrides(driver: IoDriver) {
     let old = Process::start(Command::new(&binary).arg("run").arg("-c").arg(&config));
     old.wait_for("manager on");
     let old_pid = old.pid();
-    assert_eq!(read_pid(&pid_file), Some(old_pid), "the pid file names it");
+    assert!(
+        poll_until(secs(10), || read_pid(&pid_file) == Some(old_pid)),
+        "the pid file names it"
+    );
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let admin: SocketAddr = format!("127.0.0.1:{admin_port}").parse().unwrap();
 
