@@ -11,22 +11,8 @@
 set -euo pipefail
 
 RINGLB=${RINGLB:-target/debug/ringlb}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { # URL LOG
-    for _ in $(seq 100); do curl -s -o /dev/null --max-time 1 "$1" && return 0; sleep 0.1; done
-    tail -n 20 "$2" >&2
-    fail "$1 did not answer within 10 s"
-}
+# shellcheck source=scripts/lib/processes.sh
+. "$(dirname "$0")/lib/processes.sh"
 
 p1=$(free_port); p2=$(free_port); proxy_port=$(free_port); admin_port=$(free_port)
 "$RINGLB" bench-member --listen "127.0.0.1:$p1" --route n1 >"$work/n1.log" 2>&1 & pids+=($!)

@@ -16,23 +16,9 @@ set -euo pipefail
 RINGLB=${RINGLB:-target/debug/ringlb}
 APACHE=${APACHE:-/usr/sbin/apache2}
 APACHE_MODULES=${APACHE_MODULES:-/usr/lib/apache2/modules}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# shellcheck source=scripts/lib/processes.sh
+. "$(dirname "$0")/lib/processes.sh"
 curl_() { curl -sS --max-time 5 "$@"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { # URL [LOG]: until it answers, 10 s at most
-    for _ in $(seq 100); do curl -s -o /dev/null --max-time 1 "$1" && return 0; sleep 0.1; done
-    [ -n "${2:-}" ] && tail -n 20 "$2" >&2
-    fail "$1 did not answer within 10 s"
-}
 
 # The script proper: manager URL, balancer name, member URL.
 drive() {
