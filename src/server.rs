@@ -227,12 +227,9 @@ impl ServerHandle {
     /// accepting (the new process accepts on the same sockets), serve each open connection's
     /// next request with `Connection: close`, and stop the workers once the connections are
     /// closed or `grace` ends.
-    pub fn shutdown_handed_over(mut self, grace: Duration) {
+    pub fn shutdown_handed_over(self, grace: Duration) {
         self.stop.request_handover(grace);
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
-        self.stop_dns();
+        self.wait();
     }
 
     /// Starts the new binary on this process's listening sockets (and `admin`'s) with the

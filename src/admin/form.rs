@@ -216,6 +216,16 @@ impl fmt::Display for StatusLetters {
     }
 }
 
+/// The first value of field `name` in form or query text; `None` when it is absent or the
+/// text does not decode.
+pub fn field(input: &[u8], name: &str) -> Option<String> {
+    decode_pairs(input)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
 /// Decodes `application/x-www-form-urlencoded` text into `(key, value)` pairs in order.
 pub fn decode_pairs(input: &[u8]) -> Result<Vec<(String, String)>, FormError> {
     let mut pairs = Vec::new();

@@ -236,11 +236,7 @@ fn caller(access: &Access, req: &Request, peer: IpAddr, local: SocketAddr) -> Ca
 
 /// The `nonce` of a query string.
 fn query_nonce(query: &str) -> Option<String> {
-    form::decode_pairs(query.as_bytes())
-        .ok()?
-        .into_iter()
-        .find(|(k, _)| k == "nonce")
-        .map(|(_, v)| v)
+    form::field(query.as_bytes(), "nonce")
 }
 
 /// The page with forms and the nonce for allowed clients, read-only for the others, as the
@@ -248,8 +244,7 @@ fn query_nonce(query: &str) -> Option<String> {
 fn page(ctx: &Ctx, who: &Caller, query: &str) -> Response {
     let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
     let nonce = who.allowed.then_some(ctx.nonce.as_str());
-    let pairs = form::decode_pairs(query.as_bytes()).unwrap_or_default();
-    let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let get = |key: &str| form::field(query.as_bytes(), key);
     let view = html::PageView {
         refresh: get("refresh")
             .and_then(|v| v.parse().ok())
@@ -382,7 +377,7 @@ fn wants_xml(form: &[u8]) -> bool {
 
 /// Whether a form or query has the field `name` (any value).
 fn has_field(form: &[u8], name: &str) -> bool {
-    form::decode_pairs(form).is_ok_and(|pairs| pairs.iter().any(|(k, _)| k == name))
+    form::field(form, name).is_some()
 }
 
 /// The CSV view (`/balancer-manager;csv` as HAProxy's, or `?csv`).

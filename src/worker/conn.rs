@@ -114,7 +114,7 @@ pub(super) async fn serve(
     let mut first = true;
     let ticket = Rc::new(Ticket::new(fd));
     loop {
-        if worker.draining.get() && !worker.handed_over.get() {
+        if worker.closing_at_idle() {
             return; // graceful stop: close at an idle point
         }
         let timeouts = worker.current().config.timeouts;
@@ -267,7 +267,7 @@ async fn active(worker: &Rc<Core>, client: &mut Client, first: &mut bool) -> Pha
         client.buf = worker.head_bufs.get();
     }
     loop {
-        if worker.draining.get() && !worker.handed_over.get() && client.buf.is_empty() {
+        if worker.closing_at_idle() && client.buf.is_empty() {
             return Phase::Done;
         }
         let gen = worker.current();

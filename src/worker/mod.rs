@@ -79,6 +79,12 @@ pub(crate) struct Core {
 }
 
 impl Core {
+    /// Whether a connection closes at its next idle point: on a graceful stop, unless the
+    /// listening sockets were handed over.
+    pub(crate) fn closing_at_idle(&self) -> bool {
+        self.draining.get() && !self.handed_over.get()
+    }
+
     /// The current generation.
     pub(crate) fn current(&self) -> Rc<Gen> {
         self.current.borrow().clone()
