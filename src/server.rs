@@ -97,7 +97,7 @@ pub fn start_inheriting(
         }
     }
     let mut sockets = Vec::with_capacity(all.len());
-    for (&(addr, index), mut listeners) in all.iter().zip(handed) {
+    for (row, (&(addr, index), mut listeners)) in all.iter().zip(handed).enumerate() {
         if listeners.is_empty() {
             listeners.push(
                 bind_reuseport(addr).map_err(|e| {
@@ -113,7 +113,7 @@ pub fn start_inheriting(
         let mut kept = Vec::with_capacity(listeners.len());
         for (i, socket) in listeners.into_iter().enumerate() {
             kept.push(OwnedFd::from(socket.try_clone()?));
-            per_worker[i % n].push(Listener { socket, index });
+            per_worker[i % n].push(Listener { socket, index, row });
         }
         sockets.push((addr.to_string(), kept));
     }

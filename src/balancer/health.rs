@@ -1,6 +1,10 @@
 //! Member health shared by all cores (DESIGN.md "What crosses threads" item 3): the error
 //! window (`E`, docs/semantics.md §4 and §6) and the failed health check (`C`) of every member
-//! of every balancer, plus the time each member last became usable again (slow start).
+//! of every balancer, plus the time each member last became usable again (slow start), and,
+//! for the operator, when its usability last changed and how long it has been unusable.
+//!
+//! A member is *down* while its check has failed or its error window is open. An error window
+//! that ends is cleared lazily (by the next pick); its down time ends when the window did.
 //!
 //! A member that fails on one core is avoided by every core at its next pick, as Apache's
 //! scoreboard does across child processes. Everything else a [`super::Balancer`] knows
@@ -62,6 +66,12 @@ pub struct Health {
     start: Box<[usize]>,
     words: Box<[AtomicU64]>,
     usable_since: Box<[AtomicU64]>,
+    /// When the member last went down or came back, ms.
+    changed_at: Box<[AtomicU64]>,
+    /// 0: not down; else 1 + when it went down, ms.
+    down_since: Box<[AtomicU64]>,
+    /// Time down in the spans that have ended, ms.
+    down_ms: Box<[AtomicU64]>,
 }
 
 impl Health {
@@ -76,19 +86,28 @@ impl Health {
         }
         Health {
             start: start.into(),
-            words: (0..total).map(|_| AtomicU64::new(0)).collect(),
-            usable_since: (0..total).map(|_| AtomicU64::new(0)).collect(),
+            words: zeros(total),
+            usable_since: zeros(total),
+            changed_at: zeros(total),
+            down_since: zeros(total),
+            down_ms: zeros(total),
         }
     }
 
     /// Copies member `om` of balancer `ob` in `old` to member `m` of balancer `b` here (error
-    /// window, failed check, usable since): a reload carries health by member identity. Call
-    /// it before this `Health` is shared with the workers.
+    /// window, failed check, usable since, last change, down time): a reload carries health by
+    /// member identity. Call it before this `Health` is shared with the workers.
     pub fn carry_from(&self, b: usize, m: usize, old: &Health, ob: usize, om: usize) {
         if let (Some(i), Some(j)) = (self.slot(b, m), old.slot(ob, om)) {
-            self.words[i].store(old.words[j].load(Ordering::Acquire), Ordering::Release);
-            let since = old.usable_since[j].load(Ordering::Acquire);
-            self.usable_since[i].store(since, Ordering::Release);
+            for (to, from) in [
+                (&self.words, &old.words),
+                (&self.usable_since, &old.usable_since),
+                (&self.changed_at, &old.changed_at),
+                (&self.down_since, &old.down_since),
+                (&self.down_ms, &old.down_ms),
+            ] {
+                to[i].store(from[j].load(Ordering::Acquire), Ordering::Release);
+            }
         }
     }
 
@@ -174,6 +193,7 @@ impl Health {
             (w & HC_FAILED) | IN_ERROR | until
         });
         let open = word_in_error(old) && now_ms < word_until(old);
+        self.track_down(b, m, (old, new), now_ms);
         old != new && !open
     }
 
@@ -197,6 +217,7 @@ impl Health {
         let changed = old != new;
         if changed {
             self.set_usable_since(b, m, now_ms);
+            self.track_down(b, m, (old, new), now_ms);
         }
         changed
     }
@@ -214,6 +235,9 @@ impl Health {
         let changed = old != new;
         if changed && !failed {
             self.set_usable_since(b, m, now_ms);
+        }
+        if changed {
+            self.track_down(b, m, (old, new), now_ms);
         }
         changed
     }
@@ -241,6 +265,80 @@ impl Health {
                 Err(current) => old = current,
             }
         }
+    }
+}
+
+impl Health {
+    /// Records a change of the member's word from `old` to `new` at `now_ms` in its down
+    /// spans: a span that ended (the member is up in `new`, or `old`'s window had already
+    /// ended) is closed and added to the down time; a member down in `new` and not in a span
+    /// opens one. Called by the one core whose `compare_exchange` made the change; cores
+    /// racing through opposite changes may misplace a span's end by the race's width.
+    fn track_down(&self, b: usize, m: usize, (old, new): (u64, u64), now_ms: u64) {
+        let Some(i) = self.slot(b, m) else {
+            return;
+        };
+        let mut since = self.down_since[i].load(Ordering::Acquire);
+        let old_down = word_down(old, now_ms);
+        if since != 0 && !(old_down && word_down(new, now_ms)) {
+            let end = span_end(old, now_ms).max(since - 1);
+            self.down_ms[i].fetch_add(end - (since - 1), Ordering::AcqRel);
+            self.down_since[i].store(0, Ordering::Release);
+            self.changed_at[i].store(end, Ordering::Release);
+            since = 0;
+        }
+        if since == 0 && word_down(new, now_ms) {
+            self.down_since[i].store(now_ms.saturating_add(1), Ordering::Release);
+            self.changed_at[i].store(now_ms, Ordering::Release);
+        }
+    }
+
+    /// When (ms) the member last went down or came back up (an error window that ended
+    /// counts at its end); 0 when it has not since the process started.
+    pub fn last_change(&self, b: usize, m: usize, now_ms: u64) -> u64 {
+        let Some(i) = self.slot(b, m) else {
+            return 0;
+        };
+        let w = self.words[i].load(Ordering::Acquire);
+        if self.down_since[i].load(Ordering::Acquire) != 0 && !word_down(w, now_ms) {
+            return span_end(w, now_ms);
+        }
+        self.changed_at[i].load(Ordering::Acquire)
+    }
+
+    /// How long (ms) the member has been down in total, up to `now_ms` (HAProxy's downtime).
+    pub fn downtime(&self, b: usize, m: usize, now_ms: u64) -> u64 {
+        let Some(i) = self.slot(b, m) else {
+            return 0;
+        };
+        let closed = self.down_ms[i].load(Ordering::Acquire);
+        let since = self.down_since[i].load(Ordering::Acquire);
+        if since == 0 {
+            return closed;
+        }
+        let w = self.words[i].load(Ordering::Acquire);
+        let end = span_end(w, now_ms).max(since - 1);
+        closed.saturating_add(end - (since - 1))
+    }
+}
+
+fn zeros(n: usize) -> Box<[AtomicU64]> {
+    (0..n).map(|_| AtomicU64::new(0)).collect()
+}
+
+/// Whether a member with word `w` is down at `now_ms`: its check failed, or its error
+/// window is open.
+fn word_down(w: u64, now_ms: u64) -> bool {
+    word_hc_failed(w) || (word_in_error(w) && now_ms < word_until(w))
+}
+
+/// When a down span of a member with word `w` ends, seen at `now_ms`: `now_ms` while it is
+/// down; the end of its error window when only that window kept it down.
+fn span_end(w: u64, now_ms: u64) -> u64 {
+    if word_down(w, now_ms) || !word_in_error(w) || word_until(w) == 0 {
+        now_ms
+    } else {
+        word_until(w).min(now_ms)
     }
 }
 

@@ -25,6 +25,141 @@ fn member(r: Result<Pick, NoPick>) -> char {
 
 // ---- Health on its own ----
 
+/// One step on member (0, 0) at a time, then (down time, last change) expected after it.
+enum Step {
+    Error {
+        at: u64,
+        until: u64,
+    },
+    Clear {
+        at: u64,
+    },
+    Check {
+        at: u64,
+        failed: bool,
+    },
+    /// Only look at `at`.
+    Look {
+        at: u64,
+    },
+}
+
+#[test]
+fn down_time_and_last_change_follow_every_way_down_and_up() {
+    use Step::*;
+    let cases: &[(&str, &[(Step, u64, u64)])] = &[
+        ("never down", &[(Look { at: 500 }, 0, 0)]),
+        (
+            "an error window, cleared by a later pick, ends at its own end",
+            &[
+                (
+                    Error {
+                        at: 100,
+                        until: 400,
+                    },
+                    0,
+                    100,
+                ),
+                (Look { at: 250 }, 150, 100),
+                (Look { at: 900 }, 300, 400),
+                (Clear { at: 1_000 }, 300, 400),
+                (Look { at: 2_000 }, 300, 400),
+            ],
+        ),
+        (
+            "a failed check down until it passes, with an error inside",
+            &[
+                (
+                    Check {
+                        at: 100,
+                        failed: true,
+                    },
+                    0,
+                    100,
+                ),
+                (
+                    Error {
+                        at: 200,
+                        until: 300,
+                    },
+                    100,
+                    100,
+                ),
+                (Clear { at: 900 }, 800, 100),
+                (
+                    Check {
+                        at: 1_100,
+                        failed: false,
+                    },
+                    1_000,
+                    1_100,
+                ),
+                (Look { at: 5_000 }, 1_000, 1_100),
+            ],
+        ),
+        (
+            "a new window after one that ended lazily is a second span",
+            &[
+                (Error { at: 0, until: 100 }, 0, 0),
+                (
+                    Error {
+                        at: 500,
+                        until: 700,
+                    },
+                    100,
+                    500,
+                ),
+                (Look { at: 600 }, 200, 500),
+                (Clear { at: 650 }, 250, 650),
+            ],
+        ),
+        (
+            "retry 0: an empty window is never down",
+            &[
+                (
+                    Error {
+                        at: 100,
+                        until: 100,
+                    },
+                    0,
+                    0,
+                ),
+                (Clear { at: 200 }, 0, 0),
+            ],
+        ),
+    ];
+    for (name, steps) in cases {
+        let h = Health::new(&[1]);
+        for (i, (step, down, change)) in steps.iter().enumerate() {
+            let at = match *step {
+                Error { at, until } => {
+                    h.set_error(0, 0, at, until);
+                    at
+                }
+                Clear { at } => {
+                    h.clear_error(0, 0, at);
+                    at
+                }
+                Check { at, failed } => {
+                    h.set_hc_failed(0, 0, failed, at);
+                    at
+                }
+                Look { at } => at,
+            };
+            let got = (h.downtime(0, 0, at), h.last_change(0, 0, at));
+            assert_eq!(got, (*down, *change), "{name}: step {i}");
+        }
+        let next = Health::new(&[1]);
+        next.carry_from(0, 0, &h, 0, 0);
+        assert_eq!(
+            next.downtime(0, 0, 9_999),
+            h.downtime(0, 0, 9_999),
+            "{name}: carried"
+        );
+    }
+    assert_eq!(Health::new(&[1]).downtime(3, 3, 10), 0, "out of range");
+}
+
 #[test]
 fn health_words_start_healthy_and_report_their_state() {
     let h = Health::new(&[2, 3]);

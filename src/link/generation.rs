@@ -67,7 +67,10 @@ impl SharedGen {
         SharedGen {
             number,
             limits,
-            stats: Arc::new(Stats::new(cores, &members)),
+            stats: Arc::new(
+                Stats::new(cores, &members)
+                    .with_listeners(config.listen.len() + config.listeners.len()),
+            ),
             health: Arc::new(Health::new(&members)),
             origin: members.iter().map(|&n| vec![None; n]).collect(),
             tls: Arc::default(),
@@ -113,6 +116,7 @@ impl SharedGen {
             .with_tls(self.tls.clone())
             .with_connectors(connectors);
         next.stats.seed_generated(&self.stats);
+        next.stats.seed_listeners(&self.stats);
         for (b, bcfg) in next.config.balancers.iter().enumerate() {
             let Some(ob) = self
                 .config
@@ -130,6 +134,7 @@ impl SharedGen {
                         .seed_queue(b, m, &self.stats.queue_totals(ob, om));
                     next.stats
                         .seed_checks(b, m, &self.stats.check_totals(ob, om));
+                    next.stats.seed_flow(b, m, &self.stats.flow_totals(ob, om));
                     // A host name that moved to another address starts with a clean
                     // health: the errors were the old address's.
                     if old[om].addr == member.addr {

@@ -128,7 +128,7 @@ impl Fault {
         )
     }
 
-    fn from_code(code: u64) -> Option<Fault> {
+    pub(super) fn from_code(code: u64) -> Option<Fault> {
         Fault::ALL.into_iter().find(|&f| f as u64 == code)
     }
 }

@@ -22,7 +22,9 @@
 
 mod checks;
 mod fault;
+mod flow;
 mod generated;
+mod listeners;
 mod queue;
 mod slots;
 #[cfg(test)]
@@ -34,10 +36,13 @@ use std::sync::Arc;
 
 use crossbeam_utils::CachePadded;
 
-pub use checks::CheckTotals;
+pub use checks::{CheckTotals, LastCheck};
 pub use fault::{Fault, LastError};
+pub use flow::FlowTotals;
 pub use generated::{generated_index, GENERATED_CODES};
 use generated::{GeneratedSlot, GENERATED_WORDS};
+pub use listeners::ListenerTotals;
+use listeners::LISTENER_WORDS;
 pub use queue::QueueTotals;
 pub use slots::LATENCY_BOUNDS_US;
 use slots::{CoreSlot, Field, FIELDS};
@@ -109,6 +114,9 @@ pub struct Stats {
     offsets: Box<[usize]>,
     /// Slot *i*: the responses core *i* generated itself, by code.
     generated: Box<[CachePadded<GeneratedSlot>]>,
+    /// Slot *i*: core *i*'s counters per listener ([`Stats::with_listeners`]).
+    listeners: Box<[CachePadded<CoreSlot>]>,
+    listener_count: usize,
 }
 
 impl Stats {
@@ -124,11 +132,27 @@ impl Stats {
         }
         Stats {
             slots: (0..cores)
-                .map(|_| CachePadded::new(CoreSlot::new(total)))
+                .map(|_| CachePadded::new(CoreSlot::new(total, FIELDS)))
                 .collect(),
             offsets: offsets.into(),
             generated: (0..cores).map(|_| CachePadded::default()).collect(),
+            listeners: Box::default(),
+            listener_count: 0,
         }
+    }
+
+    /// These counters with rows for `listeners` listening addresses (none by default).
+    pub fn with_listeners(mut self, listeners: usize) -> Stats {
+        self.listeners = (0..self.cores())
+            .map(|_| CachePadded::new(CoreSlot::new(listeners, LISTENER_WORDS)))
+            .collect();
+        self.listener_count = listeners;
+        self
+    }
+
+    /// Number of listening addresses counted.
+    pub fn listener_count(&self) -> usize {
+        self.listener_count
     }
 
     pub fn cores(&self) -> usize {
@@ -369,4 +393,4 @@ const _: () =
 const _: () = assert!(Field::LastError as usize + 1 == Field::Queued as usize);
 const _: () =
     assert!(Field::QueueWait0 as usize + LATENCY_BOUNDS_US.len() == Field::CheckRuns as usize);
-const _: () = assert!(Field::CheckSumUs as usize + 1 == FIELDS);
+const _: () = assert!(Field::MemberAborts as usize + 1 == FIELDS);

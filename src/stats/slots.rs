@@ -1,4 +1,4 @@
-//! One core's counters: a flat array of `AtomicU64`, written only by the core that owns it.
+//! One core's counters: a flat array of `AtomicU64` rows, written only by the core that owns it.
 //!
 //! The array lives on the heap, so wrapping the slot in `CachePadded` (as `Stats` does) pads
 //! only the pointer. The array therefore carries its own guard: [`GUARD_WORDS`] unused words
@@ -49,6 +49,22 @@ pub(super) enum Field {
     CheckFailures = 58,
     /// Sum of probe durations in microseconds.
     CheckSumUs = 59,
+    /// The last probe's outcome, a packed [`super::LastCheck`] word (0 = none); stored.
+    CheckLast = 60,
+    /// Requests with a session route that this member took instead of the route's own.
+    RouteChanged = 61,
+    /// Requests re-sent to this member on another connection after a pooled one was closed.
+    Retries = 62,
+    /// Requests moved from this member to another after it failed them.
+    Redispatches = 63,
+    /// Requests sent over a pooled (reused) connection.
+    PoolReuses = 64,
+    /// Idle pooled connections on this core now; stored (a gauge), not added.
+    PoolIdle = 65,
+    /// Exchanges the client cut short (closed, failed or stalled).
+    ClientAborts = 66,
+    /// Exchanges the member cut short after its response had begun.
+    MemberAborts = 67,
 }
 
 /// Upper bounds of the response-time histogram buckets, in microseconds: Prometheus' default
@@ -80,34 +96,39 @@ pub const LATENCY_BOUNDS_US: [u64; 20] = [
 
 /// Words per member: five counters, five response classes, the latency sum, count and buckets,
 /// the last failure, then the queue's three counters, wait sum and buckets, then the health
-/// check's runs, failures and duration sum.
-pub(super) const FIELDS: usize = 12 + LATENCY_BOUNDS_US.len() + 1 + 4 + LATENCY_BOUNDS_US.len() + 3;
+/// check's runs, failures, duration sum and last outcome, then the flow counters
+/// ([`super::FlowTotals`]).
+pub(super) const FIELDS: usize =
+    12 + LATENCY_BOUNDS_US.len() + 1 + 4 + LATENCY_BOUNDS_US.len() + 4 + 7;
 
 /// Unused words before and after the live counters: 128 bytes, the widest prefetch pair on
 /// x86_64 (the same width `crossbeam_utils::CachePadded` uses there).
 pub(super) const GUARD_WORDS: usize = 128 / std::mem::size_of::<AtomicU64>();
 
-/// One core's counters: `FIELDS` words per member, members of every balancer back to back.
+/// One core's counters: `width` words per row (a member: [`FIELDS`]; a listener), the rows
+/// back to back.
 #[derive(Debug)]
 pub(super) struct CoreSlot {
     words: Box<[AtomicU64]>,
+    width: usize,
 }
 
 impl CoreSlot {
-    /// A zeroed slot for `members` members (all balancers together).
-    pub(super) fn new(members: usize) -> CoreSlot {
-        let live = members.saturating_mul(FIELDS);
+    /// A zeroed slot of `rows` rows of `width` words.
+    pub(super) fn new(rows: usize, width: usize) -> CoreSlot {
+        let live = rows.saturating_mul(width);
         let len = live.saturating_add(2 * GUARD_WORDS);
         CoreSlot {
             words: (0..len).map(|_| AtomicU64::new(0)).collect(),
+            width,
         }
     }
 
-    /// The counter `field` of flat member `member`; `None` past the end.
+    /// The counter `field` of row `member`; `None` past the end.
     fn word(&self, member: usize, field: usize) -> Option<&AtomicU64> {
         let live = self.words.len() - 2 * GUARD_WORDS;
-        let idx = member.checked_mul(FIELDS)?.checked_add(field)?;
-        if field >= FIELDS || idx >= live {
+        let idx = member.checked_mul(self.width)?.checked_add(field)?;
+        if field >= self.width || idx >= live {
             return None;
         }
         self.words.get(GUARD_WORDS + idx)

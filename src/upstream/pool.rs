@@ -175,6 +175,13 @@ impl Pool {
         }
     }
 
+    /// Calls `f(member, idle connections)` for every member.
+    pub fn for_each_idle(&self, mut f: impl FnMut(usize, usize)) {
+        for (m, list) in self.idle.borrow().iter().enumerate() {
+            f(m, list.len());
+        }
+    }
+
     /// Drops connections idle longer than their lifetime (called from the worker's tick), and,
     /// for a member with `max` that requests wait for, as many idle ones as wait (oldest
     /// first): their places go to the waiters, here or on another core.

@@ -144,12 +144,19 @@ pub(super) async fn exchange(
     loop {
         let (reply, len) = match reply::parse(&up_buf, ajp.packet_size) {
             Ok(Some(parsed)) => parsed,
-            Err(why) => return answer_or_cut(responding, upstream_err(502, why)),
+            Err(why) => {
+                return answer_or_cut(
+                    gen,
+                    (req.balancer, member_index),
+                    responding,
+                    upstream_err(502, why),
+                )
+            }
             Ok(None) => {
                 if responding.is_some() && !out.is_empty() {
                     out = match flush(gen, client, out).await {
                         Ok(o) => o,
-                        Err(()) => return Ok(Next::Close),
+                        Err(()) => return Ok(client_gone(gen, req.balancer, member_index)),
                     };
                 }
                 let buf = std::mem::take(&mut up_buf);
@@ -159,11 +166,21 @@ pub(super) async fn exchange(
                 match read {
                     Read::Data => continue,
                     Read::TimedOut if replied => {
-                        return answer_or_cut(responding, upstream_err(504, NO_RESPONSE))
+                        return answer_or_cut(
+                            gen,
+                            (req.balancer, member_index),
+                            responding,
+                            upstream_err(504, NO_RESPONSE),
+                        )
                     }
                     Read::TimedOut => return Err(retry_or(req, false, 504, NO_RESPONSE)),
                     Read::Eof | Read::Failed if replied || !up_buf.is_empty() => {
-                        return answer_or_cut(responding, upstream_err(502, CLOSED_EARLY))
+                        return answer_or_cut(
+                            gen,
+                            (req.balancer, member_index),
+                            responding,
+                            upstream_err(502, CLOSED_EARLY),
+                        )
                     }
                     Read::Eof | Read::Failed => {
                         return Err(retry_or(req, reused, 502, CLOSED_EARLY))
@@ -180,7 +197,7 @@ pub(super) async fn exchange(
                 if let Err(e) = body.fill(gen, client, want).await {
                     return match responding {
                         None => Err(request_body_fail(e)),
-                        Some(_) => Ok(Next::Close),
+                        Some(_) => Ok(client_gone(gen, req.balancer, member_index)),
                     };
                 }
                 let mut data = gen.bufs.get();
@@ -189,12 +206,18 @@ pub(super) async fn exchange(
                 match sent {
                     Ok(data) => gen.bufs.put(data),
                     Err(()) => {
-                        return answer_or_cut(responding, upstream_err(502, MID_REQUEST));
+                        return answer_or_cut(
+                            gen,
+                            (req.balancer, member_index),
+                            responding,
+                            upstream_err(502, MID_REQUEST),
+                        );
                     }
                 }
             }
             Reply::Headers(payload) => {
                 if responding.is_some() {
+                    gen.stats.add_member_abort(req.balancer, member_index);
                     return Ok(Next::Close);
                 }
                 let mut head_buf = gen.bufs.get();
@@ -243,13 +266,14 @@ pub(super) async fn exchange(
                 client.done.body_bytes += relayed;
                 client.done.bytes_out += relayed;
                 if r.broken {
+                    gen.stats.add_member_abort(req.balancer, member_index);
                     let _ = flush(gen, client, out).await;
                     return Ok(Next::Close);
                 }
                 if out.len() >= IO_BUF {
                     out = match flush(gen, client, out).await {
                         Ok(o) => o,
-                        Err(()) => return Ok(Next::Close),
+                        Err(()) => return Ok(client_gone(gen, req.balancer, member_index)),
                     };
                 }
             }
@@ -273,25 +297,52 @@ pub(super) async fn exchange(
                         gen.bufs.put(o);
                         Next::KeepAlive
                     }
-                    _ => Next::Close,
+                    Ok(_) if complete => Next::Close,
+                    Ok(_) => {
+                        // Fewer body bytes than its headers announced.
+                        gen.stats.add_member_abort(req.balancer, member_index);
+                        Next::Close
+                    }
+                    Err(()) => client_gone(gen, req.balancer, member_index),
                 });
             }
             Reply::Pong => {
                 let why = "the member sent CPONG to a request";
-                return answer_or_cut(responding, upstream_err(502, why));
+                return answer_or_cut(
+                    gen,
+                    (req.balancer, member_index),
+                    responding,
+                    upstream_err(502, why),
+                );
             }
         }
         up_buf.drain(..len);
     }
 }
 
-/// A failure of the member: answered with `error` while nothing of the response went out,
-/// else the client connection is cut (part of the response may have reached it).
-fn answer_or_cut(responding: Option<Responding>, error: ProxyError) -> Result<Next, Fail> {
+/// A failure of member `m` of balancer `b`: answered with `error` while nothing of the
+/// response went out, else the client connection is cut (part of the response may have
+/// reached it), counted as the member's abort.
+fn answer_or_cut(
+    gen: &Gen,
+    (b, m): (usize, usize),
+    responding: Option<Responding>,
+    error: ProxyError,
+) -> Result<Next, Fail> {
     match responding {
         None => Err(Fail::Respond(error)),
-        Some(_) => Ok(Next::Close),
+        Some(_) => {
+            gen.stats.add_member_abort(b, m);
+            Ok(Next::Close)
+        }
     }
+}
+
+/// The client went away mid-response from member `m` of balancer `b`: counted as the
+/// client's abort; the connection closes.
+fn client_gone(gen: &Gen, b: usize, m: usize) -> Next {
+    gen.stats.add_client_abort(b, m);
+    Next::Close
 }
 
 /// Appends one body chunk from the member to `out` in the client's framing; returns the body

@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 
 use super::forward;
 use super::stream::ClientStream;
-use super::Gen;
+use super::{Arrival, Gen};
 use crate::http::rewrite;
 
 /// The client side of one connection.
@@ -17,11 +17,8 @@ use crate::http::rewrite;
 pub(super) struct Client {
     pub(super) stream: ClientStream,
     pub(super) peer: SocketAddr,
-    /// The port of the listener it came in on (what `[[vhost]]`'s `ports` match).
-    pub(super) local_port: u16,
-    /// The `[[listener]]` it came in on (its index in `Config::listeners`); `None`: a plain
-    /// `listen` address.
-    pub(super) listener: Option<usize>,
+    /// The listening socket it came in on.
+    pub(super) arrival: Arrival,
     /// Bytes received and not yet consumed: the current head, then its body or pipelined
     /// requests. The head stays at the start until its exchange is over and logged
     /// (`conn::active` drains it, and nothing else does), so spans into it stay valid.
@@ -88,7 +85,7 @@ pub(super) async fn send_own(
 
 /// The `Strict-Transport-Security` field of the listener `client` came in on, if it has one.
 pub(super) fn hsts<'g>(gen: &'g Gen, client: &Client) -> Option<(&'static [u8], &'g [u8])> {
-    let listener = gen.config.listeners.get(client.listener?)?;
+    let listener = gen.config.listeners.get(client.arrival.listener?)?;
     let value = listener.hsts.as_ref()?;
     Some((b"Strict-Transport-Security", value.as_bytes()))
 }

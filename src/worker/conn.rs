@@ -19,7 +19,7 @@ use super::idle::{Ticket, Wait};
 use super::request::Request;
 use super::stream::ClientStream;
 use super::tls_tunnel;
-use super::{Core, Gen};
+use super::{Arrival, Core, Gen};
 use crate::accesslog::{HeaderView, Record};
 use crate::clock;
 use crate::http::forwarded;
@@ -57,8 +57,9 @@ pub(super) async fn serve(
     open: OpenConnection,
     mut tcp: TcpStream,
     peer: SocketAddr,
-    (local_port, listener): (u16, Option<usize>),
+    arrival: Arrival,
 ) {
+    let listener = arrival.listener;
     let worker = open.0.clone();
     let gen = worker.current();
     let acceptor = listener.and_then(|i| gen.shared_tls().get(i).cloned());
@@ -88,8 +89,7 @@ pub(super) async fn serve(
                     tls.keep_facts();
                     if tls.alpn() == Some(b"h2") {
                         let tls = ClientStream::Tls(Box::new(tls));
-                        let serve =
-                            super::h2::serve(worker, tls, peer, (local_port, listener), Vec::new());
+                        let serve = super::h2::serve(worker, tls, peer, arrival, Vec::new());
                         return Box::pin(serve).await;
                     }
                     ClientStream::Tls(Box::new(tls))
@@ -105,8 +105,7 @@ pub(super) async fn serve(
     let mut client = Client {
         stream,
         peer,
-        local_port,
-        listener,
+        arrival,
         buf,
         done: Done::default(),
         linger: false,
@@ -146,13 +145,7 @@ pub(super) async fn serve(
             Phase::Done => return,
             Phase::Http2 => {
                 let early = std::mem::take(&mut client.buf);
-                let serve = super::h2::serve(
-                    worker,
-                    client.stream,
-                    client.peer,
-                    (local_port, listener),
-                    early,
-                );
+                let serve = super::h2::serve(worker, client.stream, client.peer, arrival, early);
                 return Box::pin(serve).await;
             }
             Phase::Tunnel(member, to_client) => {
@@ -180,7 +173,7 @@ pub(super) async fn serve(
 
 /// Whether the listener `client` came in on answers every request with a redirect to https.
 fn redirects(gen: &Gen, client: &Client) -> bool {
-    (client.listener)
+    (client.arrival.listener)
         .and_then(|i| gen.config.listeners.get(i))
         .is_some_and(|l| l.redirect_https)
 }
@@ -281,6 +274,7 @@ async fn active(worker: &Rc<Core>, client: &mut Client, first: &mut bool) -> Pha
             HeadRead::Closed => return Phase::Done,
             HeadRead::Http2 => return Phase::Http2,
             HeadRead::Refused(status, why) => {
+                gen.stats.add_listener_request(client.arrival.row);
                 let _ = send_error(&gen, client, status, why, true).await;
                 return Phase::Done;
             }
@@ -312,8 +306,9 @@ pub(super) async fn serve_request(
     head: &RequestHead,
 ) -> Next {
     client.done = Done::default();
+    gen.stats.add_listener_request(client.arrival.row);
     let started = gen.access.borrow().is_some().then(clock::now);
-    let mut req = Request::classify(gen, &client.buf, head, client.local_port);
+    let mut req = Request::classify(gen, &client.buf, head, client.arrival.local_port);
     if let (true, Ok(req)) = (worker.draining.get(), &mut req) {
         req.facts.keep_alive = false; // stopping: this response ends the connection
     }

@@ -89,9 +89,13 @@ pub(super) async fn handle(
         let error = match connect(gen, req, pick, &mut client.done).await {
             Ok(conn) => match exchange(gen, client, head, req, pick, conn).await {
                 Ok(next) => return next,
-                Err(Fail::Abort) => return Next::Close,
+                Err(Fail::Abort) => {
+                    gen.stats.add_client_abort(req.balancer, pick.member);
+                    return Next::Close;
+                }
                 Err(Fail::Retry { stale: true, .. }) if stale_retries < MAX_STALE_RETRIES => {
                     // Another (or a fresh) connection to the same member.
+                    gen.stats.add_retry(req.balancer, pick.member);
                     stale_retries += 1;
                     continue;
                 }
@@ -138,6 +142,7 @@ pub(super) async fn handle(
         if attempts >= max_attempts || avoid.count_ones() as usize >= members {
             return respond(gen, client, req, error).await;
         }
+        gen.stats.add_redispatch(req.balancer, pick.member);
     }
 }
 
@@ -148,7 +153,8 @@ const LOCAL_SHORTAGE: &str = "ringlb is out of local resources (open files, memo
 const QUEUE_TIMEOUT: &str = "the member is at its connection limit and none came free in time";
 const QUEUE_FULL: &str = "the member is at its connection limit and its queue is full";
 
-/// Picks a member for the latest attempt from the routes read once into `req`.
+/// Picks a member for the latest attempt from the routes read once into `req`, counting a
+/// session that moves to another member than its route's.
 fn pick_member(
     gen: &Gen,
     client: &Client,
@@ -158,7 +164,11 @@ fn pick_member(
 ) -> Result<Pick, NoPick> {
     let routes: sticky::Routes = req.routes.routes(&client.buf);
     let mut balancer = gen.balancers[req.balancer].balancer.borrow_mut();
-    balancer.pick(&routes, avoid, gen.now_ms(now))
+    let pick = balancer.pick(&routes, avoid, gen.now_ms(now))?;
+    if pick.route_changed && !routes.is_empty() {
+        gen.stats.add_route_changed(req.balancer, pick.member);
+    }
+    Ok(pick)
 }
 
 /// A pooled connection to the picked member, or a new one, within the member's `max`
@@ -192,6 +202,9 @@ async fn connect(
                 }
                 return Err(ConnectError::NoPong);
             }
+        }
+        if reused {
+            gen.stats.add_pool_reuse(req.balancer, pick.member);
         }
         return Ok(UpstreamConn {
             stream,
@@ -411,7 +424,14 @@ async fn exchange(
                 wrote: false,
             } => Err(Fail::Respond(upstream_err(502, why))),
             // Part of the response may have reached the client: it can only be cut off.
-            _ => Ok(Next::Close),
+            Stopped { error, .. } => {
+                if error == BodyError::SinkGone {
+                    gen.stats.add_client_abort(req.balancer, member_index);
+                } else {
+                    gen.stats.add_member_abort(req.balancer, member_index);
+                }
+                Ok(Next::Close)
+            }
         };
     }
 

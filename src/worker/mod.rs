@@ -135,6 +135,20 @@ pub(crate) struct Listener {
     pub(crate) socket: std::net::TcpListener,
     /// Its `[[listener]]` (index in `Config::listeners`); `None`: a `listen` address.
     pub(crate) index: Option<usize>,
+    /// Its place among all listening addresses (`listen`, then `[[listener]]`, in config
+    /// order): its row of the per-listener counters.
+    pub(crate) row: usize,
+}
+
+/// The listening socket a client connection came in on.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Arrival {
+    /// Its port (what `[[vhost]]`'s `ports` match).
+    pub(super) local_port: u16,
+    /// Its `[[listener]]` (index in `Config::listeners`); `None`: a plain `listen` address.
+    pub(super) listener: Option<usize>,
+    /// Its row of the per-listener counters ([`Listener::row`]).
+    pub(super) row: usize,
 }
 
 /// Descriptors kept out of the automatic connection cap: listeners, the runtime's own, the
@@ -230,14 +244,14 @@ async fn run(
     let canceller = Canceller::new();
     let stopping = Rc::new(Cell::new(false));
     let accepting = Rc::new(Cell::new(0usize));
-    for Listener { socket, index } in listeners {
+    for Listener { socket, index, row } in listeners {
         match TcpListener::from_std(socket) {
             Ok(listener) => {
                 accepting.set(accepting.get() + 1);
                 let (core, accepting) = (core.clone(), accepting.clone());
                 let (cancel, stopping) = (canceller.handle(), stopping.clone());
                 monoio::spawn(async move {
-                    accept_loop(core, listener, index, cancel, &stopping).await;
+                    accept_loop(core, listener, (index, row), cancel, &stopping).await;
                     accepting.set(accepting.get() - 1);
                 });
             }
@@ -263,8 +277,10 @@ async fn run(
         }
         if now.saturating_duration_since(last_sweep) >= TICK {
             last_sweep = now;
-            for b in gen.balancers.iter() {
+            for (i, b) in gen.balancers.iter().enumerate() {
                 b.pool.sweep(now);
+                b.pool
+                    .for_each_idle(|m, idle| gen.stats.set_pool_idle(i, m, idle));
             }
             if core.index == 0 {
                 gen.log_state_changes(&mut outages);
@@ -330,11 +346,15 @@ fn apply(core: &Rc<Core>, control: Control) {
 async fn accept_loop(
     core: Rc<Core>,
     listener: TcpListener,
-    index: Option<usize>,
+    (index, row): (Option<usize>, usize),
     cancel: CancelHandle,
     stopping: &Cell<bool>,
 ) {
-    let local_port = listener.local_addr().map_or(0, |a| a.port());
+    let arrival = Arrival {
+        local_port: listener.local_addr().map_or(0, |a| a.port()),
+        listener: index,
+        row,
+    };
     loop {
         core.below_connection_cap(stopping).await;
         if stopping.get() {
@@ -344,7 +364,8 @@ async fn accept_loop(
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
                 let open = conn::OpenConnection::new(core.clone());
-                monoio::spawn(conn::serve(open, stream, peer, (local_port, index)));
+                core.current().stats.add_listener_connection(row);
+                monoio::spawn(conn::serve(open, stream, peer, arrival));
             }
             Err(_) if stopping.get() => return,
             Err(e) => accept_backoff(e).await,

@@ -107,10 +107,12 @@ async fn probe_loop(worker: Rc<Core>, retired: Rc<Cell<bool>>, b: usize, m: usiz
         let now = clock::now();
         let now_ms = gen.now_ms(now);
         // A probe this host could not even start (`Err(None)`) says nothing of the member.
-        if !matches!(outcome, Err(None)) {
+        if let Ok(()) | Err(Some(_)) = outcome {
             let micros = u64::try_from(now.saturating_duration_since(started).as_micros());
+            let fault = outcome.err().flatten().map(|(fault, _)| fault);
+            let micros = micros.unwrap_or(u64::MAX);
             gen.stats
-                .observe_check(b, m, outcome.is_err(), micros.unwrap_or(u64::MAX));
+                .observe_check(b, m, fault, micros, clock::unix_now_ms());
         }
         match outcome {
             Ok(()) => {

@@ -37,7 +37,7 @@ use self::wire::{SharedWire, WireIo};
 use super::client::{send_error, Client, Done};
 use super::conn::serve_request;
 use super::stream::ClientStream;
-use super::Core;
+use super::{Arrival, Core};
 use crate::clock;
 use crate::http::h2_guard::{Flood, FrameGuard};
 use crate::http::h2_request::{self, BodyFraming};
@@ -74,9 +74,8 @@ pub(crate) fn floods() -> u64 {
 #[derive(Debug)]
 pub(super) struct ConnFacts {
     peer: SocketAddr,
-    /// The port of the listener it came in on.
-    local_port: u16,
-    listener: Option<usize>,
+    /// The listening socket it came in on.
+    arrival: Arrival,
     pub(super) tls: bool,
     /// The connection's TLS facts, when it is a TLS connection.
     pub(super) tls_facts: Option<TlsFacts>,
@@ -88,13 +87,12 @@ pub(super) async fn serve(
     worker: Rc<Core>,
     mut stream: ClientStream,
     peer: SocketAddr,
-    (local_port, listener): (u16, Option<usize>),
+    arrival: Arrival,
     early: Vec<u8>,
 ) {
     let origin = Rc::new(ConnFacts {
         peer,
-        local_port,
-        listener,
+        arrival,
         tls: stream.is_tls(),
         tls_facts: stream.tls_facts().cloned(),
     });
@@ -223,8 +221,7 @@ async fn serve_stream(
             conn: origin.clone(),
         },
         peer: origin.peer,
-        local_port: origin.local_port,
-        listener: origin.listener,
+        arrival: origin.arrival,
         buf,
         done: Done::default(),
         linger: false,
