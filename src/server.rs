@@ -166,6 +166,7 @@ pub fn start_inheriting(
         workers: workers.clone(),
         connections,
         epoch,
+        listeners: addrs.clone(),
     };
     let (wake_tx, wake_rx) = crossbeam_channel::unbounded();
     let controller = Arc::new(Controller::new(file, shared, names, links, wake_tx.clone()));

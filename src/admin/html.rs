@@ -20,7 +20,7 @@
 
 use std::fmt::Write;
 
-use super::model::{BalancerView, Health, MemberView, Snapshot, WorkerView};
+use super::model::{BalancerView, MemberView, Snapshot};
 
 /// Appends formatted text to a `String` (writing to a `String` cannot fail).
 macro_rules! w {
@@ -30,8 +30,13 @@ macro_rules! w {
 }
 
 mod controls;
+mod runtime;
+mod text;
 pub use controls::PageView;
 use controls::{render_confirm_remove, render_refresh_choice};
+use runtime::{render_listeners, render_workers};
+pub use text::{escape_html, health_text, human_bytes, human_duration, utc_datetime};
+use text::{flag_title, on_off};
 
 /// Status letters the edit form offers as checkboxes, with their meaning (docs/semantics.md §4).
 pub const EDITABLE_FLAGS: [(char, &str); 6] = [
@@ -44,7 +49,7 @@ pub const EDITABLE_FLAGS: [(char, &str); 6] = [
 ];
 
 /// Columns of the member table; the edit row spans all of them.
-const MEMBER_COLUMNS: usize = 17;
+const MEMBER_COLUMNS: usize = 18;
 
 const CSS: &str = "\
 body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:1em;color:#1d2630;background:#fafbfc}
@@ -66,7 +71,7 @@ tr.edit td{background:#f6f8fa;border-top:none}
 .health{font-weight:600;white-space:nowrap}
 .health-ok{color:#1c7a34}.health-error,.health-hc_failed{color:#b3261e}
 .health-draining,.health-disabled{color:#8a6100}.health-stopped{color:#5b6773}
-.err{color:#8a1c1c;max-width:22em;overflow-wrap:anywhere}
+.err{color:#8a1c1c;max-width:22em;overflow-wrap:anywhere}.check-ok{color:#1c7a34}
 form{display:inline;margin:0}
 form.edit label{margin-right:.8em;white-space:nowrap}
 form.edit input[type=number]{width:3.5em}form.edit input[type=text]{width:6.5em}
@@ -146,6 +151,7 @@ pub fn render_manager_view(
     }
     render_overrides(&mut out, &snapshot.overrides, forms.as_ref());
     render_workers(&mut out, &snapshot.workers);
+    render_listeners(&mut out, &snapshot.listeners);
     out.push_str("</body>\n</html>\n");
     out
 }
@@ -263,6 +269,7 @@ fn render_balancer(out: &mut String, b: &BalancerView, forms: Option<&FormCtx>) 
         "4xx",
         "5xx",
         "Last error",
+        "Last check",
         "In state",
         "Actions",
     ] {
@@ -362,9 +369,9 @@ fn render_member(
         m.health.label(),
         health_text(m.health)
     );
-    for n in [m.busy, m.requests] {
-        w!(out, "<td class=\"num\">{n}</td>");
-    }
+    w!(out, "<td class=\"num\">{}</td>", m.busy);
+    let rates = m.rates.map(|r| (r.requests_per_sec, r.errors_per_sec));
+    number_and_rate(out, m.requests, rates.map(|r| r.0));
     for bytes in [m.bytes_in, m.bytes_out] {
         w!(
             out,
@@ -372,7 +379,8 @@ fn render_member(
             human_bytes(bytes)
         );
     }
-    for n in [m.errors, m.responses[1], m.responses[3], m.responses[4]] {
+    number_and_rate(out, m.errors, rates.map(|r| r.1));
+    for n in [m.responses[1], m.responses[3], m.responses[4]] {
         w!(out, "<td class=\"num\">{n}</td>");
     }
     match &m.last_error {
@@ -384,7 +392,35 @@ fn render_member(
         ),
         None => out.push_str("<td class=\"muted\">&ndash;</td>"),
     }
-    w!(out, "<td>{}</td>", human_duration(m.state_since_secs));
+    match m.checks.as_ref().and_then(|c| c.last.as_ref()) {
+        Some(last) => {
+            let what = last
+                .what
+                .strip_prefix("health check: ")
+                .unwrap_or(&last.what);
+            let class = if last.passed { "check-ok" } else { "err" };
+            w!(
+                out,
+                "<td class=\"{class}\">{} in {} ms<br><time class=\"muted\" datetime=\"{at}\" \
+                 title=\"{at}\">{} ago</time></td>",
+                escape_html(what),
+                last.duration_ms,
+                human_duration(last.age_secs),
+                at = escape_html(&last.at)
+            );
+        }
+        None => out.push_str("<td class=\"muted\">&ndash;</td>"),
+    }
+    w!(out, "<td>{}", human_duration(m.state_since_secs));
+    if m.downtime_secs > 0 {
+        w!(
+            out,
+            "<br><span class=\"muted\" title=\"time down (failed check, error window)\">\
+             down {} in all</span>",
+            human_duration(m.downtime_secs)
+        );
+    }
+    out.push_str("</td>");
     let Some(forms) = forms else {
         out.push_str("<td class=\"muted\">&ndash;</td></tr>\n");
         return;
@@ -415,6 +451,15 @@ fn render_member(
         "<button type=\"submit\" id=\"remove-{b}-{key}\">Remove&hellip;</button></form></td></tr>\n"
     );
     render_edit_row(out, balancer, &b, &key, m, forms);
+}
+
+/// A counter's cell, with its rate per second under it when known.
+fn number_and_rate(out: &mut String, n: u64, per_sec: Option<f64>) {
+    w!(out, "<td class=\"num\">{n}");
+    if let Some(rate) = per_sec {
+        w!(out, "<br><span class=\"muted\">{rate:.1}/s</span>");
+    }
+    out.push_str("</td>");
 }
 
 fn render_edit_row(
@@ -471,135 +516,4 @@ fn render_edit_row(
         );
     }
     out.push_str("<button type=\"submit\">Update</button></form></td></tr>\n");
-}
-
-fn render_workers(out: &mut String, workers: &[WorkerView]) {
-    out.push_str(
-        "<section class=\"workers\">\n<h2>Workers</h2>\n<table>\n<thead><tr><th>Worker</th>\
-         <th>CPU</th><th>Driver</th><th>Connections</th></tr></thead>\n<tbody>\n",
-    );
-    for worker in workers {
-        let cpu = match worker.cpu {
-            Some(cpu) => cpu.to_string(),
-            None => "not pinned".to_owned(),
-        };
-        w!(
-            out,
-            "<tr><td class=\"num\">{}</td><td>{cpu}</td><td>{}</td><td class=\"num\">{}</td>\
-             </tr>\n",
-            worker.index,
-            escape_html(&worker.driver),
-            worker.connections
-        );
-    }
-    out.push_str("</tbody>\n</table>\n</section>\n");
-}
-
-fn on_off(value: bool) -> &'static str {
-    if value {
-        "On"
-    } else {
-        "Off"
-    }
-}
-
-/// Tooltip for a status letter (docs/semantics.md §4).
-fn flag_title(letter: char) -> &'static str {
-    match letter {
-        'D' => "Disabled: no requests, manual recovery",
-        'S' => "Stopped: no requests, never retried",
-        'I' => "Ignore errors: errors never set E",
-        'H' => "Hot standby: used when nothing else in its lbset is usable",
-        'R' => "Hot spare: replaces unusable members of its lbset",
-        'E' => "In error: excluded until the retry window ends",
-        'N' => "Drain: only existing sticky sessions",
-        'C' => "Health check failed",
-        'O' => "Initialized",
-        'G' => "Generic",
-        'U' => "Shutting down",
-        'F' => "Free slot",
-        _ => "Unknown flag",
-    }
-}
-
-/// The health cell's text.
-pub fn health_text(health: Health) -> String {
-    match health {
-        Health::Ok => "ok".to_owned(),
-        Health::Draining => "draining".to_owned(),
-        Health::InError { retry_in_secs: 0 } => "error, retry at next request".to_owned(),
-        Health::InError { retry_in_secs } => {
-            format!("error, retry in {}", human_duration(retry_in_secs))
-        }
-        Health::HcFailed => "health check failed".to_owned(),
-        Health::Disabled => "disabled".to_owned(),
-        Health::Stopped => "stopped".to_owned(),
-    }
-}
-
-/// Escapes `& < > " '` so `text` is safe both as element content and inside a quoted attribute.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Bytes in binary units with one decimal: `512 B`, `1.5 KiB`, `12.0 MiB`.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
-/// Seconds as the two largest units: `45s`, `3m 12s`, `2h 5m`, `3d 4h`.
-pub fn human_duration(secs: u64) -> String {
-    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
-    if d > 0 {
-        format!("{d}d {h}h")
-    } else if h > 0 {
-        format!("{h}h {m}m")
-    } else if m > 0 {
-        format!("{m}m {s}s")
-    } else {
-        format!("{s}s")
-    }
-}
-
-/// `YYYY-MM-DD HH:MM:SS` for seconds since the Unix epoch (UTC, proleptic Gregorian).
-pub fn utc_datetime(unix: u64) -> String {
-    let days = unix / 86_400;
-    let rem = unix % 86_400;
-    // Civil-from-days (H. Hinnant), shifted so the era starts on 0000-03-01.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
 }

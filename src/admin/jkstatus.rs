@@ -7,8 +7,8 @@
 //! attributes ringlb has a value for are printed, in mod_jk's order: for a balancer `type`,
 //! `sticky_session`, `sticky_session_force`, `method`, `member_count`, `good`, `degraded`, `bad`,
 //! `busy`; for a member `type`, `host`, `port`, `address`, `activation`, `lbfactor`, `route`,
-//! `redirect`, `domain`, `distance` (= lbset), `state`, `elected`, `errors`, `transferred`,
-//! `read`, `busy`. In `prop`, a `worker.LB.balance_workers=MEMBER` line precedes each member's
+//! `redirect`, `domain`, `distance` (= lbset), `state`, `elected`, `errors`, `client_errors`
+//! (exchanges the client cut short), `transferred`, `read`, `busy`. In `prop`, a `worker.LB.balance_workers=MEMBER` line precedes each member's
 //! block, as mod_jk prints it. Every answer ends with the result (`type=OK`, `Action finished`,
 //! or `type=ERROR` and why); mod_jk answers 200 either way, and so does ringlb.
 //!
@@ -455,6 +455,7 @@ fn member(o: &mut Out, lb: &str, m: &MemberView, name: &str) {
         ("state", state.into()),
         ("elected", m.requests.to_string()),
         ("errors", m.errors.to_string()),
+        ("client_errors", m.flow.client_aborts.to_string()),
         ("transferred", m.bytes_out.to_string()),
         ("read", m.bytes_in.to_string()),
         ("busy", m.busy.to_string()),

@@ -35,6 +35,7 @@ pub mod json;
 pub mod metrics;
 pub mod model;
 pub mod process;
+pub mod rates;
 mod routes;
 pub mod server;
 pub mod snapshot;

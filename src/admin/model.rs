@@ -7,6 +7,9 @@
 
 use serde::Serialize;
 
+pub use super::rates::Rates;
+pub use crate::stats::FlowTotals;
+
 /// Everything one admin page shows, taken at one moment.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Snapshot {
@@ -18,6 +21,8 @@ pub struct Snapshot {
     pub uptime_secs: u64,
     /// Per-core worker threads.
     pub workers: Vec<WorkerView>,
+    /// The listening addresses: `listen`, then `[[listener]]`, in config order.
+    pub listeners: Vec<ListenerView>,
     /// Balancers in config order.
     pub balancers: Vec<BalancerView>,
     /// The operator's overrides of the configuration file in force, one line each.
@@ -73,6 +78,17 @@ pub struct WorkerView {
     pub driver: String,
     /// Client connections open on this worker now.
     pub connections: u64,
+}
+
+/// One listening address and what came in on it, every worker together.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ListenerView {
+    /// The bound address, `IP:PORT`.
+    pub address: String,
+    /// Client connections accepted.
+    pub connections: u64,
+    /// Requests read, answered by a member or by ringlb.
+    pub requests: u64,
 }
 
 /// One balancer (`balancer://name`) and its members.
@@ -133,8 +149,15 @@ pub struct MemberView {
     /// The member's last failure (request or health check), over every core; `None` when it
     /// has not failed since it was added (counters and this carry over reloads).
     pub last_error: Option<LastErrorView>,
-    /// Seconds since `health` last changed.
+    /// Seconds since the member last went down (failed check, error window) or came back up.
     pub state_since_secs: u64,
+    /// Seconds the member has been down since it was added, the current span included.
+    pub downtime_secs: u64,
+    /// Requests and errors (failed attempts and 5xx responses) per second over the last ten
+    /// seconds; `None` until a second of samples exists.
+    pub rates: Option<Rates>,
+    /// Sessions taken over, retries, redispatches, pooled connections, aborts.
+    pub flow: FlowTotals,
     /// Response-time histogram: `(upper bound in seconds, cumulative count)`, ascending finite
     /// bounds; the `+Inf` bucket is `latency_count` and is not listed here.
     pub latency_buckets: Vec<(f64, u64)>,
@@ -144,18 +167,37 @@ pub struct MemberView {
     pub latency_count: u64,
     /// The connection limit and its queue; `None` for a member without `max`.
     pub limit: Option<LimitView>,
-    /// Health-check probes run, failed, and their total duration (seconds); `None` for a
-    /// member without a health check. Metrics only.
-    #[serde(skip)]
+    /// Health-check probes run, failed, their total duration (seconds) and the last one;
+    /// `None` for a member without a health check.
     pub checks: Option<CheckView>,
 }
 
 /// A member's health-check counters, every worker together.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct CheckView {
     pub runs: u64,
     pub failures: u64,
     pub duration_sum_secs: f64,
+    /// The latest probe; `None` before the first.
+    pub last: Option<LastCheckView>,
+}
+
+/// The outcome of a member's latest health-check probe.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LastCheckView {
+    pub passed: bool,
+    /// `passed`, or what failed, e.g. `health check: unexpected status`.
+    pub what: String,
+    /// How long the probe took, milliseconds.
+    pub duration_ms: u64,
+    /// When it ended, RFC 3339 UTC with milliseconds.
+    pub at: String,
+    /// When it ended, milliseconds since the Unix epoch.
+    pub at_unix_ms: u64,
+    /// Seconds since it ended.
+    pub age_secs: u64,
+    /// HAProxy's `check_status` word for it, e.g. `L7OK`, `L4CON`, `L7STS`.
+    pub check_status: String,
 }
 
 /// A member's connection limit (`max`) and the requests waiting for it, every worker together.

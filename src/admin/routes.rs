@@ -35,6 +35,8 @@ use super::access::{Access, AccessSlot};
 use super::auth;
 use super::form::{self, AdminAction, AdminRequest, FormError, StatusLetters};
 use super::jkstatus::{self, Activation, Body, Cmd};
+use super::model::Snapshot;
+use super::rates::RateHistory;
 use super::{csv, html, json, metrics, snapshot, xml};
 use crate::balancer::Status;
 use crate::clock;
@@ -50,6 +52,15 @@ pub(super) struct Ctx {
     pub(super) controller: Arc<Controller>,
     pub(super) access: Arc<AccessSlot>,
     pub(super) nonce: String,
+    /// The sampler's history, for the rates.
+    pub(super) rates: Arc<RateHistory>,
+}
+
+impl Ctx {
+    /// Everything the pages show, now.
+    fn snapshot(&self) -> Snapshot {
+        snapshot::take(&self.controller, self.controller.epoch(), &self.rates)
+    }
 }
 
 /// The parts of a request the routes read.
@@ -150,7 +161,7 @@ pub(super) fn route(req: &Request, ctx: &Ctx, peer: IpAddr, local: SocketAddr) -
         }
         ("POST", PAGE) => form_change(form::parse_form(&req.body), &who, ctx),
         ("GET" | "HEAD", "/api/status") => {
-            let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
+            let snap = ctx.snapshot();
             let mut value: serde_json::Value =
                 serde_json::from_str(&json::render_status(&snap)).unwrap_or_default();
             if who.allowed {
@@ -196,7 +207,7 @@ pub(super) fn route(req: &Request, ctx: &Ctx, peer: IpAddr, local: SocketAddr) -
         }
         ("GET" | "HEAD", "/jkstatus") => jkstatus_answer(req, ctx, &who, local, access.jkstatus()),
         ("GET" | "HEAD", "/metrics") => {
-            let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
+            let snap = ctx.snapshot();
             Response::new(200, metrics::CONTENT_TYPE, metrics::render_metrics(&snap))
         }
         (
@@ -242,7 +253,7 @@ fn query_nonce(query: &str) -> Option<String> {
 /// The page with forms and the nonce for allowed clients, read-only for the others, as the
 /// query's view fields (`msg`, `refresh`, `remove_b`/`remove_w`) ask.
 fn page(ctx: &Ctx, who: &Caller, query: &str) -> Response {
-    let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
+    let snap = ctx.snapshot();
     let nonce = who.allowed.then_some(ctx.nonce.as_str());
     let get = |key: &str| form::field(query.as_bytes(), key);
     let view = html::PageView {
@@ -270,7 +281,7 @@ fn jkstatus_answer(
     mode: JkStatusMode,
 ) -> Response {
     let pairs = form::decode_pairs(req.query.as_bytes()).unwrap_or_default();
-    let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
+    let snap = ctx.snapshot();
     let c = crate::accesslog::time::civil_from_unix(snap.now_unix);
     let server = jkstatus::Server {
         name: host_name(&req.host).to_string(),
@@ -382,13 +393,13 @@ fn has_field(form: &[u8], name: &str) -> bool {
 
 /// The CSV view (`/balancer-manager;csv` as HAProxy's, or `?csv`).
 fn csv_page(ctx: &Ctx) -> Response {
-    let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
+    let snap = ctx.snapshot();
     Response::new(200, csv::CONTENT_TYPE, csv::render_csv(&snap))
 }
 
 /// The XML document, with the nonce for allowed clients.
 fn xml_page(ctx: &Ctx, who: &Caller) -> Response {
-    let snap = snapshot::take(&ctx.controller, ctx.controller.epoch());
+    let snap = ctx.snapshot();
     let nonce = who.allowed.then_some(ctx.nonce.as_str());
     Response::new(
         200,

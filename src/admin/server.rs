@@ -17,10 +17,12 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, TrySendError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
 use super::access::{Access, AccessSlot};
+use super::rates::{RateHistory, SAMPLE_EVERY};
 use super::routes::{self, Ctx, Request, Response};
+use super::snapshot;
 use crate::blocking::{self, Limits, Role};
 use crate::clock;
 use crate::config::AdminConfig;
@@ -53,6 +55,9 @@ pub struct AdminServer {
     socket: OwnedFd,
     stop: Arc<AtomicBool>,
     acceptor: Option<JoinHandle<()>>,
+    /// Dropping it ends the rate sampler.
+    sampler_stop: Option<Sender<()>>,
+    sampler: Option<JoinHandle<()>>,
 }
 
 impl AdminServer {
@@ -71,6 +76,10 @@ impl Drop for AdminServer {
         self.stop.store(true, Ordering::Relaxed);
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
         if let Some(t) = self.acceptor.take() {
+            let _ = t.join();
+        }
+        drop(self.sampler_stop.take());
+        if let Some(t) = self.sampler.take() {
             let _ = t.join();
         }
     }
@@ -101,10 +110,19 @@ pub fn start_on(
     let addr = listener.local_addr()?;
     let socket = OwnedFd::from(listener.try_clone()?);
     controller.attach_admin(access.clone());
+    let rates = Arc::new(RateHistory::default());
+    let (sampler_stop, stopped) = crossbeam_channel::bounded::<()>(0);
+    let sampler = {
+        let (controller, rates) = (controller.clone(), rates.clone());
+        std::thread::Builder::new()
+            .name("ringlb-rates".into())
+            .spawn(move || sample_rates(&controller, &rates, &stopped))?
+    };
     let ctx = Arc::new(Ctx {
         controller,
         access,
         nonce: random_hex()?,
+        rates,
     });
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = crossbeam_channel::bounded::<Accepted>(QUEUE);
@@ -136,7 +154,19 @@ pub fn start_on(
         socket,
         stop,
         acceptor: Some(acceptor),
+        sampler_stop: Some(sampler_stop),
+        sampler: Some(sampler),
     })
+}
+
+/// Records every member's counts each [`SAMPLE_EVERY`] until `stopped` disconnects.
+fn sample_rates(controller: &Controller, rates: &RateHistory, stopped: &Receiver<()>) {
+    loop {
+        rates.record(snapshot::sample(controller));
+        if let Err(RecvTimeoutError::Disconnected) | Ok(()) = stopped.recv_timeout(SAMPLE_EVERY) {
+            return;
+        }
+    }
 }
 
 /// 128 random bits as hex, from the kernel.

@@ -3,26 +3,54 @@
 
 use std::time::{Duration, Instant};
 
+use std::collections::HashMap;
+
 use super::model::{
-    BalancerView, CheckView, Health, LastErrorView, LimitView, MemberView, Snapshot, WorkerView,
+    BalancerView, CheckView, Health, LastCheckView, LastErrorView, LimitView, ListenerView,
+    MemberView, Snapshot, WorkerView,
 };
+use super::rates::{Counts, RateHistory, Sample};
 use crate::accesslog::time::rfc3339_ms_string;
 use crate::balancer::{HealthState, Status};
 use crate::clock;
 use crate::control::Controller;
-use crate::stats::LATENCY_BOUNDS_US;
+use crate::stats::{MemberTotals, LATENCY_BOUNDS_US};
 
-/// A snapshot of everything the manager shows. `epoch` is the workers' clock origin.
-pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
+/// Every member's counts now, for the rates ([`RateHistory::record`]).
+pub fn sample(controller: &Controller) -> Sample {
+    let gen = controller.current();
+    let mut counts = HashMap::new();
+    for (b, bcfg) in gen.config.balancers.iter().enumerate() {
+        for (m, member) in bcfg.members.iter().enumerate() {
+            let key = (bcfg.name.clone(), member.url.clone());
+            counts.insert(key, rate_counts(&gen.stats.totals(b, m)));
+        }
+    }
+    Sample {
+        at_ms: clock::ms_since(controller.epoch(), clock::now()),
+        counts,
+    }
+}
+
+/// What the rates count of a member's totals: attempts, and failed attempts plus 5xx.
+fn rate_counts(t: &MemberTotals) -> Counts {
+    Counts {
+        requests: t.requests,
+        errors: t.errors.saturating_add(t.responses[4]),
+    }
+}
+
+/// A snapshot of everything the manager shows. `epoch` is the workers' clock origin; `rates`
+/// the sampler's history.
+pub fn take(controller: &Controller, epoch: Instant, rates: &RateHistory) -> Snapshot {
     let gen = controller.current();
     let reloads = controller.reloads();
     let upto = gen.config.timeouts.upstream_response;
     let now = clock::now();
     let now_ms = clock::ms_since(epoch, now);
     #[allow(clippy::disallowed_methods)] // wall-clock time shown to the operator
-    let now_unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now_unix_ms = clock::unix_now_ms();
+    let now_unix = now_unix_ms / 1000;
     let workers = controller
         .workers()
         .iter()
@@ -77,6 +105,7 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
                         }
                     };
                     let latency_buckets = cumulative_buckets(&t.latency_buckets, upto);
+                    let key = (bcfg.name.clone(), member.url.clone());
                     let letters = status.to_string();
                     MemberView {
                         url: member.url.clone(),
@@ -104,8 +133,11 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
                             at_unix_ms: e.unix_ms,
                         }),
                         state_since_secs: now_ms
-                            .saturating_sub(gen.health.usable_since(b, m))
+                            .saturating_sub(gen.health.last_change(b, m, now_ms))
                             .div_ceil(1000),
+                        downtime_secs: gen.health.downtime(b, m, now_ms) / 1000,
+                        rates: rates.rates(&key, now_ms, rate_counts(&t)),
+                        flow: gen.stats.flow_totals(b, m),
                         latency_buckets,
                         latency_sum_secs: t.latency_sum_us as f64 / 1e6,
                         latency_count: t.latency_count,
@@ -116,6 +148,15 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
                                 runs: c.runs,
                                 failures: c.failures,
                                 duration_sum_secs: c.duration_sum_us as f64 / 1e6,
+                                last: c.last.map(|l| LastCheckView {
+                                    passed: l.fault.is_none(),
+                                    what: l.fault.map_or("passed", |f| f.as_str()).to_string(),
+                                    duration_ms: l.duration_ms,
+                                    at: rfc3339_ms_string(l.unix_ms),
+                                    at_unix_ms: l.unix_ms,
+                                    check_status: super::csv::check_status(l.fault).to_string(),
+                                    age_secs: (now_unix_ms.saturating_sub(l.unix_ms)) / 1000,
+                                }),
                             }
                         }),
                     }
@@ -123,11 +164,22 @@ pub fn take(controller: &Controller, epoch: Instant) -> Snapshot {
                 .collect(),
         })
         .collect();
+    let listeners = (controller.listeners().iter().enumerate())
+        .map(|(l, addr)| {
+            let t = gen.stats.listener_totals(l);
+            ListenerView {
+                address: addr.to_string(),
+                connections: t.connections,
+                requests: t.requests,
+            }
+        })
+        .collect();
     Snapshot {
         version: env!("CARGO_PKG_VERSION").to_string(),
         now_unix,
         uptime_secs: now.saturating_duration_since(epoch).as_secs(),
         workers,
+        listeners,
         balancers,
         overrides: controller.overrides().describe(),
         tls_handshake_failures: crate::tls::handshake_failures(),

@@ -32,7 +32,7 @@ pub(crate) use dns::{spawn as spawn_dns, Wake};
 pub use overrides::{MemberChange, Overrides};
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -141,6 +141,7 @@ pub struct Controller {
     workers: Vec<WorkerInfo>,
     connections: Arc<[AtomicU64]>,
     epoch: Instant,
+    listeners: Vec<SocketAddr>,
     /// Tells the DNS thread that the names or the DNS settings may have changed.
     dns_wake: Sender<Wake>,
     /// Reload outcomes, for the metrics.
@@ -154,6 +155,8 @@ pub(crate) struct WorkerLinks {
     pub(crate) workers: Vec<WorkerInfo>,
     pub(crate) connections: Arc<[AtomicU64]>,
     pub(crate) epoch: Instant,
+    /// The bound listening addresses: `listen`, then `[[listener]]`, in config order.
+    pub(crate) listeners: Vec<SocketAddr>,
 }
 
 impl Controller {
@@ -180,6 +183,7 @@ impl Controller {
             workers: links.workers,
             connections: links.connections,
             epoch: links.epoch,
+            listeners: links.listeners,
             dns_wake,
             reloads: Reloads::default(),
         }
@@ -225,6 +229,11 @@ impl Controller {
 
     pub fn workers(&self) -> &[WorkerInfo] {
         &self.workers
+    }
+
+    /// The bound listening addresses, in the order of the per-listener counters.
+    pub fn listeners(&self) -> &[SocketAddr] {
+        &self.listeners
     }
 
     /// Open client connections per worker.

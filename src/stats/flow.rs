@@ -3,11 +3,13 @@
 //! cut short. Kept in the same per-core slots as the other member counters (same concurrency
 //! contract); apart from the pool's idle gauge, every one only grows.
 
+use serde::Serialize;
+
 use super::slots::Field;
 use super::{CoreWriter, Stats};
 
 /// One member's flow counters summed over all cores ([`Stats::flow_totals`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct FlowTotals {
     /// Requests whose session route named another member, sent to this one (the route's
     /// member was unusable, or a domain member or `redirect` took the session).

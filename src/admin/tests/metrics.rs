@@ -556,3 +556,67 @@ fn last_state_change_is_the_snapshot_time_less_the_state_age() {
     let n1 = find(&samples, name, &[("route", "n1")]).expect("n1's last change");
     assert_eq!(n1.value, (1_700_000_000 - 3725) as f64);
 }
+
+#[test]
+fn flow_listener_downtime_and_last_check_families() {
+    let samples = validate(&render_metrics(&sample())).unwrap();
+    let value = |name: &str, labels: &[(&str, &str)]| find(&samples, name, labels).map(|s| s.value);
+    let n1 = [("route", "n1")];
+    let cases: [(&str, &[(&str, &str)], Option<f64>); 16] = [
+        ("ringlb_member_route_changed_total", &n1, Some(4.0)),
+        ("ringlb_member_retries_total", &n1, Some(3.0)),
+        ("ringlb_member_redispatches_total", &n1, Some(2.0)),
+        ("ringlb_member_pool_reuses_total", &n1, Some(1000.0)),
+        ("ringlb_member_pool_idle_connections", &n1, Some(6.0)),
+        (
+            "ringlb_member_aborts_total",
+            &[("route", "n1"), ("by", "client")],
+            Some(9.0),
+        ),
+        (
+            "ringlb_member_aborts_total",
+            &[("route", "n1"), ("by", "member")],
+            Some(1.0),
+        ),
+        (
+            "ringlb_member_aborts_total",
+            &[("route", "k"), ("by", "member")],
+            Some(0.0),
+        ),
+        ("ringlb_member_downtime_seconds_total", &n1, Some(3700.0)),
+        ("ringlb_member_last_health_check_success", &n1, Some(0.0)),
+        (
+            "ringlb_member_last_health_check_duration_seconds",
+            &n1,
+            Some(0.012),
+        ),
+        (
+            "ringlb_member_last_health_check_timestamp_seconds",
+            &n1,
+            Some(1_699_999_995.0),
+        ),
+        (
+            "ringlb_member_last_health_check_success",
+            &[("route", "k")],
+            None,
+        ),
+        (
+            "ringlb_listener_connections_total",
+            &[("listener", "0.0.0.0:8080")],
+            Some(90.0),
+        ),
+        (
+            "ringlb_listener_requests_total",
+            &[("listener", "[::]:8443")],
+            Some(20.0),
+        ),
+        (
+            "ringlb_listener_requests_total",
+            &[("listener", "nope")],
+            None,
+        ),
+    ];
+    for (name, labels, want) in cases {
+        assert_eq!(value(name, labels), want, "{name} {labels:?}");
+    }
+}

@@ -1,8 +1,8 @@
 //! Tests for the admin modules, one file per module, sharing [`sample`].
 
 use super::model::{
-    BalancerView, CheckView, Health, LastErrorView, LimitView, MemberView, ProcessView, Snapshot,
-    WorkerView,
+    BalancerView, CheckView, FlowTotals, Health, LastCheckView, LastErrorView, LimitView,
+    ListenerView, MemberView, ProcessView, Rates, Snapshot, WorkerView,
 };
 
 mod access;
@@ -58,7 +58,30 @@ pub(super) fn sample() -> Snapshot {
             runs: 7,
             failures: 2,
             duration_sum_secs: 0.35,
+            last: Some(LastCheckView {
+                passed: false,
+                what: "health check: unexpected status".to_owned(),
+                duration_ms: 12,
+                at: "2023-11-14T22:13:15.000Z".to_owned(),
+                at_unix_ms: 1_699_999_995_000,
+                check_status: "L7STS".to_owned(),
+                age_secs: 5,
+            }),
         }),
+        downtime_secs: 3_700,
+        rates: Some(Rates {
+            requests_per_sec: 12.5,
+            errors_per_sec: 0.25,
+        }),
+        flow: FlowTotals {
+            route_changed: 4,
+            retries: 3,
+            redispatches: 2,
+            pool_reuses: 1000,
+            pool_idle: 6,
+            client_aborts: 9,
+            member_aborts: 1,
+        },
         ..member("http://10.0.0.1:8080", "n1", "N", Health::Draining)
     };
     Snapshot {
@@ -77,6 +100,18 @@ pub(super) fn sample() -> Snapshot {
                 cpu: None,
                 driver: "legacy".to_owned(),
                 connections: 0,
+            },
+        ],
+        listeners: vec![
+            ListenerView {
+                address: "0.0.0.0:8080".to_owned(),
+                connections: 90,
+                requests: 1500,
+            },
+            ListenerView {
+                address: "[::]:8443".to_owned(),
+                connections: 10,
+                requests: 20,
             },
         ],
         balancers: vec![

@@ -24,14 +24,25 @@
 //! | `ringlb_member_in_flight` | gauge: requests in flight (was `ringlb_member_busy`) | |
 //! | `ringlb_member_up` | gauge 1/0: takes new requests (`health` is `ok`) | |
 //! | `ringlb_member_health` | gauge, 1 for the current state | `state` = `ok`, `draining`, `error`, `hc_failed`, `disabled`, `stopped` |
-//! | `ringlb_member_last_state_change_timestamp_seconds` | gauge: when it last became usable or unusable | |
+//! | `ringlb_member_last_state_change_timestamp_seconds` | gauge: when it last went down (failed check, error window) or came back up | |
+//! | `ringlb_member_downtime_seconds_total` | counter: time it was down | |
 //! | `ringlb_member_loadfactor` | gauge | |
 //! | `ringlb_member_last_error_timestamp_seconds` | gauge, only for members that failed | `what` |
 //! | `ringlb_member_response_seconds` | histogram | `le` |
+//! | `ringlb_member_route_changed_total` | counter: requests with another member's session route it took | |
+//! | `ringlb_member_retries_total` | counter: re-sent to it after a pooled connection was found closed | |
+//! | `ringlb_member_redispatches_total` | counter: requests it failed that went on to another member | |
+//! | `ringlb_member_pool_reuses_total` | counter: requests sent over a pooled connection | |
+//! | `ringlb_member_pool_idle_connections` | gauge: idle pooled connections | |
+//! | `ringlb_member_aborts_total` | counter: exchanges cut short | `by` = `client`, `member` |
+//! | `ringlb_listener_connections_total`, `ringlb_listener_requests_total` | counter, per listening address | `listener` |
 //!
 //! For members with a health check only: `ringlb_member_health_checks_total`,
-//! `ringlb_member_health_check_failures_total` (counters) and the summary
-//! `ringlb_member_health_check_duration_seconds` (`_sum`, `_count`).
+//! `ringlb_member_health_check_failures_total` (counters), the summary
+//! `ringlb_member_health_check_duration_seconds` (`_sum`, `_count`), and after the first
+//! probe the gauges `ringlb_member_last_health_check_success` (1/0),
+//! `ringlb_member_last_health_check_duration_seconds` and
+//! `ringlb_member_last_health_check_timestamp_seconds`.
 //!
 //! For members with `max` (a connection limit) only, every worker together:
 //!
@@ -45,9 +56,12 @@
 //! | `ringlb_member_queue_full_total` | counter: requests refused at once, `maxqueue` waiting (503) | |
 //! | `ringlb_member_queue_wait_seconds` | histogram, the response-time buckets | `le` |
 
+mod checks;
+mod traffic;
+
 use std::fmt::Write;
 
-use super::model::{CheckView, Health, LimitView, MemberView, ProcessView, Snapshot};
+use super::model::{Health, LimitView, MemberView, ProcessView, Snapshot};
 
 /// The `Content-Type` of [`render_metrics`]' output.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -131,6 +145,7 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
     }
     reloads(&mut out, snapshot);
     process(&mut out, &snapshot.process);
+    traffic::listener_families(&mut out, &snapshot.listeners);
 
     let members: Vec<(String, &MemberView)> = snapshot
         .balancers
@@ -290,52 +305,9 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
         histogram(&mut out, "ringlb_member_response_seconds", labels, &h);
     }
     limits(&mut out, &members);
-    checks(&mut out, &members);
+    checks::families(&mut out, &members);
+    traffic::member_families(&mut out, &members);
     out
-}
-
-/// The health-check families, for members with a health check only.
-fn checks(out: &mut String, members: &[(String, &MemberView)]) {
-    let checked: Vec<(&String, &CheckView)> = (members.iter())
-        .filter_map(|(labels, m)| Some((labels, m.checks.as_ref()?)))
-        .collect();
-    family(
-        out,
-        "ringlb_member_health_checks_total",
-        "counter",
-        "Health-check probes of the member that ran to an outcome.",
-    );
-    for (labels, c) in &checked {
-        let _ = writeln!(
-            out,
-            "ringlb_member_health_checks_total{{{labels}}} {}",
-            c.runs
-        );
-    }
-    family(
-        out,
-        "ringlb_member_health_check_failures_total",
-        "counter",
-        "Health-check probes of the member that failed.",
-    );
-    for (labels, c) in &checked {
-        let _ = writeln!(
-            out,
-            "ringlb_member_health_check_failures_total{{{labels}}} {}",
-            c.failures
-        );
-    }
-    family(
-        out,
-        "ringlb_member_health_check_duration_seconds",
-        "summary",
-        "Time the member's health-check probes took, in seconds.",
-    );
-    for (labels, c) in &checked {
-        let name = "ringlb_member_health_check_duration_seconds";
-        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", float(c.duration_sum_secs));
-        let _ = writeln!(out, "{name}_count{{{labels}}} {}", c.runs);
-    }
 }
 
 /// The configuration generation and the reload outcomes.
@@ -525,13 +497,13 @@ fn histogram(out: &mut String, name: &str, labels: &str, h: &Histogram<'_>) {
     let _ = writeln!(out, "{name}_count{{{labels}}} {total}");
 }
 
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+pub(super) fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {}", escape_help(help));
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
 /// A sample value or `le` bound: shortest round-trip decimal, or `+Inf`, `-Inf`, `NaN`.
-fn float(v: f64) -> String {
+pub(super) fn float(v: f64) -> String {
     if v.is_nan() {
         "NaN".to_owned()
     } else if v.is_infinite() {
