@@ -47,7 +47,9 @@ enum Step {
 #[test]
 fn down_time_and_last_change_follow_every_way_down_and_up() {
     use Step::*;
-    let cases: &[(&str, &[(Step, u64, u64)])] = &[
+    /// A step, then the down time and the last change expected after it.
+    type Expect = (Step, u64, u64);
+    let cases: &[(&str, &[Expect])] = &[
         ("never down", &[(Look { at: 500 }, 0, 0)]),
         (
             "an error window, cleared by a later pick, ends at its own end",

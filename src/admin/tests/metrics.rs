@@ -562,7 +562,8 @@ fn flow_listener_downtime_and_last_check_families() {
     let samples = validate(&render_metrics(&sample())).unwrap();
     let value = |name: &str, labels: &[(&str, &str)]| find(&samples, name, labels).map(|s| s.value);
     let n1 = [("route", "n1")];
-    let cases: [(&str, &[(&str, &str)], Option<f64>); 16] = [
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], Option<f64>);
+    let cases: [Case; 16] = [
         ("ringlb_member_route_changed_total", &n1, Some(4.0)),
         ("ringlb_member_retries_total", &n1, Some(3.0)),
         ("ringlb_member_redispatches_total", &n1, Some(2.0)),
