@@ -150,10 +150,8 @@ pub fn check_status(fault: Option<Fault>) -> &'static str {
 
 fn backend_line(out: &mut String, balancer: &str, members: &[MemberView]) {
     let sum = |f: fn(&MemberView) -> u64| members.iter().map(f).sum::<u64>();
-    let rate_sum = |f: fn(&MemberView) -> Option<f64>| {
-        let known: Vec<f64> = members.iter().filter_map(f).collect();
-        rate((!known.is_empty()).then(|| known.iter().sum()))
-    };
+    let rate_sum =
+        |f: fn(&MemberView) -> Option<f64>| rate(members.iter().filter_map(f).reduce(|a, b| a + b));
     let up = members.iter().any(|m| m.health.is_up());
     let _ = write!(
         out,

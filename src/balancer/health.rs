@@ -193,7 +193,9 @@ impl Health {
             (w & HC_FAILED) | IN_ERROR | until
         });
         let open = word_in_error(old) && now_ms < word_until(old);
-        self.track_down(b, m, (old, new), now_ms);
+        if old != new {
+            self.track_down(b, m, (old, new), now_ms);
+        }
         old != new && !open
     }
 

@@ -141,10 +141,14 @@ impl CoreSlot {
         }
     }
 
-    /// `word = value`. Only the owning core may call it (single writer).
+    /// `word = value`; a word that already holds `value` is not written, so a gauge stored
+    /// from every tick leaves its cache line shared with the cores that read it. Only the
+    /// owning core may call it (single writer).
     pub(super) fn set(&self, member: usize, field: usize, value: u64) {
         if let Some(w) = self.word(member, field) {
-            w.store(value, Relaxed);
+            if w.load(Relaxed) != value {
+                w.store(value, Relaxed);
+            }
         }
     }
 

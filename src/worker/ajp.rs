@@ -106,6 +106,8 @@ pub(super) async fn exchange(
     let timeouts = gen.config.timeouts;
     let (mut up, reused, member_index) = (conn.stream, conn.reused, conn.member);
     let mut inflight = Inflight::new(gen, req.balancer, member_index);
+    // The member, for the abort counters.
+    let at = (req.balancer, member_index);
     let chunk_max = ajp::max_body_chunk(ajp.packet_size);
 
     // 1. The forward request, and the first body packet when the body has a length.
@@ -144,19 +146,12 @@ pub(super) async fn exchange(
     loop {
         let (reply, len) = match reply::parse(&up_buf, ajp.packet_size) {
             Ok(Some(parsed)) => parsed,
-            Err(why) => {
-                return answer_or_cut(
-                    gen,
-                    (req.balancer, member_index),
-                    responding,
-                    upstream_err(502, why),
-                )
-            }
+            Err(why) => return answer_or_cut(gen, at, responding, upstream_err(502, why)),
             Ok(None) => {
                 if responding.is_some() && !out.is_empty() {
                     out = match flush(gen, client, out).await {
                         Ok(o) => o,
-                        Err(()) => return Ok(client_gone(gen, req.balancer, member_index)),
+                        Err(()) => return Ok(client_gone(gen, at)),
                     };
                 }
                 let buf = std::mem::take(&mut up_buf);
@@ -166,21 +161,11 @@ pub(super) async fn exchange(
                 match read {
                     Read::Data => continue,
                     Read::TimedOut if replied => {
-                        return answer_or_cut(
-                            gen,
-                            (req.balancer, member_index),
-                            responding,
-                            upstream_err(504, NO_RESPONSE),
-                        )
+                        return answer_or_cut(gen, at, responding, upstream_err(504, NO_RESPONSE))
                     }
                     Read::TimedOut => return Err(retry_or(req, false, 504, NO_RESPONSE)),
                     Read::Eof | Read::Failed if replied || !up_buf.is_empty() => {
-                        return answer_or_cut(
-                            gen,
-                            (req.balancer, member_index),
-                            responding,
-                            upstream_err(502, CLOSED_EARLY),
-                        )
+                        return answer_or_cut(gen, at, responding, upstream_err(502, CLOSED_EARLY))
                     }
                     Read::Eof | Read::Failed => {
                         return Err(retry_or(req, reused, 502, CLOSED_EARLY))
@@ -197,7 +182,7 @@ pub(super) async fn exchange(
                 if let Err(e) = body.fill(gen, client, want).await {
                     return match responding {
                         None => Err(request_body_fail(e)),
-                        Some(_) => Ok(client_gone(gen, req.balancer, member_index)),
+                        Some(_) => Ok(client_gone(gen, at)),
                     };
                 }
                 let mut data = gen.bufs.get();
@@ -206,12 +191,7 @@ pub(super) async fn exchange(
                 match sent {
                     Ok(data) => gen.bufs.put(data),
                     Err(()) => {
-                        return answer_or_cut(
-                            gen,
-                            (req.balancer, member_index),
-                            responding,
-                            upstream_err(502, MID_REQUEST),
-                        );
+                        return answer_or_cut(gen, at, responding, upstream_err(502, MID_REQUEST));
                     }
                 }
             }
@@ -273,7 +253,7 @@ pub(super) async fn exchange(
                 if out.len() >= IO_BUF {
                     out = match flush(gen, client, out).await {
                         Ok(o) => o,
-                        Err(()) => return Ok(client_gone(gen, req.balancer, member_index)),
+                        Err(()) => return Ok(client_gone(gen, at)),
                     };
                 }
             }
@@ -303,17 +283,12 @@ pub(super) async fn exchange(
                         gen.stats.add_member_abort(req.balancer, member_index);
                         Next::Close
                     }
-                    Err(()) => client_gone(gen, req.balancer, member_index),
+                    Err(()) => client_gone(gen, at),
                 });
             }
             Reply::Pong => {
                 let why = "the member sent CPONG to a request";
-                return answer_or_cut(
-                    gen,
-                    (req.balancer, member_index),
-                    responding,
-                    upstream_err(502, why),
-                );
+                return answer_or_cut(gen, at, responding, upstream_err(502, why));
             }
         }
         up_buf.drain(..len);
@@ -340,7 +315,7 @@ fn answer_or_cut(
 
 /// The client went away mid-response from member `m` of balancer `b`: counted as the
 /// client's abort; the connection closes.
-fn client_gone(gen: &Gen, b: usize, m: usize) -> Next {
+fn client_gone(gen: &Gen, (b, m): (usize, usize)) -> Next {
     gen.stats.add_client_abort(b, m);
     Next::Close
 }
