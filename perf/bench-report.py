@@ -118,15 +118,18 @@ def main():
         for r in s["rows"]:
             f = note_fields(r["note"])
             b, a, c = num(f.get("rss_before_kib")), num(f.get("rss_after_kib")), num(f.get("conns"))
+            z = num(f.get("rss_closed_kib"))
             if b is not None and a is not None and c:
-                per.append((b, a, c, (a - b) / c))
+                per.append((b, a, c, (a - b) / c, None if z is None else z - b))
         if not per:
             return None
+        kept = [x[4] for x in per if x[4] is not None]
         return {
             "before": median(x[0] for x in per),
             "after": median(x[1] for x in per),
             "conns": median(x[2] for x in per),
             "kib_per_conn": median(x[3] for x in per),
+            "kept": median(kept) if kept else None,
             "failed": s["errors"],
         }
 
@@ -247,29 +250,31 @@ def main():
             continue
         w(f"## {WORKLOADS[x]}")
         w("")
-        w("Proxy RSS (sum of VmRSS over its processes) before and after opening the connections;")
+        w("Proxy RSS (sum of VmRSS over its processes, each reading taken once it settled) before and")
+        w("after opening the connections, and \"kept\": RSS after they all closed minus before;")
         if x == "idle":
             w("each connection sent one GET, read the answer and stayed open.")
         else:
             w("each connection completed a TLS handshake, sent one GET over it, read the answer and")
             w("stayed open (`perf/idle-conns.py --tls`).")
         w("")
-        w("| proxy | conns held | failed | RSS before MiB | RSS after MiB | KiB / conn | MiB / 10 000 conns | notes |")
-        w("|---|---|---|---|---|---|---|---|")
+        w("| proxy | conns held | failed | RSS before MiB | RSS after MiB | KiB / conn | MiB / 10 000 conns | kept after close MiB | notes |")
+        w("|---|---|---|---|---|---|---|---|---|")
         for p in proxies:
             if p == "direct":
                 continue
             i = idle(p, x)
             if i is None:
                 if (p, x) in by:
-                    w(f"| {p} | - | - | - | - | - | - | |")
+                    w(f"| {p} | - | - | - | - | - | - | - | |")
                 continue
             notes = "; ".join(
                 " ".join(t for t in n.split() if t.startswith("tls=")) for n in stat(p, x)["notes"]
             ).strip("; ")
             w(
                 f"| {p} | {i['conns']:.0f} | {i['failed']} | {mib(i['before'])} | {mib(i['after'])} | "
-                f"{i['kib_per_conn']:.2f} | {i['kib_per_conn'] * 10000 / 1024:.1f} | {notes} |"
+                f"{i['kib_per_conn']:.2f} | {i['kib_per_conn'] * 10000 / 1024:.1f} | "
+                f"{'-' if i['kept'] is None else mib(i['kept'])} | {notes} |"
             )
         w("")
 

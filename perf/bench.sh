@@ -52,6 +52,7 @@ INSTALL=${INSTALL:-1}              # 0: do not apt-get install anything
 UPDATE_README=${UPDATE_README:-0}  # 1: copy the summary table into README.md afterwards
 RESULTS_DIR=${RESULTS_DIR:-$ROOT/perf/results}
 RINGLB=${RINGLB:-}                 # a prebuilt binary; default: cargo build --release
+MEMBERS=${MEMBERS:-ringlb}         # ringlb: `ringlb bench-member`; nginx: one single-process nginx each
 
 secs() { # 10s | 2m | 500ms | 10 -> whole seconds (at least 1)
     local d=$1
@@ -74,7 +75,7 @@ install_missing() {
     command -v h2load >/dev/null || need+=(nghttp2-client)
     command -v curl >/dev/null || need+=(curl)
     command -v openssl >/dev/null || need+=(openssl)
-    [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || need+=(nginx)
+    [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || need+=(nginx) # a proxy, or MEMBERS=nginx
     [ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null || need+=(haproxy)
     [ -x /usr/sbin/apache2 ] || need+=(apache2)
     if [[ " $WORKLOADS " == *" ajp-get "* ]]; then
@@ -209,10 +210,48 @@ mem_kib() { # pid field(VmHWM|VmRSS) -> sum over the process tree
 M1=$((BASE_PORT + 1)) M2=$((BASE_PORT + 2)) B1=$((BASE_PORT + 11)) B2=$((BASE_PORT + 12))
 start_member() { # port route body_bytes
     port_free "$1" || { echo "port $1 is in use; set BASE_PORT" >&2; exit 1; }
-    taskset -c "$PROXY_CPU" "$RINGLB" bench-member --listen "127.0.0.1:$1" --route "$2" \
-        --body-bytes "$3" --io-driver "$IO_DRIVER" >>"$TMP/members.log" 2>&1 &
+    if [ "$MEMBERS" = nginx ]; then
+        start_nginx_member "$@"
+    else
+        taskset -c "$PROXY_CPU" "$RINGLB" bench-member --listen "127.0.0.1:$1" --route "$2" \
+            --body-bytes "$3" --io-driver "$IO_DRIVER" >>"$TMP/members.log" 2>&1 &
+    fi
     STARTED+=($!)
     wait_http "$1" $! || { cat "$TMP/members.log" >&2; exit 1; }
+}
+# MEMBERS=nginx: one single-process nginx per member, the body from a file of body_bytes bytes
+# (the 13-byte one is "Hello, world!"), X-Member: route, keep-alive as long as the proxies'.
+start_nginx_member() { # port route body_bytes
+    local dir=$TMP/member-$1
+    mkdir -p "$dir/www"
+    if [ "$3" = 13 ]; then
+        printf 'Hello, world!' >"$dir/www/index.html"
+    else
+        head -c "$3" /dev/zero | tr '\0' x >"$dir/www/index.html"
+    fi
+    cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+master_process off;
+daemon off;
+user root;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 16384; }
+http {
+    access_log off;
+    client_body_temp_path $dir; proxy_temp_path $dir; fastcgi_temp_path $dir;
+    uwsgi_temp_path $dir; scgi_temp_path $dir;
+    keepalive_timeout 300s;
+    keepalive_requests 10000000;
+    default_type text/plain;
+    server {
+        listen 127.0.0.1:$1 backlog=4096;
+        root $dir/www;
+        location / { add_header X-Member $2 always; try_files /index.html =404; }
+    }
+}
+EOF
+    taskset -c "$PROXY_CPU" "$NGINX" -c "$dir/nginx.conf" -p "$dir" >>"$TMP/members.log" 2>&1 &
 }
 start_member "$M1" node1 13
 start_member "$M2" node2 13
@@ -307,9 +346,29 @@ EOF
         echo $!
         return
     fi
-    taskset -c "$PROXY_CPU" "$RINGLB" run --listen "127.0.0.1:$2" --workers "$3" \
-        --member "http://127.0.0.1:$4,route=node1" --member "http://127.0.0.1:$5,route=node2" \
-        --stickysession 'JSESSIONID|jsessionid' --io-driver "$IO_DRIVER" >"$1/ringlb.log" 2>&1 &
+    # The command line's members and stickiness, keep-alive as long as nginx's and HAProxy's.
+    cat >"$1/ringlb.toml" <<EOF
+workers = $3
+io_driver = "$IO_DRIVER"
+listen = ["127.0.0.1:$2"]
+
+[timeouts]
+keepalive_idle = 300
+
+[[balancer]]
+name = "cluster"
+mount = "/"
+stickysession = "JSESSIONID|jsessionid"
+
+[[balancer.member]]
+url = "http://127.0.0.1:$4"
+route = "node1"
+
+[[balancer.member]]
+url = "http://127.0.0.1:$5"
+route = "node2"
+EOF
+    taskset -c "$PROXY_CPU" "$RINGLB" run -c "$1/ringlb.toml" >"$1/ringlb.log" 2>&1 &
     echo $!
 }
 
@@ -681,10 +740,24 @@ sticky_check() { # port -> "ok" or what went wrong
     fi
 }
 
-idle_run() { # port conns [--tls] -> sets NOTE with rss before/after and KiB per connection
-    local port=$1 n=$2 before after out fifo=$TMP/idle.fifo opened cpid
+# RSS of the proxy once it settles: read each 0.5 s until two readings in a row differ by at
+# most 64 KiB, for at most 5 s (a proxy may free buffers a little after its load ends).
+settled_rss() { # pid -> KiB
+    local prev now i
+    prev=$(mem_kib "$1" VmRSS)
+    for i in $(seq 10); do
+        sleep 0.5
+        now=$(mem_kib "$1" VmRSS)
+        [ $((now - prev)) -le 64 ] && [ $((prev - now)) -le 64 ] && break
+        prev=$now
+    done
+    echo "$now"
+}
+
+idle_run() { # port conns [--tls] -> sets NOTE with rss before/after/closed and KiB per connection
+    local port=$1 n=$2 before after closed fifo=$TMP/idle.fifo opened cpid
     shift 2
-    before=$(mem_kib "$PROXY_PID" VmRSS)
+    before=$(settled_rss "$PROXY_PID")
     rm -f "$fifo"
     mkfifo "$fifo"
     # stdin of the client is the fifo: it holds the connections until we close the write end.
@@ -697,15 +770,16 @@ idle_run() { # port conns [--tls] -> sets NOTE with rss before/after and KiB per
         kill -0 "$cpid" 2>/dev/null || break
         sleep 0.1
     done
-    sleep 0.5 # let the proxy finish with the last responses
-    after=$(mem_kib "$PROXY_PID" VmRSS)
+    after=$(settled_rss "$PROXY_PID")
     opened=$(awk '/^OPEN/ {print $2}' "$TMP/idle.out")
     exec 7>&-
     wait "$cpid" 2>/dev/null || true
+    # After the connections closed: how much of the growth the proxy gave back.
+    closed=$(settled_rss "$PROXY_PID")
     cat "$TMP/idle.out" >>"$RAW"
     opened=${opened:-0}
     REQ=$opened SECS=0 ERR=$(awk '/^OPEN/ {print $4}' "$TMP/idle.out") P50=- P99=- P999=-
-    NOTE="rss_before_kib=$before rss_after_kib=$after conns=$opened"
+    NOTE="rss_before_kib=$before rss_after_kib=$after rss_closed_kib=$closed conns=$opened"
 }
 
 # Full TLS handshakes, one request each: HS_CLIENTS `openssl s_time -new` processes side by

@@ -8,6 +8,7 @@
 pub mod accesslog;
 pub mod admin;
 pub mod ajp;
+pub mod allocator;
 pub mod balancer;
 pub mod benchmember;
 pub mod blocking;

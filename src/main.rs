@@ -16,7 +16,7 @@ use ringlb::{admin, benchmember, demo, log, pidfile, server, startup, watch};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    return_freed_memory_at_once();
+    ringlb::allocator::return_freed_memory_at_once();
     upgrade::remember_executable();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match cli::parse(&args) {
@@ -238,18 +238,6 @@ fn raise_open_files() {
         Ok(files) => eprintln!("ringlb: {files}"),
         Err(e) => eprintln!("ringlb: cannot raise the open files limit: {e}"),
     }
-}
-
-/// mimalloc purges freed memory only on later allocator activity, which an idle worker never
-/// has: the memory of connections that went idle would stay resident. Purge at once instead
-/// (the request path does not allocate, so this costs it nothing).
-#[allow(unsafe_code)]
-fn return_freed_memory_at_once() {
-    /// `mi_option_purge_delay` in mimalloc.h's `mi_option_e`.
-    const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    // SAFETY: sets a documented mimalloc option to a documented value (0 = purge at once);
-    // options may be set at any time and are read atomically by the allocator.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
 }
 
 /// Blocks the handled signals before `start` creates any thread, so every thread inherits the

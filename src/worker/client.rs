@@ -85,7 +85,7 @@ pub(super) async fn send_own(
 
 /// The `Strict-Transport-Security` field of the listener `client` came in on, if it has one.
 pub(super) fn hsts<'g>(gen: &'g Gen, client: &Client) -> Option<(&'static [u8], &'g [u8])> {
-    let listener = gen.config.listeners.get(client.arrival.listener?)?;
+    let listener = gen.config.listeners.get(client.arrival.listener()?)?;
     let value = listener.hsts.as_ref()?;
     Some((b"Strict-Transport-Security", value.as_bytes()))
 }

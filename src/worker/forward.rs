@@ -15,6 +15,9 @@ use monoio::io::{
 use monoio::net::TcpStream;
 
 use super::bufs::IO_BUF;
+
+/// The read size a large body grows to: the largest buffer the per-core pool keeps.
+const BIG_READ: usize = 4 * IO_BUF;
 use super::deadline::BodyTimeout;
 use crate::clock;
 use crate::http::chunked::{ChunkedDecoder, ChunkedError};
@@ -207,17 +210,24 @@ pub(super) async fn forward_body<S: AsyncReadRent, D: AsyncWriteRent>(
         Err(()) => return (stop(BodyError::SinkGone, wrote), Vec::new(), scratch),
     };
     let mut chunk = scratch;
+    let mut filled = false;
     while !done {
         if io.max_bytes != 0 && total > io.max_bytes {
             return (stop(BodyError::TooLarge, wrote), pending, chunk);
         }
         chunk.clear();
+        // A read that filled its buffer says the body is large: read it in bigger steps,
+        // fewer reads and writes per megabyte (the pool keeps buffers up to BIG_READ).
+        if filled && chunk.capacity() < BIG_READ {
+            chunk.reserve(BIG_READ);
+        }
         let limit = usize::try_from(remaining).unwrap_or(usize::MAX);
         let wait = deadline.map_or(io.read_timeout, |d| {
             d.remaining(clock::now()).min(io.read_timeout)
         });
         let (read, buf) = read_into(src, chunk, limit, wait).await;
         chunk = buf;
+        filled = chunk.len() == chunk.capacity();
         match read {
             Read::Data => {}
             Read::Eof if framing == Framing::UntilClose => break,
@@ -230,12 +240,24 @@ pub(super) async fn forward_body<S: AsyncReadRent, D: AsyncWriteRent>(
             d.received(chunk.len() as u64);
         }
         pending.clear();
-        match take_body(&mut decoder, framing, &chunk, &mut pending, remaining) {
+        let step = match framing {
+            Framing::Dechunk => take_body(&mut decoder, framing, &chunk, &mut pending, remaining),
+            _ => body_extent(&mut decoder, framing, &chunk, remaining),
+        };
+        match step {
             Ok((n, d)) => {
                 total += n as u64;
                 remaining = remaining.saturating_sub(n as u64);
                 done = d;
-                if done {
+                if framing != Framing::Dechunk {
+                    if n == chunk.len() {
+                        // All of it is body, passed on as it is: the buffer itself goes out.
+                        std::mem::swap(&mut pending, &mut chunk);
+                    } else {
+                        pending.extend_from_slice(&chunk[..n]);
+                    }
+                }
+                if done && n < chunk.len() {
                     carry.extend_from_slice(&chunk[n..]);
                 }
             }
@@ -264,19 +286,8 @@ pub(super) fn take_body(
     remaining: u64,
 ) -> Result<(usize, bool), BodyError> {
     Ok(match framing {
-        Framing::Length(_) => {
-            let n = usize::try_from(remaining)
-                .unwrap_or(usize::MAX)
-                .min(input.len());
-            out.extend_from_slice(&input[..n]);
-            (n, n as u64 == remaining)
-        }
-        Framing::UntilClose => {
-            out.extend_from_slice(input);
-            (input.len(), false)
-        }
-        Framing::Chunked => {
-            let (n, done) = decoder.scan(input)?;
+        Framing::Length(_) | Framing::UntilClose | Framing::Chunked => {
+            let (n, done) = body_extent(decoder, framing, input, remaining)?;
             out.extend_from_slice(&input[..n]);
             (n, done)
         }
@@ -291,6 +302,26 @@ pub(super) fn take_body(
             }
             (at, done)
         }
+    })
+}
+
+/// For a framing that passes the body on as it is (all but `Dechunk`): how much of `input`
+/// belongs to the body, and whether the body is complete, as [`take_body`] counts them.
+fn body_extent(
+    decoder: &mut ChunkedDecoder,
+    framing: Framing,
+    input: &[u8],
+    remaining: u64,
+) -> Result<(usize, bool), BodyError> {
+    Ok(match framing {
+        Framing::Length(_) => {
+            let n = usize::try_from(remaining)
+                .unwrap_or(usize::MAX)
+                .min(input.len());
+            (n, n as u64 == remaining)
+        }
+        Framing::Chunked => decoder.scan(input)?,
+        Framing::UntilClose | Framing::Dechunk => (input.len(), false),
     })
 }
 

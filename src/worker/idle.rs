@@ -89,6 +89,18 @@ impl Reaper {
         }
     }
 
+    /// Gives back queue space a burst of connections left behind: a queue using less than a
+    /// quarter of its capacity shrinks to twice its length (called from the worker's trim).
+    pub(crate) fn shrink(&self) {
+        for queue in &self.queues {
+            let mut queue = queue.borrow_mut();
+            if queue.capacity() > 64 && queue.len() < queue.capacity() / 4 {
+                let keep = queue.len() * 2;
+                queue.shrink_to(keep);
+            }
+        }
+    }
+
     /// Shuts down every idle connection now (graceful stop).
     pub(crate) fn reap_all(&self) {
         for queue in &self.queues {
@@ -115,5 +127,39 @@ fn shutdown(fd: RawFd) {
     // the connection, which owns the socket); shutdown() does not close or invalidate it.
     unsafe {
         libc::shutdown(fd, libc::SHUT_RDWR);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+    use std::time::Duration;
+
+    use super::{Reaper, Ticket, Wait};
+
+    #[test]
+    fn queues_give_back_the_space_of_a_burst_once_it_is_reaped() {
+        let reaper = Reaper::default();
+        let start = crate::clock::now();
+        // A burst of 1000 connections that each woke before their deadline (disarmed), so
+        // reaping them shuts nothing down.
+        let tickets: Vec<_> = (0..1000).map(|_| Rc::new(Ticket::new(-1))).collect();
+        for t in &tickets {
+            reaper.arm(t, Wait::KeepAlive, start);
+            reaper.disarm(t);
+        }
+        let queue = || reaper.queues[Wait::KeepAlive as usize].borrow().capacity();
+        assert!(queue() >= 1000);
+        // Still queued: nothing to give back yet.
+        reaper.shrink();
+        assert!(queue() >= 1000);
+        // Three left waiting, the burst reaped: the queue shrinks to a few entries.
+        for t in &tickets[..3] {
+            reaper.arm(t, Wait::KeepAlive, start + Duration::from_secs(60));
+        }
+        reaper.reap(start);
+        reaper.shrink();
+        assert_eq!(reaper.queues[Wait::KeepAlive as usize].borrow().len(), 3);
+        assert!(queue() < 64, "capacity {}", queue());
     }
 }

@@ -299,7 +299,9 @@ fn request_rewrite<'a>(
 /// Whether the client's listener has `ssl_headers` (its TLS facts go to HTTP members as
 /// `X-SSL-*` fields).
 fn ssl_headers(gen: &Gen, client: &Client) -> bool {
-    (client.arrival.listener)
+    client
+        .arrival
+        .listener()
         .and_then(|i| gen.config.listeners.get(i))
         .and_then(|l| l.tls.as_ref())
         .is_some_and(|t| t.ssl_headers)
