@@ -6,6 +6,7 @@
 #   perf/flamegraph.sh                      # 10 s, --call-graph dwarf, io_uring where available
 #   SECONDS_TO_PROFILE=5 CALLGRAPH=fp perf/flamegraph.sh
 #   IO_DRIVER=epoll perf/flamegraph.sh
+#   BODY_BYTES=1048576 CONNS=8 perf/flamegraph.sh   # the 1 MB responses of perf/bench.sh
 #
 # Output: perf/results/flamegraph-STAMP.svg and perf/results/flamegraph-STAMP.txt (gitignored
 # only if you say so; they are plain files). Installs linux-perf (apt) and inferno (cargo
@@ -18,6 +19,7 @@ SECONDS_TO_PROFILE=${SECONDS_TO_PROFILE:-10}
 FREQ=${FREQ:-999}
 CALLGRAPH=${CALLGRAPH:-dwarf}        # dwarf (works without frame pointers) or fp (-g)
 CONNS=${CONNS:-64}
+BODY_BYTES=${BODY_BYTES:-13}          # the members' response body (1048576: the 1 MB workload)
 PROXY_CPU=${PROXY_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 IO_DRIVER=${IO_DRIVER:-auto}
@@ -72,7 +74,7 @@ wait_http() {
 M1=$((BASE_PORT + 1)) M2=$((BASE_PORT + 2)) P=$((BASE_PORT + 100))
 for m in "$M1:node1" "$M2:node2"; do
     taskset -c "$PROXY_CPU" "$RINGLB" bench-member --listen "127.0.0.1:${m%%:*}" --route "${m#*:}" \
-        --io-driver "$IO_DRIVER" >>"$TMP/members.log" 2>&1 &
+        --body-bytes "$BODY_BYTES" --io-driver "$IO_DRIVER" >>"$TMP/members.log" 2>&1 &
     PIDS+=($!)
     wait_http "${m%%:*}"
 done
@@ -100,12 +102,12 @@ perf record -F "$FREQ" "${cg[@]}" -p "$RPID" -o "$TMP/perf.data" -- sleep "$SECO
 wait "$WPID" || true
 
 perf script -i "$TMP/perf.data" 2>/dev/null | inferno-collapse-perf >"$TMP/folded.txt"
-inferno-flamegraph --title "ringlb 1 worker, wrk -c$CONNS keep-alive GET, $STAMP" \
+inferno-flamegraph --title "ringlb 1 worker, wrk -c$CONNS keep-alive GET of $BODY_BYTES bytes, $STAMP" \
     <"$TMP/folded.txt" >"$SVG"
 {
     echo "# ringlb flame graph $STAMP: $SVG"
     echo "# $(uname -sr); $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); driver $IO_DRIVER"
-    echo "# perf record -F $FREQ ${cg[*]} -p <ringlb> -- sleep $SECONDS_TO_PROFILE, under:"
+    echo "# perf record -F $FREQ ${cg[*]} -p <ringlb> -- sleep $SECONDS_TO_PROFILE, under wrk -c$CONNS, $BODY_BYTES-byte bodies:"
     grep -E 'Requests/sec|Latency ' "$TMP/wrk.txt" | sed 's/^/#   /'
     grep -E 'samples|lost' "$TMP/perf-record.log" | sed 's/^/# /' || true
     echo

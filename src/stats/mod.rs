@@ -205,6 +205,28 @@ impl Stats {
         merge(self.slots.iter().map(|slot| read(slot, flat)))
     }
 
+    /// What a worker's balancer merges of member `m` of balancer `b` ([`MemberTotals`] with
+    /// only `busy`, `bytes_in` and `bytes_out` summed over the cores, the rest zero): three
+    /// loads per core instead of every counter and histogram bucket, so a merge on each core
+    /// every `merge_interval` stays cheap at many cores and members.
+    pub fn load_totals(&self, b: usize, m: usize) -> MemberTotals {
+        let Some(flat) = self.flat(b, m) else {
+            return MemberTotals::default();
+        };
+        let mut sum = MemberTotals::default();
+        for slot in &self.slots {
+            sum.busy = sum
+                .busy
+                .saturating_add(slot.get(flat, Field::Busy as usize));
+            sum.bytes_in = sum
+                .bytes_in
+                .saturating_add(slot.get(flat, Field::BytesIn as usize));
+            sum.bytes_out =
+                (sum.bytes_out).saturating_add(slot.get(flat, Field::BytesOut as usize));
+        }
+        sum
+    }
+
     /// Fills `out[m]` with [`Self::totals`]`(b, m)` for every member of balancer `b` that
     /// `out` has room for; returns how many were filled. Allocates nothing, so a core can
     /// reuse one buffer for every merge.

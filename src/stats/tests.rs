@@ -67,6 +67,12 @@ fn counters_land_on_their_member_and_core_only() {
     assert_eq!(s.totals(0, 1), MemberTotals::default());
     assert_eq!(s.totals(1, 0), MemberTotals::default());
     assert_eq!(s.totals(1, 1), MemberTotals::default());
+    // What a worker merges: the same three sums, nothing else.
+    let load = s.load_totals(1, 2);
+    assert_eq!((load.busy, load.bytes_in, load.bytes_out), (3, 100, 7));
+    assert_eq!((load.requests, load.errors, load.responses), (0, 0, [0; 5]));
+    assert_eq!(s.load_totals(0, 0), totals(0, 1, 1, 0));
+    assert_eq!(s.load_totals(0, 9), MemberTotals::default());
 }
 
 #[test]

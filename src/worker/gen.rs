@@ -244,7 +244,7 @@ impl Gen {
         for (b, rt) in self.balancers.iter().enumerate() {
             scratch.clear();
             let members = self.config.balancers[b].members.len();
-            scratch.extend((0..members).map(|m| self.shared.stats.totals(b, m)));
+            scratch.extend((0..members).map(|m| self.shared.stats.load_totals(b, m)));
             rt.balancer.borrow_mut().merge(scratch);
         }
     }
