@@ -290,6 +290,13 @@ cert = "$TLSDIR/site.crt"
 key = "$TLSDIR/site.key"
 alpn = [$alpn]
 
+EOF
+    ringlb_http_balancer "$4" "$5" >>"$1/ringlb.toml"
+}
+
+# The balancer of ringlb's plain and TLS runs, with keep-alive as long as nginx's and HAProxy's.
+ringlb_http_balancer() { # m1 m2
+    cat <<EOF
 [timeouts]
 keepalive_idle = 300
 
@@ -299,11 +306,11 @@ mount = "/"
 stickysession = "JSESSIONID|jsessionid"
 
 [[balancer.member]]
-url = "http://127.0.0.1:$4"
+url = "http://127.0.0.1:$1"
 route = "node1"
 
 [[balancer.member]]
-url = "http://127.0.0.1:$5"
+url = "http://127.0.0.1:$2"
 route = "node2"
 EOF
 }
@@ -346,28 +353,14 @@ EOF
         echo $!
         return
     fi
-    # The command line's members and stickiness, keep-alive as long as nginx's and HAProxy's.
+    # The members and stickiness of the TLS runs, on a plain listener.
     cat >"$1/ringlb.toml" <<EOF
 workers = $3
 io_driver = "$IO_DRIVER"
 listen = ["127.0.0.1:$2"]
 
-[timeouts]
-keepalive_idle = 300
-
-[[balancer]]
-name = "cluster"
-mount = "/"
-stickysession = "JSESSIONID|jsessionid"
-
-[[balancer.member]]
-url = "http://127.0.0.1:$4"
-route = "node1"
-
-[[balancer.member]]
-url = "http://127.0.0.1:$5"
-route = "node2"
 EOF
+    ringlb_http_balancer "$4" "$5" >>"$1/ringlb.toml"
     taskset -c "$PROXY_CPU" "$RINGLB" run -c "$1/ringlb.toml" >"$1/ringlb.log" 2>&1 &
     echo $!
 }
