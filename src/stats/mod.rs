@@ -215,14 +215,10 @@ impl Stats {
         };
         let mut sum = MemberTotals::default();
         for slot in &self.slots {
-            sum.busy = sum
-                .busy
-                .saturating_add(slot.get(flat, Field::Busy as usize));
-            sum.bytes_in = sum
-                .bytes_in
-                .saturating_add(slot.get(flat, Field::BytesIn as usize));
-            sum.bytes_out =
-                (sum.bytes_out).saturating_add(slot.get(flat, Field::BytesOut as usize));
+            let word = |f: Field| slot.get(flat, f as usize);
+            sum.busy = sum.busy.saturating_add(word(Field::Busy));
+            sum.bytes_in = sum.bytes_in.saturating_add(word(Field::BytesIn));
+            sum.bytes_out = sum.bytes_out.saturating_add(word(Field::BytesOut));
         }
         sum
     }

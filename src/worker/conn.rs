@@ -139,7 +139,6 @@ async fn open_client(accepted: Box<Accepted>) -> Option<Opened> {
     let stream = match acceptor {
         Some(config) => {
             let early = std::mem::take(&mut buf);
-            // Boxed: the handshake future is large.
             // Boxed, and the stream boxed as it comes out: neither the handshake's state nor
             // the TLS stream is ever held in this future.
             let handshake = TlsStream::accept(tcp, config, early, client_header);
@@ -223,7 +222,6 @@ async fn finish(opened: Opened, phase: Phase) {
             }
         }
     }
-    drop(open);
 }
 
 /// Whether the listener `client` came in on answers every request with a redirect to https.

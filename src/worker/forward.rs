@@ -15,13 +15,13 @@ use monoio::io::{
 use monoio::net::TcpStream;
 
 use super::bufs::IO_BUF;
-
-/// The read size a large body grows to: the largest buffer the per-core pool keeps.
-const BIG_READ: usize = 4 * IO_BUF;
 use super::deadline::BodyTimeout;
 use crate::clock;
 use crate::http::chunked::{ChunkedDecoder, ChunkedError};
 use crate::http::framing::Framing;
+
+/// The read size a large body grows to: the largest buffer the per-core pool keeps.
+const BIG_READ: usize = 4 * IO_BUF;
 
 /// The result of a read with a deadline.
 #[derive(Debug)]
