@@ -733,13 +733,15 @@ sticky_check() { # port -> "ok" or what went wrong
     fi
 }
 
-# RSS of the proxy once it settles: read each 0.5 s until two readings in a row differ by at
-# most 64 KiB, for at most 5 s (a proxy may free buffers a little after its load ends).
+# RSS of the proxy once it settles: read each 1.5 s until two readings in a row differ by at
+# most 64 KiB, for at most 12 s (a proxy may free buffers a little after its load ends). The
+# spacing is longer than ringlb's once-a-second trim of its free lists, so two readings always
+# straddle a trim (closer ones could both fall between two trims and call it settled).
 settled_rss() { # pid -> KiB
     local prev now i
     prev=$(mem_kib "$1" VmRSS)
-    for i in $(seq 10); do
-        sleep 0.5
+    for i in $(seq 8); do
+        sleep 1.5
         now=$(mem_kib "$1" VmRSS)
         [ $((now - prev)) -le 64 ] && [ $((prev - now)) -le 64 ] && break
         prev=$now

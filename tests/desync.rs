@@ -28,6 +28,8 @@ both_drivers!(
     bytes_after_304_are_not_served_to_the_next_client,
     second_response_is_not_served_to_the_next_client,
     second_response_in_the_same_write_is_not_served,
+    bytes_after_a_large_body_are_not_served_to_the_next_client,
+    bytes_after_a_large_body_in_the_same_write_are_not_served,
 );
 
 /// What the member forges after the response to `/first`.
@@ -177,6 +179,38 @@ fn second_response_in_the_same_write_is_not_served(driver: IoDriver) {
             request: b"GET /first HTTP/1.1\r\nHost: example.test\r\n\r\n",
             head_request: false,
             answer: response_bytes(200, "OK", &[], b"first"),
+            extra: FORGED,
+            same_write: true,
+        },
+    );
+}
+
+/// A body large enough to be spliced from socket to socket: the splices must stop at its end.
+fn large_answer() -> Vec<u8> {
+    let body: Vec<u8> = (0..1_048_576u32).map(|i| b'a' + (i % 26) as u8).collect();
+    response_bytes(200, "OK", &[], &body)
+}
+
+fn bytes_after_a_large_body_are_not_served_to_the_next_client(driver: IoDriver) {
+    run(
+        driver,
+        Case {
+            request: b"GET /first HTTP/1.1\r\nHost: example.test\r\n\r\n",
+            head_request: false,
+            answer: large_answer(),
+            extra: FORGED,
+            same_write: false,
+        },
+    );
+}
+
+fn bytes_after_a_large_body_in_the_same_write_are_not_served(driver: IoDriver) {
+    run(
+        driver,
+        Case {
+            request: b"GET /first HTTP/1.1\r\nHost: example.test\r\n\r\n",
+            head_request: false,
+            answer: large_answer(),
             extra: FORGED,
             same_write: true,
         },

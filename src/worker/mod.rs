@@ -22,6 +22,7 @@ mod proxied;
 mod relay;
 mod request;
 mod response_head;
+mod splice;
 mod stream;
 mod tls_tunnel;
 
