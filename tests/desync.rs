@@ -185,7 +185,7 @@ fn second_response_in_the_same_write_is_not_served(driver: IoDriver) {
     );
 }
 
-/// A body large enough to be spliced from socket to socket: the splices must stop at its end.
+/// A body read in many steps: the relay must stop reading exactly at its end.
 fn large_answer() -> Vec<u8> {
     let body: Vec<u8> = (0..1_048_576u32).map(|i| b'a' + (i % 26) as u8).collect();
     response_bytes(200, "OK", &[], &body)

@@ -23,8 +23,6 @@ use super::relay::{
 };
 use super::request::Request;
 use super::response_head::{count_response, write_client_head, ClientHead};
-use super::splice::{self, Pipe, SpliceTimeouts, SPLICE_FROM};
-use super::stream::ClientStream;
 use super::Gen;
 use crate::balancer::{NoPick, Pick};
 use crate::clock;
@@ -400,17 +398,18 @@ async fn exchange(
         max_bytes: 0,
         body_timeout: None,
     };
-    let framing = framing.unwrap_or(Framing::Length(0));
-    let (result, out) = relay_response_body(
-        gen,
+    let scratch = gen.bufs.get();
+    let (result, out, scratch) = forward::forward_body(
         &mut up,
-        client,
+        &mut client.stream,
         out,
         &mut up_buf,
-        framing,
+        framing.unwrap_or(Framing::Length(0)),
         transfer_down,
+        scratch,
     )
     .await;
+    gen.bufs.put(scratch);
     gen.bufs.put(out);
     let body_bytes = *result.as_ref().unwrap_or(&0);
     inflight.bytes_in += body_bytes;
@@ -451,43 +450,6 @@ async fn exchange(
     } else {
         Next::Close
     })
-}
-
-/// Relays the response body after the head in `out`, as [`forward::forward_body`] does (and
-/// with its results): spliced from socket to socket when both are plain TCP and a known
-/// length of at least [`SPLICE_FROM`] is left after the bytes read with the head, else
-/// through a buffer.
-async fn relay_response_body(
-    gen: &Gen,
-    up: &mut MemberStream,
-    client: &mut Client,
-    mut out: Vec<u8>,
-    up_buf: &mut Vec<u8>,
-    framing: Framing,
-    io: Transfer,
-) -> (Result<u64, Stopped>, Vec<u8>) {
-    let carried = up_buf.len() as u64;
-    if let (Framing::Length(len), ClientStream::Plain(tcp)) = (framing, &mut client.stream) {
-        let pipe = (!up.is_tls() && len >= carried.saturating_add(SPLICE_FROM))
-            .then(Pipe::open)
-            .flatten();
-        if let Some(pipe) = pipe {
-            out.extend_from_slice(up_buf);
-            up_buf.clear();
-            let timeouts = SpliceTimeouts {
-                read: io.read_timeout,
-                write: io.write_timeout,
-            };
-            let (result, out) =
-                splice::send_then_splice(&pipe, up.tcp(), tcp, out, len - carried, timeouts).await;
-            return (result.map(|spliced| spliced + carried), out);
-        }
-    }
-    let scratch = gen.bufs.get();
-    let (result, out, scratch) =
-        forward::forward_body(up, &mut client.stream, out, up_buf, framing, io, scratch).await;
-    gen.bufs.put(scratch);
-    (result, out)
 }
 
 /// A failure before any response byte: a replayable request is retried (`stale` when it was

@@ -22,7 +22,6 @@ mod proxied;
 mod relay;
 mod request;
 mod response_head;
-mod splice;
 mod stream;
 mod tls_tunnel;
 

@@ -1,8 +1,9 @@
-//! Large response bodies of known length between plain sockets are spliced from the member's
-//! socket to the client's: every byte arrives, both connections are reused after an exact
-//! body, pipelined requests behind a spliced body are answered, and a member that dies or goes
-//! silent mid-body leaves the client with exactly the bytes it sent, then a closed connection.
-//! (Bytes a member writes after a large body are in `desync.rs`; 100 MB in `large.rs`.)
+//! Response bodies of known length, from a few bytes to megabytes, relayed through the
+//! worker's buffers (16 KiB reads, growing to 64 KiB for a large body): every byte arrives,
+//! both connections are reused after an exact body, pipelined requests behind a large body
+//! are answered, and a member that dies or goes silent mid-body leaves the client with exactly
+//! the bytes it sent, then a closed connection. (Bytes a member writes after a large body are
+//! in `desync.rs`; 100 MB bodies in `large.rs`.)
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -30,8 +31,16 @@ both_drivers!(
     a_member_silent_mid_body_past_the_timeout_leaves_the_client_its_bytes_then_a_close,
 );
 
-/// Body sizes around the splice threshold (256 KiB) and well above it.
-const SIZES: [u64; 5] = [1_000, 262_144, 262_145, 300_001, 3 * 1_048_576 + 7];
+/// Body sizes around the relay's read sizes (16 and 64 KiB) and well above them.
+const SIZES: [u64; 7] = [
+    1_000,
+    16_384,
+    16_385,
+    65_536,
+    65_537,
+    300_001,
+    3 * 1_048_576 + 7,
+];
 
 /// The checksum of the body the member sends for `size` (seeded by the size).
 fn body_fnv(size: u64) -> u64 {
