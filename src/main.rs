@@ -16,7 +16,6 @@ use ringlb::{admin, benchmember, demo, log, pidfile, server, startup, watch};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    ringlb::allocator::return_freed_memory_at_once();
     upgrade::remember_executable();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match cli::parse(&args) {
