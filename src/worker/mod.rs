@@ -261,6 +261,7 @@ async fn run(
     let stopping = Rc::new(Cell::new(false));
     let accepting = Rc::new(Cell::new(0usize));
     for Listener { socket, index, row } in listeners {
+        set_nodelay_for_accepted(&socket);
         match TcpListener::from_std(socket) {
             Ok(listener) => {
                 accepting.set(accepting.get() + 1);
@@ -387,7 +388,6 @@ async fn accept_loop(
         }
         match listener.cancelable_accept(cancel.clone()).await {
             Ok((stream, peer)) => {
-                let _ = stream.set_nodelay(true);
                 let open = conn::OpenConnection::new(core.clone());
                 core.current().stats.add_listener_connection(row);
                 let accepted = conn::Accepted {
@@ -405,6 +405,13 @@ async fn accept_loop(
     }
 }
 
+/// Sets `TCP_NODELAY` on a listening socket: the connections it accepts inherit it (Linux
+/// copies the listener's TCP options into each accepted socket), which saves a `setsockopt`
+/// per connection. Best effort, like the per-connection call it replaces.
+fn set_nodelay_for_accepted(listener: &std::net::TcpListener) {
+    let _ = socket2::SockRef::from(listener).set_nodelay(true);
+}
+
 /// Out of file descriptors or memory: pause accepting briefly instead of spinning.
 async fn accept_backoff(e: io::Error) {
     let pause = match e.raw_os_error() {
@@ -416,6 +423,18 @@ async fn accept_backoff(e: io::Error) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn accepted_connections_inherit_nodelay_from_the_listener() {
+        let listener = crate::server::bind_reuseport("127.0.0.1:0".parse().expect("addr"))
+            .expect("listener");
+        super::set_nodelay_for_accepted(&listener);
+        listener.set_nonblocking(false).expect("blocking");
+        let addr = listener.local_addr().expect("addr");
+        let _client = std::net::TcpStream::connect(addr).expect("connect");
+        let (accepted, _) = listener.accept().expect("accept");
+        assert!(accepted.nodelay().expect("nodelay"));
+    }
+
     #[test]
     fn auto_cap_halves_the_open_files_left_and_shares_them_out() {
         let cases = [
