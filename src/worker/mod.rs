@@ -425,8 +425,8 @@ async fn accept_backoff(e: io::Error) {
 mod tests {
     #[test]
     fn accepted_connections_inherit_nodelay_from_the_listener() {
-        let listener = crate::server::bind_reuseport("127.0.0.1:0".parse().expect("addr"))
-            .expect("listener");
+        let listener =
+            crate::server::bind_reuseport("127.0.0.1:0".parse().expect("addr")).expect("listener");
         super::set_nodelay_for_accepted(&listener);
         listener.set_nonblocking(false).expect("blocking");
         let addr = listener.local_addr().expect("addr");

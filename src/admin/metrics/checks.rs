@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{family, float};
+use super::{family, float, labelled};
 use crate::admin::model::{CheckView, LastCheckView, MemberView};
 
 /// The health-check families, for members with a health check only.
@@ -10,32 +10,27 @@ pub(super) fn families(out: &mut String, members: &[(String, &MemberView)]) {
     let checked: Vec<(&String, &CheckView)> = (members.iter())
         .filter_map(|(labels, m)| Some((labels, m.checks.as_ref()?)))
         .collect();
-    family(
+    let rows = || checked.iter().map(|(labels, c)| (labels, *c));
+    labelled(
         out,
-        "ringlb_member_health_checks_total",
-        "counter",
-        "Health-check probes of the member that ran to an outcome.",
+        (
+            "ringlb_member_health_checks_total",
+            "counter",
+            "Health-check probes of the member that ran to an outcome.",
+        ),
+        rows(),
+        |c| c.runs,
     );
-    for (labels, c) in &checked {
-        let _ = writeln!(
-            out,
-            "ringlb_member_health_checks_total{{{labels}}} {}",
-            c.runs
-        );
-    }
-    family(
+    labelled(
         out,
-        "ringlb_member_health_check_failures_total",
-        "counter",
-        "Health-check probes of the member that failed.",
+        (
+            "ringlb_member_health_check_failures_total",
+            "counter",
+            "Health-check probes of the member that failed.",
+        ),
+        rows(),
+        |c| c.failures,
     );
-    for (labels, c) in &checked {
-        let _ = writeln!(
-            out,
-            "ringlb_member_health_check_failures_total{{{labels}}} {}",
-            c.failures
-        );
-    }
     family(
         out,
         "ringlb_member_health_check_duration_seconds",
@@ -48,20 +43,17 @@ pub(super) fn families(out: &mut String, members: &[(String, &MemberView)]) {
         let _ = writeln!(out, "{name}_count{{{labels}}} {}", c.runs);
     }
     last_check(out, &checked);
-    family(
+    labelled(
         out,
-        "ringlb_member_downtime_seconds_total",
-        "counter",
-        "Seconds the member was down (failed health check or open error window) since it was \
-         added.",
+        (
+            "ringlb_member_downtime_seconds_total",
+            "counter",
+            "Seconds the member was down (failed health check or open error window) since it \
+             was added.",
+        ),
+        members.iter().map(|(labels, m)| (labels, *m)),
+        |m| m.downtime_secs,
     );
-    for (labels, m) in members {
-        let _ = writeln!(
-            out,
-            "ringlb_member_downtime_seconds_total{{{labels}}} {}",
-            m.downtime_secs
-        );
-    }
 }
 
 /// The latest probe's gauges, for members that had one.
@@ -88,9 +80,7 @@ fn last_check(out: &mut String, checked: &[(&String, &CheckView)]) {
         ),
     ];
     for (name, help, value) in gauges {
-        family(out, name, "gauge", help);
-        for (labels, l) in &probed {
-            let _ = writeln!(out, "{name}{{{labels}}} {}", value(l));
-        }
+        let rows = probed.iter().map(|(labels, l)| (labels, *l));
+        labelled(out, (name, "gauge", help), rows, value);
     }
 }

@@ -59,7 +59,7 @@
 mod checks;
 mod traffic;
 
-use std::fmt::Write;
+use std::fmt::{Display, Write};
 
 use super::model::{Health, LimitView, MemberView, ProcessView, Snapshot};
 
@@ -186,10 +186,8 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
         ),
     ];
     for (name, help, value) in counters {
-        family(&mut out, name, "counter", help);
-        for (labels, m) in &members {
-            let _ = writeln!(out, "{name}{{{labels}}} {}", value(m));
-        }
+        let rows = members.iter().map(|(labels, m)| (labels, *m));
+        labelled(&mut out, (name, "counter", help), rows, value);
     }
 
     family(
@@ -208,27 +206,29 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
         }
     }
 
-    family(
+    let rows = || members.iter().map(|(labels, m)| (labels, *m));
+    labelled(
         &mut out,
-        "ringlb_member_in_flight",
-        "gauge",
-        "Requests in flight on the member.",
+        (
+            "ringlb_member_in_flight",
+            "gauge",
+            "Requests in flight on the member.",
+        ),
+        rows(),
+        |m| m.busy,
     );
-    for (labels, m) in &members {
-        let _ = writeln!(out, "ringlb_member_in_flight{{{labels}}} {}", m.busy);
-    }
-    family(
+    labelled(
         &mut out,
-        "ringlb_member_up",
-        "gauge",
-        "1 when the member takes new requests (health ok), else 0: a draining (N), disabled, \
-         stopped, in-error or failed-check member is 0, though a draining member still serves \
-         its sessions.",
+        (
+            "ringlb_member_up",
+            "gauge",
+            "1 when the member takes new requests (health ok), else 0: a draining (N), \
+             disabled, stopped, in-error or failed-check member is 0, though a draining member \
+             still serves its sessions.",
+        ),
+        rows(),
+        |m| u8::from(m.health.is_up()),
     );
-    for (labels, m) in &members {
-        let up = u8::from(m.health.is_up());
-        let _ = writeln!(out, "ringlb_member_up{{{labels}}} {up}");
-    }
     family(
         &mut out,
         "ringlb_member_health",
@@ -244,33 +244,27 @@ pub fn render_metrics(snapshot: &Snapshot) -> String {
             );
         }
     }
-    family(
+    labelled(
         &mut out,
-        "ringlb_member_last_state_change_timestamp_seconds",
-        "gauge",
-        "When the member last became usable or unusable, Unix seconds (the process start when \
-         it has not changed since).",
+        (
+            "ringlb_member_last_state_change_timestamp_seconds",
+            "gauge",
+            "When the member last became usable or unusable, Unix seconds (the process start \
+             when it has not changed since).",
+        ),
+        rows(),
+        |m| snapshot.now_unix.saturating_sub(m.state_since_secs),
     );
-    for (labels, m) in &members {
-        let at = snapshot.now_unix.saturating_sub(m.state_since_secs);
-        let _ = writeln!(
-            out,
-            "ringlb_member_last_state_change_timestamp_seconds{{{labels}}} {at}"
-        );
-    }
-    family(
+    labelled(
         &mut out,
-        "ringlb_member_loadfactor",
-        "gauge",
-        "The member's loadfactor, 1 to 100.",
+        (
+            "ringlb_member_loadfactor",
+            "gauge",
+            "The member's loadfactor, 1 to 100.",
+        ),
+        rows(),
+        |m| float(m.loadfactor),
     );
-    for (labels, m) in &members {
-        let _ = writeln!(
-            out,
-            "ringlb_member_loadfactor{{{labels}}} {}",
-            float(m.loadfactor)
-        );
-    }
 
     family(
         &mut out,
@@ -445,10 +439,8 @@ fn limits(out: &mut String, members: &[(String, &MemberView)]) {
         ),
     ];
     for (name, kind, help, value) in families {
-        family(out, name, kind, help);
-        for (labels, l) in &limited {
-            let _ = writeln!(out, "{name}{{{labels}}} {}", value(l));
-        }
+        let rows = limited.iter().map(|(labels, l)| (labels, *l));
+        labelled(out, (name, kind, help), rows, value);
     }
     family(
         out,
@@ -500,6 +492,20 @@ fn histogram(out: &mut String, name: &str, labels: &str, h: &Histogram<'_>) {
 pub(super) fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {}", escape_help(help));
     let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// A family whose samples are one per row, `name{labels} value`: its `# HELP` and `# TYPE`,
+/// then `value(row)` for each of `rows` (the rows' labels already escaped and joined).
+pub(super) fn labelled<L: Display, R, V: Display>(
+    out: &mut String,
+    (name, kind, help): (&str, &str, &str),
+    rows: impl IntoIterator<Item = (L, R)>,
+    value: impl Fn(R) -> V,
+) {
+    family(out, name, kind, help);
+    for (labels, row) in rows {
+        let _ = writeln!(out, "{name}{{{labels}}} {}", value(row));
+    }
 }
 
 /// A sample value or `le` bound: shortest round-trip decimal, or `+Inf`, `-Inf`, `NaN`.

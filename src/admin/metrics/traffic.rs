@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{escape_label, family};
+use super::{escape_label, family, labelled};
 use crate::admin::model::{FlowTotals, ListenerView, MemberView};
 
 /// Connections and requests per listening address.
@@ -21,12 +21,12 @@ pub(super) fn listener_families(out: &mut String, listeners: &[ListenerView]) {
             |l| l.requests,
         ),
     ];
+    let labels: Vec<String> = (listeners.iter())
+        .map(|l| format!("listener=\"{}\"", escape_label(&l.address)))
+        .collect();
     for (name, help, value) in counters {
-        family(out, name, "counter", help);
-        for l in listeners {
-            let address = escape_label(&l.address);
-            let _ = writeln!(out, "{name}{{listener=\"{address}\"}} {}", value(l));
-        }
+        let rows = labels.iter().zip(listeners);
+        labelled(out, (name, "counter", help), rows, value);
     }
 }
 
@@ -73,10 +73,8 @@ pub(super) fn member_families(out: &mut String, members: &[(String, &MemberView)
         ),
     ];
     for (name, kind, help, value) in families {
-        family(out, name, kind, help);
-        for (labels, m) in members {
-            let _ = writeln!(out, "{name}{{{labels}}} {}", value(&m.flow));
-        }
+        let rows = members.iter().map(|(labels, m)| (labels, &m.flow));
+        labelled(out, (name, kind, help), rows, value);
     }
     family(
         out,
