@@ -185,34 +185,23 @@ fn second_response_in_the_same_write_is_not_served(driver: IoDriver) {
     );
 }
 
-/// A body read in many steps: the relay must stop reading exactly at its end.
-fn large_answer() -> Vec<u8> {
+/// A 1 MB answer to `/first`, read in many steps: the relay must stop reading exactly at its
+/// end, whether the extra bytes come in the same write or later.
+fn large_body_case(same_write: bool) -> Case {
     let body: Vec<u8> = (0..1_048_576u32).map(|i| b'a' + (i % 26) as u8).collect();
-    response_bytes(200, "OK", &[], &body)
+    Case {
+        request: b"GET /first HTTP/1.1\r\nHost: example.test\r\n\r\n",
+        head_request: false,
+        answer: response_bytes(200, "OK", &[], &body),
+        extra: FORGED,
+        same_write,
+    }
 }
 
 fn bytes_after_a_large_body_are_not_served_to_the_next_client(driver: IoDriver) {
-    run(
-        driver,
-        Case {
-            request: b"GET /first HTTP/1.1\r\nHost: example.test\r\n\r\n",
-            head_request: false,
-            answer: large_answer(),
-            extra: FORGED,
-            same_write: false,
-        },
-    );
+    run(driver, large_body_case(false));
 }
 
 fn bytes_after_a_large_body_in_the_same_write_are_not_served(driver: IoDriver) {
-    run(
-        driver,
-        Case {
-            request: b"GET /first HTTP/1.1\r\nHost: example.test\r\n\r\n",
-            head_request: false,
-            answer: large_answer(),
-            extra: FORGED,
-            same_write: true,
-        },
-    );
+    run(driver, large_body_case(true));
 }

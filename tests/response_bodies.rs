@@ -14,7 +14,6 @@
 #[macro_use]
 mod common;
 
-use std::io::Read;
 use std::sync::mpsc;
 use std::sync::Mutex;
 
@@ -136,22 +135,10 @@ fn pipelined_requests_behind_a_large_body_are_answered(driver: IoDriver) {
     });
 }
 
-/// Sends `GET /<size>` on a raw connection and reads until the proxy closes it: returns the
+/// Sends `GET /<size>` on a fresh connection and reads until the proxy closes it: returns the
 /// response head and the number of body bytes that came before the close.
-fn raw_get_until_close(a: std::net::SocketAddr, size: u64) -> (String, u64) {
-    let mut stream = std::net::TcpStream::connect(a).unwrap();
-    common::set_timeouts(&stream);
-    std::io::Write::write_all(&mut stream, &common::get(&format!("/{size}"))).unwrap();
-    let mut all = Vec::new();
-    let mut block = vec![0u8; 65_536];
-    loop {
-        match stream.read(&mut block) {
-            Ok(0) => break,
-            Ok(n) => all.extend_from_slice(&block[..n]),
-            Err(e) if common::is_reset(&e) => break,
-            Err(e) => panic!("reading until the close: {e}"),
-        }
-    }
+fn get_until_close(a: std::net::SocketAddr, size: u64) -> (String, u64) {
+    let all = common::raw_exchange(a, &common::get(&format!("/{size}")));
     let end = find(&all, b"\r\n\r\n").expect("a response head") + 4;
     let head = String::from_utf8_lossy(&all[..end]).into_owned();
     (head, (all.len() - end) as u64)
@@ -161,7 +148,7 @@ fn a_member_gone_mid_body_leaves_the_client_its_bytes_then_a_close(driver: IoDri
     let cut = 700_000;
     let member = sized_member(Some(cut), || {});
     let (_proxy, a) = proxy_for(driver, &member);
-    let (head, got) = within(secs(30), move || raw_get_until_close(a, 2_000_000));
+    let (head, got) = within(secs(30), move || get_until_close(a, 2_000_000));
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(head.contains("Content-Length: 2000000"), "{head}");
     assert_eq!(got, cut, "every byte the member sent, then the close");
@@ -185,7 +172,7 @@ fn a_member_silent_mid_body_past_the_timeout_leaves_the_client_its_bytes_then_a_
     cfg.timeouts.upstream_response = millis(500);
     let proxy = start_proxy(cfg);
     let a = common::addr(&proxy);
-    let (head, got) = within(secs(30), move || raw_get_until_close(a, 1_000_000));
+    let (head, got) = within(secs(30), move || get_until_close(a, 1_000_000));
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert_eq!(got, cut, "every byte the member sent, then the close");
     assert!(
